@@ -1,0 +1,168 @@
+import { z } from "zod";
+import { ARCH_RE } from "./domain/names.ts";
+
+/**
+ * Every setting of the service. `loadConfig(env, file)` is pure: entry points
+ * read the environment and the optional config file and pass them in.
+ */
+
+const csv = z.preprocess(
+  (v) =>
+    typeof v === "string"
+      ? v
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0)
+      : v,
+  z.array(z.string().min(1)),
+);
+
+const intFrom = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v),
+    z.number().int().min(min).max(max),
+  );
+
+const boolFrom = z.preprocess(
+  (v) => (typeof v === "string" ? ["1", "true", "yes", "on"].includes(v.toLowerCase()) : v),
+  z.boolean(),
+);
+
+const jsonFrom = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => {
+    if (typeof v !== "string") return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      return Symbol.for("invalid-json");
+    }
+  }, schema);
+
+/** ODCS per-user/per-group permission entry: attribute name → allowed values. */
+export const PermissionEntrySchema = z.record(z.string(), z.array(z.string()));
+export const AllowedClientsSchema = z
+  .object({
+    users: z.record(z.string(), PermissionEntrySchema).default({}),
+    groups: z.record(z.string(), PermissionEntrySchema).default({}),
+  })
+  .strict();
+export const AdminsSchema = z
+  .object({
+    users: z.array(z.string()).default([]),
+    groups: z.array(z.string()).default([]),
+  })
+  .strict();
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), "must be an http(s) URL");
+
+export const ConfigSchema = z
+  .object({
+    PORT: intFrom(0, 65535).default(5000),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    ODCS_DATABASE_URL: z.string().min(1).default("file:./data/odcs.db"),
+    ODCS_DATABASE_AUTH_TOKEN: z.string().optional(),
+    ODCS_TARGET_DIR: z.string().min(1).default("./data/composes"),
+    /** Public URL of ODCS_TARGET_DIR; by default served by this process at /composes. */
+    ODCS_TARGET_DIR_URL: httpUrl.optional(),
+    ODCS_ALLOWED_REPO_ROOTS: csv.default([]),
+    ODCS_ALLOWED_REPO_URLS: csv.default([]),
+    ODCS_AUTH_BACKEND: z.enum(["noauth", "openidc"]).default("noauth"),
+    ODCS_OIDC_ISSUER: httpUrl.optional(),
+    ODCS_OIDC_AUDIENCE: z.string().min(1).optional(),
+    ODCS_OIDC_JWKS_URI: httpUrl.optional(),
+    ODCS_OIDC_USERNAME_CLAIM: z.string().min(1).default("preferred_username"),
+    ODCS_OIDC_GROUPS_CLAIM: z.string().min(1).default("groups"),
+    ODCS_OIDC_SCOPE_PREFIX: z.string().default("https://pagure.io/odcs/"),
+    ODCS_OIDC_ALGORITHMS: csv.default([
+      "RS256",
+      "RS384",
+      "RS512",
+      "PS256",
+      "PS384",
+      "PS512",
+      "ES256",
+      "ES384",
+      "ES512",
+      "EdDSA",
+    ]),
+    ODCS_OIDC_CLOCK_SKEW_SECONDS: intFrom(0, 600).default(30),
+    ODCS_ALLOWED_CLIENTS: jsonFrom(AllowedClientsSchema).default({ users: {}, groups: {} }),
+    ODCS_ADMINS: jsonFrom(AdminsSchema).default({ users: [], groups: [] }),
+    ODCS_SECONDS_TO_LIVE: intFrom(1, 10 * 365 * 86400).default(86400),
+    ODCS_MAX_SECONDS_TO_LIVE: intFrom(1, 10 * 365 * 86400).default(259200),
+    ODCS_ARCHES: csv.pipe(z.array(z.string().regex(ARCH_RE))).default(["x86_64"]),
+    ODCS_SIGKEYS: csv.default([]),
+    ODCS_ALLOWED_SOURCE_TYPES: csv.default(["tag", "module", "build", "repo"]),
+    ODCS_ALLOWED_ARCHES: csv.default(["x86_64"]),
+    ODCS_WORKER_CONCURRENCY: intFrom(1, 64).default(2),
+    ODCS_WORKER_POLL_MS: intFrom(10, 600_000).default(1000),
+    ODCS_WORKER_LEASE_MS: intFrom(1000, 3_600_000).default(60_000),
+    ODCS_JOB_MAX_ATTEMPTS: intFrom(1, 100).default(3),
+    ODCS_GENERATE_TIMEOUT_SECONDS: intFrom(1, 86400).default(3600),
+    ODCS_SWEEP_CRON: z.string().min(1).default("* * * * *"),
+    ODCS_REPODATA_COMPRESSION: z.enum(["gz", "zst"]).default("gz"),
+    ODCS_REPODATA_WRITER: z.enum(["native", "createrepo_c"]).default("native"),
+    ODCS_CACHE_BUDGET_MB: intFrom(16, 1_000_000).default(1024),
+    ODCS_DOWNLOAD_TIMEOUT_MS: intFrom(1000, 3_600_000).default(300_000),
+    ODCS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  })
+  .superRefine((c, ctx) => {
+    if (c.ODCS_AUTH_BACKEND === "openidc") {
+      for (const key of ["ODCS_OIDC_ISSUER", "ODCS_OIDC_AUDIENCE"] as const) {
+        if (!c[key])
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: "required when ODCS_AUTH_BACKEND=openidc",
+          });
+      }
+    }
+  });
+
+type ParsedConfig = z.infer<typeof ConfigSchema>;
+/** The validated settings; `ODCS_TARGET_DIR_URL` is always filled in. */
+export type Config = Readonly<ParsedConfig & { ODCS_TARGET_DIR_URL: string }>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Build the configuration from environment variables, which win over the
+ * optional config file's values (a JSON object with the same keys; values may
+ * be native JSON types). Throws `ConfigError` whose message names every bad
+ * setting, one per line.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  file?: Record<string, unknown>,
+): Config {
+  const known = new Set(Object.keys(ConfigSchema.shape));
+  const unknown = Object.keys(file ?? {}).filter((k) => !known.has(k));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      unknown.map((k) => `invalid setting ${k}: unknown setting in config file`).join("\n"),
+    );
+  }
+  const merged: Record<string, unknown> = { ...(file ?? {}) };
+  for (const [k, v] of Object.entries(env)) {
+    if ((k.startsWith("ODCS_") || k === "PORT" || k === "HOST") && v !== undefined && v !== "")
+      merged[k] = v;
+  }
+  delete merged.ODCS_CONFIG;
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (i) => `invalid setting ${i.path.join(".") || "(config)"}: ${i.message}`,
+    );
+    throw new ConfigError(lines.join("\n"));
+  }
+  const c = parsed.data;
+  return Object.freeze({
+    ...c,
+    ODCS_TARGET_DIR_URL: c.ODCS_TARGET_DIR_URL ?? `http://localhost:${c.PORT}/composes`,
+  });
+}

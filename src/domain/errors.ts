@@ -1,0 +1,22 @@
+/**
+ * Domain errors carry no HTTP; `api/errors.ts` maps them to ODCS statuses.
+ * Messages are shown to clients verbatim, so they say what was wrong.
+ */
+export class DomainError extends Error {
+  override name = "DomainError";
+}
+export class InvalidRequestError extends DomainError {
+  override name = "InvalidRequestError";
+}
+export class UnauthorizedError extends DomainError {
+  override name = "UnauthorizedError";
+}
+export class ForbiddenError extends DomainError {
+  override name = "ForbiddenError";
+}
+export class NotFoundError extends DomainError {
+  override name = "NotFoundError";
+}
+export class ConflictError extends DomainError {
+  override name = "ConflictError";
+}
