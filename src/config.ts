@@ -17,6 +17,16 @@ const csv = z.preprocess(
   z.array(z.string().min(1)),
 );
 
+/**
+ * An ODCS `allowed_*` permission list: comma-separated in the environment,
+ * a JSON array in the config file. `*` (or `[""]`) means "anything", as
+ * ODCS's `[""]` does (§14.4).
+ */
+const permissionList = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() === "*" ? [""] : v),
+  z.union([z.tuple([z.literal("")]), csv]),
+);
+
 const intFrom = (min: number, max: number) =>
   z.preprocess(
     (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v),
@@ -95,8 +105,24 @@ export const ConfigSchema = z
     ODCS_MAX_SECONDS_TO_LIVE: intFrom(1, 10 * 365 * 86400).default(259200),
     ODCS_ARCHES: csv.pipe(z.array(z.string().regex(ARCH_RE))).default(["x86_64"]),
     ODCS_SIGKEYS: csv.default([]),
-    ODCS_ALLOWED_SOURCE_TYPES: csv.default(["tag", "module", "build", "repo"]),
-    ODCS_ALLOWED_ARCHES: csv.default(["x86_64"]),
+    /** false for providers that cannot put ODCS scopes in tokens (Dex): roles alone decide. */
+    ODCS_OIDC_REQUIRE_SCOPES: boolFrom.default(true),
+    ODCS_ALLOWED_SOURCE_TYPES: permissionList.default(["tag", "module", "build", "repo"]),
+    ODCS_ALLOWED_SOURCES: permissionList.default([""]),
+    ODCS_ALLOWED_FLAGS: permissionList.default([
+      "no_flags",
+      "no_deps",
+      "no_inheritance",
+      "include_unpublished_pulp_repos",
+      "check_deps",
+      "include_done_modules",
+      "ignore_absent_pulp_repos",
+      "no_reuse",
+      "use_only_compatible_arch",
+    ]),
+    ODCS_ALLOWED_RESULTS: permissionList.default(["repository", "iso", "ostree", "boot.iso"]),
+    ODCS_ALLOWED_ARCHES: permissionList.default(["x86_64"]),
+    ODCS_ALLOWED_COMPOSE_TYPES: permissionList.default([""]),
     ODCS_WORKER_CONCURRENCY: intFrom(1, 64).default(2),
     ODCS_WORKER_POLL_MS: intFrom(10, 600_000).default(1000),
     ODCS_WORKER_LEASE_MS: intFrom(1000, 3_600_000).default(60_000),
