@@ -1,0 +1,103 @@
+/**
+ * Wrapper around the `createrepo_c` CLI: the fallback when we hold no
+ * PackageRecords for some RPMs (their headers must be read), and the oracle
+ * our own repodata writer is tested against.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * Compression of primary/filelists/other. createrepo_c 0.17 knows gz, bz2 and
+ * xz; zstd needs ≥ 0.20 (the run fails with createrepo_c's own message).
+ */
+export type CreaterepoCompression = "gz" | "bz2" | "xz" | "zst";
+
+export interface CreaterepoOptions {
+  /** Kills createrepo_c; the promise then rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Also write the sqlite `*_db` files (off by default: dnf never reads them). */
+  database?: boolean;
+  compression?: CreaterepoCompression;
+  /** repomd `<revision>`; createrepo_c defaults to the current time. */
+  revision?: string;
+  /** Threads reading RPM headers. */
+  workers?: number;
+  /** Only these RPMs (paths relative to the repository root). */
+  pkglist?: readonly string[];
+  /** Reuse metadata of unchanged RPMs from the existing repodata. */
+  update?: boolean;
+  /** Checksum of package files and repodata (createrepo_c default sha256). */
+  checksum?: "sha256" | "sha1" | "sha512";
+  bin?: string;
+}
+
+export class CreaterepoError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = "CreaterepoError";
+  }
+}
+
+function buildArgs(
+  dir: string,
+  opts: CreaterepoOptions,
+  pkglistFile: string | undefined,
+): string[] {
+  const args = ["-q"];
+  if (!opts.database) args.push("--no-database");
+  if (opts.compression) {
+    const type = opts.compression === "zst" ? "zstd" : opts.compression;
+    args.push(`--general-compress-type=${type}`);
+  }
+  if (opts.revision !== undefined) args.push(`--revision=${opts.revision}`);
+  if (opts.workers !== undefined) args.push(`--workers=${opts.workers}`);
+  if (opts.update) args.push("--update");
+  if (opts.checksum) args.push(`--checksum=${opts.checksum}`);
+  if (pkglistFile) args.push(`--pkglist=${pkglistFile}`);
+  args.push(dir);
+  return args;
+}
+
+function run(bin: string, args: string[], signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, {
+      stdio: ["ignore", "ignore", "pipe"],
+      ...(signal ? { signal } : {}),
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    child.once("error", reject);
+    child.once("close", (code, sig) => {
+      if (code === 0) resolve();
+      else {
+        const how = code === null ? `killed by ${sig}` : `exited with ${code}`;
+        reject(new CreaterepoError(`${bin} ${how}: ${stderr.trim()}`, code, stderr));
+      }
+    });
+  });
+}
+
+/**
+ * Runs createrepo_c on `dir`, which gets a fresh `dir/repodata` (replacing an
+ * existing one). Rejects with a CreaterepoError carrying stderr on failure.
+ */
+export async function runCreaterepo(dir: string, opts: CreaterepoOptions = {}): Promise<void> {
+  const bin = opts.bin ?? "createrepo_c";
+  if (!opts.pkglist) return run(bin, buildArgs(dir, opts, undefined), opts.signal);
+  const tmp = await mkdtemp(join(tmpdir(), "odcs-createrepo-"));
+  try {
+    const list = join(tmp, "pkglist");
+    await writeFile(list, opts.pkglist.map((p) => `${p}\n`).join(""));
+    await run(bin, buildArgs(dir, opts, list), opts.signal);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
