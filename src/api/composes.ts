@@ -1,0 +1,273 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import {
+  createComposeWithJob,
+  extendExpiry,
+  findCompose,
+  getCompose,
+  listComposes,
+  requestRemoval,
+  transitionCompose,
+} from "../db/composes.ts";
+import { cancelQueuedJobs } from "../db/jobs.ts";
+import { parseCreateRequest, parseSecondsToLive } from "../domain/compose-request.ts";
+import { InvalidRequestError, NotFoundError } from "../domain/errors.ts";
+import { ANONYMOUS, type Identity, NOAUTH_OWNER } from "../domain/identity.ts";
+import { toComposeDetailJson, toComposeJson } from "../domain/json-view.ts";
+import {
+  checkComposePermissions,
+  requireAdmin,
+  requireAllowedClient,
+  requireCancelPermission,
+  requireScope,
+} from "../domain/permissions.ts";
+import { copyForRenewal, needsCopy, parseRenewRequest } from "../domain/renew.ts";
+import { parseRepoLocation } from "../domain/repo-source.ts";
+import { bitNames, COMPOSE_STATES, FLAGS, RESULTS, sourceTypeName, stateName } from "../domain/states.ts";
+import { REASONS } from "../domain/transitions.ts";
+import { validateOdcsInput } from "../domain/validate.ts";
+import { readJsonBody } from "./body.ts";
+import {
+  AcceptedSchema,
+  ComposeDetailSchema,
+  ComposeIdParam,
+  ComposeListSchema,
+  ComposeSchema,
+  ListQuery,
+} from "./composes.schemas.ts";
+import type { Deps } from "./deps.ts";
+import { externalBase, firstValues, paginationMeta, parseListQuery } from "./list-query.ts";
+import { authErrorResponses, errorResponses, notFoundResponse } from "./responses.ts";
+import { newRouter } from "./router.ts";
+
+const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const bodyRef = (name: string, required: boolean) => ({
+  required,
+  content: { "application/json": { schema: { $ref: `#/components/schemas/${name}` } } },
+});
+const bearer = [{ bearerAuth: [] }];
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  summary: "List composes (filters, order_by, pagination)",
+  request: { query: ListQuery },
+  responses: { 200: json(ComposeListSchema, "One page of composes"), ...errorResponses },
+});
+const getRoute = createRoute({
+  method: "get",
+  path: "/{id}",
+  summary: "Get one compose",
+  request: { params: ComposeIdParam },
+  responses: { 200: json(ComposeDetailSchema, "The compose"), ...notFoundResponse, ...errorResponses },
+});
+// Bodies are documented by reference and parsed by hand: ODCS reads the body
+// as JSON whatever its Content-Type, and its messages and check order
+// (auth before body) are part of the contract.
+const createComposeRoute = createRoute({
+  method: "post",
+  path: "/",
+  summary: "Request a new compose",
+  security: bearer,
+  request: { body: bodyRef("CreateComposeBody", true) },
+  responses: { 200: json(ComposeSchema, "The new compose, state wait"), ...authErrorResponses, ...errorResponses },
+});
+const renewRoute = createRoute({
+  method: "patch",
+  path: "/{id}",
+  summary: "Renew a compose: extend its expiry, or regenerate a removed/failed one",
+  security: bearer,
+  request: { params: ComposeIdParam, body: bodyRef("RenewComposeBody", false) },
+  responses: {
+    200: json(ComposeSchema, "The renewed compose or its regenerating copy"),
+    ...authErrorResponses,
+    ...notFoundResponse,
+    ...errorResponses,
+  },
+});
+const deleteRoute = createRoute({
+  method: "delete",
+  path: "/{id}",
+  summary: "Cancel a waiting compose, or expire a done/failed one",
+  security: bearer,
+  request: { params: ComposeIdParam },
+  responses: { 202: json(AcceptedSchema, "Accepted"), ...authErrorResponses, ...notFoundResponse, ...errorResponses },
+});
+
+const corsOk = (c: Context) => c.header("Access-Control-Allow-Origin", "*");
+const now = (deps: Deps) => deps.clock.now().getTime();
+const ownerOf = (id: Identity | null) => id?.username ?? NOAUTH_OWNER;
+
+function repoChecks(deps: Deps, items: string[]) {
+  for (const item of items) if (item !== "") parseRepoLocation(item, deps.config);
+}
+
+async function createCompose(c: Context, deps: Deps) {
+  const identity = await deps.auth.authenticate(c.req.header("authorization"));
+  requireScope(identity, "new-compose", deps.config);
+  requireAllowedClient(identity, deps.config);
+  const req = parseCreateRequest(await readJsonBody(c, { allowEmpty: false }), deps.config);
+  repoChecks(deps, req.sourceItems);
+  repoChecks(deps, req.lookasideRepos ? req.lookasideRepos.split(" ") : []);
+  checkComposePermissions(
+    identity,
+    {
+      source_type: req.sourceTypeName,
+      sources: req.sourceItems,
+      results: req.resultNames,
+      flags: ["no_flags", ...req.flagNames],
+      arches: req.archList,
+      compose_type: req.composeType,
+      target_dir: null,
+      raw_config_key: null,
+    },
+    deps.config,
+  );
+  const t = now(deps);
+  const row = await createComposeWithJob(
+    deps.db,
+    {
+      owner: ownerOf(identity),
+      sourceType: req.sourceType,
+      source: req.source,
+      timeSubmitted: t,
+      timeToExpire: t + req.secondsToLive * 1000,
+      flags: req.flags,
+      results: req.results,
+      arches: req.arches,
+      packages: req.packages,
+      builds: req.builds,
+      sigkeys: req.sigkeys,
+      kojiEvent: req.kojiEvent,
+      multilibArches: req.multilibArches,
+      multilibMethod: req.multilibMethod,
+      lookasideRepos: req.lookasideRepos,
+      label: req.label,
+      composeType: req.composeType,
+      targetDir: req.targetDir,
+      modularKojiTags: req.modularKojiTags,
+      moduleDefaultsUrl: req.moduleDefaultsUrl,
+      scratchModules: req.scratchModules,
+      parentPungiComposeIds: req.parentPungiComposeIds,
+      scratchBuildTasks: req.scratchBuildTasks,
+      modules: req.modules,
+      respinOf: req.respinOf,
+      baseModuleBrName: req.baseModuleBrName,
+      baseModuleBrStream: req.baseModuleBrStream,
+      baseModuleBrStreamVersionLte: req.baseModuleBrStreamVersionLte,
+      baseModuleBrStreamVersionGte: req.baseModuleBrStreamVersionGte,
+    },
+    { now: t, maxAttempts: deps.config.ODCS_JOB_MAX_ATTEMPTS },
+  );
+  deps.onJobQueued?.();
+  return c.json(toComposeJson(row, deps.config), 200);
+}
+
+async function renewCompose(c: Context, deps: Deps, id: number) {
+  const identity = await deps.auth.authenticate(c.req.header("authorization"));
+  requireScope(identity, "renew-compose", deps.config);
+  requireAllowedClient(identity, deps.config);
+  const body = await readJsonBody(c, { allowEmpty: true });
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new InvalidRequestError("The request body must be a JSON object");
+  }
+  const fields = body as Record<string, unknown>;
+  validateOdcsInput(fields);
+  const seconds = parseSecondsToLive(fields, deps.config);
+  const req = parseRenewRequest(fields);
+  const old = await findCompose(deps.db, id);
+  if (!old || ![COMPOSE_STATES.done, COMPOSE_STATES.failed, COMPOSE_STATES.removed].includes(old.state as 2 | 3 | 4)) {
+    throw new NotFoundError(`No compose with id ${id} found`);
+  }
+  checkComposePermissions(
+    identity,
+    {
+      source_type: sourceTypeName(old.sourceType),
+      sources: old.source.split(" "),
+      results: bitNames(RESULTS, old.results),
+      flags: ["no_flags", ...bitNames(FLAGS, old.flags)],
+      arches: old.arches.split(" "),
+      compose_type: old.composeType ?? "test",
+      target_dir: null,
+      raw_config_key: null,
+    },
+    deps.config,
+  );
+  const t = now(deps);
+  if (!needsCopy(old, req)) {
+    const row = await extendExpiry(deps.db, old, t + seconds * 1000);
+    return c.json(toComposeJson(row, deps.config), 200);
+  }
+  const row = await createComposeWithJob(deps.db, copyForRenewal(old, req, ownerOf(identity), t, seconds), {
+    now: t,
+    maxAttempts: deps.config.ODCS_JOB_MAX_ATTEMPTS,
+  });
+  deps.onJobQueued?.();
+  return c.json(toComposeJson(row, deps.config), 200);
+}
+
+async function deleteCompose(c: Context, deps: Deps, id: number) {
+  const identity = await deps.auth.authenticate(c.req.header("authorization"));
+  requireScope(identity, "delete-compose", deps.config);
+  const row = await getCompose(deps.db, id);
+  const user = identity?.username ?? ANONYMOUS;
+  const t = now(deps);
+  if (row.state === COMPOSE_STATES.wait) {
+    requireCancelPermission(identity, row, deps.config);
+    const canceled = await deps.db.transaction(
+      async (tx) => {
+        const moved = await transitionCompose(tx, id, "wait", "failed", t, { stateReason: REASONS.canceledBy(user) });
+        if (moved) await cancelQueuedJobs(tx, id, t);
+        return moved;
+      },
+      { behavior: "immediate" },
+    );
+    if (canceled) return c.json({ message: `Compose (id=${id}) has been canceled`, status: 202 as const }, 202);
+    // A worker started it meanwhile: fall through to the state rules below.
+  }
+  requireAdmin(identity, deps.config);
+  const current = await getCompose(deps.db, id);
+  const removed = await requestRemoval(deps.db, id, user, t);
+  if (!removed) {
+    throw new InvalidRequestError(
+      `Compose (id=${id}) can not be removed, its state need to be in ['done', 'failed'] (it is ${stateName(current.state)}).`,
+    );
+  }
+  return c.json(
+    {
+      message: `The delete request for compose (id=${id}) has been accepted and will be processed by backend later.`,
+      status: 202 as const,
+    },
+    202,
+  );
+}
+
+export function composesRouter(deps: Deps, opts: { readOnly: boolean }) {
+  const r = newRouter();
+  r.openapi(listRoute, async (c) => {
+    const url = new URL(c.req.url);
+    const q = firstValues(url.searchParams);
+    const req = parseListQuery(q);
+    const { rows, total } = await listComposes(deps.db, req.filters, req.order, req.page, req.perPage);
+    const base = `${externalBase(url, c.req.raw.headers)}/api/1/composes/`;
+    corsOk(c);
+    return c.json(
+      {
+        items: rows.map((row) => toComposeJson(row, deps.config)),
+        meta: paginationMeta(base, q, req.page, req.perPage, total),
+      },
+      200,
+    );
+  });
+  r.openapi(getRoute, async (c) => {
+    const row = await getCompose(deps.db, Number(c.req.valid("param").id));
+    corsOk(c);
+    return c.json(toComposeDetailJson(row, deps.config), 200);
+  });
+  if (!opts.readOnly) {
+    r.openapi(createComposeRoute, (c) => createCompose(c, deps));
+    r.openapi(renewRoute, (c) => renewCompose(c, deps, Number(c.req.valid("param").id)));
+    r.openapi(deleteRoute, (c) => deleteCompose(c, deps, Number(c.req.valid("param").id)));
+  }
+  return r;
+}

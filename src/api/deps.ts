@@ -1,0 +1,30 @@
+import type { Config } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import type { Authenticator } from "../domain/identity.ts";
+
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Everything the API needs, injected so tests and the edge build their own. */
+export interface Deps {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  log: Logger;
+  auth: Authenticator;
+  /** Called after a job was committed, so a worker in the same process starts at once. */
+  onJobQueued?: () => void;
+  /** Package version reported by /api/1/about/. */
+  version: string;
+}

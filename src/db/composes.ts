@@ -1,0 +1,198 @@
+import { and, asc, count, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import { NotFoundError } from "../domain/errors.ts";
+import { COMPOSE_STATES, type ComposeStateName } from "../domain/states.ts";
+import { canTransition, removalReason } from "../domain/transitions.ts";
+import type { Db, DbOrTx, Tx } from "./client.ts";
+import { enqueueJob } from "./jobs.ts";
+import { type ComposeRow, composes, events, type NewComposeRow } from "./schema.ts";
+
+export async function findCompose(db: DbOrTx, id: number): Promise<ComposeRow | undefined> {
+  const rows = await db.select().from(composes).where(eq(composes.id, id)).limit(1);
+  return rows[0];
+}
+
+/** Throws `NotFoundError` with ODCS's GET/DELETE wording. */
+export async function getCompose(db: DbOrTx, id: number): Promise<ComposeRow> {
+  const row = await findCompose(db, id);
+  if (!row) throw new NotFoundError("No such compose found.");
+  return row;
+}
+
+async function recordEvent(tx: DbOrTx, composeId: number, from: number | null, row: ComposeRow, at: number) {
+  await tx.insert(events).values({ composeId, fromState: from, toState: row.state, stateReason: row.stateReason, at });
+}
+
+/**
+ * Create a compose in `wait` together with its generate job and its first
+ * event, in one transaction: either all three exist or none.
+ */
+export async function createComposeWithJob(
+  db: Db,
+  values: Omit<NewComposeRow, "id" | "state">,
+  opts: { now: number; maxAttempts: number },
+): Promise<ComposeRow> {
+  return db.transaction(
+    async (tx) => {
+      const [row] = await tx
+        .insert(composes)
+        .values({ ...values, state: COMPOSE_STATES.wait })
+        .returning();
+      if (!row) throw new Error("insert into composes returned no row");
+      await enqueueJob(tx, { composeId: row.id, kind: "generate", now: opts.now, maxAttempts: opts.maxAttempts });
+      await recordEvent(tx, row.id, null, row, opts.now);
+      return row;
+    },
+    { behavior: "immediate" },
+  );
+}
+
+export interface TransitionPatch {
+  stateReason?: string | null;
+  removedBy?: string | null;
+  kojiEvent?: number | null;
+  pungiComposeId?: string | null;
+}
+
+/**
+ * Move a compose from `from` to `to` if it is still in `from` (conditional
+ * UPDATE, safe against concurrent callers), applying the side effects of
+ * §10.1, and append the event. Returns the updated row, or `undefined` when
+ * the compose was not in `from` any more.
+ */
+export async function transitionCompose(
+  tx: DbOrTx,
+  id: number,
+  from: ComposeStateName,
+  to: ComposeStateName,
+  now: number,
+  patch: TransitionPatch = {},
+): Promise<ComposeRow | undefined> {
+  if (!canTransition(from, to)) throw new Error(`invalid compose transition ${from} -> ${to}`);
+  const set: Record<string, unknown> = { state: COMPOSE_STATES[to], ...patch };
+  if (to === "generating") set.timeStarted = now;
+  if (to === "done") set.timeDone = now;
+  if (to === "removed") set.timeRemoved = now;
+  if (to === "done" || to === "failed") {
+    // The lifetime counts from completion (§10.1).
+    set.timeToExpire = sql`${now} + (${composes.timeToExpire} - ${composes.timeSubmitted})`;
+  }
+  const [row] = await tx
+    .update(composes)
+    .set(set)
+    .where(and(eq(composes.id, id), eq(composes.state, COMPOSE_STATES[from])))
+    .returning();
+  if (row) await recordEvent(tx, id, COMPOSE_STATES[from], row, now);
+  return row;
+}
+
+/** Mark a done/failed compose for removal by the next sweep (§9 step 6). */
+export async function requestRemoval(db: Db, id: number, removedBy: string, now: number): Promise<ComposeRow | undefined> {
+  const [row] = await db
+    .update(composes)
+    .set({ timeToExpire: now, removedBy })
+    .where(and(eq(composes.id, id), inArray(composes.state, [COMPOSE_STATES.done, COMPOSE_STATES.failed])))
+    .returning();
+  return row;
+}
+
+/**
+ * Extend in place (§8.3): `max(time_to_expire, until)` for the compose, the
+ * compose it reuses and the composes reusing it, one level.
+ */
+export async function extendExpiry(db: Db, row: ComposeRow, until: number): Promise<ComposeRow> {
+  const related: SQL[] = [eq(composes.id, row.id), eq(composes.reusedId, row.id)];
+  if (row.reusedId !== null) related.push(eq(composes.id, row.reusedId));
+  await db
+    .update(composes)
+    .set({ timeToExpire: sql`max(${composes.timeToExpire}, ${until})` })
+    .where(or(...related));
+  return getCompose(db, row.id);
+}
+
+/** Composes whose lifetime is over and that still have files (done/failed). */
+export async function listExpired(db: DbOrTx, now: number, limit: number): Promise<ComposeRow[]> {
+  return db
+    .select()
+    .from(composes)
+    .where(
+      and(inArray(composes.state, [COMPOSE_STATES.done, COMPOSE_STATES.failed]), lt(composes.timeToExpire, now)),
+    )
+    .orderBy(asc(composes.timeToExpire))
+    .limit(limit);
+}
+
+/** Transition a done/failed compose to removed with the ODCS reason text. */
+export async function markRemoved(tx: Tx | Db, row: ComposeRow, now: number): Promise<ComposeRow | undefined> {
+  const from = row.state === COMPOSE_STATES.done ? "done" : "failed";
+  return transitionCompose(tx, row.id, from, "removed", now, {
+    stateReason: removalReason(row.stateReason, row.removedBy),
+  });
+}
+
+export const ORDER_KEYS = [
+  "id",
+  "owner",
+  "source_type",
+  "koji_event",
+  "state",
+  "time_to_expire",
+  "time_submitted",
+  "time_done",
+  "time_removed",
+] as const;
+export type OrderKey = (typeof ORDER_KEYS)[number];
+
+const ORDER_COLUMNS = {
+  id: composes.id,
+  owner: composes.owner,
+  source_type: composes.sourceType,
+  koji_event: composes.kojiEvent,
+  state: composes.state,
+  time_to_expire: composes.timeToExpire,
+  time_submitted: composes.timeSubmitted,
+  time_done: composes.timeDone,
+  time_removed: composes.timeRemoved,
+} as const;
+
+export interface ComposeFilters {
+  owner?: string;
+  sourceType?: number;
+  source?: string;
+  state?: number;
+  kojiTaskId?: number;
+  pungiComposeId?: string;
+  composeType?: string;
+  label?: string;
+}
+
+/** One page of composes plus the total count of matches; `id` breaks ties in the same direction. */
+export async function listComposes(
+  db: DbOrTx,
+  filters: ComposeFilters,
+  order: { key: OrderKey; descending: boolean },
+  page: number,
+  perPage: number,
+): Promise<{ rows: ComposeRow[]; total: number }> {
+  const conds: SQL[] = [];
+  if (filters.owner !== undefined) conds.push(eq(composes.owner, filters.owner));
+  if (filters.sourceType !== undefined) conds.push(eq(composes.sourceType, filters.sourceType));
+  if (filters.source !== undefined) conds.push(eq(composes.source, filters.source));
+  if (filters.state !== undefined) conds.push(eq(composes.state, filters.state));
+  if (filters.kojiTaskId !== undefined) conds.push(eq(composes.kojiTaskId, filters.kojiTaskId));
+  if (filters.pungiComposeId !== undefined) conds.push(eq(composes.pungiComposeId, filters.pungiComposeId));
+  if (filters.composeType !== undefined) conds.push(eq(composes.composeType, filters.composeType));
+  if (filters.label !== undefined) conds.push(eq(composes.label, filters.label));
+  const where = conds.length > 0 ? and(...conds) : undefined;
+  const dir = order.descending ? desc : asc;
+  const [rows, totals] = await Promise.all([
+    db
+      .select()
+      .from(composes)
+      .where(where)
+      .orderBy(dir(ORDER_COLUMNS[order.key]), dir(composes.id))
+      .limit(perPage)
+      .offset((page - 1) * perPage),
+    db.select({ n: count() }).from(composes).where(where),
+  ]);
+  return { rows, total: totals[0]?.n ?? 0 };
+}

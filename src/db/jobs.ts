@@ -1,0 +1,143 @@
+import { and, eq, lt, sql } from "drizzle-orm";
+import type { DbOrTx } from "./client.ts";
+import { type JobKind, type JobRow, jobs } from "./schema.ts";
+
+/**
+ * Queue a job. Idempotent: the partial unique index allows one queued job per
+ * (kind, compose), so a second enqueue while one waits is a no-op.
+ */
+export async function enqueueJob(
+  tx: DbOrTx,
+  j: { composeId: number; kind: JobKind; now: number; maxAttempts: number; runAt?: number },
+): Promise<void> {
+  await tx
+    .insert(jobs)
+    .values({
+      composeId: j.composeId,
+      kind: j.kind,
+      state: "queued",
+      runAt: j.runAt ?? j.now,
+      maxAttempts: j.maxAttempts,
+      createdAt: j.now,
+      updatedAt: j.now,
+    })
+    .onConflictDoNothing();
+}
+
+/**
+ * Claim the next runnable job with one conditional UPDATE … RETURNING: SQLite
+ * serialises writers, so two workers can never both flip the same row from
+ * queued to running. Attempts are counted here, so a crash mid-run uses one.
+ */
+export async function claimNextJob(db: DbOrTx, workerId: string, now: number, leaseMs: number): Promise<JobRow | undefined> {
+  const [job] = await db
+    .update(jobs)
+    .set({
+      state: "running",
+      lockedBy: workerId,
+      attempts: sql`${jobs.attempts} + 1`,
+      leaseUntil: now + leaseMs,
+      updatedAt: now,
+    })
+    .where(
+      and(
+        eq(jobs.state, "queued"),
+        eq(
+          jobs.id,
+          sql`(SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ${now} AND attempts < max_attempts ORDER BY run_at, id LIMIT 1)`,
+        ),
+      ),
+    )
+    .returning();
+  return job;
+}
+
+const ownedBy = (jobId: number, workerId: string) =>
+  and(eq(jobs.id, jobId), eq(jobs.lockedBy, workerId), eq(jobs.state, "running"));
+
+/** Extend the lease; false means the lease was lost and the worker must stop writing. */
+export async function heartbeatJob(db: DbOrTx, jobId: number, workerId: string, now: number, leaseMs: number): Promise<boolean> {
+  const rows = await db
+    .update(jobs)
+    .set({ leaseUntil: now + leaseMs, updatedAt: now })
+    .where(ownedBy(jobId, workerId))
+    .returning({ id: jobs.id });
+  return rows.length === 1;
+}
+
+/** Mark done; false when the lease was lost (another worker may own the job now). */
+export async function completeJob(tx: DbOrTx, jobId: number, workerId: string, now: number): Promise<boolean> {
+  const rows = await tx
+    .update(jobs)
+    .set({ state: "done", leaseUntil: null, updatedAt: now })
+    .where(ownedBy(jobId, workerId))
+    .returning({ id: jobs.id });
+  return rows.length === 1;
+}
+
+/** Finally fail the job (no retry); false when the lease was lost. */
+export async function failJobFinally(tx: DbOrTx, jobId: number, workerId: string, error: string, now: number): Promise<boolean> {
+  const rows = await tx
+    .update(jobs)
+    .set({ state: "failed", lastError: error, leaseUntil: null, updatedAt: now })
+    .where(ownedBy(jobId, workerId))
+    .returning({ id: jobs.id });
+  return rows.length === 1;
+}
+
+/** Put the job back for a later attempt at `runAt`; false when the lease was lost. */
+export async function retryJob(tx: DbOrTx, jobId: number, workerId: string, error: string, now: number, runAt: number): Promise<boolean> {
+  const rows = await tx
+    .update(jobs)
+    .set({ state: "queued", lastError: error, lockedBy: null, leaseUntil: null, runAt, updatedAt: now })
+    .where(ownedBy(jobId, workerId))
+    .returning({ id: jobs.id });
+  return rows.length === 1;
+}
+
+/** Give the job back without using up the attempt (graceful shutdown). */
+export async function releaseJob(db: DbOrTx, jobId: number, workerId: string, now: number): Promise<boolean> {
+  const rows = await db
+    .update(jobs)
+    .set({
+      state: "queued",
+      lockedBy: null,
+      leaseUntil: null,
+      attempts: sql`max(${jobs.attempts} - 1, 0)`,
+      updatedAt: now,
+    })
+    .where(ownedBy(jobId, workerId))
+    .returning({ id: jobs.id });
+  return rows.length === 1;
+}
+
+/** Running jobs whose worker stopped heartbeating go back to the queue. */
+export async function requeueExpiredLeases(db: DbOrTx, now: number): Promise<JobRow[]> {
+  return db
+    .update(jobs)
+    .set({ state: "queued", lockedBy: null, leaseUntil: null, lastError: "worker lease expired", updatedAt: now })
+    .where(and(eq(jobs.state, "running"), lt(jobs.leaseUntil, now)))
+    .returning();
+}
+
+/** Queued jobs that have used every attempt: failed, returned so the caller fails their composes. */
+export async function failExhaustedJobs(db: DbOrTx, now: number): Promise<JobRow[]> {
+  return db
+    .update(jobs)
+    .set({ state: "failed", updatedAt: now })
+    .where(and(eq(jobs.state, "queued"), sql`${jobs.attempts} >= ${jobs.maxAttempts}`))
+    .returning();
+}
+
+export async function findJobForCompose(db: DbOrTx, composeId: number): Promise<JobRow | undefined> {
+  const [job] = await db.select().from(jobs).where(eq(jobs.composeId, composeId)).orderBy(sql`${jobs.id} desc`).limit(1);
+  return job;
+}
+
+/** Cancel the queued job of a compose (DELETE of a waiting compose). */
+export async function cancelQueuedJobs(tx: DbOrTx, composeId: number, now: number): Promise<void> {
+  await tx
+    .update(jobs)
+    .set({ state: "failed", lastError: "canceled", updatedAt: now })
+    .where(and(eq(jobs.composeId, composeId), eq(jobs.state, "queued")));
+}

@@ -1,0 +1,147 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** Job kinds and states; shared by the queue and the worker handlers. */
+export const JOB_KINDS = ["generate"] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+export const JOB_STATES = ["queued", "running", "done", "failed"] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/**
+ * One row per compose with the ODCS fields; integer codes and bitmasks are
+ * ODCS's. Times are epoch milliseconds.
+ */
+export const composes = sqliteTable(
+  "composes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    owner: text("owner").notNull(),
+    sourceType: integer("source_type").notNull(),
+    source: text("source").notNull(),
+    state: integer("state").notNull(),
+    stateReason: text("state_reason"),
+    timeSubmitted: integer("time_submitted").notNull(),
+    timeToExpire: integer("time_to_expire").notNull(),
+    timeStarted: integer("time_started"),
+    timeDone: integer("time_done"),
+    timeRemoved: integer("time_removed"),
+    removedBy: text("removed_by"),
+    kojiEvent: integer("koji_event"),
+    kojiTaskId: integer("koji_task_id"),
+    packages: text("packages"),
+    builds: text("builds"),
+    sigkeys: text("sigkeys").notNull().default(""),
+    arches: text("arches").notNull(),
+    multilibArches: text("multilib_arches").notNull().default(""),
+    multilibMethod: integer("multilib_method").notNull().default(0),
+    lookasideRepos: text("lookaside_repos"),
+    modularKojiTags: text("modular_koji_tags"),
+    moduleDefaultsUrl: text("module_defaults_url"),
+    label: text("label"),
+    composeType: text("compose_type"),
+    pungiComposeId: text("pungi_compose_id"),
+    /** Name of the target dir: "default" or a configured extra dir. */
+    targetDir: text("target_dir").notNull().default("default"),
+    scratchModules: text("scratch_modules"),
+    parentPungiComposeIds: text("parent_pungi_compose_ids"),
+    scratchBuildTasks: text("scratch_build_tasks"),
+    modules: text("modules"),
+    respinOf: text("respin_of"),
+    baseModuleBrName: text("base_module_br_name"),
+    baseModuleBrStream: text("base_module_br_stream"),
+    baseModuleBrStreamVersionLte: integer("base_module_br_stream_version_lte"),
+    baseModuleBrStreamVersionGte: integer("base_module_br_stream_version_gte"),
+    pungiConfigDump: text("pungi_config_dump"),
+    flags: integer("flags").notNull().default(0),
+    results: integer("results").notNull().default(1),
+    reusedId: integer("reused_id"),
+    /** Id of the compose this one regenerates (renewal of a removed/failed compose). */
+    regenerateOf: integer("regenerate_of"),
+  },
+  (t) => [
+    // The expiry sweep scans done/failed composes by expiry time.
+    index("composes_state_expire_idx").on(t.state, t.timeToExpire),
+    index("composes_owner_idx").on(t.owner),
+  ],
+);
+
+/** The exact package set of a done compose: what makes regeneration honest. */
+export const composeRpms = sqliteTable(
+  "compose_rpms",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    composeId: integer("compose_id")
+      .notNull()
+      .references(() => composes.id),
+    /** Tree arch the package was placed in (x86_64 …). */
+    treeArch: text("tree_arch").notNull(),
+    name: text("name").notNull(),
+    epoch: text("epoch").notNull(),
+    version: text("version").notNull(),
+    release: text("release").notNull(),
+    arch: text("arch").notNull(),
+    sigkey: text("sigkey"),
+    checksumType: text("checksum_type").notNull(),
+    checksum: text("checksum").notNull(),
+    /** Where the file came from: the source repo root plus its location href. */
+    sourceRepo: text("source_repo").notNull(),
+    location: text("location").notNull(),
+    /** Path of the file inside the compose's repo dir (Packages/b/bash-….rpm). */
+    path: text("path").notNull(),
+  },
+  (t) => [index("compose_rpms_compose_idx").on(t.composeId)],
+);
+
+/** The work queue. See worker/ and sweep/ for the claim/lease protocol. */
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    composeId: integer("compose_id")
+      .notNull()
+      .references(() => composes.id),
+    kind: text("kind", { enum: JOB_KINDS }).notNull(),
+    state: text("state", { enum: JOB_STATES }).notNull(),
+    runAt: integer("run_at").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull(),
+    lockedBy: text("locked_by"),
+    leaseUntil: integer("lease_until"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    // Claim scans queued jobs by run_at.
+    index("jobs_claim_idx").on(t.state, t.runAt),
+    // Requeue scans running jobs by lease expiry.
+    index("jobs_lease_idx").on(t.state, t.leaseUntil),
+    // Enqueue is idempotent: at most one queued job per kind and compose.
+    uniqueIndex("jobs_one_queued_idx")
+      .on(t.kind, t.composeId)
+      .where(sql`state = 'queued'`),
+  ],
+);
+
+/** Append-only log of compose state changes; consumers keep a cursor on `id`. */
+export const events = sqliteTable(
+  "events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    composeId: integer("compose_id")
+      .notNull()
+      .references(() => composes.id),
+    fromState: integer("from_state"),
+    toState: integer("to_state").notNull(),
+    stateReason: text("state_reason"),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("events_compose_idx").on(t.composeId)],
+);
+
+export type ComposeRow = typeof composes.$inferSelect;
+export type NewComposeRow = typeof composes.$inferInsert;
+export type JobRow = typeof jobs.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+export type ComposeRpmRow = typeof composeRpms.$inferSelect;
+export type NewComposeRpmRow = typeof composeRpms.$inferInsert;

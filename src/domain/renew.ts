@@ -1,0 +1,81 @@
+import type { ComposeRow, NewComposeRow } from "../db/schema.ts";
+import { InvalidRequestError } from "./errors.ts";
+import { COMPOSE_STATES } from "./states.ts";
+
+/** What a PATCH body (§8.2) may change. */
+export interface RenewRequest {
+  sigkeys?: string[];
+  modules?: string[];
+  builds?: string[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function strings(v: unknown, key: string): string[] {
+  if (!Array.isArray(v)) throw new InvalidRequestError(`${key} should be a list`);
+  if (!v.every((x) => typeof x === "string")) throw new InvalidRequestError(`${key} should be a list of strings`);
+  return v as string[];
+}
+
+/** Read the overrides of a PATCH body already checked by `validateOdcsInput`. */
+export function parseRenewRequest(body: Record<string, unknown>): RenewRequest {
+  for (const k of Object.keys(body)) {
+    if (!["seconds_to_live", "seconds-to-live", "sigkeys", "source"].includes(k)) {
+      throw new InvalidRequestError(`Unknown field "${k}"`);
+    }
+  }
+  const req: RenewRequest = {};
+  if (body.sigkeys !== undefined) req.sigkeys = strings(body.sigkeys, "sigkeys");
+  const src = body.source;
+  if (src !== undefined) {
+    if (!isObject(src)) throw new InvalidRequestError("source should be an object");
+    for (const k of Object.keys(src)) {
+      if (k !== "modules" && k !== "builds") throw new InvalidRequestError(`Unknown field "${k}" in source`);
+    }
+    if (src.modules !== undefined) req.modules = strings(src.modules, "modules");
+    if (src.builds !== undefined) req.builds = strings(src.builds, "builds");
+  }
+  return req;
+}
+
+/**
+ * §8.3: a new compose when the old one is removed/failed or when sigkeys
+ * (string comparison), modules or builds are given; otherwise the expiry is
+ * extended in place.
+ */
+export function needsCopy(old: ComposeRow, req: RenewRequest): boolean {
+  if (old.state === COMPOSE_STATES.removed || old.state === COMPOSE_STATES.failed) return true;
+  if (req.sigkeys !== undefined && req.sigkeys.join(" ") !== old.sigkeys) return true;
+  return req.modules !== undefined || req.builds !== undefined;
+}
+
+/** The row of the regenerating copy (§8.3), pinned to the old compose's package set. */
+export function copyForRenewal(
+  old: ComposeRow,
+  req: RenewRequest,
+  owner: string,
+  now: number,
+  secondsToLive: number,
+): Omit<NewComposeRow, "id" | "state"> {
+  const { id: _id, state: _s, ...rest } = old;
+  return {
+    ...rest,
+    owner,
+    stateReason: null,
+    timeSubmitted: now,
+    timeToExpire: now + secondsToLive * 1000,
+    timeStarted: null,
+    timeDone: null,
+    timeRemoved: null,
+    removedBy: null,
+    kojiTaskId: null,
+    pungiComposeId: null,
+    reusedId: null,
+    sigkeys: req.sigkeys !== undefined ? req.sigkeys.join(" ") : old.sigkeys,
+    modules: req.modules?.length ? req.modules.join(" ") : old.modules,
+    builds: req.builds?.length ? req.builds.join(" ") : old.builds,
+    respinOf: old.pungiComposeId,
+    regenerateOf: old.id,
+  };
+}

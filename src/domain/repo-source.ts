@@ -1,0 +1,75 @@
+import { InvalidRequestError } from "./errors.ts";
+
+/**
+ * Where a `repo` compose may read from. Pure string checks, done at request
+ * time so a bad source never becomes a row; the worker repeats the path
+ * check after resolving symlinks.
+ */
+export interface RepoSourcePolicy {
+  ODCS_ALLOWED_REPO_ROOTS: readonly string[];
+  ODCS_ALLOWED_REPO_URLS: readonly string[];
+}
+
+export type RepoLocation = { kind: "path"; path: string } | { kind: "url"; url: string };
+
+const stripSlash = (s: string) => (s.length > 1 ? s.replace(/\/+$/, "") : s);
+
+/** True when `path` is `root` itself or lies below it (both normalised, absolute). */
+export function isUnderRoot(path: string, root: string): boolean {
+  const r = stripSlash(root);
+  return path === r || path.startsWith(r === "/" ? "/" : `${r}/`);
+}
+
+function checkPath(item: string, policy: RepoSourcePolicy): RepoLocation {
+  if (!item.startsWith("/")) throw new InvalidRequestError(`Repository path "${item}" must be absolute`);
+  const segments = item.split("/").slice(1);
+  if (segments.some((s) => s === ".." || s === ".")) {
+    throw new InvalidRequestError(`Repository path "${item}" must not contain "." or ".." segments`);
+  }
+  const path = stripSlash(item.replace(/\/{2,}/g, "/"));
+  if (!policy.ODCS_ALLOWED_REPO_ROOTS.some((root) => isUnderRoot(path, root))) {
+    throw new InvalidRequestError(
+      policy.ODCS_ALLOWED_REPO_ROOTS.length === 0
+        ? `Repository path "${item}" is not allowed: this server allows no local repository roots (ODCS_ALLOWED_REPO_ROOTS)`
+        : `Repository path "${item}" is not under an allowed root (${policy.ODCS_ALLOWED_REPO_ROOTS.join(", ")})`,
+    );
+  }
+  return { kind: "path", path };
+}
+
+function checkUrl(item: string, policy: RepoSourcePolicy): RepoLocation {
+  let url: URL;
+  try {
+    url = new URL(item);
+  } catch {
+    throw new InvalidRequestError(`Repository URL "${item}" is not a valid URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new InvalidRequestError(`Repository URL "${item}" must be http or https`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new InvalidRequestError(`Repository URL "${item}" must not contain credentials, a query or a fragment`);
+  }
+  if (/\/\.\.?(\/|$)/.test(item.slice(url.origin.length)) || /%2e/i.test(url.pathname)) {
+    throw new InvalidRequestError(`Repository URL "${item}" must not contain "." or ".." segments`);
+  }
+  const href = stripSlash(url.href);
+  const allowed = policy.ODCS_ALLOWED_REPO_URLS.some((prefix) => {
+    const p = stripSlash(prefix);
+    return href === p || href.startsWith(`${p}/`);
+  });
+  if (!allowed) {
+    throw new InvalidRequestError(
+      policy.ODCS_ALLOWED_REPO_URLS.length === 0
+        ? `Repository URL "${item}" is not allowed: this server allows no repository URLs (ODCS_ALLOWED_REPO_URLS)`
+        : `Repository URL "${item}" is not under an allowed URL prefix (${policy.ODCS_ALLOWED_REPO_URLS.join(", ")})`,
+    );
+  }
+  return { kind: "url", url: `${href}/` };
+}
+
+/** Check one `source` item or lookaside repo; throws `InvalidRequestError` naming the item. */
+export function parseRepoLocation(item: string, policy: RepoSourcePolicy): RepoLocation {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(item)) return checkUrl(item, policy);
+  return checkPath(item, policy);
+}

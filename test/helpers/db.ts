@@ -1,0 +1,29 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Client, createClient } from "@libsql/client";
+import { afterAll } from "vitest";
+import { BUSY_TIMEOUT_MS, createDb, type Db } from "../../src/db/client.ts";
+import { migrateDatabase } from "../../src/db/migrate.ts";
+
+export const MIGRATIONS = join(import.meta.dirname, "../../migrations");
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A scratch directory removed after the test file. */
+export function tempDir(prefix = "odcs-test-"): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
+/** A freshly migrated libSQL database in its own temp file. */
+export async function createTestDb(): Promise<{ db: Db; client: Client; url: string }> {
+  const url = `file:${join(tempDir("odcs-db-"), "odcs.db")}`;
+  const client = createClient({ url, timeout: BUSY_TIMEOUT_MS });
+  await migrateDatabase(client, MIGRATIONS);
+  return { db: createDb(client), client, url };
+}
