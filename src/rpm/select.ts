@@ -1,0 +1,217 @@
+/**
+ * What goes into one arch of a compose: the requested packages (or all),
+ * filtered by arch and signature, closed under dependencies, plus multilib
+ * packages. Pure: works on already-loaded `Repodata`.
+ */
+
+import { parseDepString } from "./dep-match.ts";
+import { Closure } from "./depsolve.ts";
+import { compareEvr } from "./evr.ts";
+import { PackagePool } from "./package-pool.ts";
+import { pruneToBestArch, pruneToBestVersion } from "./provider-policy.ts";
+import type { Repodata } from "./repodata-read.ts";
+import { acceptsMultilib } from "./select-multilib.ts";
+import { multilibArchesOf, nativeArches } from "./tree-arches.ts";
+import type { PackageRecord } from "./types.ts";
+
+export interface SelectInput {
+  /** Packages may come from these. */
+  repos: Repodata[];
+  /** Used to satisfy deps, never selected. */
+  lookaside: Repodata[];
+  /**
+   * Requested: names, `name.arch`, globs (`python3-*`), or provides such as
+   * `/usr/bin/foo` or `libfoo.so.1()(64bit)`; null = every package (newest
+   * EVR per name+arch).
+   */
+  packages: string[] | null;
+  /** Tree arch, e.g. "x86_64"; noarch always included; src packages never selected. */
+  arch: string;
+  /** Only the requested packages, no closure. */
+  noDeps: boolean;
+  /** Tree arches that get multilib. */
+  multilibArches: string[];
+  /** "runtime" | "devel" | "all" | "none". */
+  multilibMethods: string[];
+  /** Ordered key preference; "" allows unsigned; null = don't filter. */
+  sigkeys: string[] | null;
+}
+
+/** `repo` indexes `SelectInput.repos`. */
+export interface SelectedPackage {
+  repo: number;
+  pkg: PackageRecord;
+}
+
+export interface SelectResult {
+  packages: SelectedPackage[];
+  /** Requested items nothing in `repos` provides. */
+  missing: string[];
+  /** Deps nothing in repos+lookaside satisfies; `nevra` is `name-[e:]v-r.arch`. */
+  unresolved: { nevra: string; dep: string }[];
+  /** NEVRAs with no copy signed by an acceptable key (when sigkeys given). */
+  unsigned: string[];
+}
+
+export function nevraOf(p: PackageRecord): string {
+  const e = p.epoch && p.epoch !== "0" ? `${p.epoch}:` : "";
+  return `${p.name}-${e}${p.version}-${p.release}.${p.arch}`;
+}
+
+/** Select the packages of one compose arch; see `SelectInput`. */
+export function selectPackages(input: SelectInput): SelectResult {
+  const native = nativeArches(input.arch);
+  const methods = input.multilibMethods.filter((m) => m !== "none");
+  const multilib =
+    input.multilibArches.includes(input.arch) && methods.length > 0
+      ? multilibArchesOf(input.arch)
+      : [];
+  const signature = signaturePolicy(input);
+  const pool = new PackagePool(input.repos, input.lookaside, {
+    arches: [...native, ...multilib],
+    ...(signature ? { accept: signature.accept } : {}),
+  });
+  const closure = new Closure(pool, { followRecommends: true });
+  const missing: string[] = [];
+  if (input.packages === null) {
+    for (const k of newestPerNameArch(pool, native)) closure.add(k);
+  } else {
+    for (const item of input.packages) {
+      const keys = resolveRequest(pool, item, native);
+      if (keys.length === 0) missing.push(item);
+      for (const k of keys) closure.add(k);
+    }
+  }
+  const isMultilibArch = (a: string) => multilib.includes(a);
+  if (!input.noDeps) {
+    closure.run();
+    for (let added = true; added && multilib.length > 0; ) {
+      added = false;
+      for (const k of [...closure.order]) {
+        const p = pool.pkg(k);
+        if (p.arch === "noarch" || isMultilibArch(p.arch)) continue;
+        for (const m of pool.byName(p.name)) {
+          const c = pool.pkg(m);
+          if (closure.has(m) || pool.isLookaside(m) || !isMultilibArch(c.arch)) continue;
+          if (compareEvr(c, p) !== 0 || !acceptsMultilib(c, methods)) continue;
+          closure.add(m);
+          added = true;
+        }
+      }
+      closure.run();
+    }
+  }
+  const order = closure.order;
+  const seen = new Set<string>();
+  const unresolved: SelectResult["unresolved"] = [];
+  for (const u of closure.unresolved) {
+    const nevra = nevraOf(pool.pkg(u.key));
+    const id = `${nevra}\0${u.dep}`;
+    if (!seen.has(id)) {
+      seen.add(id);
+      unresolved.push({ nevra, dep: u.dep });
+    }
+  }
+  return {
+    packages: order.map((k) => ({ repo: pool.repoOf(k), pkg: pool.pkg(k) })),
+    missing,
+    unresolved,
+    unsigned: signature ? signature.unsigned(native) : [],
+  };
+}
+
+function resolveRequest(pool: PackagePool, item: string, native: string[]): number[] {
+  const fromRepos = (keys: number[]) => keys.filter((k) => !pool.isLookaside(k));
+  const best = (keys: number[]) => {
+    const list = pruneToBestVersion(pool, pruneToBestArch(pool, keys));
+    return list.length > 0 ? list.slice(0, 1) : [];
+  };
+  if (/[*?[]/.test(item)) {
+    const re = globToRegExp(item);
+    return [...pool.repoNames()]
+      .filter((n) => re.test(n))
+      .sort()
+      .flatMap((n) =>
+        best(fromRepos(pool.byName(n)).filter((k) => isNativeOrNoarch(pool, k, native))),
+      );
+  }
+  const named = fromRepos(pool.byName(item));
+  if (named.length > 0) return best(named);
+  const dot = item.lastIndexOf(".");
+  if (dot > 0) {
+    const arch = item.slice(dot + 1);
+    const withArch = fromRepos(pool.byName(item.slice(0, dot))).filter(
+      (k) => pool.pkg(k).arch === arch,
+    );
+    if (withArch.length > 0) return best(withArch);
+  }
+  const providers = pool.whatProvides(parseDepString(item));
+  if (providers.some((k) => pool.isLookaside(k))) return [];
+  return best(fromRepos(providers));
+}
+
+function isNativeOrNoarch(pool: PackagePool, key: number, native: string[]): boolean {
+  const a = pool.pkg(key).arch;
+  return a === "noarch" || native.includes(a);
+}
+
+function newestPerNameArch(pool: PackagePool, native: string[]): number[] {
+  const best = new Map<string, number>();
+  for (const k of pool.allRepoKeys()) {
+    if (!isNativeOrNoarch(pool, k, native)) continue;
+    const p = pool.pkg(k);
+    const id = `${p.name}.${p.arch}`;
+    const cur = best.get(id);
+    if (cur === undefined || compareEvr(pool.pkg(cur), p) < 0) best.set(id, k);
+  }
+  return [...best.values()];
+}
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .replace(/[.+^${}()|\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  return new RegExp(`^${body}$`);
+}
+
+/**
+ * Signature policy: a package is usable when its `sigkey` is in `sigkeys`
+ * (`""` = unsigned allowed); among copies of one NEVRA only those signed
+ * with the most preferred available key are. `sigkey === undefined`
+ * (unknown — plain repodata carries no signatures) is never acceptable when
+ * sigkeys are given: the caller must fill it from the RPM headers.
+ */
+function signaturePolicy(input: SelectInput) {
+  const keys = input.sigkeys;
+  if (keys === null) return undefined;
+  const rankOf = (p: PackageRecord) =>
+    p.sigkey === undefined ? -1 : keys.indexOf(p.sigkey === null ? "" : p.sigkey.toLowerCase());
+  const bestRank = new Map<string, number>();
+  for (const repo of input.repos) {
+    for (const p of repo.packages) {
+      const r = rankOf(p);
+      const id = nevraOf(p);
+      const cur = bestRank.get(id);
+      if (r >= 0 && (cur === undefined || cur < 0 || r < cur)) bestRank.set(id, r);
+      else if (cur === undefined) bestRank.set(id, -1);
+    }
+  }
+  return {
+    accept: (p: PackageRecord) => {
+      const r = rankOf(p);
+      return r >= 0 && r === bestRank.get(nevraOf(p));
+    },
+    unsigned: (native: string[]) => {
+      const out: string[] = [];
+      for (const repo of input.repos) {
+        for (const p of repo.packages) {
+          const ok = p.arch === "noarch" || native.includes(p.arch);
+          if (ok && bestRank.get(nevraOf(p)) === -1 && !out.includes(nevraOf(p)))
+            out.push(nevraOf(p));
+        }
+      }
+      return out;
+    },
+  };
+}
