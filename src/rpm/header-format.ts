@@ -127,12 +127,25 @@ export function parseLayout(bytes: Uint8Array): LayoutResult {
   return { ok: true, signature, main, leadType };
 }
 
-const utf8 = new TextDecoder("utf-8");
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const latin1 = new TextDecoder("latin1");
+
+/**
+ * Header strings are bytes; like createrepo_c (`cr_latin1_to_utf8`), text
+ * that is not valid UTF-8 is taken as Latin-1.
+ */
+export function decodeHeaderText(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return latin1.decode(bytes);
+  }
+}
 
 function nulTerminated(data: Uint8Array, from: number, tag: number): [string, number] {
   const end = data.indexOf(0, from);
   if (end < 0) throw new RpmFormatError(`tag ${tag}: unterminated string`);
-  return [utf8.decode(data.subarray(from, end)), end + 1];
+  return [decodeHeaderText(data.subarray(from, end)), end + 1];
 }
 
 /** Strings of a STRING, STRING_ARRAY or I18NSTRING entry (I18N: every locale, "C" first). */

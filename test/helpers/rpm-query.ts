@@ -9,6 +9,7 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { decodeHeaderText } from "../../src/rpm/header-format.ts";
 
 const run = promisify(execFile);
 
@@ -109,7 +110,7 @@ function tokenize(text: string): string[] {
         i++;
       }
     }
-    out.push(word);
+    out.push(decodeHeaderText(Uint8Array.from(word, (ch) => ch.charCodeAt(0))));
   }
   return out;
 }
@@ -164,7 +165,8 @@ export async function queryRpms(paths: string[]): Promise<RpmFacts[]> {
   const { stdout, stderr } = await run(
     "rpm",
     ["-qp", "--nosignature", "--nodigest", "--qf", queryFormat(), ...paths],
-    { maxBuffer: 512 * 1024 * 1024, encoding: "utf8" },
+    // latin1 keeps every byte; each value is re-decoded like header text.
+    { maxBuffer: 512 * 1024 * 1024, encoding: "latin1" },
   );
   if (/^error:/m.test(stderr)) throw new Error(`rpm -qp failed: ${stderr.slice(0, 2000)}`);
   const facts = parseOutput(stdout);
