@@ -25,7 +25,7 @@ export interface PrimaryPackage {
   files: FileEntry[];
 }
 
-const unescape = (s: string) =>
+const xmlUnescape = (s: string) =>
   s
     .replace(/&lt;/g, "<")
     .replace(/&gt;/g, ">")
@@ -37,7 +37,7 @@ const unescape = (s: string) =>
 
 function attrs(tag: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const m of tag.matchAll(/([\w:]+)="([^"]*)"/g)) out[m[1] ?? ""] = unescape(m[2] ?? "");
+  for (const m of tag.matchAll(/([\w:]+)="([^"]*)"/g)) out[m[1] ?? ""] = xmlUnescape(m[2] ?? "");
   return out;
 }
 
@@ -54,7 +54,7 @@ const DEP_KINDS = [
 
 function parsePackage(xml: string): PrimaryPackage {
   const text = (el: string) =>
-    unescape(new RegExp(`<${el}>([\\s\\S]*?)</${el}>`).exec(xml)?.[1] ?? "");
+    xmlUnescape(new RegExp(`<${el}>([\\s\\S]*?)</${el}>`).exec(xml)?.[1] ?? "");
   const tagAttrs = (el: string) => attrs(new RegExp(`<${el} [^>]*>`).exec(xml)?.[0] ?? "");
   const version = tagAttrs("version");
   const time = tagAttrs("time");
@@ -75,7 +75,7 @@ function parsePackage(xml: string): PrimaryPackage {
     });
   }
   const files = [...xml.matchAll(/<file(?: type="(\w+)")?>([^<]*)<\/file>/g)].map((m) => ({
-    path: unescape(m[2] ?? ""),
+    path: xmlUnescape(m[2] ?? ""),
     type: (m[1] ?? "file") as FileEntry["type"],
   }));
   return {
