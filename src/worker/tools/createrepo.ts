@@ -28,6 +28,8 @@ export interface CreaterepoOptions {
   pkglist?: readonly string[];
   /** Reuse metadata of unchanged RPMs from the existing repodata. */
   update?: boolean;
+  /** `location xml:base` of every package (`--baseurl`). */
+  baseurl?: string;
   /** Checksum of package files and repodata (createrepo_c default sha256). */
   checksum?: "sha256" | "sha1" | "sha512";
   bin?: string;
@@ -59,6 +61,7 @@ function buildArgs(
   if (opts.workers !== undefined) args.push(`--workers=${opts.workers}`);
   if (opts.update) args.push("--update");
   if (opts.checksum) args.push(`--checksum=${opts.checksum}`);
+  if (opts.baseurl !== undefined) args.push(`--baseurl=${opts.baseurl}`);
   if (pkglistFile) args.push(`--pkglist=${pkglistFile}`);
   args.push(dir);
   return args;
