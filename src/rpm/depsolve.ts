@@ -24,6 +24,7 @@
  */
 import { formatDep } from "./dep-match.ts";
 import type { PackagePool } from "./package-pool.ts";
+import type { SelectionView } from "./provider-policy.ts";
 import { chooseProvider } from "./provider-policy.ts";
 import type { RichDep } from "./rich-deps.ts";
 import { isRich, parseRich } from "./rich-deps.ts";
@@ -46,12 +47,14 @@ interface Pending {
   candidates: number[];
 }
 
-export class Closure {
+export class Closure implements SelectionView {
   /** Selected package keys in the order they were taken. */
   readonly order: number[] = [];
   readonly unresolved: UnresolvedDep[] = [];
   private readonly selected = new Set<number>();
   private readonly blocked = new Set<number>();
+  private readonly recommended = new Set<number>();
+  private readonly suggested = new Set<number>();
   private readonly queue: number[] = [];
   private pending: Pending[] = [];
   private readonly conditional: { from: number; node: RichDep; dep: string }[] = [];
@@ -73,6 +76,28 @@ export class Closure {
     this.order.push(key);
     this.queue.push(key);
     this.blockAgainst(key);
+    this.noteWeak(key);
+  }
+
+  isRecommended = (key: number): boolean =>
+    this.recommended.has(key) || this.pool.pkg(key).supplements.some((d) => this.depHolds(d));
+
+  isSuggested = (key: number): boolean =>
+    this.suggested.has(key) || this.pool.pkg(key).enhances.some((d) => this.depHolds(d));
+
+  private depHolds(d: Dep): boolean {
+    const node = isRich(d.name) ? this.parse(d.name) : { kind: "leaf" as const, dep: d };
+    return node ? this.holds(node) : false;
+  }
+
+  private noteWeak(key: number): void {
+    const p = this.pool.pkg(key);
+    for (const d of p.recommends) {
+      if (!isRich(d.name)) for (const k of this.pool.whatProvides(d)) this.recommended.add(k);
+    }
+    for (const d of p.suggests) {
+      if (!isRich(d.name)) for (const k of this.pool.whatProvides(d)) this.suggested.add(k);
+    }
   }
 
   /** True when `key` may be added without conflicting with the selection. */
@@ -120,7 +145,7 @@ export class Closure {
       const next = this.pending.shift();
       if (!next) return;
       if (next.candidates.some((k) => this.selected.has(k))) continue;
-      const pick = chooseProvider(this.pool, next.candidates, this.isBlocked);
+      const pick = chooseProvider(this.pool, next.candidates, this);
       if (pick !== undefined) this.add(pick);
     }
   }
@@ -141,7 +166,7 @@ export class Closure {
     const cands = this.pool.whatProvides(d);
     if (cands.some((k) => this.selected.has(k) || this.pool.isLookaside(k))) return;
     const open = cands.filter((k) => !this.isBlocked(k));
-    const pick = chooseProvider(this.pool, open, this.isBlocked);
+    const pick = chooseProvider(this.pool, open, this);
     if (pick !== undefined) this.add(pick);
   }
 

@@ -3,6 +3,9 @@
  * Mirrors libsolv's `policy_filter_unwanted` for a fresh install, so our
  * closures match what dnf would install:
  *
+ * 0. prefer candidates the selection recommends (or that supplement it),
+ *    else ones it suggests (or that enhance it) — libsolv's
+ *    `prune_to_recommended`, applied even when weak deps are not followed;
  * 1. best arch: keep the best-ranked real arch among the candidates (x86_64
  *    over i686) plus noarch;
  * 2. best version per name: one package per name, the highest EVR (ties
@@ -20,14 +23,23 @@ import type { PackagePool } from "./package-pool.ts";
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** What the current selection says about a candidate. */
+export interface SelectionView {
+  isBlocked(key: number): boolean;
+  isRecommended(key: number): boolean;
+  isSuggested(key: number): boolean;
+}
+
 export function chooseProvider(
   pool: PackagePool,
   candidates: number[],
-  isBlocked: (key: number) => boolean,
+  view: SelectionView,
 ): number | undefined {
-  const open = candidates.filter((k) => !isBlocked(k));
+  const open = candidates.filter((k) => !view.isBlocked(k));
   let list = open.length > 0 ? open : candidates;
   if (list.length <= 1) return list[0];
+  list = preferSome(list, view.isRecommended);
+  list = preferSome(list, view.isSuggested);
   list = pruneToBestArch(pool, list);
   list = pruneToBestVersion(pool, list);
   if (list.length > 1) list = pruneObsoleted(pool, list);
@@ -74,4 +86,9 @@ function pruneObsoleted(pool: PackagePool, list: number[]): number[] {
   }
   if (obsoleted.size === 0 || obsoleted.size === list.length) return list;
   return list.filter((k) => !obsoleted.has(k));
+}
+
+function preferSome(list: number[], test: (key: number) => boolean): number[] {
+  const kept = list.filter(test);
+  return kept.length > 0 ? kept : list;
 }

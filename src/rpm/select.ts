@@ -35,6 +35,8 @@ export interface SelectInput {
   multilibMethods: string[];
   /** Ordered key preference; "" allows unsigned; null = don't filter. */
   sigkeys: string[] | null;
+  /** Follow Recommends (default true; see the weak-dep policy in depsolve.ts). */
+  weakDeps?: boolean;
 }
 
 /** `repo` indexes `SelectInput.repos`. */
@@ -71,7 +73,7 @@ export function selectPackages(input: SelectInput): SelectResult {
     arches: [...native, ...multilib],
     ...(signature ? { accept: signature.accept } : {}),
   });
-  const closure = new Closure(pool, { followRecommends: true });
+  const closure = new Closure(pool, { followRecommends: input.weakDeps ?? true });
   const missing: string[] = [];
   if (input.packages === null) {
     for (const k of newestPerNameArch(pool, native)) closure.add(k);
