@@ -77,7 +77,8 @@ export const ConfigSchema = z
     ODCS_TARGET_DIR: z.string().min(1).default("./data/composes"),
     /** Public URL of ODCS_TARGET_DIR; by default served by this process at /composes. */
     ODCS_TARGET_DIR_URL: httpUrl.optional(),
-    ODCS_ALLOWED_REPO_ROOTS: csv.default([]),
+    /** Local repository roots a `repo` compose may read; "/" (anywhere) suits a single host, narrow it in production. */
+    ODCS_ALLOWED_REPO_ROOTS: csv.default(["/"]),
     ODCS_ALLOWED_REPO_URLS: csv.default([]),
     ODCS_AUTH_BACKEND: z.enum(["noauth", "openidc"]).default("noauth"),
     ODCS_OIDC_ISSUER: httpUrl.optional(),

@@ -1,0 +1,74 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { type Client, createClient } from "@libsql/client";
+import type { Logger } from "../api/deps.ts";
+import { type Config, ConfigError, loadConfig } from "../config.ts";
+import { BUSY_TIMEOUT_MS, createDb, type Db } from "../db/client.ts";
+import { migrateDatabase } from "../db/migrate.ts";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const MIGRATIONS_DIR = join(ROOT, "migrations");
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string })
+    .version;
+}
+
+/**
+ * Config from the process: env, plus the JSON file named by ODCS_CONFIG.
+ * On a bad setting, print one line per problem and exit 2.
+ */
+export function configFromProcess(): Config {
+  try {
+    const path = process.env.ODCS_CONFIG;
+    let file: Record<string, unknown> | undefined;
+    if (path) {
+      try {
+        file = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+      } catch (err) {
+        throw new ConfigError(
+          `invalid setting ODCS_CONFIG: cannot read ${path} as JSON: ${(err as Error).message}`,
+        );
+      }
+    }
+    const config = loadConfig(process.env, file);
+    return Object.freeze({ ...config, ODCS_TARGET_DIR: resolve(config.ODCS_TARGET_DIR) });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`odcs: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** Open (creating the directory of a local file) and migrate the database. */
+export async function openDatabase(config: Config): Promise<{ db: Db; client: Client }> {
+  const url = config.ODCS_DATABASE_URL;
+  if (url.startsWith("file:"))
+    mkdirSync(dirname(resolve(url.slice("file:".length))), { recursive: true });
+  const client = createClient({
+    url,
+    ...(config.ODCS_DATABASE_AUTH_TOKEN ? { authToken: config.ODCS_DATABASE_AUTH_TOKEN } : {}),
+    timeout: BUSY_TIMEOUT_MS,
+  });
+  await migrateDatabase(client, MIGRATIONS_DIR);
+  return { db: createDb(client), client };
+}
+
+const LEVELS = ["debug", "info", "warn", "error"] as const;
+
+/** JSON lines on stderr, one per event. */
+export function createLogger(level: Config["ODCS_LOG_LEVEL"], component: string): Logger {
+  const min = LEVELS.indexOf(level);
+  const emit = (l: (typeof LEVELS)[number]) => (msg: string, fields?: Record<string, unknown>) => {
+    if (LEVELS.indexOf(l) < min) return;
+    process.stderr.write(
+      `${JSON.stringify({ time: new Date().toISOString(), level: l, component, msg, ...fields })}\n`,
+    );
+  };
+  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+}
+
+export const defaultWorkerId = () => `${hostname()}:${process.pid}`;

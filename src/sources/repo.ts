@@ -1,0 +1,148 @@
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { constants, copyFile, link, readFile, realpath, rm } from "node:fs/promises";
+import { isAbsolute, join, relative } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { isUnderRoot, type RepoLocation, type RepoSourcePolicy } from "../domain/repo-source.ts";
+import { REPOMD_PATH, type Repodata, readRepodataWithRepomd } from "../rpm/repodata-read.ts";
+import { ComposeError } from "../worker/errors.ts";
+import { fetchBytes, fetchOk } from "./fetch.ts";
+import type { RepodataCache } from "./repodata-cache.ts";
+import type { OpenedRepo } from "./types.ts";
+
+export interface RepoSourceContext {
+  policy: RepoSourcePolicy;
+  cache: RepodataCache;
+  signal: AbortSignal;
+  downloadTimeoutMs: number;
+}
+
+/** `rel` must stay inside the repository (a hostile location href must not escape it). */
+function insideRoot(root: string, rel: string): string {
+  const abs = join(root, rel);
+  const r = relative(root, abs);
+  if (r.startsWith("..") || isAbsolute(r))
+    throw new ComposeError(`location "${rel}" points outside the repository ${root}`);
+  return abs;
+}
+
+async function linkOrCopy(src: string, dest: string): Promise<"link" | "copy"> {
+  try {
+    await link(src, dest);
+    return "link";
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK") throw err;
+  }
+  // Across filesystems: reflink where the filesystem can, else a plain copy.
+  await copyFile(src, dest, constants.COPYFILE_FICLONE);
+  return "copy";
+}
+
+async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRepo> {
+  let root: string;
+  try {
+    root = await realpath(path);
+  } catch {
+    throw new ComposeError(`repository ${path} does not exist or is not readable`);
+  }
+  // The request check saw the path as written; symlinks must not lead out of the allowed roots.
+  if (!ctx.policy.ODCS_ALLOWED_REPO_ROOTS.some((r) => isUnderRoot(root, r))) {
+    throw new ComposeError(
+      `repository ${path} resolves to ${root}, which is outside the allowed roots`,
+    );
+  }
+  const read = (rel: string) => readFile(insideRoot(root, rel));
+  let repomd: Uint8Array;
+  try {
+    repomd = await read(REPOMD_PATH);
+  } catch {
+    throw new ComposeError(`${path} is not a yum repository: ${REPOMD_PATH} is missing`);
+  }
+  const repodata = await ctx.cache.get(path, repomd, () => parse(path, read, repomd));
+  return {
+    origin: path,
+    repodata,
+    async materialise(pkg, dest) {
+      const src = insideRoot(root, pkg.location);
+      try {
+        // Link the file itself, never a symlink, and only from inside the allowed roots.
+        const real = await realpath(src);
+        if (!ctx.policy.ODCS_ALLOWED_REPO_ROOTS.some((r) => isUnderRoot(real, r))) {
+          throw new ComposeError(
+            `${pkg.location} in ${path} resolves to ${real}, outside the allowed roots`,
+          );
+        }
+        return await linkOrCopy(real, dest);
+      } catch (err) {
+        if (err instanceof ComposeError) throw err;
+        throw new ComposeError(
+          `${pkg.location} is listed in ${path} but cannot be read: ${(err as Error).message}`,
+        );
+      }
+    },
+  };
+}
+
+async function parse(
+  origin: string,
+  read: (rel: string) => Promise<Uint8Array>,
+  repomd: Uint8Array,
+): Promise<Repodata> {
+  try {
+    return await readRepodataWithRepomd(read, repomd, { filelists: true, other: true });
+  } catch (err) {
+    if (err instanceof ComposeError) throw err;
+    throw new ComposeError(`cannot read the metadata of ${origin}: ${(err as Error).message}`);
+  }
+}
+
+function hashingTransform(algo: string) {
+  const hash = createHash(algo);
+  const t = new Transform({
+    transform(chunk, _enc, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  return { t, digest: () => hash.digest("hex") };
+}
+
+async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRepo> {
+  const get = (rel: string) =>
+    fetchBytes(new URL(rel, url).href, ctx.signal, ctx.downloadTimeoutMs);
+  const repomd = await get(REPOMD_PATH);
+  const repodata = await ctx.cache.get(url, repomd, () => parse(url, get, repomd));
+  return {
+    origin: url,
+    repodata,
+    async materialise(pkg, dest, signal) {
+      const href = new URL(pkg.location, pkg.locationBase ?? url).href;
+      const res = await fetchOk(href, signal, ctx.downloadTimeoutMs);
+      const algo = pkg.checksumType === "sha" ? "sha1" : pkg.checksumType;
+      const { t, digest } = hashingTransform(algo);
+      if (!res.body) throw new ComposeError(`${href} answered with no body`, { retryable: true });
+      await pipeline(Readable.fromWeb(res.body as WebReadableStream), t, createWriteStream(dest), {
+        signal,
+      });
+      const got = digest();
+      if (got !== pkg.pkgid) {
+        await rm(dest, { force: true });
+        throw new ComposeError(
+          `${href} has ${pkg.checksumType} ${got}, but the metadata says ${pkg.pkgid}`,
+          {
+            retryable: true,
+          },
+        );
+      }
+      return "download";
+    },
+  };
+}
+
+/** Open one `source` item or lookaside repo of a `repo` compose. */
+export function openRepo(loc: RepoLocation, ctx: RepoSourceContext): Promise<OpenedRepo> {
+  return loc.kind === "path" ? openLocal(loc.path, ctx) : openRemote(loc.url, ctx);
+}

@@ -1,0 +1,22 @@
+import type { Repodata } from "../rpm/repodata-read.ts";
+import type { PackageRecord } from "../rpm/types.ts";
+
+/**
+ * One opened package source: its parsed metadata and a way to put one of its
+ * RPMs at a path. Every source type (repo today; koji, pulp, pungi_compose
+ * next) resolves its input to one or more of these.
+ */
+export interface OpenedRepo {
+  /** Human-readable origin, used in logs, reasons and compose_rpms.source_repo. */
+  origin: string;
+  repodata: Repodata;
+  /**
+   * Place the RPM of `pkg` at `dest` (hardlink, reflink, copy or download),
+   * verifying its checksum when the bytes are copied over the network.
+   */
+  materialise(
+    pkg: PackageRecord,
+    dest: string,
+    signal: AbortSignal,
+  ): Promise<"link" | "copy" | "download">;
+}

@@ -1,0 +1,135 @@
+import { mkdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { insertComposeRpms, listComposeRpms } from "../../db/compose-rpms.ts";
+import { findCompose, transitionCompose } from "../../db/composes.ts";
+import { completeJob, failJobFinally } from "../../db/jobs.ts";
+import type { ComposeRow } from "../../db/schema.ts";
+import { COMPOSE_STATES } from "../../domain/states.ts";
+import { REASONS } from "../../domain/transitions.ts";
+import { ComposeLog } from "../compose-log.ts";
+import { LeaseLostError } from "../errors.ts";
+import { finalDir, LOG_FILE, stagingDir } from "../paths.ts";
+import { generateRepoCompose } from "../pipeline/generate.ts";
+import type { JobContext } from "./types.ts";
+
+/** Local paths in reasons become public URLs, as ODCS does (§10.2). */
+function publicReason(msg: string, ctx: JobContext): string {
+  return msg.split(ctx.config.ODCS_TARGET_DIR).join(ctx.config.ODCS_TARGET_DIR_URL);
+}
+
+/** Replace `dest` by `src` with renames only, so readers see the old or the new tree, never a mix. */
+async function publish(src: string, dest: string): Promise<void> {
+  const trash = `${src}.old`;
+  await rm(trash, { recursive: true, force: true });
+  try {
+    await rename(dest, trash);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  await rename(src, dest);
+  await rm(trash, { recursive: true, force: true });
+}
+
+async function startCompose(compose: ComposeRow, ctx: JobContext): Promise<boolean> {
+  if (compose.state === COMPOSE_STATES.generating) return true; // a retry after a crash
+  if (compose.state !== COMPOSE_STATES.wait) return false;
+  const moved = await transitionCompose(
+    ctx.db,
+    compose.id,
+    "wait",
+    "generating",
+    ctx.now().getTime(),
+    {
+      stateReason: REASONS.started,
+    },
+  );
+  return moved !== undefined;
+}
+
+/**
+ * The `generate` job: build the compose in a staging dir, publish it with a
+ * rename, then — in one transaction fenced by the job's lease — record its
+ * package set, mark the compose done and the job complete.
+ */
+export async function runGenerate(composeId: number, ctx: JobContext): Promise<void> {
+  const compose = await findCompose(ctx.db, composeId);
+  if (!compose || !(await startCompose(compose, ctx))) {
+    await completeJob(ctx.db, ctx.job.id, ctx.workerId, ctx.now().getTime());
+    return; // cancelled or already settled: nothing to do
+  }
+  const target = ctx.config.ODCS_TARGET_DIR;
+  const staging = stagingDir(target, compose.id);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
+  log.line(`compose ${compose.id} attempt ${ctx.job.attempts} on worker ${ctx.workerId}`);
+  try {
+    const pinned =
+      compose.regenerateOf === null ? [] : await listComposeRpms(ctx.db, compose.regenerateOf);
+    if (pinned.length > 0)
+      log.line(`regenerating the ${pinned.length} packages of compose ${compose.regenerateOf}`);
+    const result = await generateRepoCompose(compose, staging, {
+      config: ctx.config,
+      cache: ctx.cache,
+      log,
+      signal: ctx.signal,
+      now: ctx.now,
+      pinned,
+    });
+    await ctx.assertLease();
+    log.line("compose finished, publishing");
+    await log.close();
+    await publish(staging, finalDir(target, compose.id));
+    const t = ctx.now().getTime();
+    await ctx.db.transaction(
+      async (tx) => {
+        if (!(await completeJob(tx, ctx.job.id, ctx.workerId, t)))
+          throw new LeaseLostError("lease lost before completion");
+        await insertComposeRpms(
+          tx,
+          result.rpms.map((r) => ({ ...r, composeId: compose.id })),
+        );
+        await transitionCompose(tx, compose.id, "generating", "done", t, {
+          stateReason: REASONS.done,
+          kojiEvent: compose.kojiEvent ?? result.kojiEvent,
+          pungiComposeId: result.pungiComposeId,
+        });
+      },
+      { behavior: "immediate" },
+    );
+  } catch (err) {
+    log.line(`ERROR: ${(err as Error).message}`);
+    await log.close();
+    throw err;
+  }
+}
+
+/** Fail the compose for good (no retry), keeping its log visible at its toplevel URL. */
+export async function failGenerate(
+  composeId: number,
+  message: string,
+  ctx: JobContext,
+): Promise<void> {
+  const target = ctx.config.ODCS_TARGET_DIR;
+  const staging = stagingDir(target, composeId);
+  await rm(join(staging, "compose"), { recursive: true, force: true });
+  try {
+    await publish(staging, finalDir(target, composeId));
+  } catch {
+    // No staging dir (failed before it was made): nothing to show.
+  }
+  const t = ctx.now().getTime();
+  const reason = publicReason(REASONS.error(message), ctx);
+  await ctx.db.transaction(
+    async (tx) => {
+      if (!(await failJobFinally(tx, ctx.job.id, ctx.workerId, message, t)))
+        throw new LeaseLostError("lease lost before failing");
+      const moved = await transitionCompose(tx, composeId, "generating", "failed", t, {
+        stateReason: reason,
+      });
+      if (!moved)
+        await transitionCompose(tx, composeId, "wait", "failed", t, { stateReason: reason });
+    },
+    { behavior: "immediate" },
+  );
+}

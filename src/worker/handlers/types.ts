@@ -1,0 +1,17 @@
+import type { Config } from "../../config.ts";
+import type { Db } from "../../db/client.ts";
+import type { JobRow } from "../../db/schema.ts";
+import type { RepodataCache } from "../../sources/repodata-cache.ts";
+
+/** What a job handler gets: the claimed job and the worker's shared state. */
+export interface JobContext {
+  db: Db;
+  config: Config;
+  now: () => Date;
+  workerId: string;
+  job: JobRow;
+  cache: RepodataCache;
+  signal: AbortSignal;
+  /** Throws `LeaseLostError` when another worker owns the job now. */
+  assertLease: () => Promise<void>;
+}

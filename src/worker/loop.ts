@@ -1,0 +1,226 @@
+import type { Logger } from "../api/deps.ts";
+import type { Config } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import {
+  claimNextJob,
+  heartbeatJob,
+  releaseJob,
+  requeueExpiredLeases,
+  retryJob,
+} from "../db/jobs.ts";
+import type { JobRow } from "../db/schema.ts";
+import { RepodataCache } from "../sources/repodata-cache.ts";
+import { retryDelayMs } from "./backoff.ts";
+import { ComposeError, isRetryable, LeaseLostError } from "./errors.ts";
+import { failGenerate, runGenerate } from "./handlers/generate.ts";
+import type { JobContext } from "./handlers/types.ts";
+
+export interface WorkerOptions {
+  db: Db;
+  config: Config;
+  now: () => Date;
+  log: Logger;
+  workerId: string;
+}
+
+class ShutdownAbort extends Error {
+  override name = "ShutdownAbort";
+}
+
+/**
+ * Claims jobs from the queue and runs them, at most ODCS_WORKER_CONCURRENCY
+ * at once. Polls every ODCS_WORKER_POLL_MS, and at once when `wake()` is
+ * called (the API calls it after committing a job in the same process).
+ */
+export class Worker {
+  readonly cache: RepodataCache;
+  #running = new Map<number, { controller: AbortController; done: Promise<void> }>();
+  #stopping = false;
+  #wakeUp: (() => void) | null = null;
+  #woken = false;
+  #loop: Promise<void> | null = null;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.cache = new RepodataCache(o.config.ODCS_CACHE_BUDGET_MB * 1024 * 1024);
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  wake(): void {
+    this.#woken = true;
+    this.#wakeUp?.();
+  }
+
+  get busy(): number {
+    return this.#running.size;
+  }
+
+  /**
+   * Stop claiming; let running jobs finish within `graceMs`, then abort them
+   * and give their jobs back to the queue.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    this.wake();
+    await this.#loop;
+    const all = Promise.all([...this.#running.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      for (const r of this.#running.values())
+        r.controller.abort(new ShutdownAbort("worker shutting down"));
+      await all;
+    }
+  }
+
+  /** Claim and start jobs until the slots are full or the queue is empty; returns how many started. */
+  async fill(): Promise<number> {
+    let started = 0;
+    const now = this.o.now().getTime();
+    await requeueExpiredLeases(this.o.db, now);
+    while (!this.#stopping && this.#running.size < this.o.config.ODCS_WORKER_CONCURRENCY) {
+      const job = await claimNextJob(
+        this.o.db,
+        this.o.workerId,
+        this.o.now().getTime(),
+        this.o.config.ODCS_WORKER_LEASE_MS,
+      );
+      if (!job) break;
+      this.#start(job);
+      started++;
+    }
+    return started;
+  }
+
+  /** Wait until every running job has settled (tests). */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0)
+      await Promise.all([...this.#running.values()].map((r) => r.done));
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        await this.fill();
+      } catch (err) {
+        this.o.log.error("claiming jobs failed", { err: String(err) });
+      }
+      if (this.#stopping) break;
+      await new Promise<void>((resolve) => {
+        if (this.#woken) return resolve();
+        const timer = setTimeout(resolve, this.o.config.ODCS_WORKER_POLL_MS);
+        this.#wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wakeUp = null;
+      this.#woken = false;
+    }
+  }
+
+  #start(job: JobRow): void {
+    const controller = new AbortController();
+    const done = this.#execute(job, controller).finally(() => {
+      this.#running.delete(job.id);
+      if (!this.#stopping) this.wake();
+    });
+    this.#running.set(job.id, { controller, done });
+  }
+
+  async #execute(job: JobRow, controller: AbortController): Promise<void> {
+    const { db, config, log, workerId } = this.o;
+    let leaseLost = false;
+    const heartbeat = setInterval(
+      () => {
+        heartbeatJob(db, job.id, workerId, this.o.now().getTime(), config.ODCS_WORKER_LEASE_MS)
+          .then((ok) => {
+            if (!ok) {
+              leaseLost = true;
+              controller.abort(new LeaseLostError(`job ${job.id} lease lost`));
+            }
+          })
+          .catch((err) => log.warn("heartbeat failed", { job: job.id, err: String(err) }));
+      },
+      Math.max(250, Math.floor(config.ODCS_WORKER_LEASE_MS / 3)),
+    );
+    const timeoutSeconds = config.ODCS_GENERATE_TIMEOUT_SECONDS;
+    const timeout = setTimeout(
+      () =>
+        controller.abort(
+          new ComposeError(
+            `Compose has taken more time than allowed by configuration (${timeoutSeconds} seconds)`,
+          ),
+        ),
+      timeoutSeconds * 1000,
+    );
+    const ctx: JobContext = {
+      db,
+      config,
+      now: this.o.now,
+      workerId,
+      job,
+      cache: this.cache,
+      signal: controller.signal,
+      assertLease: async () => {
+        if (
+          leaseLost ||
+          !(await heartbeatJob(
+            db,
+            job.id,
+            workerId,
+            this.o.now().getTime(),
+            config.ODCS_WORKER_LEASE_MS,
+          ))
+        ) {
+          throw new LeaseLostError(`job ${job.id} lease lost`);
+        }
+      },
+    };
+    log.info("job started", { job: job.id, compose: job.composeId, attempt: job.attempts });
+    try {
+      await runGenerate(job.composeId, ctx);
+      log.info("job done", { job: job.id, compose: job.composeId });
+    } catch (thrown) {
+      const reason = controller.signal.aborted ? controller.signal.reason : thrown;
+      await this.#settleFailure(job, reason, ctx).catch((err) =>
+        log.error("recording a job failure failed", { job: job.id, err: String(err) }),
+      );
+    } finally {
+      clearInterval(heartbeat);
+      clearTimeout(timeout);
+    }
+  }
+
+  async #settleFailure(job: JobRow, err: unknown, ctx: JobContext): Promise<void> {
+    const { db, log, workerId } = this.o;
+    const now = this.o.now().getTime();
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof LeaseLostError) {
+      log.warn("job lease lost; another worker owns it", { job: job.id });
+      return;
+    }
+    if (err instanceof ShutdownAbort) {
+      await releaseJob(db, job.id, workerId, now);
+      log.info("job released at shutdown", { job: job.id });
+      return;
+    }
+    // Unknown errors (a busy database, a full disk) may pass; ComposeErrors say for themselves.
+    const retry = err instanceof ComposeError ? isRetryable(err) : true;
+    if (retry && job.attempts < job.maxAttempts) {
+      await retryJob(db, job.id, workerId, message, now, now + retryDelayMs(job.attempts));
+      log.warn("job failed, will retry", { job: job.id, attempt: job.attempts, err: message });
+      return;
+    }
+    log.warn("compose failed", { job: job.id, compose: job.composeId, err: message });
+    await failGenerate(job.composeId, message, ctx);
+  }
+}

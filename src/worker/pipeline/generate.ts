@@ -1,0 +1,243 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import type { Config } from "../../config.ts";
+import type { ComposeRow, NewComposeRpmRow } from "../../db/schema.ts";
+import { joinUrl } from "../../domain/json-view.ts";
+import { parseRepoLocation } from "../../domain/repo-source.ts";
+import { bitNames, FLAGS, MULTILIB_METHODS } from "../../domain/states.ts";
+import { type SelectResult, selectPackages } from "../../rpm/select.ts";
+import type { PackageRecord } from "../../rpm/types.ts";
+import { openRepo } from "../../sources/repo.ts";
+import type { RepodataCache } from "../../sources/repodata-cache.ts";
+import type { OpenedRepo } from "../../sources/types.ts";
+import type { ComposeLog } from "../compose-log.ts";
+import { ComposeError } from "../errors.ts";
+import { archRepoRel, composeName, packageRel, VARIANT } from "../paths.ts";
+import { runCreaterepo } from "../tools/createrepo.ts";
+import { writeRepodata } from "../tools/write-repodata.ts";
+import { mapLimit } from "./map-limit.ts";
+import { type PlacedRpm, pungiComposeId, repoFileText, writeComposeMetadata } from "./metadata.ts";
+
+export interface GenerateContext {
+  config: Config;
+  cache: RepodataCache;
+  log: ComposeLog;
+  signal: AbortSignal;
+  now: () => Date;
+  /** The package set to reproduce (regeneration of a removed compose); empty = solve afresh. */
+  pinned: readonly {
+    treeArch: string;
+    name: string;
+    epoch: string;
+    version: string;
+    release: string;
+    arch: string;
+  }[];
+}
+
+export interface GenerateResult {
+  rpms: Omit<NewComposeRpmRow, "composeId">[];
+  kojiEvent: number | null;
+  pungiComposeId: string;
+}
+
+/** Files linked or copied at once; hardlinks are cheap, downloads are bounded by the network. */
+const MATERIALISE_CONCURRENCY = 16;
+
+const list = (s: string | null) => (s ? s.split(" ").filter((x) => x !== "") : []);
+const shorten = (items: string[], max = 50) =>
+  items.length > max
+    ? `${items.slice(0, max).join(", ")} and ${items.length - max} more`
+    : items.join(", ");
+
+async function openAll(items: string[], ctx: GenerateContext, what: string): Promise<OpenedRepo[]> {
+  return Promise.all(
+    items.map(async (item) => {
+      ctx.log.line(`loading ${what} ${item}`);
+      const repo = await openRepo(parseRepoLocation(item, ctx.config), {
+        policy: ctx.config,
+        cache: ctx.cache,
+        signal: ctx.signal,
+        downloadTimeoutMs: ctx.config.ODCS_DOWNLOAD_TIMEOUT_MS,
+      });
+      ctx.log.line(
+        `${item}: ${repo.repodata.packages.length} packages, revision ${repo.repodata.revision || "(none)"}`,
+      );
+      return repo;
+    }),
+  );
+}
+
+function pinnedSelection(repos: OpenedRepo[], arch: string, ctx: GenerateContext): SelectResult {
+  const want = ctx.pinned.filter((p) => p.treeArch === arch);
+  const key = (p: {
+    name: string;
+    epoch: string;
+    version: string;
+    release: string;
+    arch: string;
+  }) => `${p.name}-${p.epoch || "0"}:${p.version}-${p.release}.${p.arch}`;
+  const found = new Map<string, { repo: number; pkg: PackageRecord }>();
+  repos.forEach((r, repo) => {
+    for (const pkg of r.repodata.packages)
+      if (!found.has(key(pkg))) found.set(key(pkg), { repo, pkg });
+  });
+  const packages = want.flatMap((p) => found.get(key(p)) ?? []);
+  const missing = want.filter((p) => !found.has(key(p))).map(key);
+  return { packages, missing, unresolved: [], unsigned: [] };
+}
+
+function check(result: SelectResult, arch: string, compose: ComposeRow, pinned: boolean): void {
+  if (result.missing.length > 0) {
+    throw new ComposeError(
+      pinned
+        ? `cannot regenerate the same package set for ${arch}: the source no longer has ${shorten(result.missing)}`
+        : `The following requested packages are not present in the generated compose: ${shorten(result.missing)}.`,
+    );
+  }
+  if (result.unsigned.length > 0) {
+    throw new ComposeError(
+      `these packages for ${arch} have no signature by an allowed key (sigkeys "${compose.sigkeys}"): ${shorten(result.unsigned)}`,
+    );
+  }
+  const checkDeps = (compose.flags & FLAGS.check_deps) !== 0;
+  if (checkDeps && result.unresolved.length > 0) {
+    const lines = result.unresolved.map((u) => `${u.nevra} requires ${u.dep}`);
+    throw new ComposeError(
+      `unresolvable dependencies for ${arch} (check_deps): ${shorten(lines, 100)}`,
+    );
+  }
+}
+
+/**
+ * Build the whole compose of a `repo` source inside `dir` (the staging top
+ * dir): select and depsolve per arch, place the RPMs, write repodata, the
+ * .repo file and productmd metadata. Touches nothing outside `dir`.
+ */
+export async function generateRepoCompose(
+  compose: ComposeRow,
+  dir: string,
+  ctx: GenerateContext,
+): Promise<GenerateResult> {
+  const repos = await openAll(list(compose.source), ctx, "source");
+  const lookaside = await openAll(list(compose.lookasideRepos), ctx, "lookaside repo");
+  const arches = [...new Set(list(compose.arches))];
+  const pinned = ctx.pinned.length > 0;
+  const selections = arches.map((arch) => {
+    const started = performance.now();
+    const result = pinned
+      ? pinnedSelection(repos, arch, ctx)
+      : selectPackages({
+          repos: repos.map((r) => r.repodata),
+          lookaside: lookaside.map((r) => r.repodata),
+          packages: compose.packages === null ? null : list(compose.packages),
+          arch,
+          noDeps: (compose.flags & FLAGS.no_deps) !== 0,
+          multilibArches: list(compose.multilibArches),
+          multilibMethods: bitNames(MULTILIB_METHODS, compose.multilibMethod),
+          sigkeys: compose.sigkeys === "" ? null : compose.sigkeys.split(" "),
+        });
+    ctx.log.line(
+      `${arch}: selected ${result.packages.length} packages in ${(performance.now() - started).toFixed(1)} ms`,
+    );
+    for (const u of result.unresolved)
+      ctx.log.line(`${arch}: unresolved: ${u.nevra} requires ${u.dep}`);
+    check(result, arch, compose, pinned);
+    return { arch, result };
+  });
+
+  const name = composeName(compose.id);
+  const placed: PlacedRpm[] = [];
+  const rows: Omit<NewComposeRpmRow, "composeId">[] = [];
+  for (const { arch, result } of selections) {
+    const repoRel = archRepoRel(arch);
+    const seen = new Set<string>();
+    const items = result.packages.filter(({ pkg }) => {
+      const file = basename(pkg.location);
+      if (seen.has(file)) return false;
+      seen.add(file);
+      return true;
+    });
+    const dirs = new Set(
+      items.map(({ pkg }) => join(dir, repoRel, packageRel(basename(pkg.location)), "..")),
+    );
+    await Promise.all([...dirs].map((d) => mkdir(d, { recursive: true })));
+    await mkdir(join(dir, repoRel), { recursive: true });
+    const started = performance.now();
+    const how = await mapLimit(items, MATERIALISE_CONCURRENCY, ({ repo, pkg }) => {
+      const source = repos[repo];
+      if (!source) throw new Error(`selection names unknown repo ${repo}`);
+      return source.materialise(
+        pkg,
+        join(dir, repoRel, packageRel(basename(pkg.location))),
+        ctx.signal,
+      );
+    });
+    ctx.log.line(
+      `${arch}: placed ${items.length} RPMs (${how.filter((h) => h === "link").length} hardlinked) in ${(performance.now() - started).toFixed(1)} ms`,
+    );
+    const entries = items.map(({ repo, pkg }) => {
+      const rel = packageRel(basename(pkg.location));
+      placed.push({
+        treeArch: arch,
+        pkg,
+        path: join(VARIANT, arch, "os", rel),
+        sigkey: pkg.sigkey ?? null,
+      });
+      rows.push({
+        treeArch: arch,
+        name: pkg.name,
+        epoch: pkg.epoch || "0",
+        version: pkg.version,
+        release: pkg.release,
+        arch: pkg.arch,
+        sigkey: pkg.sigkey ?? null,
+        checksumType: pkg.checksumType,
+        checksum: pkg.pkgid,
+        sourceRepo: repos[repo]?.origin ?? "",
+        location: pkg.location,
+        path: rel,
+      });
+      return { pkg, location: rel };
+    });
+    const mdStarted = performance.now();
+    const unixNow = Math.floor(ctx.now().getTime() / 1000);
+    if (ctx.config.ODCS_REPODATA_WRITER === "createrepo_c") {
+      await runCreaterepo(join(dir, repoRel), { signal: ctx.signal });
+    } else {
+      await writeRepodata(join(dir, repoRel), entries, {
+        compression: ctx.config.ODCS_REPODATA_COMPRESSION,
+        now: unixNow,
+        signal: ctx.signal,
+      });
+    }
+    ctx.log.line(`${arch}: wrote repodata in ${(performance.now() - mdStarted).toFixed(1)} ms`);
+  }
+
+  const resultRepo =
+    compose.targetDir === "default"
+      ? `${joinUrl(ctx.config.ODCS_TARGET_DIR_URL, name)}/compose/${VARIANT}`
+      : "";
+  await mkdir(join(dir, "compose", "metadata"), { recursive: true });
+  await writeFile(join(dir, "compose", VARIANT, `${name}.repo`), repoFileText(name, resultRepo));
+  const pungiId = pungiComposeId(compose.id, compose.composeType, ctx.now());
+  await writeComposeMetadata(
+    dir,
+    {
+      id: pungiId,
+      date: pungiId.split("-").at(-1)?.slice(0, 8) ?? "",
+      type: compose.composeType ?? "test",
+      respin: 0,
+    },
+    arches,
+    placed,
+  );
+  await writeFile(join(dir, "COMPOSE_ID"), `${pungiId}\n`);
+  await writeFile(join(dir, "STATUS"), "FINISHED\n");
+  const revision = repos[0]?.repodata.revision ?? "";
+  return {
+    rpms: rows,
+    kojiEvent: /^\d{1,15}$/.test(revision) ? Number(revision) : null,
+    pungiComposeId: pungiId,
+  };
+}
