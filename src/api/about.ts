@@ -10,7 +10,10 @@ const aboutRoute = createRoute({
   path: "/",
   summary: "Server information",
   responses: {
-    200: { description: "About this server", content: { "application/json": { schema: AboutSchema } } },
+    200: {
+      description: "About this server",
+      content: { "application/json": { schema: AboutSchema } },
+    },
     ...errorResponses,
   },
 });

@@ -2,10 +2,10 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { requestId } from "hono/request-id";
 import { aboutRouter } from "./about.ts";
-import { composesRouter } from "./composes.ts";
 import { CreateComposeBody, RenewComposeBody } from "./composes.schemas.ts";
+import { composesRouter } from "./composes.ts";
 import type { Deps } from "./deps.ts";
-import { errorResponse, handleError } from "./errors.ts";
+import { errorResponse, handleError, METHOD_NOT_ALLOWED, NOT_FOUND_URL } from "./errors.ts";
 
 export const OPENAPI_INFO = {
   title: "ODCS-TS — On Demand Compose Service",
@@ -13,6 +13,23 @@ export const OPENAPI_INFO = {
     "Builds temporary RPM repositories (composes) on request. Wire-compatible with the ODCS REST API v1: " +
     "the ODCS Python client and CLI work unchanged.",
 };
+
+const READ_ONLY = ["GET", "HEAD", "OPTIONS"];
+
+/**
+ * Methods a known path answers, for OPTIONS (200 + `Allow`, as upstream) and
+ * for 405s. Upstream answers a wrong method with a 500 carrying the 405 text
+ * (§1.2 quirk); we send the real status with the same JSON shape.
+ */
+function allowedMethods(path: string, readOnly: boolean): string[] | undefined {
+  const p = path.length > 1 ? path.replace(/\/$/, "") : path;
+  if (p === "/api/1/composes") return readOnly ? READ_ONLY : ["GET", "HEAD", "OPTIONS", "POST"];
+  if (/^\/api\/1\/composes\/\d+$/.test(p)) {
+    return readOnly ? READ_ONLY : ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH"];
+  }
+  if (["/", "/api/1/about", "/api/1/openapi.json", "/api/1/docs"].includes(p)) return READ_ONLY;
+  return undefined;
+}
 
 /**
  * Build the HTTP app from its dependencies. `readOnly` leaves out every
@@ -22,7 +39,13 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
   const app = new OpenAPIHono({ strict: false });
   app.use("*", requestId({ headerName: "X-Request-Id" }));
   app.onError(handleError(deps.log));
-  app.notFound((c) => errorResponse(c, 404, "The requested URL was not found on the server."));
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path, opts.readOnly);
+    if (allowed === undefined) return errorResponse(c, 404, NOT_FOUND_URL);
+    c.header("Allow", allowed.join(", "));
+    if (c.req.method === "OPTIONS") return c.body(null, 200);
+    return errorResponse(c, 405, METHOD_NOT_ALLOWED);
+  });
 
   app.openAPIRegistry.register("CreateComposeBody", CreateComposeBody);
   app.openAPIRegistry.register("RenewComposeBody", RenewComposeBody);
@@ -35,7 +58,10 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
   app.route("/api/1/composes", composesRouter(deps, opts));
   app.route("/api/1/about", aboutRouter(deps));
 
-  app.doc31("/api/1/openapi.json", { openapi: "3.1.0", info: { ...OPENAPI_INFO, version: deps.version } });
+  app.doc31("/api/1/openapi.json", {
+    openapi: "3.1.0",
+    info: { ...OPENAPI_INFO, version: deps.version },
+  });
   app.get("/api/1/docs", Scalar({ url: "/api/1/openapi.json", pageTitle: OPENAPI_INFO.title }));
   app.get("/", (c) =>
     c.html(

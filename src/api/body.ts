@@ -1,22 +1,55 @@
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { InvalidRequestError } from "../domain/errors.ts";
 
-/** Larger bodies are refused before parsing; a real request is a few kB. */
+/** Larger bodies are refused (413) before parsing; a real request is a few kB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** ODCS's wording for a body that is not JSON (§1.2, non-debug). */
-export const MALFORMED_JSON = "<p>The browser (or proxy) sent a request that this server could not understand.</p>";
+export const MALFORMED_JSON =
+  "<p>The browser (or proxy) sent a request that this server could not understand.</p>";
+
+const tooLarge = () =>
+  new HTTPException(413, { message: `Request body larger than ${MAX_BODY_BYTES} bytes` });
+
+/**
+ * The body bytes, refusing more than `MAX_BODY_BYTES` whether or not a
+ * Content-Length announced them: a chunked upload is cut off as soon as it
+ * passes the limit instead of being buffered whole.
+ */
+async function readLimited(req: Request): Promise<Uint8Array> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (req.body === null) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
 
 /**
  * Read a JSON body the way ODCS does: whatever the Content-Type, an empty or
- * non-UTF-8 body is malformed. `allowEmpty` (PATCH) turns an empty body into `{}`.
+ * non-UTF-8 body is malformed. `allowEmpty` (PATCH, whose client may send no
+ * body at all) turns an empty body into `{}`.
  */
 export async function readJsonBody(c: Context, opts: { allowEmpty: boolean }): Promise<unknown> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw new InvalidRequestError(`Request body larger than ${MAX_BODY_BYTES} bytes`);
-  const buf = await c.req.arrayBuffer();
-  if (buf.byteLength > MAX_BODY_BYTES) throw new InvalidRequestError(`Request body larger than ${MAX_BODY_BYTES} bytes`);
-  if (buf.byteLength === 0 && opts.allowEmpty) return {};
+  const buf = await readLimited(c.req.raw);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(buf);

@@ -23,7 +23,7 @@ import {
 } from "../domain/permissions.ts";
 import { copyForRenewal, needsCopy, parseRenewRequest } from "../domain/renew.ts";
 import { parseRepoLocation } from "../domain/repo-source.ts";
-import { bitNames, COMPOSE_STATES, FLAGS, RESULTS, sourceTypeName, stateName } from "../domain/states.ts";
+import { bitNames, COMPOSE_STATES, FLAGS, RESULTS, sourceTypeName } from "../domain/states.ts";
 import { REASONS } from "../domain/transitions.ts";
 import { validateOdcsInput } from "../domain/validate.ts";
 import { readJsonBody } from "./body.ts";
@@ -40,7 +40,10 @@ import { externalBase, firstValues, paginationMeta, parseListQuery } from "./lis
 import { authErrorResponses, errorResponses, notFoundResponse } from "./responses.ts";
 import { newRouter } from "./router.ts";
 
-const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const json = <T>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
 const bodyRef = (name: string, required: boolean) => ({
   required,
   content: { "application/json": { schema: { $ref: `#/components/schemas/${name}` } } },
@@ -59,7 +62,11 @@ const getRoute = createRoute({
   path: "/{id}",
   summary: "Get one compose",
   request: { params: ComposeIdParam },
-  responses: { 200: json(ComposeDetailSchema, "The compose"), ...notFoundResponse, ...errorResponses },
+  responses: {
+    200: json(ComposeDetailSchema, "The compose"),
+    ...notFoundResponse,
+    ...errorResponses,
+  },
 });
 // Bodies are documented by reference and parsed by hand: ODCS reads the body
 // as JSON whatever its Content-Type, and its messages and check order
@@ -70,7 +77,11 @@ const createComposeRoute = createRoute({
   summary: "Request a new compose",
   security: bearer,
   request: { body: bodyRef("CreateComposeBody", true) },
-  responses: { 200: json(ComposeSchema, "The new compose, state wait"), ...authErrorResponses, ...errorResponses },
+  responses: {
+    200: json(ComposeSchema, "The new compose, state wait"),
+    ...authErrorResponses,
+    ...errorResponses,
+  },
 });
 const renewRoute = createRoute({
   method: "patch",
@@ -91,15 +102,21 @@ const deleteRoute = createRoute({
   summary: "Cancel a waiting compose, or expire a done/failed one",
   security: bearer,
   request: { params: ComposeIdParam },
-  responses: { 202: json(AcceptedSchema, "Accepted"), ...authErrorResponses, ...notFoundResponse, ...errorResponses },
+  responses: {
+    202: json(AcceptedSchema, "Accepted"),
+    ...authErrorResponses,
+    ...notFoundResponse,
+    ...errorResponses,
+  },
 });
 
 const corsOk = (c: Context) => c.header("Access-Control-Allow-Origin", "*");
 const now = (deps: Deps) => deps.clock.now().getTime();
 const ownerOf = (id: Identity | null) => id?.username ?? NOAUTH_OWNER;
 
-function repoChecks(deps: Deps, items: string[]) {
-  for (const item of items) if (item !== "") parseRepoLocation(item, deps.config);
+/** Every source path / lookaside repo must be an allowed location (the worker re-checks after resolving symlinks). */
+function repoChecks(deps: Deps, items: readonly string[]) {
+  for (const item of items) parseRepoLocation(item, deps.config);
 }
 
 async function createCompose(c: Context, deps: Deps) {
@@ -108,7 +125,10 @@ async function createCompose(c: Context, deps: Deps) {
   requireAllowedClient(identity, deps.config);
   const req = parseCreateRequest(await readJsonBody(c, { allowEmpty: false }), deps.config);
   repoChecks(deps, req.sourceItems);
-  repoChecks(deps, req.lookasideRepos ? req.lookasideRepos.split(" ") : []);
+  repoChecks(
+    deps,
+    req.lookasideRepoList.flatMap((r) => r.split(" ")),
+  );
   checkComposePermissions(
     identity,
     {
@@ -176,7 +196,12 @@ async function renewCompose(c: Context, deps: Deps, id: number) {
   const seconds = parseSecondsToLive(fields, deps.config);
   const req = parseRenewRequest(fields);
   const old = await findCompose(deps.db, id);
-  if (!old || ![COMPOSE_STATES.done, COMPOSE_STATES.failed, COMPOSE_STATES.removed].includes(old.state as 2 | 3 | 4)) {
+  if (
+    !old ||
+    ![COMPOSE_STATES.done, COMPOSE_STATES.failed, COMPOSE_STATES.removed].includes(
+      old.state as 2 | 3 | 4,
+    )
+  ) {
     throw new NotFoundError(`No compose with id ${id} found`);
   }
   checkComposePermissions(
@@ -198,10 +223,14 @@ async function renewCompose(c: Context, deps: Deps, id: number) {
     const row = await extendExpiry(deps.db, old, t + seconds * 1000);
     return c.json(toComposeJson(row, deps.config), 200);
   }
-  const row = await createComposeWithJob(deps.db, copyForRenewal(old, req, ownerOf(identity), t, seconds), {
-    now: t,
-    maxAttempts: deps.config.ODCS_JOB_MAX_ATTEMPTS,
-  });
+  const row = await createComposeWithJob(
+    deps.db,
+    copyForRenewal(old, req, ownerOf(identity), t, seconds),
+    {
+      now: t,
+      maxAttempts: deps.config.ODCS_JOB_MAX_ATTEMPTS,
+    },
+  );
   deps.onJobQueued?.();
   return c.json(toComposeJson(row, deps.config), 200);
 }
@@ -216,21 +245,23 @@ async function deleteCompose(c: Context, deps: Deps, id: number) {
     requireCancelPermission(identity, row, deps.config);
     const canceled = await deps.db.transaction(
       async (tx) => {
-        const moved = await transitionCompose(tx, id, "wait", "failed", t, { stateReason: REASONS.canceledBy(user) });
+        const moved = await transitionCompose(tx, id, "wait", "failed", t, {
+          stateReason: REASONS.canceledBy(user),
+        });
         if (moved) await cancelQueuedJobs(tx, id, t);
         return moved;
       },
       { behavior: "immediate" },
     );
-    if (canceled) return c.json({ message: `Compose (id=${id}) has been canceled`, status: 202 as const }, 202);
+    if (canceled)
+      return c.json({ message: `Compose (id=${id}) has been canceled`, status: 202 as const }, 202);
     // A worker started it meanwhile: fall through to the state rules below.
   }
   requireAdmin(identity, deps.config);
-  const current = await getCompose(deps.db, id);
   const removed = await requestRemoval(deps.db, id, user, t);
   if (!removed) {
     throw new InvalidRequestError(
-      `Compose (id=${id}) can not be removed, its state need to be in ['done', 'failed'] (it is ${stateName(current.state)}).`,
+      `Compose (id=${id}) can not be removed, its state need to be in ['done', 'failed'].`,
     );
   }
   return c.json(
@@ -248,7 +279,13 @@ export function composesRouter(deps: Deps, opts: { readOnly: boolean }) {
     const url = new URL(c.req.url);
     const q = firstValues(url.searchParams);
     const req = parseListQuery(q);
-    const { rows, total } = await listComposes(deps.db, req.filters, req.order, req.page, req.perPage);
+    const { rows, total } = await listComposes(
+      deps.db,
+      req.filters,
+      req.order,
+      req.page,
+      req.perPage,
+    );
     const base = `${externalBase(url, c.req.raw.headers)}/api/1/composes/`;
     corsOk(c);
     return c.json(

@@ -23,6 +23,11 @@ const REASON: Record<number, string> = {
   500: "Internal Server Error",
 };
 
+/** ODCS's texts for a URL without a route and a method the route lacks (§1.2, without the "404 Not Found: " prefix). */
+export const NOT_FOUND_URL =
+  "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.";
+export const METHOD_NOT_ALLOWED = "The method is not allowed for the requested URL.";
+
 /** The ODCS error body (§1.2). */
 export function errorBody(status: number, message: string) {
   return { error: REASON[status] ?? "Error", message, status };
@@ -49,7 +54,14 @@ export function handleError(log: Logger) {
       const status = err.status as ContentfulStatusCode;
       return errorResponse(c, status, err.message || REASON[status] || "Error");
     }
-    log.error("unhandled error", { err: err.stack ?? String(err), requestId: c.res.headers.get("X-Request-Id") });
-    return errorResponse(c, 500, "Internal server error; the request id is in the X-Request-Id header");
+    log.error("unhandled error", {
+      err: err.stack ?? String(err),
+      requestId: c.res.headers.get("X-Request-Id"),
+    });
+    return errorResponse(
+      c,
+      500,
+      "Internal server error; the request id is in the X-Request-Id header",
+    );
   };
 }

@@ -20,7 +20,7 @@ export interface ListRequest {
 
 function codeOrName(value: string, table: Record<string, number>): number {
   if (/^\d+$/.test(value)) return Number(value);
-  return table[value] ?? NO_MATCH;
+  return Object.hasOwn(table, value) ? (table[value] ?? NO_MATCH) : NO_MATCH;
 }
 
 function intOr(value: string | undefined, fallback: number): number {
@@ -75,7 +75,8 @@ export function parseListQuery(q: Map<string, string>): ListRequest {
   let perPage = intOr(q.get("per_page"), DEFAULT_PER_PAGE);
   if (perPage < 1) perPage = NONPOSITIVE_PER_PAGE;
   if (page > MAX_PAGE) throw new InvalidRequestError(`page must be at most ${MAX_PAGE}`);
-  if (perPage > MAX_PER_PAGE) throw new InvalidRequestError(`per_page must be at most ${MAX_PER_PAGE}`);
+  if (perPage > MAX_PER_PAGE)
+    throw new InvalidRequestError(`per_page must be at most ${MAX_PER_PAGE}`);
   return { filters, order: { key, descending }, page, perPage };
 }
 
@@ -87,7 +88,13 @@ export function formEncode(s: string): string {
 }
 
 /** The `meta` object with absolute pagination links (§5.2). */
-export function paginationMeta(base: string, q: Map<string, string>, page: number, perPage: number, total: number) {
+export function paginationMeta(
+  base: string,
+  q: Map<string, string>,
+  page: number,
+  perPage: number,
+  total: number,
+) {
   const pages = total === 0 ? 0 : Math.ceil(total / perPage);
   const rest = [...q]
     .filter(([k]) => k !== "page" && k !== "per_page" && k !== "endpoint" && !k.startsWith("_"))
@@ -107,7 +114,10 @@ export function paginationMeta(base: string, q: Map<string, string>, page: numbe
 }
 
 /** Scheme://host[/prefix] of the request, honouring the proxy headers ODCS honours (§1). */
-export function externalBase(url: URL, headers: { get(name: string): string | null | undefined }): string {
+export function externalBase(
+  url: URL,
+  headers: { get(name: string): string | null | undefined },
+): string {
   const scheme = headers.get("x-scheme") ?? url.protocol.replace(/:$/, "");
   const host = headers.get("x-forwarded-host") ?? headers.get("host") ?? url.host;
   const prefix = (headers.get("x-script-name") ?? "").replace(/\/+$/, "");

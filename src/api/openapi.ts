@@ -1,14 +1,25 @@
 import { stringify } from "yaml";
-import type { Config } from "../config.ts";
+import { type Config, loadConfig } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import { noauthAuthenticator } from "../domain/identity.ts";
 import { createApp, OPENAPI_INFO } from "./app.ts";
 import type { Deps } from "./deps.ts";
 import { silentLogger } from "./deps.ts";
-import { noauthAuthenticator } from "../domain/identity.ts";
-import type { Db } from "../db/client.ts";
+
+/**
+ * The fixed configuration the published document is rendered with: the
+ * defaults, with a neutral target URL (nothing read from the environment).
+ * The routes do not depend on it; only the inert app needs one.
+ */
+export const OPENAPI_CONFIG: Config = loadConfig(
+  {},
+  { ODCS_TARGET_DIR_URL: "http://localhost/odcs" },
+);
 
 /**
  * The OpenAPI 3.1 document of the routes as YAML, deterministic: built from
- * an app with inert dependencies, nothing read from the environment.
+ * an app with inert dependencies (no database is touched while rendering),
+ * nothing read from the environment.
  */
 export function renderOpenApiYaml(version: string, config: Config): string {
   const inert: Deps = {
@@ -19,6 +30,9 @@ export function renderOpenApiYaml(version: string, config: Config): string {
     auth: noauthAuthenticator,
     version,
   };
-  const doc = createApp(inert).getOpenAPI31Document({ openapi: "3.1.0", info: { ...OPENAPI_INFO, version } });
+  const doc = createApp(inert).getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: { ...OPENAPI_INFO, version },
+  });
   return stringify(doc, { sortMapEntries: false, lineWidth: 0 });
 }

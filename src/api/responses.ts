@@ -1,6 +1,9 @@
 import { ErrorSchema } from "./composes.schemas.ts";
 
-const err = (description: string) => ({ description, content: { "application/json": { schema: ErrorSchema } } });
+const err = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ErrorSchema } },
+});
 
 /** Named error responses spread into every route. */
 export const errorResponses = {

@@ -18,8 +18,16 @@ export async function getCompose(db: DbOrTx, id: number): Promise<ComposeRow> {
   return row;
 }
 
-async function recordEvent(tx: DbOrTx, composeId: number, from: number | null, row: ComposeRow, at: number) {
-  await tx.insert(events).values({ composeId, fromState: from, toState: row.state, stateReason: row.stateReason, at });
+async function recordEvent(
+  tx: DbOrTx,
+  composeId: number,
+  from: number | null,
+  row: ComposeRow,
+  at: number,
+) {
+  await tx
+    .insert(events)
+    .values({ composeId, fromState: from, toState: row.state, stateReason: row.stateReason, at });
 }
 
 /**
@@ -38,7 +46,12 @@ export async function createComposeWithJob(
         .values({ ...values, state: COMPOSE_STATES.wait })
         .returning();
       if (!row) throw new Error("insert into composes returned no row");
-      await enqueueJob(tx, { composeId: row.id, kind: "generate", now: opts.now, maxAttempts: opts.maxAttempts });
+      await enqueueJob(tx, {
+        composeId: row.id,
+        kind: "generate",
+        now: opts.now,
+        maxAttempts: opts.maxAttempts,
+      });
       await recordEvent(tx, row.id, null, row, opts.now);
       return row;
     },
@@ -86,11 +99,21 @@ export async function transitionCompose(
 }
 
 /** Mark a done/failed compose for removal by the next sweep (§9 step 6). */
-export async function requestRemoval(db: Db, id: number, removedBy: string, now: number): Promise<ComposeRow | undefined> {
+export async function requestRemoval(
+  db: Db,
+  id: number,
+  removedBy: string,
+  now: number,
+): Promise<ComposeRow | undefined> {
   const [row] = await db
     .update(composes)
     .set({ timeToExpire: now, removedBy })
-    .where(and(eq(composes.id, id), inArray(composes.state, [COMPOSE_STATES.done, COMPOSE_STATES.failed])))
+    .where(
+      and(
+        eq(composes.id, id),
+        inArray(composes.state, [COMPOSE_STATES.done, COMPOSE_STATES.failed]),
+      ),
+    )
     .returning();
   return row;
 }
@@ -115,14 +138,21 @@ export async function listExpired(db: DbOrTx, now: number, limit: number): Promi
     .select()
     .from(composes)
     .where(
-      and(inArray(composes.state, [COMPOSE_STATES.done, COMPOSE_STATES.failed]), lt(composes.timeToExpire, now)),
+      and(
+        inArray(composes.state, [COMPOSE_STATES.done, COMPOSE_STATES.failed]),
+        lt(composes.timeToExpire, now),
+      ),
     )
     .orderBy(asc(composes.timeToExpire))
     .limit(limit);
 }
 
 /** Transition a done/failed compose to removed with the ODCS reason text. */
-export async function markRemoved(tx: Tx | Db, row: ComposeRow, now: number): Promise<ComposeRow | undefined> {
+export async function markRemoved(
+  tx: Tx | Db,
+  row: ComposeRow,
+  now: number,
+): Promise<ComposeRow | undefined> {
   const from = row.state === COMPOSE_STATES.done ? "done" : "failed";
   return transitionCompose(tx, row.id, from, "removed", now, {
     stateReason: removalReason(row.stateReason, row.removedBy),
@@ -179,7 +209,8 @@ export async function listComposes(
   if (filters.source !== undefined) conds.push(eq(composes.source, filters.source));
   if (filters.state !== undefined) conds.push(eq(composes.state, filters.state));
   if (filters.kojiTaskId !== undefined) conds.push(eq(composes.kojiTaskId, filters.kojiTaskId));
-  if (filters.pungiComposeId !== undefined) conds.push(eq(composes.pungiComposeId, filters.pungiComposeId));
+  if (filters.pungiComposeId !== undefined)
+    conds.push(eq(composes.pungiComposeId, filters.pungiComposeId));
   if (filters.composeType !== undefined) conds.push(eq(composes.composeType, filters.composeType));
   if (filters.label !== undefined) conds.push(eq(composes.label, filters.label));
   const where = conds.length > 0 ? and(...conds) : undefined;

@@ -42,6 +42,8 @@ export interface ComposeRequest {
   multilibArches: string;
   multilibMethod: number;
   lookasideRepos: string;
+  /** The `lookaside_repos` items as sent, each to be checked as a repo location. */
+  lookasideRepoList: string[];
   label: string | null;
   composeType: string;
   targetDir: string;
@@ -104,10 +106,15 @@ function stringList(obj: Record<string, unknown>, key: string): string[] | undef
   const v = obj[key];
   if (v === undefined) return undefined;
   if (!Array.isArray(v)) throw new InvalidRequestError(`${key} should be a list`);
-  if (v.length > MAX_LIST_ITEMS) throw new InvalidRequestError(`${key} has more than ${MAX_LIST_ITEMS} items`);
+  if (v.length > MAX_LIST_ITEMS)
+    throw new InvalidRequestError(`${key} has more than ${MAX_LIST_ITEMS} items`);
   for (const item of v) {
-    if (typeof item !== "string") throw new InvalidRequestError(`${key} should be a list of strings`);
-    if (item.length > MAX_STRING_LENGTH) throw new InvalidRequestError(`${key} has an item longer than ${MAX_STRING_LENGTH} characters`);
+    if (typeof item !== "string")
+      throw new InvalidRequestError(`${key} should be a list of strings`);
+    if (item.length > MAX_STRING_LENGTH)
+      throw new InvalidRequestError(
+        `${key} has an item longer than ${MAX_STRING_LENGTH} characters`,
+      );
   }
   return v as string[];
 }
@@ -116,14 +123,16 @@ function optString(obj: Record<string, unknown>, key: string): string | undefine
   const v = obj[key];
   if (v === undefined) return undefined;
   if (typeof v !== "string") throw new InvalidRequestError(`${key} should be a string`);
-  if (v.length > MAX_STRING_LENGTH) throw new InvalidRequestError(`${key} is longer than ${MAX_STRING_LENGTH} characters`);
+  if (v.length > MAX_STRING_LENGTH)
+    throw new InvalidRequestError(`${key} is longer than ${MAX_STRING_LENGTH} characters`);
   return v;
 }
 
 function optInt(obj: Record<string, unknown>, key: string, min: number): number | null {
   const v = obj[key];
   if (v === undefined) return null;
-  if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new InvalidRequestError(`${key} should be an integer`);
+  if (typeof v !== "number" || !Number.isSafeInteger(v))
+    throw new InvalidRequestError(`${key} should be an integer`);
   if (v < min) throw new InvalidRequestError(`${key} must be at least ${min}`);
   return v;
 }
@@ -132,9 +141,12 @@ const joinOrNull = (list: string[] | undefined) => (list === undefined ? null : 
 
 /**
  * `seconds_to_live` as ODCS reads it (§11.1): the hyphenated legacy key only
- * when the underscored one is absent, falsy means the default. Deviation:
- * negative values and values above the maximum are refused (ODCS accepts
- * negatives and silently clamps), so a client learns its request was not met.
+ * when the underscored one is absent; falsy (`0`, `false`, `""`) means the
+ * default; the legacy key also takes integer strings and truncates floats,
+ * as Python's `int()` does. Deviation (deliberate): negative values and
+ * values above the maximum are refused with a 400 — upstream accepts
+ * negatives (the compose expires at once) and silently clamps to the
+ * maximum, so the client would not learn that its request was not met.
  */
 export function parseSecondsToLive(body: Record<string, unknown>, s: RequestSettings): number {
   let raw: unknown = body.seconds_to_live;
@@ -145,14 +157,17 @@ export function parseSecondsToLive(body: Record<string, unknown>, s: RequestSett
   }
   if (raw === undefined || raw === 0 || raw === false || raw === "") return s.ODCS_SECONDS_TO_LIVE;
   let n: number;
-  if (typeof raw === "number" && Number.isInteger(raw)) n = raw;
-  else if (raw === true) n = 1;
-  else if (key === "seconds-to-live" && typeof raw === "string" && /^\s*[+-]?\d+\s*$/.test(raw)) n = Number(raw.trim());
-  else throw new InvalidRequestError(`${key} should be an integer`);
+  if (raw === true) n = 1;
+  else if (typeof raw === "number" && Number.isFinite(raw)) n = Math.trunc(raw);
+  else if (typeof raw === "string" && /^\s*[+-]?\d+\s*$/.test(raw)) n = Number(raw.trim());
+  else
+    throw new InvalidRequestError(`Invalid seconds_to_live specified in request: ${pyRepr(body)}`);
   if (n < 0) throw new InvalidRequestError(`${key} must not be negative`);
   if (n === 0) return s.ODCS_SECONDS_TO_LIVE;
   if (n > s.ODCS_MAX_SECONDS_TO_LIVE) {
-    throw new InvalidRequestError(`${key} must be at most ${s.ODCS_MAX_SECONDS_TO_LIVE} (the server's max_seconds_to_live)`);
+    throw new InvalidRequestError(
+      `${key} must be at most ${s.ODCS_MAX_SECONDS_TO_LIVE} (the server's max_seconds_to_live)`,
+    );
   }
   return n;
 }
@@ -164,7 +179,7 @@ function namesFrom<T extends Record<string, number>>(
   message: (name: string) => string,
 ): (keyof T & string)[] {
   const list = stringList(body, key) ?? [];
-  for (const n of list) if (!(n in table)) throw new InvalidRequestError(message(n));
+  for (const n of list) if (!Object.hasOwn(table, n)) throw new InvalidRequestError(message(n));
   return list as (keyof T & string)[];
 }
 
@@ -176,24 +191,35 @@ function rejectUnknownKeys(obj: Record<string, unknown>, known: Set<string>, whe
 
 /**
  * Parse and check a POST body (already JSON-decoded) the way ODCS does
- * (§7.1 steps 4–17), then our own stricter checks. Throws
- * `InvalidRequestError`. Deviations from upstream, all towards refusing
- * instead of guessing: unknown fields, non-list list fields and non-string
- * list items are 400 (upstream ignores or 500s), and source types this
- * server cannot generate are refused here instead of failing later.
+ * (§7.1 steps 4–17, same messages and order), then our own stricter checks.
+ * Throws `InvalidRequestError`. Deliberate deviations, all towards refusing
+ * instead of guessing or crashing:
+ * - unknown fields are a 400 (upstream ignores them), so a typo such as
+ *   `seconds_to_life` does not silently fall back to a default;
+ * - non-object bodies (`[1]`, `"abc"`, `5`) and non-list / non-string list
+ *   items are a 400 (upstream: 500);
+ * - source types other than `repo` are refused with a 400 naming the
+ *   supported ones: this server cannot generate them yet, and a compose that
+ *   can only fail later is worse than an immediate answer;
+ * - results other than `repository` likewise; sigkeys must be 8 or 16 hex
+ *   digits (or `""`), arches must look like RPM arches.
  */
 export function parseCreateRequest(body: unknown, s: RequestSettings): ComposeRequest {
-  if (!body || (Array.isArray(body) && body.length === 0)) throw new InvalidRequestError("No JSON POST data submitted");
+  if (!body || (Array.isArray(body) && body.length === 0))
+    throw new InvalidRequestError("No JSON POST data submitted");
   if (!isObject(body)) throw new InvalidRequestError("The request body must be a JSON object");
   if (Object.keys(body).length === 0) throw new InvalidRequestError("No JSON POST data submitted");
   validateOdcsInput(body);
   const secondsToLive = parseSecondsToLive(body, s);
 
   const src = body.source;
-  if (!isObject(src)) throw new InvalidRequestError(`Invalid source configuration provided: ${pyRepr(body)}`);
-  if (!("type" in src)) throw new InvalidRequestError(`Missing type in source configuration, received: ${pyRepr(src)}`);
+  if (!isObject(src))
+    throw new InvalidRequestError(`Invalid source configuration provided: ${pyRepr(body)}`);
+  if (!("type" in src))
+    throw new InvalidRequestError(`Missing type in source configuration, received: ${pyRepr(src)}`);
   const typeName = src.type as string;
-  if (!(typeName in SOURCE_TYPES)) throw new InvalidRequestError(`Unknown source type "${typeName}"`);
+  if (!Object.hasOwn(SOURCE_TYPES, typeName))
+    throw new InvalidRequestError(`Unknown source type "${typeName}"`);
   const sourceTypeName = typeName as SourceTypeName;
   rejectUnknownKeys(body, TOP_KEYS, "");
   rejectUnknownKeys(src, SOURCE_KEYS, " in source");
@@ -201,7 +227,11 @@ export function parseCreateRequest(body: unknown, s: RequestSettings): ComposeRe
   const rawSource = optString(src, "source") ?? "";
   const sourceItems = rawSource === "" ? [] : [...new Set(rawSource.split(" "))];
   const scratchModules = stringList(src, "scratch_modules");
-  if (sourceItems.length === 0 && sourceTypeName !== "build" && !(sourceTypeName === "module" && scratchModules?.length)) {
+  if (
+    sourceItems.length === 0 &&
+    sourceTypeName !== "build" &&
+    !(sourceTypeName === "module" && scratchModules?.length)
+  ) {
     throw new InvalidRequestError(`No source provided for ${SOURCE_TYPES[sourceTypeName]}`);
   }
   if (!GENERATABLE_SOURCE_TYPES.includes(sourceTypeName)) {
@@ -215,26 +245,38 @@ export function parseCreateRequest(body: unknown, s: RequestSettings): ComposeRe
   if (resultNames.some((r) => r !== "repository")) {
     throw new InvalidRequestError(`Only the "repository" result is supported by this server`);
   }
-  const multilibNames = namesFrom(body, "multilib_method", MULTILIB_METHODS, (n) => `Unknown multilib method "${n}"`);
+  const multilibNames = namesFrom(
+    body,
+    "multilib_method",
+    MULTILIB_METHODS,
+    (n) => `Unknown multilib method "${n}"`,
+  );
 
   const defaultsUrl = optString(src, "module_defaults_url") ?? "";
   const defaultsCommit = optString(src, "module_defaults_commit") ?? "";
   if (Boolean(defaultsUrl) !== Boolean(defaultsCommit)) {
-    throw new InvalidRequestError('The "module_defaults_url" and "module_defaults_commit" must be used together.');
+    throw new InvalidRequestError(
+      'The "module_defaults_url" and "module_defaults_commit" must be used together.',
+    );
   }
   const targetDir = optString(body, "target_dir") ?? "";
-  if (targetDir !== "" && targetDir !== "default") throw new InvalidRequestError(`Unknown "target_dir" "${targetDir}"`);
+  if (targetDir !== "" && targetDir !== "default")
+    throw new InvalidRequestError(`Unknown "target_dir" "${targetDir}"`);
 
   const arches = stringList(body, "arches") ?? [];
   const archList = arches.length > 0 ? arches : [...s.ODCS_ARCHES];
-  for (const a of archList) if (!ARCH_RE.test(a)) throw new InvalidRequestError(`Invalid arch "${a}"`);
+  for (const a of archList)
+    if (!ARCH_RE.test(a)) throw new InvalidRequestError(`Invalid arch "${a}"`);
   const multilibArches = stringList(body, "multilib_arches") ?? [];
-  for (const a of multilibArches) if (!ARCH_RE.test(a)) throw new InvalidRequestError(`Invalid arch "${a}"`);
+  for (const a of multilibArches)
+    if (!ARCH_RE.test(a)) throw new InvalidRequestError(`Invalid arch "${a}"`);
 
   const sigkeys = stringList(src, "sigkeys") ?? [...s.ODCS_SIGKEYS];
   for (const k of sigkeys) {
-    if (k !== "" && !/^[0-9A-Fa-f]{8}([0-9A-Fa-f]{8})?$/.test(k)) throw new InvalidRequestError(`Invalid sigkey "${k}": expected 8 or 16 hex digits`);
+    if (k !== "" && !/^[0-9A-Fa-f]{8}([0-9A-Fa-f]{8})?$/.test(k))
+      throw new InvalidRequestError(`Invalid sigkey "${k}": expected 8 or 16 hex digits`);
   }
+  const lookasideRepoList = stringList(body, "lookaside_repos") ?? [];
   const respin = body.respin_of;
   if (respin !== undefined && typeof respin !== "string" && typeof respin !== "number") {
     throw new InvalidRequestError("respin_of should be a string");
@@ -258,7 +300,8 @@ export function parseCreateRequest(body: unknown, s: RequestSettings): ComposeRe
     kojiEvent: optInt(src, "koji_event", 0),
     multilibArches: multilibArches.join(" "),
     multilibMethod: toMask(MULTILIB_METHODS, multilibNames as MultilibMethodName[]),
-    lookasideRepos: (stringList(body, "lookaside_repos") ?? []).join(" "),
+    lookasideRepos: lookasideRepoList.join(" "),
+    lookasideRepoList,
     label: optString(body, "label") ?? null,
     composeType: optString(body, "compose_type") ?? "test",
     targetDir: "default",

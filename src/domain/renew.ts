@@ -14,7 +14,8 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 
 function strings(v: unknown, key: string): string[] {
   if (!Array.isArray(v)) throw new InvalidRequestError(`${key} should be a list`);
-  if (!v.every((x) => typeof x === "string")) throw new InvalidRequestError(`${key} should be a list of strings`);
+  if (!v.every((x) => typeof x === "string"))
+    throw new InvalidRequestError(`${key} should be a list of strings`);
   return v as string[];
 }
 
@@ -31,7 +32,8 @@ export function parseRenewRequest(body: Record<string, unknown>): RenewRequest {
   if (src !== undefined) {
     if (!isObject(src)) throw new InvalidRequestError("source should be an object");
     for (const k of Object.keys(src)) {
-      if (k !== "modules" && k !== "builds") throw new InvalidRequestError(`Unknown field "${k}" in source`);
+      if (k !== "modules" && k !== "builds")
+        throw new InvalidRequestError(`Unknown field "${k}" in source`);
     }
     if (src.modules !== undefined) req.modules = strings(src.modules, "modules");
     if (src.builds !== undefined) req.builds = strings(src.builds, "builds");

@@ -21,12 +21,28 @@ export function isUnderRoot(path: string, root: string): boolean {
 }
 
 function checkPath(item: string, policy: RepoSourcePolicy): RepoLocation {
-  if (!item.startsWith("/")) throw new InvalidRequestError(`Repository path "${item}" must be absolute`);
+  if (item === "") {
+    throw new InvalidRequestError(
+      "Empty repository path: source items are separated by single spaces, with none before or after",
+    );
+  }
+  if (!item.startsWith("/"))
+    throw new InvalidRequestError(`Repository path "${item}" must be absolute`);
   const segments = item.split("/").slice(1);
   if (segments.some((s) => s === ".." || s === ".")) {
-    throw new InvalidRequestError(`Repository path "${item}" must not contain "." or ".." segments`);
+    throw new InvalidRequestError(
+      `Repository path "${item}" must not contain "." or ".." segments`,
+    );
   }
-  const path = stripSlash(item.replace(/\/{2,}/g, "/"));
+  // "//" is refused rather than collapsed: the stored source is what the
+  // worker reads, and one spelling per directory keeps reuse and the
+  // allowed-root check simple. A single trailing "/" is fine.
+  if (segments.slice(0, -1).includes("")) {
+    throw new InvalidRequestError(
+      `Repository path "${item}" must not contain empty segments ("//")`,
+    );
+  }
+  const path = stripSlash(item);
   if (!policy.ODCS_ALLOWED_REPO_ROOTS.some((root) => isUnderRoot(path, root))) {
     throw new InvalidRequestError(
       policy.ODCS_ALLOWED_REPO_ROOTS.length === 0
@@ -48,7 +64,9 @@ function checkUrl(item: string, policy: RepoSourcePolicy): RepoLocation {
     throw new InvalidRequestError(`Repository URL "${item}" must be http or https`);
   }
   if (url.username || url.password || url.search || url.hash) {
-    throw new InvalidRequestError(`Repository URL "${item}" must not contain credentials, a query or a fragment`);
+    throw new InvalidRequestError(
+      `Repository URL "${item}" must not contain credentials, a query or a fragment`,
+    );
   }
   if (/\/\.\.?(\/|$)/.test(item.slice(url.origin.length)) || /%2e/i.test(url.pathname)) {
     throw new InvalidRequestError(`Repository URL "${item}" must not contain "." or ".." segments`);

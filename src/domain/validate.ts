@@ -34,7 +34,15 @@ const ALLOWED_PUNCT = [" ", "-", "/", "_", ".", ":", "#", "+", "?", "$", "~"];
 const CHARS_MESSAGE = `Only alphanumerical characters and [${ALLOWED_PUNCT.map((c) => `'${c}'`).join(", ")}] characters are allowed in ODCS input variables`;
 const SAFE_STRING = /^[\p{L}\p{N} \-/_.:#+?$~]*$/u;
 
+/**
+ * A real body nests three levels (source → list → item). The limit keeps a
+ * hostile `[[[[…]]]]` from exhausting the stack (a 500) — our addition.
+ */
+export const MAX_DEPTH = 32;
+
 function check(key: string, value: unknown, depth: number, inPackages: boolean): void {
+  if (depth > MAX_DEPTH)
+    throw new InvalidRequestError(`Request body is nested deeper than ${MAX_DEPTH} levels`);
   if (LIST_KEYS.has(key) && !Array.isArray(value)) {
     throw new InvalidRequestError(`${key} should be a list`);
   }
