@@ -1,0 +1,9 @@
+/** Runs every benchmark under bench/ (`npm run bench`) and prints figures. */
+import { benchRpm } from "./rpm.ts";
+
+const benches: [string, () => Promise<void>][] = [["rpm", benchRpm]];
+
+for (const [name, run] of benches) {
+  console.log(`# bench ${name}`);
+  await run();
+}
