@@ -1,18 +1,16 @@
 /**
- * Interim multilib test (python-multilib semantics, simplified) until
- * `multilib.ts` lands: `all` takes everything, `devel` takes -devel/-static
- * packages and whatever `runtime` takes, `runtime` takes packages shipping
- * shared libraries or plugins in lib dirs. noarch, src and debuginfo never.
+ * The multilib test used by `selectPackages`: python-multilib semantics from
+ * `multilib.ts` (runtime/devel/all/none, built-in white/blacklists). Method
+ * names outside `MULTILIB_METHODS` are ignored.
  */
+
+import type { MultilibMethod } from "./multilib.ts";
+import { isMultilibCandidate, MULTILIB_METHODS } from "./multilib.ts";
 import type { PackageRecord } from "./types.ts";
 
-const RUNTIME_FILE =
-  /^\/(usr\/)?lib(64)?\/([^/]+\.so\.[^/]*|security\/[^/]+\.so|[^/]*(dri|sasl2|krb5\/plugins|alsa-lib|vdpau|gstreamer-[^/]+)\/[^/]+)$|^\/etc\/ld\.so\.conf\.d\/[^/]+\.conf$/;
+const isMethod = (m: string): m is MultilibMethod =>
+  (MULTILIB_METHODS as readonly string[]).includes(m);
 
 export function acceptsMultilib(p: PackageRecord, methods: string[]): boolean {
-  if (p.arch === "noarch" || p.arch === "src" || /-debug(info|source)$/.test(p.name)) return false;
-  if (methods.includes("all")) return true;
-  const runtime = () => p.files.some((f) => RUNTIME_FILE.test(f.path));
-  if (methods.includes("devel") && (/-(devel|static)$/.test(p.name) || runtime())) return true;
-  return methods.includes("runtime") && !p.name.startsWith("kernel") && runtime();
+  return isMultilibCandidate(p, methods.filter(isMethod));
 }
