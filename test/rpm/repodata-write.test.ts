@@ -20,6 +20,7 @@ import { runCreaterepo } from "../../src/worker/tools/createrepo.ts";
 import { type RepodataPackage, writeRepodata } from "../../src/worker/tools/write-repodata.ts";
 import { type DnfEnv, dnf, dnfDownload, dnfInstall, dnfRepoquery } from "../helpers/dnf.ts";
 import { libsolvDump } from "../helpers/libsolv-dump.ts";
+import { buildRpms, type RpmDescription } from "../helpers/rpmbuild.ts";
 
 const FIXTURES = "/work/shared/fixtures";
 const CI_FEDORA = join(FIXTURES, "repos/libdnf-dnf-ci-fedora");
@@ -40,6 +41,64 @@ const RICH_RPMS = [
   "rpms/rpmlint/test/binary/freeradius-server-3.2.3-3.1.x86_64.rpm",
   "rpms/rpmlint/test/binary/dovecot-2.2.9-1.fc20.x86_64.rpm",
   "rpms/rpmlint/test/binary/python310-jupyter-events-0.6.3-0.noarch.rpm",
+];
+/** Built RPMs for what real fixtures show rarely: escaping, ghosts, dirs, pre-requires, epochs. */
+const EDGE_RPMS: RpmDescription[] = [
+  {
+    name: "edgy",
+    epoch: 3,
+    version: "1.2~rc1",
+    release: "0.1^git5",
+    arch: "x86_64",
+    summary: "Tags <b> & \"quotes\" 'n' ünïcødé ✓",
+    description: 'Line one & <two>\n\tindented "quoted"\n\nLast: Łódź 😀',
+    license: "MIT AND (GPL-2.0-or-later WITH Classpath-exception-2.0)",
+    requires: ["edgy-libs(x86-64) = 3:1.2~rc1-0.1^git5", "coreutils >= 8.0", "(sed or busybox)"],
+    requiresPre: ["/bin/sh", "shadow-utils"],
+    provides: ["edgy-compat = 1.0", "config(edgy) = 3:1.2~rc1-0.1^git5"],
+    conflicts: ["edgy-old < 2"],
+    obsoletes: ["edgy-legacy <= 1:0.9"],
+    recommends: ["edgy-doc"],
+    suggests: ["(edgy-gui if xorg)"],
+    supplements: ["(edgy-libs and bash)"],
+    enhances: ["bash"],
+    files: [
+      "/usr/bin/edgy",
+      "/usr/sbin/edgyd",
+      "/usr/lib/sendmail",
+      "/etc/edgy.conf",
+      { path: "/etc/edgy.d", dir: true },
+      { path: "/var/log/edgy.log", ghost: true },
+      { path: "/usr/share/edgy", dir: true },
+      "/usr/share/edgy/a&b<c>\"d\".txt",
+      "/usr/share/edgy/ünï.txt",
+    ],
+    changelog: [
+      {
+        date: "Mon Jan 01 2024",
+        author: "Zbigniew Jędrzejewski-Szmek <zbyszek@example.org> - 3:1.2~rc1-0.1^git5",
+        text: '- Fix <tags> & "quotes"\n- Tabs\there',
+      },
+      {
+        date: "Sun Dec 31 2023",
+        author: "Plain Person <p@example.org> - 1.0-1",
+        text: "- Initial",
+      },
+    ],
+    buildSrpm: true,
+  },
+  {
+    name: "edgy-libs",
+    epoch: 3,
+    version: "1.2~rc1",
+    release: "0.1^git5",
+    arch: "x86_64",
+    files: ["/usr/lib64/libedgy.so.1"],
+  },
+  {
+    name: "edgy-doc",
+    files: [{ path: "/usr/share/doc/edgy-doc", dir: true }, "/usr/share/doc/edgy-doc/README"],
+  },
 ];
 const KINDS = ["primary", "filelists", "other"] as const;
 const COMPRESSIONS = ["gz", "zst"] as const;
@@ -131,6 +190,13 @@ beforeAll(async () => {
   sets["dnf-ci-fedora"] = await prepare("ci", ciFiles);
   sets.rich = await prepare("rich", richFiles);
   sets.empty = await prepare("empty", new Map());
+  const built = await buildRpms(EDGE_RPMS);
+  const builtFiles = new Map<string, string>();
+  for (const b of built) {
+    builtFiles.set(b.fileName, b.path);
+    if (b.srpmPath) builtFiles.set(b.srpmPath.slice(b.srpmPath.lastIndexOf("/") + 1), b.srpmPath);
+  }
+  sets.built = await prepare("built", builtFiles);
 });
 
 afterAll(async () => {
@@ -143,11 +209,11 @@ function setOf(name: string): RepoSet {
   return s;
 }
 
-const SET_NAMES = ["dnf-ci-fedora", "rich", "empty"];
+const SET_NAMES = ["dnf-ci-fedora", "rich", "built", "empty"];
 
 describe.each(SET_NAMES)("%s: our repodata vs createrepo_c", (name) => {
   test("the fixture set is what we think it is", () => {
-    const expected = { "dnf-ci-fedora": 291, rich: RICH_RPMS.length, empty: 0 }[name];
+    const expected = { "dnf-ci-fedora": 291, rich: RICH_RPMS.length, built: 4, empty: 0 }[name];
     expect(setOf(name).packages).toHaveLength(expected ?? -1);
   });
 
@@ -340,3 +406,37 @@ describe("createrepo_c wrapper", () => {
     await expect(runCreaterepo(dir, { signal: AbortSignal.abort() })).rejects.toThrow(/abort/i);
   });
 });
+
+describe("real distribution metadata read and written back", () => {
+  const LARGE = join(FIXTURES, "large-repodata");
+
+  test("CentOS Stream 9 BaseOS (1 125 packages): primary and filelists byte-identical", async () => {
+    const root = join(LARGE, "centos-stream-9-baseos-x86_64-2022-02");
+    const { packages } = await readRepodata(reader(root), { filelists: true });
+    expect(packages).toHaveLength(1125);
+    const out = join(work, "cs9-baseos");
+    await writeRepodata(out, entriesFrom(packages), { compression: "gz", now: NOW });
+    for (const kind of ["primary", "filelists"]) {
+      expect(await openXml(out, kind), kind).toBe(await openXml(root, kind));
+    }
+  });
+
+  // Written by older createrepo versions (other indentation and escaping), so
+  // compared through libsolv rather than byte for byte.
+  test.each(["tizen-2.4-samsung-serranove-armv7l", "centos-7-x86_64-i686-docker-offline-bundle"])(
+    "%s: libsolv sees the same packages",
+    async (name) => {
+      const root = join(LARGE, name);
+      const { packages } = await readRepodata(reader(root), { filelists: true, other: true });
+      const out = join(work, name);
+      await writeRepodata(out, entriesFrom(packages), { compression: "zst", now: NOW });
+      const [mine, theirs] = await Promise.all([libsolvDump(out), libsolvDump(root)]);
+      expect(mine).toEqual(theirs);
+      expect(mine.length).toBeGreaterThan(250);
+    },
+  );
+});
+
+function entriesFrom(packages: readonly PackageRecord[]): RepodataPackage[] {
+  return packages.map((pkg) => ({ pkg, location: pkg.location, locationBase: pkg.locationBase }));
+}
