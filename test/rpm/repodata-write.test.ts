@@ -70,7 +70,7 @@ const EDGE_RPMS: RpmDescription[] = [
       { path: "/etc/edgy.d", dir: true },
       { path: "/var/log/edgy.log", ghost: true },
       { path: "/usr/share/edgy", dir: true },
-      "/usr/share/edgy/a&b<c>\"d\".txt",
+      '/usr/share/edgy/a&b<c>"d".txt',
       "/usr/share/edgy/ünï.txt",
     ],
     changelog: [
