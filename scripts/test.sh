@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(createrepo-c rpm dnf python3-solv zstd xz-utils gpg)
+packages=(createrepo-c rpm dnf python3-solv python3-rpm zstd xz-utils gpg)
 if [ -f test/helpers/APT_PACKAGES.txt ]; then
   while read -r p; do [ -n "$p" ] && packages+=("$p"); done < test/helpers/APT_PACKAGES.txt
 fi
