@@ -71,6 +71,8 @@ class ZstdProcessCompressor extends Transform {
     });
     this.#exited.catch((err: unknown) => this.destroy(toError(err)));
     child.stdin.on("error", (err) => this.destroy(err));
+    // No backpressure towards zstd's output: it is a fraction of the input,
+    // which is throttled, and the consumer is a local file.
     child.stdout.on("data", (chunk: Buffer) => this.push(chunk));
   }
 

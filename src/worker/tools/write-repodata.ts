@@ -113,10 +113,12 @@ async function streamXml(
     let p = "";
     let f = "";
     let o = "";
-    for (const { pkg, location, locationBase } of packages.slice(i, i + SERIALISE_BATCH)) {
-      p += primaryPackageXml(pkg, location, locationBase);
-      f += filelistsPackageXml(pkg);
-      o += otherPackageXml(pkg);
+    for (let j = i; j < Math.min(n, i + SERIALISE_BATCH); j++) {
+      const entry = packages[j];
+      if (!entry) continue;
+      p += primaryPackageXml(entry.pkg, entry.location, entry.locationBase);
+      f += filelistsPackageXml(entry.pkg);
+      o += otherPackageXml(entry.pkg);
     }
     await Promise.all([primary.add(p), filelists.add(f), other.add(o)]);
   }
