@@ -29,7 +29,12 @@ export async function enqueueJob(
  * serialises writers, so two workers can never both flip the same row from
  * queued to running. Attempts are counted here, so a crash mid-run uses one.
  */
-export async function claimNextJob(db: DbOrTx, workerId: string, now: number, leaseMs: number): Promise<JobRow | undefined> {
+export async function claimNextJob(
+  db: DbOrTx,
+  workerId: string,
+  now: number,
+  leaseMs: number,
+): Promise<JobRow | undefined> {
   const [job] = await db
     .update(jobs)
     .set({
@@ -56,7 +61,13 @@ const ownedBy = (jobId: number, workerId: string) =>
   and(eq(jobs.id, jobId), eq(jobs.lockedBy, workerId), eq(jobs.state, "running"));
 
 /** Extend the lease; false means the lease was lost and the worker must stop writing. */
-export async function heartbeatJob(db: DbOrTx, jobId: number, workerId: string, now: number, leaseMs: number): Promise<boolean> {
+export async function heartbeatJob(
+  db: DbOrTx,
+  jobId: number,
+  workerId: string,
+  now: number,
+  leaseMs: number,
+): Promise<boolean> {
   const rows = await db
     .update(jobs)
     .set({ leaseUntil: now + leaseMs, updatedAt: now })
@@ -66,7 +77,12 @@ export async function heartbeatJob(db: DbOrTx, jobId: number, workerId: string, 
 }
 
 /** Mark done; false when the lease was lost (another worker may own the job now). */
-export async function completeJob(tx: DbOrTx, jobId: number, workerId: string, now: number): Promise<boolean> {
+export async function completeJob(
+  tx: DbOrTx,
+  jobId: number,
+  workerId: string,
+  now: number,
+): Promise<boolean> {
   const rows = await tx
     .update(jobs)
     .set({ state: "done", leaseUntil: null, updatedAt: now })
@@ -76,7 +92,13 @@ export async function completeJob(tx: DbOrTx, jobId: number, workerId: string, n
 }
 
 /** Finally fail the job (no retry); false when the lease was lost. */
-export async function failJobFinally(tx: DbOrTx, jobId: number, workerId: string, error: string, now: number): Promise<boolean> {
+export async function failJobFinally(
+  tx: DbOrTx,
+  jobId: number,
+  workerId: string,
+  error: string,
+  now: number,
+): Promise<boolean> {
   const rows = await tx
     .update(jobs)
     .set({ state: "failed", lastError: error, leaseUntil: null, updatedAt: now })
@@ -86,17 +108,36 @@ export async function failJobFinally(tx: DbOrTx, jobId: number, workerId: string
 }
 
 /** Put the job back for a later attempt at `runAt`; false when the lease was lost. */
-export async function retryJob(tx: DbOrTx, jobId: number, workerId: string, error: string, now: number, runAt: number): Promise<boolean> {
+export async function retryJob(
+  tx: DbOrTx,
+  jobId: number,
+  workerId: string,
+  error: string,
+  now: number,
+  runAt: number,
+): Promise<boolean> {
   const rows = await tx
     .update(jobs)
-    .set({ state: "queued", lastError: error, lockedBy: null, leaseUntil: null, runAt, updatedAt: now })
+    .set({
+      state: "queued",
+      lastError: error,
+      lockedBy: null,
+      leaseUntil: null,
+      runAt,
+      updatedAt: now,
+    })
     .where(ownedBy(jobId, workerId))
     .returning({ id: jobs.id });
   return rows.length === 1;
 }
 
 /** Give the job back without using up the attempt (graceful shutdown). */
-export async function releaseJob(db: DbOrTx, jobId: number, workerId: string, now: number): Promise<boolean> {
+export async function releaseJob(
+  db: DbOrTx,
+  jobId: number,
+  workerId: string,
+  now: number,
+): Promise<boolean> {
   const rows = await db
     .update(jobs)
     .set({
@@ -115,7 +156,13 @@ export async function releaseJob(db: DbOrTx, jobId: number, workerId: string, no
 export async function requeueExpiredLeases(db: DbOrTx, now: number): Promise<JobRow[]> {
   return db
     .update(jobs)
-    .set({ state: "queued", lockedBy: null, leaseUntil: null, lastError: "worker lease expired", updatedAt: now })
+    .set({
+      state: "queued",
+      lockedBy: null,
+      leaseUntil: null,
+      lastError: "worker lease expired",
+      updatedAt: now,
+    })
     .where(and(eq(jobs.state, "running"), lt(jobs.leaseUntil, now)))
     .returning();
 }
@@ -129,8 +176,16 @@ export async function failExhaustedJobs(db: DbOrTx, now: number): Promise<JobRow
     .returning();
 }
 
-export async function findJobForCompose(db: DbOrTx, composeId: number): Promise<JobRow | undefined> {
-  const [job] = await db.select().from(jobs).where(eq(jobs.composeId, composeId)).orderBy(sql`${jobs.id} desc`).limit(1);
+export async function findJobForCompose(
+  db: DbOrTx,
+  composeId: number,
+): Promise<JobRow | undefined> {
+  const [job] = await db
+    .select()
+    .from(jobs)
+    .where(eq(jobs.composeId, composeId))
+    .orderBy(sql`${jobs.id} desc`)
+    .limit(1);
   return job;
 }
 

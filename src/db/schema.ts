@@ -117,9 +117,7 @@ export const jobs = sqliteTable(
     // Requeue scans running jobs by lease expiry.
     index("jobs_lease_idx").on(t.state, t.leaseUntil),
     // Enqueue is idempotent: at most one queued job per kind and compose.
-    uniqueIndex("jobs_one_queued_idx")
-      .on(t.kind, t.composeId)
-      .where(sql`state = 'queued'`),
+    uniqueIndex("jobs_one_queued_idx").on(t.kind, t.composeId).where(sql`state = 'queued'`),
   ],
 );
 

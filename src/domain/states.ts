@@ -61,14 +61,20 @@ export const MULTILIB_METHODS = { none: 0, runtime: 1, devel: 2, all: 4 } as con
 export type MultilibMethodName = keyof typeof MULTILIB_METHODS;
 
 /** Names of the bits set in `mask`, in table order; bit 0 names are never listed. */
-export function bitNames<T extends Record<string, number>>(table: T, mask: number): (keyof T & string)[] {
+export function bitNames<T extends Record<string, number>>(
+  table: T,
+  mask: number,
+): (keyof T & string)[] {
   return (Object.keys(table) as (keyof T & string)[]).filter((n) => {
     const bit = table[n] ?? 0;
     return bit !== 0 && (mask & bit) === bit;
   });
 }
 
-export function toMask<T extends Record<string, number>>(table: T, names: readonly (keyof T)[]): number {
+export function toMask<T extends Record<string, number>>(
+  table: T,
+  names: readonly (keyof T)[],
+): number {
   return names.reduce((m, n) => m | (table[n] ?? 0), 0);
 }
 

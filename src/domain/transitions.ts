@@ -29,4 +29,8 @@ export function removalReason(previous: string | null, removedBy: string | null)
   return previous ? `${previous}\n${why}` : why;
 }
 
-export const FINAL_STATES: readonly number[] = [COMPOSE_STATES.done, COMPOSE_STATES.failed, COMPOSE_STATES.removed];
+export const FINAL_STATES: readonly number[] = [
+  COMPOSE_STATES.done,
+  COMPOSE_STATES.failed,
+  COMPOSE_STATES.removed,
+];
