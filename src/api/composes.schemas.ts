@@ -183,7 +183,7 @@ export const ComposeIdParam = z.object({
  * counts (§5.1), so both shapes are valid here.
  */
 const queryParam = (description?: string) => {
-  const p = z.union([z.string(), z.array(z.string())]).optional();
+  const p = z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.string().optional());
   return description === undefined ? p : p.openapi({ description });
 };
 

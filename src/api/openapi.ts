@@ -34,5 +34,5 @@ export function renderOpenApiYaml(version: string, config: Config): string {
     openapi: "3.1.0",
     info: { ...OPENAPI_INFO, version },
   });
-  return stringify(doc, { sortMapEntries: false, lineWidth: 0 });
+  return stringify(doc, { sortMapEntries: false, lineWidth: 0, aliasDuplicateObjects: false });
 }
