@@ -16,12 +16,9 @@ export const ComposeSchema = z
   .object({
     id: z.number().int().openapi({ example: 42 }),
     owner: z.string().openapi({ example: "unknown" }),
-    source_type: z
-      .number()
-      .int()
-      .openapi({
-        description: "1 tag, 2 module, 3 repo, 4 pulp, 5 raw_config, 6 build, 7 pungi_compose",
-      }),
+    source_type: z.number().int().openapi({
+      description: "1 tag, 2 module, 3 repo, 4 pulp, 5 raw_config, 6 build, 7 pungi_compose",
+    }),
     source: z.string(),
     state: z
       .number()
