@@ -44,6 +44,15 @@ function srpmNevra(p: PackageRecord): string {
   return `${m[1]}-${p.epoch || "0"}:${m[2]}-${m[3]}.${m[4]}`;
 }
 
+/**
+ * The release part of a Pungi compose id (`odcs-1` of `odcs-1-1-20261121.t.0`):
+ * cut at the "-<version>-<date>" tail, not at the first "-1-", which would
+ * also match inside `odcs-1-1-…`.
+ */
+function releaseName(pungiId: string): string {
+  return pungiId.replace(/-1-\d{8}(\.[a-z]+)?\.\d+$/, "");
+}
+
 export interface ComposeInfo {
   id: string;
   date: string;
@@ -82,8 +91,8 @@ export async function writeComposeMetadata(
       compose: { ...compose, final: false },
       release: {
         internal: false,
-        name: info.id.replace(/-1-.*$/, ""),
-        short: info.id.replace(/-1-.*$/, "").slice(0, 16),
+        name: releaseName(info.id),
+        short: releaseName(info.id).slice(0, 16),
         type: "ga",
         version: "1",
         is_layered: false,

@@ -1,0 +1,307 @@
+/**
+ * Running the service for tests, two ways:
+ *
+ * - `composeHarness()`: in-process — the real API app over a fresh libSQL
+ *   file, a fake clock, a temp target dir, and real `Worker`s driven with
+ *   `fill()`/`idle()` (no polling, no timers to wait for).
+ * - `startService()`: the real entry point (`tsx src/main.ts`, or
+ *   `src/server.ts` / `src/worker.ts`) as a child process on a free loopback
+ *   port with a temp data dir; resolves once it answers HTTP (bounded wait),
+ *   `stop()` sends SIGTERM and waits for the exit (SIGKILL after a bound).
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { eq } from "drizzle-orm";
+import { silentLogger } from "../../src/api/deps.ts";
+import type { Config } from "../../src/config.ts";
+import { listComposeRpms } from "../../src/db/compose-rpms.ts";
+import { type ComposeRow, composes, type JobRow, jobs } from "../../src/db/schema.ts";
+import { Worker } from "../../src/worker/loop.ts";
+import { tempDir } from "./db.ts";
+import { testApp, testConfig } from "./test-app.ts";
+import { waitFor } from "./wait.ts";
+
+const execFileP = promisify(execFile);
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const TSX = join(ROOT, "node_modules/.bin/tsx");
+export const LIBDNF_REPO = "/work/shared/fixtures/repos/libdnf-dnf-ci-fedora";
+
+/** The ODCS JSON of a compose (the fields tests look at). */
+export interface ComposeJson {
+  id: number;
+  state: number;
+  state_name: string;
+  state_reason: string | null;
+  result_repofile: string;
+  result_repo: string;
+  toplevel_url: string;
+  [k: string]: unknown;
+}
+
+/**
+ * In-process service: API app + fake clock + temp target dir + workers.
+ * `config` overrides apply to both the API and the workers.
+ */
+export async function composeHarness(config: Record<string, unknown> = {}) {
+  const target = tempDir("odcs-target-");
+  const settings = { ODCS_TARGET_DIR: target, ...config };
+  const t = await testApp({ config: settings });
+  const workers: Worker[] = [];
+  const newWorker = (
+    workerId = `w${workers.length + 1}`,
+    overrides: Record<string, unknown> = {},
+  ) => {
+    const w = new Worker({
+      db: t.db,
+      config: Object.keys(overrides).length
+        ? testConfig({ ...settings, ...overrides })
+        : t.deps.config,
+      now: () => t.clock.now(),
+      log: silentLogger,
+      workerId,
+    });
+    workers.push(w);
+    return w;
+  };
+  const create = async (body: Record<string, unknown>): Promise<ComposeJson> => {
+    const res = await t.postJson("/api/1/composes/", body);
+    const json = (await res.json()) as ComposeJson;
+    if (res.status !== 200) throw new Error(`POST answered ${res.status}: ${JSON.stringify(json)}`);
+    return json;
+  };
+  const get = async (id: number): Promise<ComposeJson> => {
+    const res = await t.request(`/api/1/composes/${id}`);
+    return (await res.json()) as ComposeJson;
+  };
+  const row = async (id: number): Promise<ComposeRow> => {
+    const [r] = await t.db.select().from(composes).where(eq(composes.id, id));
+    if (!r) throw new Error(`no compose ${id}`);
+    return r;
+  };
+  const jobOf = async (id: number): Promise<JobRow> => {
+    const [j] = await t.db.select().from(jobs).where(eq(jobs.composeId, id));
+    if (!j) throw new Error(`no job for compose ${id}`);
+    return j;
+  };
+  let defaultWorker: Worker | undefined;
+  /** Create a compose and run the queue to quiescence on one worker; returns the final row. */
+  const run = async (body: Record<string, unknown>): Promise<ComposeRow> => {
+    const c = await create(body);
+    defaultWorker ??= newWorker("runner");
+    while ((await defaultWorker.fill()) > 0) await defaultWorker.idle();
+    return row(c.id);
+  };
+  const dir = (id: number) => join(target, `odcs-${id}`);
+  const rpms = (id: number) => listComposeRpms(t.db, id);
+  const stopAll = () => Promise.all(workers.map((w) => w.stop(0)));
+  return {
+    ...t,
+    target,
+    config: t.deps.config as Config,
+    newWorker,
+    create,
+    get,
+    row,
+    jobOf,
+    run,
+    dir,
+    rpms,
+    stopAll,
+  };
+}
+
+/** A free loopback TCP port (bound and released; the service binds it next). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  /** Base URL, e.g. http://127.0.0.1:40123 (only for processes that serve HTTP). */
+  url: string;
+  dataDir: string;
+  targetDir: string;
+  dbUrl: string;
+  /** Everything written to stdout and stderr so far. */
+  output: () => string;
+  /** SIGTERM, then wait for the exit (SIGKILL after `timeoutMs`); resolves to the exit code. */
+  stop: (timeoutMs?: number) => Promise<number | null>;
+  /** SIGKILL and wait for the exit. */
+  kill: () => Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export interface StartOptions {
+  /** Entry point relative to the repo root; default `src/main.ts`. */
+  entry?: string;
+  /** Share a data dir (and so the DB file and target dir) with another process. */
+  dataDir?: string;
+  env?: Record<string, string>;
+  /** Wait for HTTP (`/api/1/about/`); default true unless the entry is the worker. */
+  http?: boolean;
+  /** Bound for the start (ms); default 20 000. */
+  timeoutMs?: number;
+  /** For non-HTTP processes: resolve once the output contains this. */
+  readyText?: string;
+}
+
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of live) c.kill("SIGKILL");
+});
+
+/** Start an entry point of the service as a child process (see the file comment). */
+export async function startService(opts: StartOptions = {}): Promise<ServiceProcess> {
+  const entry = opts.entry ?? "src/main.ts";
+  const http = opts.http ?? !entry.endsWith("worker.ts");
+  const dataDir = opts.dataDir ?? tempDir("odcs-svc-");
+  const targetDir = join(dataDir, "composes");
+  const dbUrl = `file:${join(dataDir, "odcs.db")}`;
+  const port = http ? await freePort() : 0;
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(TSX, [join(ROOT, entry)], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? dataDir,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      ODCS_DATABASE_URL: dbUrl,
+      ODCS_TARGET_DIR: targetDir,
+      ODCS_TARGET_DIR_URL: `${url}/composes`,
+      ODCS_WORKER_POLL_MS: "50",
+      ODCS_LOG_LEVEL: "info",
+      ...opts.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  live.add(child);
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((res) => {
+    child.once("exit", (code) => {
+      live.delete(child);
+      res(code);
+    });
+  });
+  let hasExited = false;
+  void exited.then(() => {
+    hasExited = true;
+  });
+  const stop = async (timeoutMs = 15_000) => {
+    if (hasExited) return exited;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+  const kill = async () => {
+    if (!hasExited) child.kill("SIGKILL");
+    await exited;
+  };
+  const svc: ServiceProcess = {
+    child,
+    url,
+    dataDir,
+    targetDir,
+    dbUrl,
+    output: () => out,
+    stop,
+    kill,
+    exited,
+  };
+  try {
+    await waitFor(
+      async () => {
+        if (hasExited) throw new Error(`exited early:\n${out}`);
+        if (!http) return opts.readyText ? out.includes(opts.readyText) : true;
+        const res = await fetch(`${url}/api/1/about/`).catch(() => undefined);
+        return res?.ok === true;
+      },
+      { timeoutMs: opts.timeoutMs ?? 20_000, intervalMs: 25, what: `${entry} to start` },
+    );
+  } catch (err) {
+    await kill();
+    throw new Error(`${(err as Error).message}\noutput:\n${out}`);
+  }
+  return svc;
+}
+
+/** Read a file if it exists (for assertions on logs written by other processes). */
+export function readIfExists(path: string): string | undefined {
+  return existsSync(path) ? readFileSync(path, "utf8") : undefined;
+}
+
+/**
+ * The real dnf, isolated from the host, configured only by a `.repo` file
+ * (as a user of a compose would be): `--setopt=reposdir` names a dir holding
+ * just that file, the installroot starts empty. `rewrite` maps the baseurl
+ * prefix (e.g. the public URL to a `file://` path) when the compose is not
+ * served over HTTP. Returns the NEVRAs installed (`name-epoch:version-release.arch`), sorted.
+ */
+export async function dnfInstallWithRepoFile(
+  repoText: string,
+  specs: readonly string[],
+  opts: { rewrite?: [string, string]; arch?: string; setopt?: readonly string[] } = {},
+): Promise<string[]> {
+  const scratch = tempDir("odcs-dnf-");
+  const reposdir = join(scratch, "repos.d");
+  await mkdir(reposdir);
+  const text = opts.rewrite ? repoText.split(opts.rewrite[0]).join(opts.rewrite[1]) : repoText;
+  await writeFile(join(reposdir, "compose.repo"), text);
+  await writeFile(join(scratch, "dnf.conf"), "[main]\n");
+  const root = join(scratch, "root");
+  try {
+    await execFileP(
+      "dnf",
+      [
+        "-q",
+        "-y",
+        `--config=${join(scratch, "dnf.conf")}`,
+        "--disableplugin=*",
+        `--setopt=reposdir=${reposdir}`,
+        `--setopt=cachedir=${join(scratch, "cache")}`,
+        `--installroot=${root}`,
+        `--forcearch=${opts.arch ?? "x86_64"}`,
+        "--releasever=29",
+        ...(opts.setopt ?? []).map((o) => `--setopt=${o}`),
+        "install",
+        ...specs,
+      ],
+      { maxBuffer: 64 << 20 },
+    );
+  } catch (err) {
+    const e = err as { stderr?: string };
+    throw new Error(`dnf install ${specs.join(" ")} failed: ${e.stderr ?? String(err)}`);
+  }
+  const { stdout } = await execFileP("rpm", [
+    "--root",
+    root,
+    "-qa",
+    "--qf",
+    "%{NAME}-%{EPOCHNUM}:%{VERSION}-%{RELEASE}.%{ARCH}\\n",
+  ]);
+  return stdout
+    .split("\n")
+    .filter((l) => l !== "" && !l.startsWith("gpg-pubkey"))
+    .sort();
+}
