@@ -68,8 +68,14 @@ function checkUrl(item: string, policy: RepoSourcePolicy): RepoLocation {
       `Repository URL "${item}" must not contain credentials, a query or a fragment`,
     );
   }
-  if (/\/\.\.?(\/|$)/.test(item.slice(url.origin.length)) || /%2e/i.test(url.pathname)) {
-    throw new InvalidRequestError(`Repository URL "${item}" must not contain "." or ".." segments`);
+  // The URL parser resolves "..", "%2e%2e" and "\\" before we could see
+  // them, so the raw text is checked: one spelling per location, and no
+  // way to climb out of an allowed prefix.
+  const afterScheme = item.replace(/^[a-z][a-z0-9+.-]*:/i, "");
+  if (/[%\\]/.test(item) || /\/\.\.?(\/|$)/.test(afterScheme)) {
+    throw new InvalidRequestError(
+      `Repository URL "${item}" must not contain "." or ".." segments, percent-escapes or backslashes`,
+    );
   }
   const href = stripSlash(url.href);
   const allowed = policy.ODCS_ALLOWED_REPO_URLS.some((prefix) => {

@@ -638,7 +638,7 @@ describe("POST /api/1/composes/ refuses, writing nothing", () => {
       [
         "..",
         "https://mirror.example.org/repos/../secret",
-        'Repository URL "https://mirror.example.org/repos/../secret" must not contain "." or ".." segments',
+        'Repository URL "https://mirror.example.org/repos/../secret" must not contain "." or ".." segments, percent-escapes or backslashes',
       ],
     ];
     it.each(cases)("source %s", async (_name, source, message) => {

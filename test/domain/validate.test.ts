@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { MAX_DEPTH, validateOdcsInput } from "../../src/domain/validate.ts";
+
+const CHARS = "Only alphanumerical characters";
+
+describe("validateOdcsInput (§7.3)", () => {
+  it.each([
+    [{ source: { type: "repo", source: "/a b-c_d.e:f#g+h?i$j~k" } }],
+    [{ label: "ümlaut ñ 日本 ½" }],
+    [{ source: { packages: ["a=b", "x&y", "@z", "%"] } }],
+    [{ seconds_to_live: true, koji_event: 5 }],
+    [{ arches: [], flags: [1.5, false] }],
+    [{ "a=b": 1 }],
+  ])("accepts %j", (body) => {
+    expect(() => validateOdcsInput(body)).not.toThrow();
+  });
+
+  it.each([
+    [{ label: "a=b" }, CHARS],
+    [{ label: "" + "\u0000" }, CHARS],
+    [{ source: { builds: ["x;y"] } }, CHARS],
+    [{ packages: [["a=b"]] }, CHARS],
+    [{ sigkeys: null }, "sigkeys should be a list"],
+    [{ type: [] }, "type should be a string"],
+    [{ koji_event: "5" }, "koji_event should be an integer"],
+    [{ koji_event: 1.5 }, "koji_event should be an integer"],
+    [{ other: { a: 1 } }, "Only 'source' key is allowed to contain dict."],
+    [{ source: { source: { a: 1 } } }, "Only 'source' key is allowed to contain dict."],
+    [{ x: [1, null] }, "but '1' has '<class 'NoneType'>' type"],
+  ])("refuses %j", (body, message) => {
+    expect(() => validateOdcsInput(body as Record<string, unknown>)).toThrow(message);
+  });
+
+  it("bounds the nesting depth", () => {
+    let deep: unknown = [];
+    for (let i = 0; i < MAX_DEPTH + 5; i++) deep = [deep];
+    expect(() => validateOdcsInput({ arches: deep })).toThrow(
+      `nested deeper than ${MAX_DEPTH} levels`,
+    );
+    let ok: unknown = [];
+    for (let i = 0; i < MAX_DEPTH - 2; i++) ok = [ok];
+    expect(() => validateOdcsInput({ arches: ok })).not.toThrow();
+  });
+});
