@@ -183,6 +183,10 @@ async function createCompose(c: Context, deps: Deps) {
   return c.json(toComposeJson(row, deps.config), 200);
 }
 
+/**
+ * §8. Deliberate deviations: a non-object body is a 400 (upstream 500s) and
+ * unknown fields are a 400 (upstream ignores them), see `parseRenewRequest`.
+ */
 async function renewCompose(c: Context, deps: Deps, id: number) {
   const identity = await deps.auth.authenticate(c.req.header("authorization"));
   requireScope(identity, "renew-compose", deps.config);
@@ -235,6 +239,13 @@ async function renewCompose(c: Context, deps: Deps, id: number) {
   return c.json(toComposeJson(row, deps.config), 200);
 }
 
+/**
+ * §9. A `wait` compose is cancelled (its queued job too), naming
+ * `anonymous` under noauth. Deliberate: upstream can only cancel when Celery
+ * is installed and then crashes under noauth (§20 quirk 5); the contract
+ * recommends implementing cancel, which `odcs delete` on a waiting compose
+ * expects. Otherwise admins mark a done/failed compose for the next sweep.
+ */
 async function deleteCompose(c: Context, deps: Deps, id: number) {
   const identity = await deps.auth.authenticate(c.req.header("authorization"));
   requireScope(identity, "delete-compose", deps.config);

@@ -19,7 +19,11 @@ function strings(v: unknown, key: string): string[] {
   return v as string[];
 }
 
-/** Read the overrides of a PATCH body already checked by `validateOdcsInput`. */
+/**
+ * Read the overrides of a PATCH body already checked by `validateOdcsInput`.
+ * Deliberate deviation: fields other than §8.2's are refused (upstream
+ * ignores them), so `{"seconds_to_life": …}` is not silently a default renewal.
+ */
 export function parseRenewRequest(body: Record<string, unknown>): RenewRequest {
   for (const k of Object.keys(body)) {
     if (!["seconds_to_live", "seconds-to-live", "sigkeys", "source"].includes(k)) {
