@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import type { Logger } from "../api/deps.ts";
 import type { Db } from "../db/client.ts";
 import { listExpired, markRemoved } from "../db/composes.ts";
-import { finalDir } from "../worker/paths.ts";
+import { finalDir, stagingDir } from "../worker/paths.ts";
 
 /** Composes expired per sweep run; the rest wait for the next tick. */
 const BATCH = 200;
@@ -28,6 +28,8 @@ export async function expireComposes(deps: SweepDeps): Promise<number[]> {
     // A compose reusing another owns no directory (§11.2).
     if (row.reusedId === null)
       await rm(finalDir(deps.targetDir, row.id), { recursive: true, force: true });
+    // Staging trees a crashed worker left behind are never served; drop them with the compose.
+    await rm(stagingDir(deps.targetDir, row.id), { recursive: true, force: true });
     const moved = await markRemoved(deps.db, row, now);
     if (moved) {
       removed.push(row.id);

@@ -11,13 +11,16 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { type Client, createClient } from "@libsql/client";
 import { eq } from "drizzle-orm";
 import { silentLogger } from "../../src/api/deps.ts";
 import type { Config } from "../../src/config.ts";
+import { BUSY_TIMEOUT_MS, createDb, type Db } from "../../src/db/client.ts";
 import { listComposeRpms } from "../../src/db/compose-rpms.ts";
 import { type ComposeRow, composes, type JobRow, jobs } from "../../src/db/schema.ts";
 import { Worker } from "../../src/worker/loop.ts";
@@ -52,21 +55,27 @@ export async function composeHarness(config: Record<string, unknown> = {}) {
   const settings = { ODCS_TARGET_DIR: target, ...config };
   const t = await testApp({ config: settings });
   const workers: Worker[] = [];
+  const clients: Client[] = [];
+  /** A worker over the harness DB (or `opts.db`, e.g. a separate connection to the same file). */
   const newWorker = (
     workerId = `w${workers.length + 1}`,
-    overrides: Record<string, unknown> = {},
+    opts: { config?: Record<string, unknown>; db?: Db } = {},
   ) => {
     const w = new Worker({
-      db: t.db,
-      config: Object.keys(overrides).length
-        ? testConfig({ ...settings, ...overrides })
-        : t.deps.config,
+      db: opts.db ?? t.db,
+      config: opts.config ? testConfig({ ...settings, ...opts.config }) : t.deps.config,
       now: () => t.clock.now(),
       log: silentLogger,
       workerId,
     });
     workers.push(w);
     return w;
+  };
+  /** Another connection to the harness database file. */
+  const connect = (): Db => {
+    const client = createClient({ url: t.dbUrl, timeout: BUSY_TIMEOUT_MS });
+    clients.push(client);
+    return createDb(client);
   };
   const create = async (body: Record<string, unknown>): Promise<ComposeJson> => {
     const res = await t.postJson("/api/1/composes/", body);
@@ -98,12 +107,17 @@ export async function composeHarness(config: Record<string, unknown> = {}) {
   };
   const dir = (id: number) => join(target, `odcs-${id}`);
   const rpms = (id: number) => listComposeRpms(t.db, id);
-  const stopAll = () => Promise.all(workers.map((w) => w.stop(0)));
+  /** Stop every worker (aborting running jobs) and close extra connections. */
+  const stopAll = async () => {
+    await Promise.all(workers.map((w) => w.stop(0)));
+    for (const c of clients) c.close();
+  };
   return {
     ...t,
     target,
     config: t.deps.config as Config,
     newWorker,
+    connect,
     create,
     get,
     row,
@@ -304,4 +318,77 @@ export async function dnfInstallWithRepoFile(
     .split("\n")
     .filter((l) => l !== "" && !l.startsWith("gpg-pubkey"))
     .sort();
+}
+
+/**
+ * A static HTTP server of a directory (a yum repo) on a free loopback port,
+ * with a hook per request: `hold(path)` makes matching requests wait until
+ * `release()` (to catch a worker mid-compose), `fail` answers a status
+ * instead. `requests` lists the paths asked for, in order.
+ */
+export async function repoServer(dir: string) {
+  let gate: { promise: Promise<void>; open: () => void } | undefined;
+  let holdRe: RegExp | undefined;
+  let holdLeft = 0;
+  let held = 0;
+  let failWith: { re: RegExp; status: number } | undefined;
+  const requests: string[] = [];
+  const server = createHttpServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    requests.push(path);
+    const answer = async () => {
+      if (holdRe?.test(path) && gate && holdLeft > 0) {
+        holdLeft--;
+        held++;
+        await gate.promise;
+      }
+      if (failWith?.re.test(path)) {
+        res.writeHead(failWith.status).end();
+        return;
+      }
+      const file = join(dir, path);
+      if (!file.startsWith(dir) || !existsSync(file)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.end(await readFile(file));
+    };
+    answer().catch(() => res.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const addr = server.address();
+  const url = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+  return {
+    url,
+    requests,
+    /** How many requests have been held so far. */
+    get held() {
+      return held;
+    },
+    /** The next `count` requests matching `re` wait until `release()`. */
+    hold(re: RegExp, count = Number.POSITIVE_INFINITY) {
+      holdLeft = count;
+      let open = () => {};
+      const promise = new Promise<void>((r) => {
+        open = r;
+      });
+      gate = { promise, open };
+      holdRe = re;
+    },
+    release() {
+      gate?.open();
+      holdRe = undefined;
+    },
+    /** Answer `status` to requests matching `re` (undefined: stop failing). */
+    fail(re: RegExp | undefined, status = 503) {
+      failWith = re ? { re, status } : undefined;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        gate?.open();
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }

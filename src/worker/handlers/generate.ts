@@ -1,4 +1,4 @@
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { insertComposeRpms, listComposeRpms } from "../../db/compose-rpms.ts";
 import { findCompose, transitionCompose } from "../../db/composes.ts";
@@ -17,8 +17,13 @@ function publicReason(msg: string, ctx: JobContext): string {
   return msg.split(ctx.config.ODCS_TARGET_DIR).join(ctx.config.ODCS_TARGET_DIR_URL);
 }
 
-/** Replace `dest` by `src` with renames only, so readers see the old or the new tree, never a mix. */
+/**
+ * Replace `dest` by `src` with renames only, so readers see the old or the
+ * new tree (or, for an instant, none), never a mix. `src` must exist: a
+ * missing source would otherwise take `dest` away and put nothing back.
+ */
 async function publish(src: string, dest: string): Promise<void> {
+  await stat(src);
   const trash = `${src}.old`;
   await rm(trash, { recursive: true, force: true });
   try {
@@ -28,6 +33,18 @@ async function publish(src: string, dest: string): Promise<void> {
   }
   await rename(src, dest);
   await rm(trash, { recursive: true, force: true });
+}
+
+/**
+ * The staging dir of one execution of the job: `.staging/odcs-<id>/attempt-<n>`.
+ * Each claim has its own, so a worker that lost its lease (stalled past it)
+ * and the worker that took the job over never write into the same tree;
+ * the static server shows the log of the highest attempt while generating.
+ * Attempt numbers are unique among live executions: a claim increments
+ * them, and only a finished (released) execution gives one back.
+ */
+export function attemptDir(targetDir: string, composeId: number, attempt: number): string {
+  return join(stagingDir(targetDir, composeId), `attempt-${attempt}`);
 }
 
 async function startCompose(compose: ComposeRow, ctx: JobContext): Promise<boolean> {
@@ -58,7 +75,7 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
     return; // cancelled or already settled: nothing to do
   }
   const target = ctx.config.ODCS_TARGET_DIR;
-  const staging = stagingDir(target, compose.id);
+  const staging = attemptDir(target, compose.id, ctx.job.attempts);
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
   const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
@@ -80,6 +97,8 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
     log.line("compose finished, publishing");
     await log.close();
     await publish(staging, finalDir(target, compose.id));
+    // Leftovers of earlier attempts (a crashed or superseded worker's trees).
+    await rm(stagingDir(target, compose.id), { recursive: true, force: true }).catch(() => {});
     const t = ctx.now().getTime();
     await ctx.db.transaction(
       async (tx) => {
@@ -104,20 +123,18 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
   }
 }
 
-/** Fail the compose for good (no retry), keeping its log visible at its toplevel URL. */
+/**
+ * Fail the compose for good (no retry), keeping its log visible at its
+ * toplevel URL. The state change comes first and is fenced by the lease:
+ * a worker that lost its job must not touch the compose dir, which may
+ * already hold the done compose of the worker that took the job over.
+ */
 export async function failGenerate(
   composeId: number,
   message: string,
   ctx: JobContext,
 ): Promise<void> {
   const target = ctx.config.ODCS_TARGET_DIR;
-  const staging = stagingDir(target, composeId);
-  await rm(join(staging, "compose"), { recursive: true, force: true });
-  try {
-    await publish(staging, finalDir(target, composeId));
-  } catch {
-    // No staging dir (failed before it was made): nothing to show.
-  }
   const t = ctx.now().getTime();
   const reason = publicReason(REASONS.error(message), ctx);
   await ctx.db.transaction(
@@ -132,4 +149,12 @@ export async function failGenerate(
     },
     { behavior: "immediate" },
   );
+  const staging = attemptDir(target, composeId, ctx.job.attempts);
+  await rm(join(staging, "compose"), { recursive: true, force: true });
+  try {
+    await publish(staging, finalDir(target, composeId));
+  } catch {
+    // No staging dir (failed before it was made): nothing to show.
+  }
+  await rm(stagingDir(target, composeId), { recursive: true, force: true }).catch(() => {});
 }
