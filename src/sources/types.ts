@@ -1,3 +1,4 @@
+import type { RpmHeader } from "../rpm/header.ts";
 import type { Repodata } from "../rpm/repodata-read.ts";
 import type { PackageRecord } from "../rpm/types.ts";
 
@@ -19,4 +20,9 @@ export interface OpenedRepo {
     dest: string,
     signal: AbortSignal,
   ): Promise<"link" | "copy" | "download">;
+  /**
+   * The signature and main headers of `pkg`'s RPM, reading only their bytes
+   * (a positioned read or HTTP Range requests), never the payload.
+   */
+  readHeader(pkg: PackageRecord, signal: AbortSignal): Promise<RpmHeader>;
 }

@@ -6,9 +6,11 @@ import { joinUrl } from "../../domain/json-view.ts";
 import { parseRepoLocation } from "../../domain/repo-source.ts";
 import { bitNames, FLAGS, MULTILIB_METHODS } from "../../domain/states.ts";
 import { type SelectResult, selectPackages } from "../../rpm/select.ts";
+import { sigkeyPolicy } from "../../rpm/sigkeys.ts";
 import type { PackageRecord } from "../../rpm/types.ts";
 import { openRepo } from "../../sources/repo.ts";
 import type { RepodataCache } from "../../sources/repodata-cache.ts";
+import { candidateArches, fillSigkeys, withoutMissing } from "../../sources/sigkeys.ts";
 import type { OpenedRepo } from "../../sources/types.ts";
 import type { ComposeLog } from "../compose-log.ts";
 import { ComposeError } from "../errors.ts";
@@ -88,16 +90,17 @@ function pinnedSelection(repos: OpenedRepo[], arch: string, ctx: GenerateContext
 }
 
 function check(result: SelectResult, arch: string, compose: ComposeRow, pinned: boolean): void {
+  // First: a package filtered out by its signature would otherwise read as "not present".
+  if (result.unsigned.length > 0) {
+    throw new ComposeError(
+      `these packages for ${arch} have no signature by an allowed key (sigkeys "${compose.sigkeys}"): ${shorten(result.unsigned)}`,
+    );
+  }
   if (result.missing.length > 0) {
     throw new ComposeError(
       pinned
         ? `cannot regenerate the same package set for ${arch}: the source no longer has ${shorten(result.missing)}`
         : `The following requested packages are not present in the generated compose: ${shorten(result.missing)}.`,
-    );
-  }
-  if (result.unsigned.length > 0) {
-    throw new ComposeError(
-      `these packages for ${arch} have no signature by an allowed key (sigkeys "${compose.sigkeys}"): ${shorten(result.unsigned)}`,
     );
   }
   const checkDeps = (compose.flags & FLAGS.check_deps) !== 0;
@@ -107,6 +110,16 @@ function check(result: SelectResult, arch: string, compose: ComposeRow, pinned: 
       `unresolvable dependencies for ${arch} (check_deps): ${shorten(lines, 100)}`,
     );
   }
+}
+
+/**
+ * The compose's key preference as `selectPackages` wants it: lower-case 8-hex
+ * ids, best first, `""` (unsigned allowed) last; `null` when not filtering.
+ */
+function signingKeys(compose: ComposeRow): string[] | null {
+  if (compose.sigkeys === "") return null;
+  const policy = sigkeyPolicy(compose.sigkeys.split(" "));
+  return [...policy.keys, ...(policy.allowUnsigned ? [""] : [])];
 }
 
 /**
@@ -123,19 +136,37 @@ export async function generateRepoCompose(
   const lookaside = await openAll(list(compose.lookasideRepos), ctx, "lookaside repo");
   const arches = [...new Set(list(compose.arches))];
   const pinned = ctx.pinned.length > 0;
+  const sigkeys = signingKeys(compose);
+  let unreadable: ReadonlySet<PackageRecord> = new Set();
+  if (sigkeys) {
+    // Before solving, so the filter sees every candidate; cached records are not read again.
+    const filled = await fillSigkeys(
+      repos,
+      candidateArches(arches, list(compose.multilibArches)),
+      ctx.signal,
+    );
+    ctx.log.line(
+      `sigkeys: read ${filled.read} RPM headers in ${filled.ms.toFixed(1)} ms (${filled.known} already known)`,
+    );
+    unreadable = filled.missing;
+    if (unreadable.size > 0)
+      ctx.log.line(
+        `sigkeys: left out, listed but missing from the source: ${shorten([...unreadable].map((p) => p.location))}`,
+      );
+  }
   const selections = arches.map((arch) => {
     const started = performance.now();
     const result = pinned
       ? pinnedSelection(repos, arch, ctx)
       : selectPackages({
-          repos: repos.map((r) => r.repodata),
+          repos: repos.map((r) => withoutMissing(r.repodata, unreadable)),
           lookaside: lookaside.map((r) => r.repodata),
           packages: compose.packages === null ? null : list(compose.packages),
           arch,
           noDeps: (compose.flags & FLAGS.no_deps) !== 0,
           multilibArches: list(compose.multilibArches),
           multilibMethods: bitNames(MULTILIB_METHODS, compose.multilibMethod),
-          sigkeys: compose.sigkeys === "" ? null : compose.sigkeys.split(" "),
+          sigkeys,
         });
     ctx.log.line(
       `${arch}: selected ${result.packages.length} packages in ${(performance.now() - started).toFixed(1)} ms`,
