@@ -7,9 +7,11 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { isUnderRoot, type RepoLocation, type RepoSourcePolicy } from "../domain/repo-source.ts";
 import { REPOMD_PATH, type Repodata, readRepodataWithRepomd } from "../rpm/repodata-read.ts";
+import type { PackageRecord } from "../rpm/types.ts";
 import { ComposeError } from "../worker/errors.ts";
 import { fetchBytes, fetchOk } from "./fetch.ts";
 import type { RepodataCache } from "./repodata-cache.ts";
+import { fetchRpmHeader, firstReadBytes, readLocalRpmHeader } from "./sigkeys.ts";
 import type { OpenedRepo } from "./types.ts";
 
 export interface RepoSourceContext {
@@ -75,20 +77,25 @@ async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRe
     const file = join(await realDir, basename(abs));
     return (await lstat(file)).isSymbolicLink() ? realpath(file) : file;
   };
+  // The file itself, never a symlink, and only from inside the allowed roots.
+  const resolve = async (pkg: PackageRecord) => {
+    const real = await realFile(insideRoot(root, pkg.location));
+    if (!ctx.policy.ODCS_ALLOWED_REPO_ROOTS.some((r) => isUnderRoot(real, r))) {
+      throw new ComposeError(
+        `${pkg.location} in ${path} resolves to ${real}, outside the allowed roots`,
+      );
+    }
+    return real;
+  };
   return {
     origin: path,
     repodata,
+    async readHeader(pkg) {
+      return readLocalRpmHeader(await resolve(pkg), firstReadBytes(pkg));
+    },
     async materialise(pkg, dest) {
-      const src = insideRoot(root, pkg.location);
       try {
-        // Link the file itself, never a symlink, and only from inside the allowed roots.
-        const real = await realFile(src);
-        if (!ctx.policy.ODCS_ALLOWED_REPO_ROOTS.some((r) => isUnderRoot(real, r))) {
-          throw new ComposeError(
-            `${pkg.location} in ${path} resolves to ${real}, outside the allowed roots`,
-          );
-        }
-        return await linkOrCopy(real, dest);
+        return await linkOrCopy(await resolve(pkg), dest);
       } catch (err) {
         if (err instanceof ComposeError) throw err;
         throw new ComposeError(
@@ -131,6 +138,13 @@ async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRe
   return {
     origin: url,
     repodata,
+    readHeader(pkg, signal) {
+      return fetchRpmHeader(new URL(pkg.location, pkg.locationBase ?? url).href, {
+        signal,
+        timeoutMs: ctx.downloadTimeoutMs,
+        initialBytes: firstReadBytes(pkg),
+      });
+    },
     async materialise(pkg, dest, signal) {
       const href = new URL(pkg.location, pkg.locationBase ?? url).href;
       const res = await fetchOk(href, signal, ctx.downloadTimeoutMs);
