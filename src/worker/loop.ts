@@ -1,15 +1,10 @@
 import type { Logger } from "../api/deps.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import {
-  claimNextJob,
-  heartbeatJob,
-  releaseJob,
-  requeueExpiredLeases,
-  retryJob,
-} from "../db/jobs.ts";
+import { claimNextJob, heartbeatJob, releaseJob, retryJob } from "../db/jobs.ts";
 import type { JobRow } from "../db/schema.ts";
 import { RepodataCache } from "../sources/repodata-cache.ts";
+import { requeueAndFailJobs } from "../sweep/requeue.ts";
 import { retryDelayMs } from "./backoff.ts";
 import { ComposeError, isRetryable, LeaseLostError } from "./errors.ts";
 import { failGenerate, runGenerate } from "./handlers/generate.ts";
@@ -84,8 +79,10 @@ export class Worker {
   /** Claim and start jobs until the slots are full or the queue is empty; returns how many started. */
   async fill(): Promise<number> {
     let started = 0;
-    const now = this.o.now().getTime();
-    await requeueExpiredLeases(this.o.db, now);
+    // Dead workers' jobs first, so a deployment of workers alone (no sweep
+    // process) neither loses them nor leaves a compose on its last attempt
+    // stuck in `generating`.
+    await requeueAndFailJobs({ db: this.o.db, now: this.o.now, log: this.o.log });
     while (!this.#stopping && this.#running.size < this.o.config.ODCS_WORKER_CONCURRENCY) {
       const job = await claimNextJob(
         this.o.db,

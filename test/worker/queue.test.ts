@@ -171,6 +171,28 @@ describe("leases", () => {
     expect(await attemptLines(c.id)).toEqual([expect.stringMatching(/attempt 2 on worker taker$/)]);
   });
 
+  test("a worker alone (no sweep) fails a dead worker's job that was on its last attempt", async () => {
+    const c = await urlCompose();
+    await h.db.update(jobs).set({ maxAttempts: 1 }).where(eq(jobs.composeId, c.id));
+    const a = h.newWorker("dies");
+    const before = srv.held;
+    srv.hold(REPOMD);
+    expect(await a.fill()).toBe(1);
+    await waitFor(() => srv.held === before + 1 || undefined, { what: "worker to fetch repomd" });
+    h.clock.advance(LEASE_MS + 1);
+    const b = h.newWorker("survivor");
+    expect(await b.fill()).toBe(0);
+    expect(await h.get(c.id)).toMatchObject({
+      state_name: "failed",
+      state_reason:
+        "Error while generating compose: gave up after 1 attempts; last error: worker lease expired",
+    });
+    srv.release();
+    await a.idle();
+    expect((await h.get(c.id)).state_name).toBe("failed");
+    expect(await h.jobOf(c.id)).toMatchObject({ state: "failed", attempts: 1 });
+  });
+
   test("graceful stop releases the running job without using an attempt", async () => {
     const c = await urlCompose();
     const a = h.newWorker("stopping");
