@@ -2,7 +2,16 @@
  * Parsers for the four repodata XML documents, from decoded text to typed
  * records. Pure; `repodata-read.ts` does the I/O and joins the results.
  */
-import type { Changelog, Dep, DepFlag, FileEntry, FileType, PackageRecord } from "./types.ts";
+import {
+  type Changelog,
+  DEP_KINDS,
+  type Dep,
+  type DepFlag,
+  type DepKind,
+  type FileEntry,
+  type FileType,
+  type PackageRecord,
+} from "./types.ts";
 import { XmlScanner } from "./xml-scan.ts";
 
 /** One `<data>` entry of repomd.xml. */
@@ -49,25 +58,7 @@ export function parseRepomd(xml: string): Repomd {
   return { revision, data };
 }
 
-const DEP_KINDS = new Set([
-  "provides",
-  "requires",
-  "conflicts",
-  "obsoletes",
-  "suggests",
-  "enhances",
-  "recommends",
-  "supplements",
-]);
-type DepKind =
-  | "provides"
-  | "requires"
-  | "conflicts"
-  | "obsoletes"
-  | "suggests"
-  | "enhances"
-  | "recommends"
-  | "supplements";
+const DEP_KIND_NAMES: ReadonlySet<string> = new Set(DEP_KINDS);
 
 const FLAGS = new Set<string>(["EQ", "LT", "GT", "LE", "GE"]);
 
@@ -164,7 +155,7 @@ export function parsePrimary(xml: string): PackageRecord[] {
       if (name === "package" && p) {
         out.push(p);
         p = undefined;
-      } else if (deps && DEP_KINDS.has(name)) deps = undefined;
+      } else if (deps && DEP_KIND_NAMES.has(name)) deps = undefined;
       continue;
     }
     if (name === "package") {
@@ -242,7 +233,7 @@ export function parsePrimary(xml: string): PackageRecord[] {
       case "format":
         break;
       default:
-        if (DEP_KINDS.has(name)) {
+        if (DEP_KIND_NAMES.has(name)) {
           if (!x.isEmpty) deps = p[name as DepKind];
         } else x.skipElement();
     }

@@ -10,14 +10,14 @@ import type { PackageRecord } from "./types.ts";
  * Read only the headers of a local .rpm file (positioned reads; the payload
  * is never read). Throws `RpmFormatError` for a file that is not an RPM.
  */
-export async function readRpmFileHeader(path: string): Promise<RpmHeader> {
+export async function readRpmFileHeader(path: string, initialBytes?: number): Promise<RpmHeader> {
   const fh = await open(path, "r");
   try {
     return await readRpmHeaderAt(async (offset, length) => {
       const buf = new Uint8Array(length);
       const { bytesRead } = await fh.read(buf, 0, length, offset);
       return buf.subarray(0, bytesRead);
-    });
+    }, initialBytes);
   } finally {
     await fh.close();
   }

@@ -12,6 +12,19 @@
 export const DEP_FLAGS = ["EQ", "LT", "GT", "LE", "GE"] as const;
 export type DepFlag = (typeof DEP_FLAGS)[number];
 
+/** The dependency lists of a package, in createrepo_c's primary.xml order. */
+export const DEP_KINDS = [
+  "provides",
+  "requires",
+  "conflicts",
+  "obsoletes",
+  "suggests",
+  "enhances",
+  "recommends",
+  "supplements",
+] as const;
+export type DepKind = (typeof DEP_KINDS)[number];
+
 /** One `<rpm:entry>`: a provide/require/… with an optional version constraint. */
 export interface Dep {
   name: string;

@@ -4,16 +4,16 @@
  * reads the first bytes of each candidate RPM — a positioned file read or an
  * HTTP Range request — and never the payload.
  */
-import { open } from "node:fs/promises";
+
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import {
   RpmFormatError,
   type RpmHeader,
-  readRpmHeaderAt,
   readRpmHeaderFromStream,
   tryParseRpmHeader,
 } from "../rpm/header.ts";
 import type { Repodata } from "../rpm/repodata-read.ts";
+import { readRpmFileHeader } from "../rpm/rpm-file.ts";
 import { multilibArchesOf, nativeArches } from "../rpm/tree-arches.ts";
 import type { PackageRecord } from "../rpm/types.ts";
 import { ComposeError } from "../worker/errors.ts";
@@ -41,17 +41,8 @@ export function firstReadBytes(pkg: Pick<PackageRecord, "headerEnd">): number {
 }
 
 /** The headers of a local .rpm: positioned reads of `initialBytes`, then what the format says is missing. */
-export async function readLocalRpmHeader(path: string, initialBytes: number): Promise<RpmHeader> {
-  const fh = await open(path, "r");
-  try {
-    return await readRpmHeaderAt(async (offset, length) => {
-      const buf = new Uint8Array(length);
-      const { bytesRead } = await fh.read(buf, 0, length, offset);
-      return buf.subarray(0, bytesRead);
-    }, initialBytes);
-  } finally {
-    await fh.close();
-  }
+export function readLocalRpmHeader(path: string, initialBytes: number): Promise<RpmHeader> {
+  return readRpmFileHeader(path, initialBytes);
 }
 
 /** The metadata lists an RPM the repository does not have (HTTP 404/410). */

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import type { Dep, FileEntry } from "../../src/rpm/types.ts";
+import { DEP_KINDS, type Dep, type FileEntry } from "../../src/rpm/types.ts";
 
 export interface PrimaryPackage {
   name: string;
@@ -40,17 +40,6 @@ function attrs(tag: string): Record<string, string> {
   for (const m of tag.matchAll(/([\w:]+)="([^"]*)"/g)) out[m[1] ?? ""] = xmlUnescape(m[2] ?? "");
   return out;
 }
-
-const DEP_KINDS = [
-  "provides",
-  "requires",
-  "conflicts",
-  "obsoletes",
-  "suggests",
-  "enhances",
-  "recommends",
-  "supplements",
-];
 
 function parsePackage(xml: string): PrimaryPackage {
   const text = (el: string) =>
