@@ -4,7 +4,7 @@
  * - `composeHarness()`: in-process — the real API app over a fresh libSQL
  *   file, a fake clock, a temp target dir, and real `Worker`s driven with
  *   `fill()`/`idle()` (no polling, no timers to wait for).
- * - `startService()`: the real entry point (`tsx src/main.ts`, or
+ * - `startService()`: the real entry point (`src/main.ts` under tsx, or
  *   `src/server.ts` / `src/worker.ts`) as a child process on a free loopback
  *   port with a temp data dir; resolves once it answers HTTP (bounded wait),
  *   `stop()` sends SIGTERM and waits for the exit (SIGKILL after a bound).
@@ -31,7 +31,6 @@ import { waitFor } from "./wait.ts";
 const execFileP = promisify(execFile);
 
 export const ROOT = resolve(import.meta.dirname, "../..");
-export const TSX = join(ROOT, "node_modules/.bin/tsx");
 export const LIBDNF_REPO = "/work/shared/fixtures/repos/libdnf-dnf-ci-fedora";
 
 /** The ODCS JSON of a compose (the fields tests look at). */
@@ -186,7 +185,9 @@ export async function startService(opts: StartOptions = {}): Promise<ServiceProc
   const dbUrl = `file:${join(dataDir, "odcs.db")}`;
   const port = http ? await freePort() : 0;
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(TSX, [join(ROOT, entry)], {
+  // `node --import tsx` rather than the tsx binary: one process, so SIGKILL
+  // really kills the service (the tsx CLI would leave its node child running).
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, entry)], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
