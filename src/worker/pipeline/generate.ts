@@ -1,5 +1,7 @@
+import { mkdirSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Config } from "../../config.ts";
 import type { ComposeRow, NewComposeRpmRow } from "../../db/schema.ts";
 import { joinUrl } from "../../domain/json-view.ts";
@@ -45,6 +47,12 @@ export interface GenerateResult {
 
 /** Files linked or copied at once; hardlinks are cheap, downloads are bounded by the network. */
 const MATERIALISE_CONCURRENCY = 16;
+/**
+ * Local sources link synchronously (sources/repo.ts); between batches the
+ * event loop gets a turn, so the API of a single-host process and the lease
+ * heartbeat wait at most one batch (~2 ms on a local file system).
+ */
+const MATERIALISE_BATCH = 128;
 
 const list = (s: string | null) => (s ? s.split(" ").filter((x) => x !== "") : []);
 const shorten = (items: string[], max = 50) =>
@@ -192,18 +200,25 @@ export async function generateRepoCompose(
     const dirs = new Set(
       items.map(({ pkg }) => join(dir, repoRel, packageRel(basename(pkg.location)), "..")),
     );
-    await Promise.all([...dirs].map((d) => mkdir(d, { recursive: true })));
-    await mkdir(join(dir, repoRel), { recursive: true });
+    // A few dozen dirs in our own staging tree: one thread hand-off each would cost more.
+    mkdirSync(join(dir, repoRel), { recursive: true });
+    for (const d of dirs) mkdirSync(d, { recursive: true });
     const started = performance.now();
-    const how = await mapLimit(items, MATERIALISE_CONCURRENCY, ({ repo, pkg }) => {
-      const source = repos[repo];
-      if (!source) throw new Error(`selection names unknown repo ${repo}`);
-      return source.materialise(
-        pkg,
-        join(dir, repoRel, packageRel(basename(pkg.location))),
-        ctx.signal,
-      );
-    });
+    const how: Awaited<ReturnType<OpenedRepo["materialise"]>>[] = [];
+    for (let i = 0; i < items.length; i += MATERIALISE_BATCH) {
+      const batch = items.slice(i, i + MATERIALISE_BATCH);
+      const done = await mapLimit(batch, MATERIALISE_CONCURRENCY, ({ repo, pkg }) => {
+        const source = repos[repo];
+        if (!source) throw new Error(`selection names unknown repo ${repo}`);
+        return source.materialise(
+          pkg,
+          join(dir, repoRel, packageRel(basename(pkg.location))),
+          ctx.signal,
+        );
+      });
+      how.push(...done);
+      await yieldToLoop();
+    }
     ctx.log.line(
       `${arch}: placed ${items.length} RPMs (${how.filter((h) => h === "link").length} hardlinked) in ${(performance.now() - started).toFixed(1)} ms`,
     );
