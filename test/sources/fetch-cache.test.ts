@@ -1,0 +1,101 @@
+/**
+ * URL fetching (retryable vs not, no redirects) against a real local HTTP
+ * server, and the repodata cache (revalidated by repomd checksum, one parse
+ * for concurrent loads, failures not cached, LRU budget).
+ */
+import { createServer } from "node:http";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { Repodata } from "../../src/rpm/repodata-read.ts";
+import { fetchBytes, fetchOk } from "../../src/sources/fetch.ts";
+import { RepodataCache } from "../../src/sources/repodata-cache.ts";
+import { ComposeError } from "../../src/worker/errors.ts";
+
+let url: string;
+const server = createServer((req, res) => {
+  const status = Number(/^\/status\/(\d+)$/.exec(req.url ?? "")?.[1] ?? 200);
+  if (req.url === "/redirect") res.writeHead(302, { location: "/status/200" }).end();
+  else res.writeHead(status).end(status === 200 ? "hello" : "");
+});
+beforeAll(async () => {
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const addr = server.address();
+  url = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+const signal = new AbortController().signal;
+async function failure(p: Promise<unknown>): Promise<ComposeError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ComposeError);
+  return err as ComposeError;
+}
+
+describe("fetch", () => {
+  test("200 gives the bytes", async () => {
+    expect(new TextDecoder().decode(await fetchBytes(`${url}/status/200`, signal, 5000))).toBe(
+      "hello",
+    );
+  });
+  test("5xx is retryable, 4xx is not, and the reason names the URL and status", async () => {
+    const e503 = await failure(fetchOk(`${url}/status/503`, signal, 5000));
+    expect(e503.retryable).toBe(true);
+    expect(e503.message).toBe(`fetching ${url}/status/503 answered HTTP 503`);
+    const e404 = await failure(fetchOk(`${url}/status/404`, signal, 5000));
+    expect(e404.retryable).toBe(false);
+  });
+  test("redirects are refused; a refused connection is retryable", async () => {
+    expect((await failure(fetchOk(`${url}/redirect`, signal, 5000))).message).toMatch(
+      /^fetching .*\/redirect failed/,
+    );
+    const closed = await failure(fetchOk("http://127.0.0.1:1/x", signal, 5000));
+    expect(closed.retryable).toBe(true);
+  });
+});
+
+describe("RepodataCache", () => {
+  const md = (n: number) => ({ packages: new Array(n).fill({}) }) as unknown as Repodata;
+  const bytes = (s: string) => new TextEncoder().encode(s);
+
+  test("same repomd: one load; changed repomd: loaded again", async () => {
+    const cache = new RepodataCache(1 << 30);
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return md(1);
+    };
+    const [a, b] = await Promise.all([
+      cache.get("r", bytes("v1"), load),
+      cache.get("r", bytes("v1"), load),
+    ]);
+    expect(a).toBe(b);
+    expect(loads).toBe(1);
+    await cache.get("r", bytes("v2"), load);
+    expect(loads).toBe(2);
+  });
+
+  test("a failed load is not cached", async () => {
+    const cache = new RepodataCache(1 << 30);
+    await expect(
+      cache.get("r", bytes("v1"), () => Promise.reject(new Error("broken"))),
+    ).rejects.toThrow("broken");
+    expect(cache.size).toBe(0);
+    expect((await cache.get("r", bytes("v1"), async () => md(2))).packages).toHaveLength(2);
+  });
+
+  test("the least recently used entries go past the budget", async () => {
+    const cache = new RepodataCache(3 * 6 * 1024); // about three one-package repos
+    for (const o of ["a", "b", "c"]) await cache.get(o, bytes(o), async () => md(1));
+    await cache.get("a", bytes("a"), async () => md(1)); // a is now the most recent
+    await cache.get("d", bytes("d"), async () => md(1));
+    let reloaded = "";
+    for (const o of ["a", "b"])
+      await cache.get(o, bytes(o), async () => {
+        reloaded += o;
+        return md(1);
+      });
+    expect(reloaded).toBe("b");
+  });
+});
