@@ -190,31 +190,31 @@ export async function generateRepoCompose(
   const rows: Omit<NewComposeRpmRow, "composeId">[] = [];
   for (const { arch, result } of selections) {
     const repoRel = archRepoRel(arch);
+    const repoDir = join(dir, repoRel);
+    // Paths are derived once per package and joined by concatenation: path.join
+    // per package and use was ~10 ms of a 1 600-package compose.
     const seen = new Set<string>();
-    const items = result.packages.filter(({ pkg }) => {
+    const items: { repo: number; pkg: PackageRecord; rel: string }[] = [];
+    for (const { repo, pkg } of result.packages) {
       const file = basename(pkg.location);
-      if (seen.has(file)) return false;
+      if (seen.has(file)) continue;
       seen.add(file);
-      return true;
-    });
+      items.push({ repo, pkg, rel: packageRel(file) });
+    }
     const dirs = new Set(
-      items.map(({ pkg }) => join(dir, repoRel, packageRel(basename(pkg.location)), "..")),
+      items.map(({ rel }) => `${repoDir}/${rel.slice(0, rel.lastIndexOf("/"))}`),
     );
     // A few dozen dirs in our own staging tree: one thread hand-off each would cost more.
-    mkdirSync(join(dir, repoRel), { recursive: true });
+    mkdirSync(repoDir, { recursive: true });
     for (const d of dirs) mkdirSync(d, { recursive: true });
     const started = performance.now();
     const how: Awaited<ReturnType<OpenedRepo["materialise"]>>[] = [];
     for (let i = 0; i < items.length; i += MATERIALISE_BATCH) {
       const batch = items.slice(i, i + MATERIALISE_BATCH);
-      const done = await mapLimit(batch, MATERIALISE_CONCURRENCY, ({ repo, pkg }) => {
+      const done = await mapLimit(batch, MATERIALISE_CONCURRENCY, ({ repo, pkg, rel }) => {
         const source = repos[repo];
         if (!source) throw new Error(`selection names unknown repo ${repo}`);
-        return source.materialise(
-          pkg,
-          join(dir, repoRel, packageRel(basename(pkg.location))),
-          ctx.signal,
-        );
+        return source.materialise(pkg, `${repoDir}/${rel}`, ctx.signal);
       });
       how.push(...done);
       await yieldToLoop();
@@ -222,12 +222,12 @@ export async function generateRepoCompose(
     ctx.log.line(
       `${arch}: placed ${items.length} RPMs (${how.filter((h) => h === "link").length} hardlinked) in ${(performance.now() - started).toFixed(1)} ms`,
     );
-    const entries = items.map(({ repo, pkg }) => {
-      const rel = packageRel(basename(pkg.location));
+    const treeRel = join(VARIANT, arch, "os");
+    const entries = items.map(({ repo, pkg, rel }) => {
       placed.push({
         treeArch: arch,
         pkg,
-        path: join(VARIANT, arch, "os", rel),
+        path: `${treeRel}/${rel}`,
         sigkey: pkg.sigkey ?? null,
       });
       rows.push({
@@ -249,9 +249,9 @@ export async function generateRepoCompose(
     const mdStarted = performance.now();
     const unixNow = Math.floor(ctx.now().getTime() / 1000);
     if (ctx.config.ODCS_REPODATA_WRITER === "createrepo_c") {
-      await runCreaterepo(join(dir, repoRel), { signal: ctx.signal });
+      await runCreaterepo(repoDir, { signal: ctx.signal });
     } else {
-      await writeRepodata(join(dir, repoRel), entries, {
+      await writeRepodata(repoDir, entries, {
         compression: ctx.config.ODCS_REPODATA_COMPRESSION,
         now: unixNow,
         signal: ctx.signal,
