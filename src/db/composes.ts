@@ -79,6 +79,8 @@ export async function transitionCompose(
   to: ComposeStateName,
   now: number,
   patch: TransitionPatch = {},
+  /** Further conditions the row must meet, checked in the same UPDATE. */
+  also?: SQL,
 ): Promise<ComposeRow | undefined> {
   if (!canTransition(from, to)) throw new Error(`invalid compose transition ${from} -> ${to}`);
   const set: Record<string, unknown> = { state: COMPOSE_STATES[to], ...patch };
@@ -92,7 +94,7 @@ export async function transitionCompose(
   const [row] = await tx
     .update(composes)
     .set(set)
-    .where(and(eq(composes.id, id), eq(composes.state, COMPOSE_STATES[from])))
+    .where(and(eq(composes.id, id), eq(composes.state, COMPOSE_STATES[from]), also))
     .returning();
   if (row) await recordEvent(tx, id, COMPOSE_STATES[from], row, now);
   return row;
@@ -154,9 +156,16 @@ export async function markRemoved(
   now: number,
 ): Promise<ComposeRow | undefined> {
   const from = row.state === COMPOSE_STATES.done ? "done" : "failed";
-  return transitionCompose(tx, row.id, from, "removed", now, {
-    stateReason: removalReason(row.stateReason, row.removedBy),
-  });
+  // Still expired at this instant: a renewal that extended it meanwhile wins.
+  return transitionCompose(
+    tx,
+    row.id,
+    from,
+    "removed",
+    now,
+    { stateReason: removalReason(row.stateReason, row.removedBy) },
+    lt(composes.timeToExpire, now),
+  );
 }
 
 export const ORDER_KEYS = [

@@ -1,7 +1,9 @@
-import { rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import type { Logger } from "../api/deps.ts";
 import type { Db } from "../db/client.ts";
-import { listExpired, markRemoved } from "../db/composes.ts";
+import { findCompose, listExpired, markRemoved } from "../db/composes.ts";
+import type { ComposeRow } from "../db/schema.ts";
+import { COMPOSE_STATES } from "../domain/states.ts";
 import { finalDir, stagingDir } from "../worker/paths.ts";
 
 /** Composes expired per sweep run; the rest wait for the next tick. */
@@ -15,26 +17,55 @@ export interface SweepDeps {
 }
 
 /**
- * Remove the files of done/failed composes past `time_to_expire`, then mark
- * them `removed` (§11.2). Files go first: a crash in between leaves a
- * compose that the next run removes again (rm is idempotent), never a
- * `removed` row with files left behind. Safe in several processes at once:
- * the state change is conditional, only one process records it.
+ * Mark done/failed composes past `time_to_expire` as `removed`, then delete
+ * their files (§11.2). The state change comes first and is conditional on
+ * the compose still being expired, so a renewal racing the sweep keeps its
+ * files; a crash between the two leaves an orphan dir that
+ * `removeOrphanDirs` deletes on a later run. Safe in several processes at
+ * once: only one process records each state change.
  */
 export async function expireComposes(deps: SweepDeps): Promise<number[]> {
   const now = deps.now().getTime();
   const removed: number[] = [];
   for (const row of await listExpired(deps.db, now, BATCH)) {
-    // A compose reusing another owns no directory (§11.2).
-    if (row.reusedId === null)
-      await rm(finalDir(deps.targetDir, row.id), { recursive: true, force: true });
-    // Staging trees a crashed worker left behind are never served; drop them with the compose.
-    await rm(stagingDir(deps.targetDir, row.id), { recursive: true, force: true });
     const moved = await markRemoved(deps.db, row, now);
-    if (moved) {
-      removed.push(row.id);
-      deps.log.info("compose expired", { compose: row.id });
-    }
+    if (!moved) continue;
+    await removeComposeFiles(deps.targetDir, row);
+    removed.push(row.id);
+    deps.log.info("compose expired", { compose: row.id });
+  }
+  return removed;
+}
+
+async function removeComposeFiles(targetDir: string, row: ComposeRow): Promise<void> {
+  // A compose reusing another owns no directory (§11.2).
+  if (row.reusedId === null)
+    await rm(finalDir(targetDir, row.id), { recursive: true, force: true });
+  // Staging trees a crashed worker left behind are never served; drop them with the compose.
+  await rm(stagingDir(targetDir, row.id), { recursive: true, force: true });
+}
+
+/**
+ * Delete `odcs-<id>` dirs whose compose is removed or unknown (§11.2
+ * orphans): left by a crash between marking removed and deleting files.
+ */
+export async function removeOrphanDirs(deps: SweepDeps): Promise<number[]> {
+  let names: string[];
+  try {
+    names = await readdir(deps.targetDir);
+  } catch {
+    return [];
+  }
+  const removed: number[] = [];
+  for (const name of names) {
+    const m = /^odcs-(\d+)$/.exec(name);
+    if (!m) continue;
+    const id = Number(m[1]);
+    const row = await findCompose(deps.db, id);
+    if (row && row.state !== COMPOSE_STATES.removed) continue;
+    if (row) await removeComposeFiles(deps.targetDir, row);
+    else await rm(finalDir(deps.targetDir, id), { recursive: true, force: true });
+    removed.push(id);
   }
   return removed;
 }

@@ -1,5 +1,5 @@
 import { Cron } from "croner";
-import { expireComposes, type SweepDeps } from "./expire.ts";
+import { expireComposes, removeOrphanDirs, type SweepDeps } from "./expire.ts";
 import { requeueAndFailJobs } from "./requeue.ts";
 
 /** Run the sweep tasks on `pattern` (cron syntax); `protect` skips a tick while one still runs. */
@@ -13,6 +13,7 @@ export function scheduleSweep(deps: SweepDeps, pattern: string): Cron {
     async () => {
       await requeueAndFailJobs(deps);
       await expireComposes(deps);
+      await removeOrphanDirs(deps);
     },
   );
 }

@@ -4,14 +4,15 @@
  * leave the shared dir alone, dead workers' jobs are requeued or failed, and
  * every task is idempotent, also when two processes run it at once.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { and, eq } from "drizzle-orm";
 import { beforeEach, describe, expect, test } from "vitest";
 import { silentLogger } from "../../src/api/deps.ts";
 import type { Db } from "../../src/db/client.ts";
+import { listExpired } from "../../src/db/composes.ts";
 import { events, jobs } from "../../src/db/schema.ts";
-import { expireComposes } from "../../src/sweep/expire.ts";
+import { expireComposes, removeOrphanDirs } from "../../src/sweep/expire.ts";
 import { requeueAndFailJobs } from "../../src/sweep/requeue.ts";
 import { DAY_MS, givenCompose } from "../helpers/given.ts";
 import { composeHarness, LIBDNF_REPO } from "../helpers/service.ts";
@@ -38,6 +39,36 @@ async function removedEvents(id: number): Promise<number> {
 }
 
 describe("expireComposes", () => {
+  test("a renewal racing the sweep wins: the compose keeps its files and stays done", async () => {
+    const done = await h.run(wget);
+    h.clock.advance(DAY_MS + 1);
+    // The sweep has listed the compose as expired when the renewal lands.
+    const listed = await listExpired(h.db, h.clock.now().getTime(), 10);
+    expect(listed.map((r) => r.id)).toEqual([done.id]);
+    const renew = await h.request(`/api/1/composes/${done.id}`, { method: "PATCH" });
+    expect(renew.status).toBe(200);
+    expect(await expireComposes(deps())).toEqual([]);
+    expect((await h.get(done.id)).state_name).toBe("done");
+    expect(existsSync(h.dir(done.id))).toBe(true);
+  });
+
+  test("orphan dirs of removed or unknown composes are deleted, live ones kept", async () => {
+    const done = await h.run(wget);
+    const gone = await h.run(wget);
+    h.clock.advance(DAY_MS + 1);
+    await h.request(`/api/1/composes/${done.id}`, { method: "PATCH" });
+    expect(await expireComposes(deps())).toEqual([gone.id]);
+    // A crash between marking removed and deleting files leaves the dir behind.
+    mkdirSync(join(h.dir(gone.id), "compose"), { recursive: true });
+    mkdirSync(join(h.target, "odcs-999"), { recursive: true });
+    mkdirSync(join(h.target, "odcs-keep-me"), { recursive: true });
+    expect((await removeOrphanDirs(deps())).sort()).toEqual([gone.id, 999].sort());
+    expect(existsSync(h.dir(gone.id))).toBe(false);
+    expect(existsSync(join(h.target, "odcs-999"))).toBe(false);
+    expect(existsSync(join(h.target, "odcs-keep-me"))).toBe(true);
+    expect(existsSync(h.dir(done.id))).toBe(true);
+  });
+
   test("removes an expired done compose's files and marks it removed (§10.2 reason)", async () => {
     const done = await h.run(wget);
     const live = await h.run({ ...wget, seconds_to_live: 2 * 86400 });
