@@ -11,9 +11,10 @@ import { fileURLToPath } from "node:url";
 import { readRepodata } from "../src/rpm/repodata-read.ts";
 import { selectPackages } from "../src/rpm/select.ts";
 import { generateCorpus } from "../test/helpers/corpus.ts";
+import { FIXTURES_DIR } from "../test/helpers/fixtures.ts";
 
 const LIBSOLV = fileURLToPath(new URL("./libsolv-bench.py", import.meta.url));
-const LARGE = "/work/shared/fixtures/large-repodata/centos-stream-9-appstream-x86_64-2025-01";
+const LARGE = `${FIXTURES_DIR}/large-repodata/centos-stream-9-appstream-x86_64-2025-01`;
 
 interface Case {
   label: string;

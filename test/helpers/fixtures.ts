@@ -1,11 +1,12 @@
 /**
- * The shared real-RPM fixtures (/work/shared/fixtures, read-only; see its
- * PROVENANCE.md). `ODCS_FIXTURES` overrides the location.
+ * The shared real-RPM fixtures (`../shared/fixtures` beside the checkout,
+ * read-only; see its PROVENANCE.md). `ODCS_FIXTURES` overrides the location.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 
-export const FIXTURES_DIR = process.env.ODCS_FIXTURES ?? "/work/shared/fixtures";
+export const FIXTURES_DIR =
+  process.env.ODCS_FIXTURES ?? resolve(import.meta.dirname, "../../../shared/fixtures");
 
 export interface ManifestRow {
   /** Relative to {@link FIXTURES_DIR}. */

@@ -25,13 +25,14 @@ import { listComposeRpms } from "../../src/db/compose-rpms.ts";
 import { type ComposeRow, composes, type JobRow, jobs } from "../../src/db/schema.ts";
 import { Worker } from "../../src/worker/loop.ts";
 import { tempDir } from "./db.ts";
+import { FIXTURES_DIR } from "./fixtures.ts";
 import { testApp, testConfig } from "./test-app.ts";
 import { waitFor } from "./wait.ts";
 
 const execFileP = promisify(execFile);
 
 export const ROOT = resolve(import.meta.dirname, "../..");
-export const LIBDNF_REPO = "/work/shared/fixtures/repos/libdnf-dnf-ci-fedora";
+export const LIBDNF_REPO = `${FIXTURES_DIR}/repos/libdnf-dnf-ci-fedora`;
 
 /** The ODCS JSON of a compose (the fields tests look at). */
 export interface ComposeJson {

@@ -17,10 +17,11 @@ import { readRepodata } from "../../src/rpm/repodata-read.ts";
 import { nevraOf, selectPackages } from "../../src/rpm/select.ts";
 import type { PackageRecord } from "../../src/rpm/types.ts";
 import { generateCorpus } from "../helpers/corpus.ts";
+import { FIXTURES_DIR } from "../helpers/fixtures.ts";
 import type { OracleRepo } from "../helpers/libsolv.ts";
 import { solveWithLibsolv } from "../helpers/libsolv.ts";
 
-const FIXTURES = "/work/shared/fixtures";
+const FIXTURES = FIXTURES_DIR;
 
 function hasConflictPair(pkgs: PackageRecord[]): boolean {
   return pkgs.some((a) =>

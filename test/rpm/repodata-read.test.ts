@@ -7,9 +7,10 @@ import { RepodataCache } from "../../src/rpm/repo-cache.ts";
 import type { ReadFile } from "../../src/rpm/repodata-read.ts";
 import { readRepodata } from "../../src/rpm/repodata-read.ts";
 import { generateCorpus } from "../helpers/corpus.ts";
+import { FIXTURES_DIR } from "../helpers/fixtures.ts";
 import { SYSTEM_PYTHON } from "../helpers/libsolv.ts";
 
-const FIXTURES = "/work/shared/fixtures";
+const FIXTURES = FIXTURES_DIR;
 const fsReader =
   (dir: string): ReadFile =>
   (p) =>

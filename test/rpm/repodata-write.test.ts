@@ -19,10 +19,11 @@ import { type Compression, createCompressedFileWriter } from "../../src/worker/t
 import { runCreaterepo } from "../../src/worker/tools/createrepo.ts";
 import { type RepodataPackage, writeRepodata } from "../../src/worker/tools/write-repodata.ts";
 import { type DnfEnv, dnf, dnfDownload, dnfInstall, dnfRepoquery } from "../helpers/dnf.ts";
+import { FIXTURES_DIR } from "../helpers/fixtures.ts";
 import { libsolvDump } from "../helpers/libsolv-dump.ts";
 import { buildRpms, type RpmDescription } from "../helpers/rpmbuild.ts";
 
-const FIXTURES = "/work/shared/fixtures";
+const FIXTURES = FIXTURES_DIR;
 const CI_FEDORA = join(FIXTURES, "repos/libdnf-dnf-ci-fedora");
 /** Real RPMs with non-ASCII changelogs, weak and rich deps, file deps, pre-requires, src. */
 const RICH_RPMS = [

@@ -12,12 +12,13 @@ import { fetchRpmHeader } from "../../src/sources/sigkeys.ts";
 import { Worker } from "../../src/worker/loop.ts";
 import { finalDir, LOG_FILE } from "../../src/worker/paths.ts";
 import { tempDir } from "../helpers/db.ts";
+import { FIXTURES_DIR } from "../helpers/fixtures.ts";
 import { buildRpms, createRepo, type RpmDescription } from "../helpers/rpmbuild.ts";
 import { createTestKey, signRpm, type TestKey } from "../helpers/rpmsign.ts";
 import { testApp } from "../helpers/test-app.ts";
 
 const DONE = "Compose is generated successfully";
-const COPR_REPO = "/work/shared/fixtures/repos/david35mm-fc34-copr-mirror";
+const COPR_REPO = `${FIXTURES_DIR}/repos/david35mm-fc34-copr-mirror`;
 /** Last 8 hex digits of the copr key 6385ac577a6e318b (fixtures MANIFEST.tsv, sig_keyids). */
 const COPR_SIGKEY = "7a6e318b";
 
