@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Config } from "../../config.ts";
@@ -264,22 +264,25 @@ export async function generateRepoCompose(
     compose.targetDir === "default"
       ? `${joinUrl(ctx.config.ODCS_TARGET_DIR_URL, name)}/compose/${VARIANT}`
       : "";
-  await mkdir(join(dir, "compose", "metadata"), { recursive: true });
-  await writeFile(join(dir, "compose", VARIANT, `${name}.repo`), repoFileText(name, resultRepo));
+  mkdirSync(join(dir, "compose", "metadata"), { recursive: true });
   const pungiId = pungiComposeId(compose.id, compose.composeType, ctx.now());
-  await writeComposeMetadata(
-    dir,
-    {
-      id: pungiId,
-      date: pungiId.split("-").at(-1)?.slice(0, 8) ?? "",
-      type: compose.composeType ?? "test",
-      respin: 0,
-    },
-    arches,
-    placed,
-  );
-  await writeFile(join(dir, "COMPOSE_ID"), `${pungiId}\n`);
-  await writeFile(join(dir, "STATUS"), "FINISHED\n");
+  // Independent files in the staging tree, published together by one rename.
+  await Promise.all([
+    writeFile(join(dir, "compose", VARIANT, `${name}.repo`), repoFileText(name, resultRepo)),
+    writeComposeMetadata(
+      dir,
+      {
+        id: pungiId,
+        date: pungiId.split("-").at(-1)?.slice(0, 8) ?? "",
+        type: compose.composeType ?? "test",
+        respin: 0,
+      },
+      arches,
+      placed,
+    ),
+    writeFile(join(dir, "COMPOSE_ID"), `${pungiId}\n`),
+    writeFile(join(dir, "STATUS"), "FINISHED\n"),
+  ]);
   const revision = repos[0]?.repodata.revision ?? "";
   return {
     rpms: rows,
