@@ -14,7 +14,9 @@ export function testConfig(overrides: Record<string, unknown> = {}): Config {
  * An in-process app over a fresh database and a fake clock. `deps` overrides
  * replace the defaults (e.g. `auth` for the openidc tests).
  */
-export async function testApp(opts: { config?: Record<string, unknown>; deps?: Partial<Deps> } = {}) {
+export async function testApp(
+  opts: { config?: Record<string, unknown>; deps?: Partial<Deps> } = {},
+) {
   const { db, client, url } = await createTestDb();
   const clock = fakeClock();
   const deps: Deps = {
