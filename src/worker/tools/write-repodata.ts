@@ -107,7 +107,12 @@ class ChunkedSink {
 
   constructor(readonly writer: CompressedFileWriter) {}
 
-  async add(xml: string | Buffer, force = false): Promise<void> {
+  /**
+   * Queues `xml`; returns a promise only when a chunk went to the writer.
+   * Synchronous otherwise: three promises per package were ~2 ms of a
+   * 1 600-package compose.
+   */
+  add(xml: string | Buffer, force = false): Promise<void> | undefined {
     if (xml.length > 0) {
       const buf = typeof xml === "string" ? Buffer.from(xml, "utf8") : xml;
       this.#parts.push(buf);
@@ -117,8 +122,9 @@ class ChunkedSink {
       const chunk = this.#parts.length === 1 ? this.#parts[0] : Buffer.concat(this.#parts);
       this.#parts = [];
       this.#bytes = 0;
-      if (chunk) await this.writer.write(chunk);
+      if (chunk) return this.writer.write(chunk);
     }
+    return undefined;
   }
 }
 
@@ -139,12 +145,10 @@ async function streamXml(
   for (const item of packages) {
     signal?.throwIfAborted();
     const xml = packageXml(item);
-    // add() only awaits when a chunk is flushed, every WRITE_CHUNK_BYTES.
-    await Promise.all([
-      primary.add(xml.primary),
-      filelists.add(xml.filelists),
-      other.add(xml.other),
-    ]);
+    const p = primary.add(xml.primary);
+    const f = filelists.add(xml.filelists);
+    const o = other.add(xml.other);
+    if (p || f || o) await Promise.all([p, f, o]);
   }
   await Promise.all([
     primary.add(PRIMARY_FOOTER, true),
