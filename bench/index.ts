@@ -1,7 +1,11 @@
 /** Runs every benchmark under bench/ (`npm run bench`) and prints figures. */
+import { benchCompose } from "./compose.ts";
 import { benchRpm } from "./rpm.ts";
 
-const benches: [string, () => Promise<void>][] = [["rpm", benchRpm]];
+const benches: [string, () => Promise<void>][] = [
+  ["rpm", benchRpm],
+  ["compose", benchCompose],
+];
 
 for (const [name, run] of benches) {
   console.log(`# bench ${name}`);

@@ -2,11 +2,13 @@
  * The shared real-RPM fixtures (`../shared/fixtures` beside the checkout,
  * read-only; see its PROVENANCE.md). `ODCS_FIXTURES` overrides the location.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 
-export const FIXTURES_DIR =
+const fixturesPath =
   process.env.ODCS_FIXTURES ?? resolve(import.meta.dirname, "../../../shared/fixtures");
+/** Real path: tests compare paths the worker resolved through symlinks. */
+export const FIXTURES_DIR = existsSync(fixturesPath) ? realpathSync(fixturesPath) : fixturesPath;
 
 export interface ManifestRow {
   /** Relative to {@link FIXTURES_DIR}. */
