@@ -2,6 +2,7 @@ import { rpmvercmp } from "./evr.ts";
 import type { HeaderDep, RpmHeader } from "./header.ts";
 import { SENSE } from "./header-tags.ts";
 import type { Dep, DepFlag, PackageRecord } from "./types.ts";
+import { emptyDepLists } from "./types.ts";
 
 export type PrimaryDeps = Pick<
   PackageRecord,
@@ -113,16 +114,7 @@ const PRE_BITS = SENSE.PREREQ | SENSE.SCRIPT_PRE | SENSE.SCRIPT_POST;
  * or an empty name are skipped; version attributes appear only with a flag.
  */
 export function primaryDeps(h: RpmHeader): PrimaryDeps {
-  const out: PrimaryDeps = {
-    provides: [],
-    requires: [],
-    conflicts: [],
-    obsoletes: [],
-    suggests: [],
-    enhances: [],
-    recommends: [],
-    supplements: [],
-  };
+  const out: PrimaryDeps = emptyDepLists();
   const files = new Set(h.files.map((f) => f.path));
   const provided = new Set<string>();
   const seenRequires = new Map<

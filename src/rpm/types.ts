@@ -25,6 +25,20 @@ export const DEP_KINDS = [
 ] as const;
 export type DepKind = (typeof DEP_KINDS)[number];
 
+/** Eight empty dependency lists, one per kind, for building records. */
+export function emptyDepLists(): Record<DepKind, Dep[]> {
+  return {
+    provides: [],
+    requires: [],
+    conflicts: [],
+    obsoletes: [],
+    suggests: [],
+    enhances: [],
+    recommends: [],
+    supplements: [],
+  };
+}
+
 /** One `<rpm:entry>`: a provide/require/… with an optional version constraint. */
 export interface Dep {
   name: string;

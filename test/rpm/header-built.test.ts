@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { readRpmFileHeader, readRpmFileRecord } from "../../src/rpm/rpm-file.ts";
+import { DEP_KINDS } from "../../src/rpm/types.ts";
 import { readPrimary } from "../helpers/primary-xml.ts";
 import { queryRpms, sigkeyFromFacts } from "../helpers/rpm-query.ts";
 import { type BuiltRpm, buildRpms, createRepo, type RpmDescription } from "../helpers/rpmbuild.ts";
@@ -83,16 +84,7 @@ describe("header reader on freshly built and signed RPMs", () => {
       expect([h.name, String(h.epoch ?? "(none)"), h.version, h.release, h.arch]).toEqual(
         ["NAME", "EPOCH", "VERSION", "RELEASE", "ARCH"].map((t) => f.scalars[t]),
       );
-      for (const k of [
-        "provides",
-        "requires",
-        "conflicts",
-        "obsoletes",
-        "recommends",
-        "suggests",
-        "supplements",
-        "enhances",
-      ] as const) {
+      for (const k of DEP_KINDS) {
         expect(h[k], `${path} ${k}`).toEqual(f[k]);
       }
       expect(
@@ -118,16 +110,7 @@ describe("header reader on freshly built and signed RPMs", () => {
       const r = await readRpmFileRecord(b.path, { location: b.fileName });
       const p = primary.get(b.fileName);
       expect(p, b.fileName).toBeDefined();
-      for (const k of [
-        "provides",
-        "requires",
-        "conflicts",
-        "obsoletes",
-        "suggests",
-        "enhances",
-        "recommends",
-        "supplements",
-      ] as const) {
+      for (const k of DEP_KINDS) {
         expect(r[k], `${b.fileName} ${k}`).toEqual(p?.deps[k]);
       }
       expect([r.headerStart, r.headerEnd, r.sizeArchive, r.sizeInstalled]).toEqual([

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { isPrimaryFile } from "../../src/rpm/primary-deps.ts";
 import { readRpmFileRecord } from "../../src/rpm/rpm-file.ts";
 import type { PackageRecord } from "../../src/rpm/types.ts";
+import { DEP_KINDS } from "../../src/rpm/types.ts";
 import { fixturePath, manifestRows } from "../helpers/fixtures.ts";
 import { type PrimaryPackage, readPrimary } from "../helpers/primary-xml.ts";
 
@@ -52,16 +53,7 @@ describe("header-derived records vs createrepo_c primary.xml", () => {
   });
 
   test("dependency lists are exactly createrepo_c's", () => {
-    const kinds = [
-      "provides",
-      "requires",
-      "conflicts",
-      "obsoletes",
-      "suggests",
-      "enhances",
-      "recommends",
-      "supplements",
-    ] as const;
+    const kinds = DEP_KINDS;
     const diffs: string[] = [];
     for (const { location, ours, theirs } of pairs) {
       for (const k of kinds) {
