@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { prng } from "../test/helpers/corpus.ts";
 import { buildRpm, type RpmDep, type RpmFile, type RpmSpec } from "./rpm-writer.ts";
 
 export interface CorpusParams {
@@ -35,16 +36,6 @@ const CORE = 0.04;
 const STACK = 8;
 const WORDS = ["core", "net", "xml", "img", "ssl", "db", "ui", "py", "perl", "gtk", "qt", "ml"];
 const CACHE_ROOT = fileURLToPath(new URL("../.cache/bench/", import.meta.url));
-
-function prng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 export interface Node {
   name: string;

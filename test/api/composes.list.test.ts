@@ -1,6 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { composes } from "../../src/db/schema.ts";
-import { composeJson, DAY_MS, givenCompose, odcsError, T0 } from "../helpers/given.ts";
+import {
+  COMPOSE_DEFAULTS,
+  composeJson,
+  DAY_MS,
+  givenCompose,
+  odcsError,
+  T0,
+} from "../helpers/given.ts";
 import { testApp } from "../helpers/test-app.ts";
 
 type App = Awaited<ReturnType<typeof testApp>>;
@@ -170,17 +177,7 @@ describe("GET /api/1/composes/ pagination (§5)", () => {
   let t: App;
   beforeAll(async () => {
     t = await testApp();
-    const rows = Array.from({ length: 38 }, () => ({
-      owner: "unknown",
-      sourceType: 3,
-      source: "/srv/repos/a",
-      state: 0,
-      timeSubmitted: T0,
-      timeToExpire: T0 + DAY_MS,
-      arches: "x86_64",
-      lookasideRepos: "",
-      composeType: "test",
-    }));
+    const rows = Array.from({ length: 38 }, () => ({ ...COMPOSE_DEFAULTS }));
     await t.db.insert(composes).values(rows);
   });
   const L = "http://localhost/api/1/composes/";

@@ -21,7 +21,8 @@ export interface Corpus {
   names: string[];
 }
 
-function prng(seed: number) {
+/** Small deterministic xorshift generator in [0, 1). */
+export function prng(seed: number) {
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13;

@@ -12,6 +12,19 @@ import {
 export const T0 = Date.parse("2026-11-21T08:00:00Z");
 export const DAY_MS = 86_400_000;
 
+/** A waiting `repo` compose submitted at T0, as most tests start from. */
+export const COMPOSE_DEFAULTS = {
+  owner: "unknown",
+  sourceType: 3,
+  source: "/srv/repos/a",
+  state: 0,
+  timeSubmitted: T0,
+  timeToExpire: T0 + DAY_MS,
+  arches: "x86_64",
+  lookasideRepos: "",
+  composeType: "test",
+} satisfies Partial<NewComposeRow>;
+
 /** Insert a compose row directly (any state), defaults being a fresh `repo` compose. */
 export async function givenCompose(
   db: Db,
@@ -20,15 +33,7 @@ export async function givenCompose(
   const [row] = await db
     .insert(composes)
     .values({
-      owner: "unknown",
-      sourceType: 3,
-      source: "/srv/repos/a",
-      state: 0,
-      timeSubmitted: T0,
-      timeToExpire: T0 + DAY_MS,
-      arches: "x86_64",
-      lookasideRepos: "",
-      composeType: "test",
+      ...COMPOSE_DEFAULTS,
       ...overrides,
     })
     .returning();
