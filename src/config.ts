@@ -63,6 +63,40 @@ export const AdminsSchema = z
   })
   .strict();
 
+const ARCH_GLOBS_FORMAT = '{"<tree arch or *>": ["<package name glob>", …]}';
+
+/**
+ * Package name globs per tree arch, `"*"` for every arch (Pungi
+ * `multilib_blacklist` / `multilib_whitelist`): a JSON object in the
+ * environment, an object in the config file.
+ */
+const multilibGlobs = jsonFrom(
+  z
+    .record(
+      z.string(),
+      z.array(z.string().regex(/^\S+$/, "a package name glob must be non-empty, without spaces"), {
+        error: "expected a list of package name globs",
+      }),
+      {
+        error: (i) => {
+          if (i.code !== "invalid_type") return undefined;
+          return i.input === Symbol.for("invalid-json")
+            ? `not valid JSON; expected ${ARCH_GLOBS_FORMAT}`
+            : `expected a JSON object ${ARCH_GLOBS_FORMAT}`;
+        },
+      },
+    )
+    .superRefine((byArch, ctx) => {
+      for (const arch of Object.keys(byArch)) {
+        if (arch !== "*" && !ARCH_RE.test(arch))
+          ctx.addIssue({
+            code: "custom",
+            message: `${JSON.stringify(arch)} is not a tree arch or "*"`,
+          });
+      }
+    }),
+);
+
 const httpUrl = z
   .string()
   .url()
@@ -106,6 +140,10 @@ export const ConfigSchema = z
     ODCS_MAX_SECONDS_TO_LIVE: intFrom(1, 10 * 365 * 86400).default(259200),
     ODCS_ARCHES: csv.pipe(z.array(z.string().regex(ARCH_RE))).default(["x86_64"]),
     ODCS_SIGKEYS: csv.default([]),
+    /** Secondary-arch packages never added as multilib. */
+    ODCS_MULTILIB_BLACKLIST: multilibGlobs.default({}),
+    /** Secondary-arch packages always added as multilib (next to their native package). */
+    ODCS_MULTILIB_WHITELIST: multilibGlobs.default({}),
     /** false for providers that cannot put ODCS scopes in tokens (Dex): roles alone decide. */
     ODCS_OIDC_REQUIRE_SCOPES: boolFrom.default(true),
     ODCS_ALLOWED_SOURCE_TYPES: permissionList.default(["tag", "module", "build", "repo"]),

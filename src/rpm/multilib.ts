@@ -20,6 +20,28 @@ export interface MultilibLists {
   whitelist?: readonly string[];
 }
 
+/**
+ * Name globs per tree arch, `"*"` for every arch: Pungi's
+ * `multilib_blacklist` / `multilib_whitelist` for our one variant.
+ */
+export type MultilibGlobsByArch = Readonly<Record<string, readonly string[]>>;
+
+/**
+ * The lists that apply to `treeArch`: its own globs plus the `"*"` ones,
+ * as Pungi's `get_arch_variant_data` merges them.
+ */
+export function multilibListsFor(
+  treeArch: string,
+  blacklist: MultilibGlobsByArch,
+  whitelist: MultilibGlobsByArch,
+): MultilibLists {
+  const pick = (byArch: MultilibGlobsByArch) => [
+    ...(byArch["*"] ?? []),
+    ...(byArch[treeArch] ?? []),
+  ];
+  return { blacklist: pick(blacklist), whitelist: pick(whitelist) };
+}
+
 const SECONDARY: Record<string, readonly string[]> = {
   x86_64: ["athlon", "i686", "i586", "i486", "i386"],
   ppc64: ["ppc"],

@@ -7,6 +7,7 @@
 import { parseDepString } from "./dep-match.ts";
 import { Closure } from "./depsolve.ts";
 import { compareEvr } from "./evr.ts";
+import type { MultilibLists } from "./multilib.ts";
 import { PackagePool } from "./package-pool.ts";
 import { pruneToBestArch, pruneToBestVersion } from "./provider-policy.ts";
 import type { Repodata } from "./repodata-read.ts";
@@ -31,9 +32,23 @@ export interface SelectInput {
   noDeps: boolean;
   /** Tree arches that get multilib. */
   multilibArches: string[];
-  /** "runtime" | "devel" | "all" | "none". */
+  /** "runtime" | "devel" | "all" | "none"; empty = no multilib (Pungi: whitelist included). */
   multilibMethods: string[];
-  /** Ordered key preference; "" allows unsigned; null = don't filter. */
+  /**
+   * Name globs for this tree arch (Pungi `multilib_blacklist` /
+   * `multilib_whitelist`): a blacklisted secondary-arch package is never
+   * added as multilib, a whitelisted one always — both only as the
+   * counterpart of a selected native package of the same name-version-release.
+   */
+  multilibLists?: MultilibLists;
+  /**
+   * Signature check of the whole package set, before solving (Pungi's check
+   * of every RPM of a Koji tag): ordered key preference, "" allows unsigned;
+   * packages without an acceptable copy do not exist for the solver and are
+   * all listed in `unsigned`. Every candidate's `sigkey` must be known. null =
+   * no filter; `repo` composes solve with null and check the result only
+   * (`select-signed.ts`).
+   */
   sigkeys: string[] | null;
   /** Follow Recommends (default true; see the weak-dep policy in depsolve.ts). */
   weakDeps?: boolean;
@@ -63,7 +78,7 @@ export function nevraOf(p: PackageRecord): string {
 /** Select the packages of one compose arch; see `SelectInput`. */
 export function selectPackages(input: SelectInput): SelectResult {
   const native = nativeArches(input.arch);
-  const methods = input.multilibMethods.filter((m) => m !== "none");
+  const methods = input.multilibMethods;
   const multilib =
     input.multilibArches.includes(input.arch) && methods.length > 0
       ? multilibArchesOf(input.arch)
@@ -95,7 +110,7 @@ export function selectPackages(input: SelectInput): SelectResult {
         for (const m of pool.byName(p.name)) {
           const c = pool.pkg(m);
           if (closure.has(m) || pool.isLookaside(m) || !isMultilibArch(c.arch)) continue;
-          if (compareEvr(c, p) !== 0 || !acceptsMultilib(c, methods)) continue;
+          if (compareEvr(c, p) !== 0 || !acceptsMultilib(c, methods, input.multilibLists)) continue;
           closure.add(m);
           added = true;
         }

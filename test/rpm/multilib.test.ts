@@ -1,14 +1,21 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import {
   isMultilibCandidate,
+  type MultilibLists,
+  multilibListsFor,
   multilibMethodsFromBitmask,
   multilibReason,
   secondaryArches,
 } from "../../src/rpm/multilib.ts";
+import { type Repodata, readRepodata } from "../../src/rpm/repodata-read.ts";
 import { readRpmFileRecord } from "../../src/rpm/rpm-file.ts";
+import { nevraOf, selectPackages } from "../../src/rpm/select.ts";
 import type { PackageRecord } from "../../src/rpm/types.ts";
+import { tempDir } from "../helpers/db.ts";
 import { fixturePath, manifestRows } from "../helpers/fixtures.ts";
-import { buildRpms, type RpmDescription } from "../helpers/rpmbuild.ts";
+import { buildRpms, createRepo, type RpmDescription } from "../helpers/rpmbuild.ts";
 
 const BUILT: RpmDescription[] = [
   { name: "ml-plugin", arch: "i686", files: ["/usr/lib/sasl2/libplain.so"] },
@@ -134,5 +141,88 @@ describe("python-multilib rules on built packages", () => {
       multilibReason(lib, ["all"], { blacklist: ["ml-*"], whitelist: ["ml-plugin"] }),
     ).toBeUndefined();
     expect(multilibReason(rec("ml-tool.i686"), [], { whitelist: ["ml-t??l"] })).toBe("whitelist");
+  });
+});
+
+describe("configured black/whitelists per tree arch", () => {
+  test('an arch gets its own globs plus the "*" ones', () => {
+    const black = { "*": ["kernel*"], x86_64: ["httpd*"], ppc64: ["ppc-only"] };
+    const white = { s390x: ["wine"] };
+    expect(multilibListsFor("x86_64", black, white)).toEqual({
+      blacklist: ["kernel*", "httpd*"],
+      whitelist: [],
+    });
+    expect(multilibListsFor("s390x", black, white)).toEqual({
+      blacklist: ["kernel*"],
+      whitelist: ["wine"],
+    });
+  });
+});
+
+/**
+ * Real CentOS 7 pairs (x86_64 + i686 of the same NEVR) and rpm's hello pair
+ * (a program: no method but `all` takes its i686 build) in one repository.
+ */
+describe("selectPackages with black/whitelists on real multilib pairs", () => {
+  let repo: Repodata;
+  beforeAll(async () => {
+    const pairs = manifestRows()
+      .filter((r) => r.kind === "bin" && /centos7-multilib\//.test(r.path))
+      .map((r) => fixturePath(r.path));
+    const hello = ["x86_64", "i686"].map((a) =>
+      fixturePath(`rpms/rpm-org/tests/data/RPMS/hello-2.0-1.${a}.rpm`),
+    );
+    const dir = await createRepo(tempDir("odcs-multilib-"), [...pairs, ...hello]);
+    repo = await readRepodata((p) => readFile(join(dir, p)), { filelists: true });
+  });
+
+  const select = (packages: string[], lists?: MultilibLists) =>
+    selectPackages({
+      repos: [repo],
+      lookaside: [],
+      packages,
+      arch: "x86_64",
+      noDeps: false,
+      multilibArches: ["x86_64"],
+      multilibMethods: ["runtime"],
+      sigkeys: null,
+      ...(lists ? { multilibLists: lists } : {}),
+    })
+      .packages.map((p) => nevraOf(p.pkg))
+      .filter((n) => n.endsWith(".i686"))
+      .sort();
+
+  test("runtime alone: the i686 libraries of the selected ones, not hello", () => {
+    expect(select(["expat", "libsmartcols", "hello"])).toEqual([
+      "expat-2.1.0-12.el7.i686",
+      "libsmartcols-2.23.2-65.el7.i686",
+    ]);
+  });
+
+  test("a blacklisted name is not added; a whitelisted one is, next to its native package", () => {
+    const lists = multilibListsFor("x86_64", { x86_64: ["exp*"] }, { "*": ["hello", "libuuid"] });
+    // libuuid is whitelisted, but no libuuid.x86_64 is in the result: nothing to pair it with.
+    expect(select(["expat", "libsmartcols", "hello"], lists)).toEqual([
+      "hello-2.0-1.i686",
+      "libsmartcols-2.23.2-65.el7.i686",
+    ]);
+  });
+
+  test("the blacklist wins over the whitelist", () => {
+    const lists = { blacklist: ["libsmartcols"], whitelist: ["libsmartcols"] };
+    expect(select(["libsmartcols"], lists)).toEqual([]);
+  });
+
+  test("the lists apply to the multilib step only: a dependency of an added i686 still comes", () => {
+    // libblkid.i686 needs libuuid.so.1, which only libuuid.i686 provides.
+    const lists = { blacklist: ["libuuid"] };
+    expect(select(["libblkid"], lists)).toEqual([
+      "libblkid-2.23.2-65.el7.i686",
+      "libuuid-2.23.2-65.el7.i686",
+    ]);
+    // libuuid.x86_64 is a dependency of libblkid.x86_64, so its own i686 is a candidate too.
+    expect(select(["libblkid"], { blacklist: ["libblkid"] })).toEqual([
+      "libuuid-2.23.2-65.el7.i686",
+    ]);
   });
 });
