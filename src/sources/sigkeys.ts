@@ -1,8 +1,9 @@
 /**
  * Signing keys of source packages, read from the RPM headers. Repodata
  * carries no signatures, so when a compose filters by sigkeys the worker
- * reads the first bytes of each candidate RPM — a positioned file read or an
- * HTTP Range request — and never the payload.
+ * reads the first bytes of each RPM the selection needs (the selected
+ * packages and their copies in other source repos, `rpm/select-signed.ts`)
+ * — a positioned file read or an HTTP Range request — and never the payload.
  */
 
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
@@ -14,7 +15,6 @@ import {
 } from "../rpm/header.ts";
 import type { Repodata } from "../rpm/repodata-read.ts";
 import { readRpmFileHeader } from "../rpm/rpm-file.ts";
-import { multilibArchesOf, nativeArches } from "../rpm/tree-arches.ts";
 import type { PackageRecord } from "../rpm/types.ts";
 import { ComposeError } from "../worker/errors.ts";
 import { mapLimit } from "../worker/pipeline/map-limit.ts";
@@ -172,39 +172,28 @@ export async function fetchRpmHeader(href: string, opts: FetchHeaderOptions): Pr
   }
 }
 
-/**
- * Package arches a compose may take from its sources: each tree arch's
- * native family, its multilib arches when it is a multilib arch, and noarch.
- * Never src.
- */
-export function candidateArches(
-  treeArches: readonly string[],
-  multilibTreeArches: readonly string[],
-): Set<string> {
-  const out = new Set(["noarch"]);
-  for (const a of treeArches) {
-    for (const n of nativeArches(a)) out.add(n);
-    if (multilibTreeArches.includes(a)) for (const m of multilibArchesOf(a)) out.add(m);
-  }
-  return out;
-}
-
 export interface SigkeyFillStats {
   /** Headers read now (including the missing files). */
   read: number;
   /** Records whose RPM file is not in the repository: their sigkey stays unknown. */
   missing: Set<PackageRecord>;
-  /** Candidates whose sigkey was already known (an earlier compose read it). */
+  /** Records whose sigkey was already known (an earlier compose read it). */
   known: number;
   ms: number;
+}
+
+/** One record and the source its RPM is read from. */
+export interface SourcedRecord {
+  repo: OpenedRepo;
+  pkg: PackageRecord;
 }
 
 const nevr = (p: { name: string; version: string; release: string }) =>
   `${p.name}-${p.version}-${p.release}`;
 
 /**
- * Set `sigkey` (lower-case 8-hex, `null` unsigned) on every record of `repos`
- * whose arch is in `arches` and whose sigkey is still unknown, reading the
+ * Set `sigkey` (lower-case 8-hex, `null` unsigned) on each given record whose
+ * sigkey is still unknown (a record listed twice is read once), reading the
  * headers at most {@link SIGKEY_READ_CONCURRENCY} at once. The records are
  * the objects cached with their repodata (keyed by the repomd checksum), so
  * a value once set is reused by later composes and this is cheap to repeat.
@@ -213,24 +202,21 @@ const nevr = (p: { name: string; version: string; release: string }) =>
  * missing file (ENOENT, HTTP 404/410) is reported in `missing`, not thrown.
  */
 export async function fillSigkeys(
-  repos: readonly OpenedRepo[],
-  arches: ReadonlySet<string>,
+  records: Iterable<SourcedRecord>,
   signal: AbortSignal,
 ): Promise<SigkeyFillStats> {
   const started = performance.now();
-  const todo: { repo: OpenedRepo; pkg: PackageRecord }[] = [];
-  let known = 0;
-  for (const repo of repos) {
-    for (const pkg of repo.repodata.packages) {
-      if (!arches.has(pkg.arch)) continue;
-      if (pkg.sigkey === undefined) todo.push({ repo, pkg });
-      else known++;
-    }
+  const todo = new Map<PackageRecord, SourcedRecord>();
+  const known = new Set<PackageRecord>();
+  for (const r of records) {
+    if (r.pkg.sigkey === undefined) {
+      if (!todo.has(r.pkg)) todo.set(r.pkg, r);
+    } else known.add(r.pkg);
   }
   const missing = new Set<PackageRecord>();
   const stop = new AbortController();
   const both = AbortSignal.any([signal, stop.signal]);
-  await mapLimit(todo, SIGKEY_READ_CONCURRENCY, async ({ repo, pkg }) => {
+  await mapLimit([...todo.values()], SIGKEY_READ_CONCURRENCY, async ({ repo, pkg }) => {
     both.throwIfAborted();
     try {
       const header = await repo.readHeader(pkg, both);
@@ -257,7 +243,7 @@ export async function fillSigkeys(
       );
     }
   });
-  return { read: todo.length, missing, known, ms: performance.now() - started };
+  return { read: todo.size, missing, known: known.size, ms: performance.now() - started };
 }
 
 /**
