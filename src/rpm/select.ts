@@ -32,7 +32,7 @@ export interface SelectInput {
   noDeps: boolean;
   /** Tree arches that get multilib. */
   multilibArches: string[];
-  /** "runtime" | "devel" | "all" | "none"; empty = no multilib (Pungi: whitelist included). */
+  /** "runtime" | "devel" | "all" | "none"; none of the first three = no multilib, whitelist included. */
   multilibMethods: string[];
   /**
    * Name globs for this tree arch (Pungi `multilib_blacklist` /
@@ -78,7 +78,7 @@ export function nevraOf(p: PackageRecord): string {
 /** Select the packages of one compose arch; see `SelectInput`. */
 export function selectPackages(input: SelectInput): SelectResult {
   const native = nativeArches(input.arch);
-  const methods = input.multilibMethods;
+  const methods = input.multilibMethods.filter((m) => m !== "none");
   const multilib =
     input.multilibArches.includes(input.arch) && methods.length > 0
       ? multilibArchesOf(input.arch)
