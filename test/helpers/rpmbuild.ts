@@ -17,7 +17,7 @@
  * - Builds are reproducible (SOURCE_DATE_EPOCH, fixed build host) and cached
  *   by a hash of the description in `.cache/rpms/<hash>/` (git-ignored);
  *   descriptions not cached yet are built with one rpmbuild run per target
- *   arch, the arches in parallel.
+ *   arch (more when two share a NEVRA), the runs in parallel.
  * - Signing lives in `rpmsign.ts` (`createTestKey`, `signRpm`).
  */
 import { execFile } from "node:child_process";
@@ -232,14 +232,25 @@ async function moveIntoCache(top: string, d: RpmDescription): Promise<void> {
 
 /** Build (or take from cache) every description; results in input order. */
 export async function buildRpms(ds: RpmDescription[]): Promise<BuiltRpm[]> {
-  const missing = ds.filter((d) => !cached(d));
-  const byArch = new Map<string, RpmDescription[]>();
-  for (const d of missing) {
-    const group = byArch.get(archOf(d)) ?? [];
-    if (!group.some((g) => descriptionHash(g) === descriptionHash(d))) group.push(d);
-    byArch.set(archOf(d), group);
+  // One rpmbuild run writes every result into RPMS/<arch>/<file name>, so two
+  // descriptions with the same NEVRA (e.g. one signed differently later, or
+  // another build of it) go into separate runs, or one would overwrite the other.
+  const groups = new Map<string, { arch: string; ds: RpmDescription[] }>();
+  const hashes = new Set<string>();
+  for (const d of ds.filter((x) => !cached(x))) {
+    const hash = descriptionHash(d);
+    if (hashes.has(hash)) continue;
+    hashes.add(hash);
+    for (let round = 0; ; round++) {
+      const id = `${archOf(d)}\0${round}`;
+      const group = groups.get(id) ?? { arch: archOf(d), ds: [] };
+      if (group.ds.some((g) => rpmFileName(g) === rpmFileName(d))) continue;
+      group.ds.push(d);
+      groups.set(id, group);
+      break;
+    }
   }
-  await Promise.all([...byArch].map(([arch, group]) => buildGroup(arch, group)));
+  await Promise.all([...groups.values()].map((g) => buildGroup(g.arch, g.ds)));
   return ds.map((d) => {
     const built = cached(d);
     if (!built) throw new Error(`rpmbuild produced no ${rpmFileName(d)}`);
