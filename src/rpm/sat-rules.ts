@@ -1,0 +1,198 @@
+/**
+ * The rules (clauses) of one solve, stored like libsolv's `Rule` array as
+ * parallel integer arrays. A rule's literals are `p`, then either `w2` (when
+ * `d` is 0: one or two literals) or the 0-terminated list at offset `d` in
+ * the provider lists. A disabled rule has `d = -d - 1`. `w1`/`w2` are the
+ * two watched literals, `n1`/`n2` the next rule in their watch lists.
+ *
+ * `weak` marks rules the solver may give up when nothing else works (see
+ * depsolve.ts: which constraints yield when a request cannot be met whole).
+ */
+import type { ProviderLists } from "./provider-lists.ts";
+
+export class Rules {
+  p = new Int32Array(1024);
+  d = new Int32Array(1024);
+  w1 = new Int32Array(1024);
+  w2 = new Int32Array(1024);
+  n1 = new Int32Array(1024);
+  n2 = new Int32Array(1024);
+  weak = new Uint8Array(1024);
+  /** Rule 0 is unused, as in libsolv. */
+  count = 1;
+  /** 0 while package rules are being added (they are then deduplicated on the fly). */
+  pkgrulesEnd = 0;
+  private lastpkgrule = 0;
+
+  constructor(readonly lists: ProviderLists) {}
+
+  /**
+   * libsolv `solver_addrule`: `(p | p2)` when `d` is 0, else `(p | list at d)`.
+   * Returns the rule, an identical previous package rule, or 0 when the rule
+   * is always true (`p` and `-p` in it).
+   */
+  add(p: number, p2: number, d: number, weak = false): number {
+    const data = this.lists.data;
+    if (d !== 0) {
+      if (data[d] === 0) d = 0;
+      else if (data[d + 1] === 0) {
+        p2 = data[d] ?? 0;
+        d = 0;
+      }
+    }
+    if (this.pkgrulesEnd === 0) {
+      const r = this.lastpkgrule;
+      if (d !== 0) {
+        if (this.p[r] === p) {
+          if (this.same(this.d[r] ?? 0, d)) return this.keep(r, weak);
+        }
+        for (let dp = d; data[dp] !== 0; dp++) if (data[dp] === -p) return 0;
+      } else {
+        if (p2 !== 0 && p > p2) {
+          const o = p;
+          p = p2;
+          p2 = o;
+        }
+        if (this.p[r] === p && this.d[r] === 0 && this.w2[r] === p2) return this.keep(r, weak);
+        if (p === -p2) return 0;
+      }
+      this.lastpkgrule = this.count;
+    }
+    this.reserve();
+    const r = this.count++;
+    this.p[r] = p;
+    this.d[r] = d;
+    this.w1[r] = p;
+    this.w2[r] = d !== 0 ? (data[d] ?? 0) : p2;
+    this.n1[r] = 0;
+    this.n2[r] = 0;
+    this.weak[r] = weak ? 1 : 0;
+    return r;
+  }
+
+  /** Literals of rule `r` into `out` (cleared first). */
+  literals(r: number, out: number[]): number[] {
+    out.length = 0;
+    out.push(this.p[r] ?? 0);
+    const d = this.offset(r);
+    if (d === 0) {
+      const w2 = this.w2[r] ?? 0;
+      if (w2 !== 0) out.push(w2);
+    } else {
+      const data = this.lists.data;
+      for (let dp = d; data[dp] !== 0; dp++) out.push(data[dp] ?? 0);
+    }
+    return out;
+  }
+
+  /** Offset of the literal list, whether or not the rule is disabled. */
+  offset(r: number): number {
+    const d = this.d[r] ?? 0;
+    return d < 0 ? -d - 1 : d;
+  }
+
+  isDisabled(r: number): boolean {
+    return (this.d[r] ?? 0) < 0;
+  }
+
+  disable(r: number): void {
+    const d = this.d[r] ?? 0;
+    if (d >= 0) this.d[r] = -d - 1;
+  }
+
+  enable(r: number): void {
+    const d = this.d[r] ?? 0;
+    if (d < 0) this.d[r] = -d - 1;
+  }
+
+  /**
+   * libsolv `solver_unifyrules`: sort the package rules and drop duplicates,
+   * so rule order is the same whatever order packages were visited in. A
+   * kept duplicate is weak only if all its copies were.
+   */
+  unify(): void {
+    if (this.count <= 2) return;
+    const order = new Int32Array(this.count - 1);
+    for (let i = 0; i < order.length; i++) order[i] = i + 1;
+    order.sort((a, b) => this.compare(a, b));
+    const fields = [this.p, this.d, this.w1, this.w2, this.n1, this.n2] as const;
+    const copies = fields.map((f) => f.slice(0, this.count));
+    const weak = this.weak.slice(0, this.count);
+    let j = 0;
+    let prev = 0;
+    for (const i of order) {
+      if (prev !== 0 && this.compareIn(copies[0], copies[1], copies[3], i, prev) === 0) {
+        this.weak[j] = (this.weak[j] ?? 0) & (weak[i] ?? 0);
+        continue;
+      }
+      j++;
+      prev = i;
+      fields.forEach((f, k) => {
+        f[j] = copies[k]?.[i] ?? 0;
+      });
+      this.weak[j] = weak[i] ?? 0;
+    }
+    this.count = j + 1;
+    this.lastpkgrule = 0;
+  }
+
+  /** libsolv `unifyrules_sortcmp`. */
+  compare(a: number, b: number): number {
+    return this.compareIn(this.p, this.d, this.w2, a, b);
+  }
+
+  private compareIn(
+    p: Int32Array | undefined,
+    d: Int32Array | undefined,
+    w2: Int32Array | undefined,
+    a: number,
+    b: number,
+  ): number {
+    if (!p || !d || !w2) return 0;
+    const data = this.lists.data;
+    const x = (p[a] ?? 0) - (p[b] ?? 0);
+    if (x !== 0) return x;
+    const da = d[a] ?? 0;
+    const db = d[b] ?? 0;
+    if (da === 0 && db === 0) return (w2[a] ?? 0) - (w2[b] ?? 0);
+    if (da === 0) return (w2[a] ?? 0) - (data[db] ?? 0) || -1;
+    if (db === 0) return (data[da] ?? 0) - (w2[b] ?? 0) || 1;
+    if (da === db) return 0;
+    let ad = da;
+    let bd = db;
+    while (data[bd] !== 0) {
+      const y = (data[ad++] ?? 0) - (data[bd++] ?? 0);
+      if (y !== 0) return y;
+    }
+    return data[ad] ?? 0;
+  }
+
+  private same(a: number, b: number): boolean {
+    if (a === b) return true;
+    const data = this.lists.data;
+    for (; data[b] !== 0; a++, b++) if (data[a] !== data[b]) return false;
+    return data[a] === data[b];
+  }
+
+  private keep(r: number, weak: boolean): number {
+    if (!weak) this.weak[r] = 0;
+    return r;
+  }
+
+  private reserve(): void {
+    if (this.count < this.p.length) return;
+    const size = this.p.length * 2;
+    const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const next = make(size);
+      next.set(a);
+      return next;
+    };
+    this.p = grow(this.p, (n) => new Int32Array(n));
+    this.d = grow(this.d, (n) => new Int32Array(n));
+    this.w1 = grow(this.w1, (n) => new Int32Array(n));
+    this.w2 = grow(this.w2, (n) => new Int32Array(n));
+    this.n1 = grow(this.n1, (n) => new Int32Array(n));
+    this.n2 = grow(this.n2, (n) => new Int32Array(n));
+    this.weak = grow(this.weak, (n) => new Uint8Array(n));
+  }
+}

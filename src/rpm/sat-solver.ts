@@ -1,0 +1,559 @@
+/**
+ * libsolv's solver loop for a fresh install (solver.c `solver_solve` and
+ * `solver_run_sat`, no installed system): build the rules, decide the jobs,
+ * then every unfulfilled requirement — first those the policy narrows to one
+ * candidate, then the rest in rule order — then, optionally, Recommends;
+ * finally "minimise": when a package passed over at a choice got installed
+ * later anyway, go back and take it at that choice instead.
+ */
+import type { PackagePool } from "./package-pool.ts";
+import { IN_REPO } from "./package-pool.ts";
+import { SYSTEM } from "./provider-lists.ts";
+import type { PolicyHost } from "./provider-policy.ts";
+import { filterUnwanted } from "./provider-policy.ts";
+import type { RichDep } from "./rich-deps.ts";
+import { EXPAND, isComplex, normalizeComplex } from "./rich-normalize.ts";
+import { SatCore } from "./sat-core.ts";
+import { SolverDeps } from "./sat-deps.ts";
+import type { RuleContext } from "./sat-pkgrules.ts";
+import { addInfarchRules, addRulesFor, addRulesForWeak, namesakes } from "./sat-pkgrules.ts";
+import { Rules } from "./sat-rules.ts";
+import type { Dep } from "./types.ts";
+
+const REASON_RESOLVE_JOB = 1;
+const REASON_RESOLVE = 2;
+const REASON_WEAKDEP = 3;
+
+export interface SolverOptions {
+  /** Install Recommends (libsolv's weak pass). */
+  recommends: boolean;
+  /** With `recommends`, install supplementing packages too, as libsolv does. */
+  supplements?: boolean;
+}
+
+export class Solver extends SatCore implements PolicyHost, RuleContext {
+  readonly deps: SolverDeps;
+  private readonly recommendsmap: Uint8Array;
+  private readonly suggestsmap: Uint8Array;
+  private pendingRecommends: { p: number; dep: RichDep }[] = [];
+  private pendingSuggests: { p: number; dep: RichDep }[] = [];
+  private readonly scores = new Map<string, number>();
+
+  constructor(
+    readonly pool: PackagePool,
+    private readonly opts: SolverOptions,
+  ) {
+    const deps = new SolverDeps(pool);
+    super(pool.nsolvables, new Rules(deps.lists));
+    this.deps = deps;
+    this.recommendsmap = new Uint8Array(pool.nsolvables);
+    this.suggestsmap = new Uint8Array(pool.nsolvables);
+  }
+
+  /** Solve jobs (each: install one of these solvable ids). Returns false if hopeless. */
+  solve(jobs: readonly (readonly number[])[]): boolean {
+    const { rules, pool } = this;
+    const m = new Uint8Array(this.nsolvables);
+    m[SYSTEM] = 1;
+    for (const job of jobs) for (const p of job) addRulesFor(this, p, m);
+    addRulesForWeak(this, this.weakCandidates(), m);
+    rules.unify();
+    rules.pkgrulesEnd = rules.count;
+    this.jobrules = rules.count;
+    jobs.forEach((job, i) => {
+      const [first, ...rest] = job.length > 0 ? job : [-SYSTEM];
+      const r = rules.add(first ?? -SYSTEM, 0, rules.lists.add(rest));
+      this.ruletojob[r - this.jobrules] = i;
+    });
+    this.jobrulesEnd = rules.count;
+    this.infarchrules = rules.count;
+    addInfarchRules(this, m, pool.nsolvables);
+    this.infarchrulesEnd = rules.count;
+    this.learntrules = rules.count;
+    this.makeWatches();
+    for (let r = 1; r < rules.count; r++) {
+      const d = rules.d[r] ?? 0;
+      if (rules.p[r] !== 0 && rules.w2[r] === 0 && (d === 0 || d === -1)) {
+        this.ruleassertions.push(r);
+      }
+    }
+    return this.runSat(true, this.opts.recommends);
+  }
+
+  /** Installed solvable ids in decision order. */
+  installed(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.decisionq.n; i++) {
+      const p = this.decisionq.at(i);
+      if (p > SYSTEM) out.push(p);
+    }
+    return out;
+  }
+
+  isInstalled(id: number): boolean {
+    return (this.decisionmap[id] ?? 0) > 0;
+  }
+
+  archScore(id: number): number {
+    const arch = this.pool.record(id).arch;
+    let score = this.scores.get(arch);
+    if (score === undefined) {
+      const rank = this.pool.archRank(arch);
+      score = arch === "noarch" ? 1 : rank < 0 ? 0 : ((rank + 1) << 16) | 1;
+      this.scores.set(arch, score);
+    }
+    return score;
+  }
+
+  isRecommended(id: number): boolean {
+    if (this.recommendsIndex < this.decisionq.n) this.updateRecommendsMap();
+    return this.recommendsmap[id] === 1 || this.isSupplementing(id);
+  }
+
+  isSuggested(id: number): boolean {
+    if (this.recommendsIndex < this.decisionq.n) this.updateRecommendsMap();
+    return this.suggestsmap[id] === 1 || this.holdsAny(this.pool.record(id).enhances);
+  }
+
+  /** Does `dep` hold for the current decisions. */
+  holds(dep: Dep): boolean {
+    const node = this.deps.node(dep);
+    return node !== null && this.deps.fulfilled(node, this.decisionmap);
+  }
+
+  protected override infarchName(r: number): string {
+    const p = -(this.rules.p[r] ?? 0);
+    return p > SYSTEM ? this.pool.record(p).name : "";
+  }
+
+  private isSupplementing(id: number): boolean {
+    return this.holdsAny(this.pool.record(id).supplements);
+  }
+
+  private holdsAny(list: Dep[]): boolean {
+    for (const d of list) if (this.holds(d)) return true;
+    return false;
+  }
+
+  private weakCandidates(): number[] {
+    const out: number[] = [];
+    for (let id = 2; id < this.nsolvables; id++) {
+      const s = this.pool.record(id);
+      if ((s.supplements.length > 0 || s.enhances.length > 0) && this.pool.kindOf(id) === IN_REPO) {
+        out.push(id);
+      }
+    }
+    return out;
+  }
+
+  /** libsolv `solver_run_sat`. */
+  private runSat(disablerules: boolean, doweak: boolean): boolean {
+    let level = 0;
+    let systemlevel = 1;
+    for (;;) {
+      if (level <= 0) {
+        if (level < 0) break;
+        this.makeRuleDecisions();
+        level = 1;
+        const r = this.propagate(level);
+        if (r !== 0) {
+          level = this.analyzeUnsolvable(r, disablerules);
+          continue;
+        }
+        systemlevel = level + 1;
+      }
+      if (level < systemlevel) {
+        const olevel = level;
+        level = this.resolveJobRules(level, disablerules);
+        if (level < olevel) continue;
+        systemlevel = level + 1;
+      }
+      if (level < systemlevel) systemlevel = level;
+      const olevel = level;
+      level = this.resolveDependencies(level, disablerules);
+      if (level < olevel) continue;
+      if (doweak) {
+        const [next, rerun] = this.resolveWeak(level);
+        level = next;
+        if (rerun) continue;
+      }
+      if (this.branches.n > 0) {
+        const [lasti, lastiend] = this.minimizationCandidate();
+        if (lasti >= 0) {
+          level = this.takeBranch(lasti, lastiend, disablerules);
+          continue;
+        }
+      }
+      break;
+    }
+    return level >= 0;
+  }
+
+  private resolveJobRules(level: number, disablerules: boolean): number {
+    const { rules } = this;
+    const dm = this.decisionmap;
+    const oldlevel = level;
+    const lits: number[] = [];
+    for (let i = this.jobrules; i < this.jobrulesEnd; i++) {
+      if (rules.isDisabled(i)) continue;
+      const dq: number[] = [];
+      let done = false;
+      for (const l of rules.literals(i, lits)) {
+        if (l < 0) {
+          if ((dm[-l] ?? 0) <= 0) {
+            done = true;
+            break;
+          }
+        } else {
+          if ((dm[l] ?? 0) > 0) {
+            done = true;
+            break;
+          }
+          if ((dm[l] ?? 0) === 0) dq.push(l);
+        }
+      }
+      if (done || dq.length === 0) continue;
+      const olevel = level;
+      level = this.selectAndInstall(level, dq, disablerules, i, REASON_RESOLVE_JOB);
+      if (level <= olevel) {
+        if (level === olevel) {
+          i--;
+          continue;
+        }
+        if (level < oldlevel) return level;
+        i = this.jobrules - 1;
+      }
+    }
+    return level;
+  }
+
+  private resolveDependencies(level: number, disablerules: boolean): number {
+    const { rules } = this;
+    const dm = this.decisionmap;
+    const data = () => rules.lists.data;
+    const origlevel = level;
+    let postponed = 0;
+    for (let i = 1, n = 1; ; i++, n++) {
+      if (n >= rules.count) {
+        if (postponed <= 0) break;
+        i = postponed;
+        postponed = -1;
+        n = 1;
+      }
+      if (i === rules.count) i = 1;
+      const d = rules.d[i] ?? 0;
+      if (d < 0) continue;
+      const p = rules.p[i] ?? 0;
+      if (p < 0 && (d === 0 || (dm[-p] ?? 0) <= 0)) continue;
+      const dq: number[] = [];
+      if (d === 0) {
+        const w2 = rules.w2[i] ?? 0;
+        if (w2 <= 0) continue;
+        if ((dm[p] ?? 0) !== 0 || (dm[w2] ?? 0) !== 0) continue;
+        dq.push(p, w2);
+      } else {
+        if (p >= 0) {
+          if ((dm[p] ?? 0) > 0) continue;
+          if ((dm[p] ?? 0) === 0) dq.push(p);
+        }
+        const list = data();
+        let fulfilled = false;
+        for (let dp = d; list[dp] !== 0; dp++) {
+          const q = list[dp] ?? 0;
+          if (q < 0) {
+            if ((dm[-q] ?? 0) <= 0) {
+              fulfilled = true;
+              break;
+            }
+          } else {
+            if ((dm[q] ?? 0) > 0) {
+              fulfilled = true;
+              break;
+            }
+            if ((dm[q] ?? 0) === 0) dq.push(q);
+          }
+        }
+        if (fulfilled) continue;
+      }
+      if (dq.length > 1 && postponed >= 0) {
+        filterUnwanted(this, dq, "choose-noreorder");
+        if (dq.length > 1) {
+          if (postponed === 0) postponed = i;
+          continue;
+        }
+      }
+      level = this.selectAndInstall(level, dq, disablerules, i, REASON_RESOLVE);
+      if (level < origlevel) break;
+      n = 0;
+    }
+    return level;
+  }
+
+  private selectAndInstall(
+    level: number,
+    dq: number[],
+    disablerules: boolean,
+    ruleid: number,
+    reason: number,
+  ): number {
+    if (dq.length > 1) filterUnwanted(this, dq, "choose");
+    if (dq.length > 1) this.createBranch(level, dq, 0, ruleid);
+    return this.setPropagateLearn(level, dq[0] ?? 0, disablerules, ruleid, reason);
+  }
+
+  private createBranch(level: number, dq: number[], p: number, data: number): void {
+    const { branches } = this;
+    branches.push(-(dq[0] ?? 0));
+    for (let i = 1; i < dq.length; i++) branches.push(dq[i] ?? 0);
+    branches.push(p);
+    branches.push(data);
+    branches.push(dq.length + 4);
+    branches.push(level);
+  }
+
+  private takeBranch(pos: number, end: number, disablerules: boolean): number {
+    const { branches } = this;
+    const level = branches.at(end - 1);
+    const p = branches.at(pos);
+    branches.a[pos] = -p;
+    branches.a[end - 1] = 0;
+    this.revert(level);
+    branches.a[end - 1] = level;
+    const why = -this.decisionqWhy.at(this.decisionqWhy.n);
+    const reason = this.decisionqReason.at(level + 1);
+    return this.setPropagateLearn(level, p, disablerules, why, reason);
+  }
+
+  /** The auto-minimisation step of `solver_run_sat`: [position, group end] or [-1, -1]. */
+  private minimizationCandidate(): [number, number] {
+    const { branches } = this;
+    const dm = this.decisionmap;
+    let lasti = -1;
+    let lastiend = -1;
+    if (this.recommendsIndex < this.decisionq.n) this.updateRecommendsMap();
+    for (let endi = branches.n; endi > 0; ) {
+      const l = branches.at(endi - 1);
+      const starti = endi - branches.at(endi - 2);
+      let lastsi = -1;
+      for (let i = starti; i < endi - 4; i++) {
+        const p = branches.at(i);
+        if (p <= 0) continue;
+        if ((dm[p] ?? 0) > l) {
+          lasti = i;
+          lastiend = endi;
+          lastsi = -1;
+          break;
+        }
+        if (lastsi < 0 && (this.recommendsmap[p] === 1 || this.isSupplementing(p))) lastsi = i;
+      }
+      if (lastsi >= 0) {
+        for (let i = starti; i < endi - 4; i++) {
+          const p = -branches.at(i);
+          if (p <= 0 || dm[p] !== l + 1) continue;
+          if (!(this.recommendsmap[p] === 1 || this.isSupplementing(p))) {
+            lasti = lastsi;
+            lastiend = endi;
+            break;
+          }
+        }
+      }
+      endi = starti;
+    }
+    return [lasti, lastiend];
+  }
+
+  /** libsolv `resolve_weak` (Supplements only with `opts.supplements`): returns [level, rerun]. */
+  private resolveWeak(level: number): [number, boolean] {
+    const dm = this.decisionmap;
+    const dq: number[] = [];
+    const dqs: number[] = [];
+    for (let i = 2; i < this.nsolvables; i++) {
+      if ((dm[i] ?? 0) < 0) continue;
+      const s = this.pool.record(i);
+      if ((dm[i] ?? 0) === 0) {
+        if (
+          this.opts.supplements &&
+          s.supplements.length > 0 &&
+          this.pool.kindOf(i) === IN_REPO &&
+          this.isSupplementing(i)
+        ) {
+          dqs.push(i);
+        }
+        continue;
+      }
+      for (const rec of s.recommends) {
+        const node = this.deps.node(rec);
+        if (!node) continue;
+        if (isComplex(node)) {
+          this.complexRecommends(node, dq, null);
+          continue;
+        }
+        const qcount = dq.length;
+        for (const p of this.deps.providers(node)) {
+          if ((dm[p] ?? 0) > 0) {
+            dq.length = qcount;
+            break;
+          }
+          if ((dm[p] ?? 0) === 0 && !dq.includes(p)) dq.push(p);
+        }
+      }
+    }
+    // implicitobsoleteusescolors: no supplemented package of a name already installed in another arch
+    const supplemented = dqs.filter((p) => {
+      const s = this.pool.record(p);
+      return !namesakes(this.pool, s.name).some(
+        (q) => (dm[q] ?? 0) > 0 && this.pool.record(q).arch !== s.arch,
+      );
+    });
+    for (const p of supplemented) if (!dq.includes(p)) dq.push(p);
+    if (dq.length === 0) return [level, false];
+    if (dq.length === 1) {
+      return [this.setPropagateLearn(level, dq[0] ?? 0, false, 0, REASON_WEAKDEP), true];
+    }
+    filterUnwanted(this, dq, "recommend");
+    const dqmap = new Uint8Array(this.nsolvables);
+    for (const p of dq) dqmap[p] = 1;
+    const best = supplemented.filter((p) => dqmap[p]);
+    if (best.length > 1) filterUnwanted(this, best, "supplement");
+    const decisioncount = this.decisionq.n;
+    for (const p of best) {
+      if ((dm[p] ?? 0) !== 0) continue;
+      const olevel = level;
+      level = this.setPropagateLearn(level, p, false, 0, REASON_WEAKDEP);
+      if (level <= olevel) return [level, true];
+    }
+    if (this.decisionq.n < decisioncount) return [level, true];
+    outer: for (let i = 0; i < decisioncount; i++) {
+      const s = this.decisionq.at(i);
+      if (s <= SYSTEM) continue;
+      for (const rec of this.pool.record(s).recommends) {
+        const node = this.deps.node(rec);
+        if (!node) continue;
+        const cands: number[] = [];
+        if (isComplex(node)) this.complexRecommends(node, cands, dqmap);
+        else {
+          for (const p of this.deps.providers(node)) {
+            if ((dm[p] ?? 0) > 0) {
+              cands.length = 0;
+              break;
+            }
+            if ((dm[p] ?? 0) === 0 && dqmap[p]) cands.push(p);
+          }
+        }
+        if (cands.length === 0) continue;
+        if (cands.length > 1) filterUnwanted(this, cands, "choose");
+        if (cands.length > 1) this.createBranch(level, cands, s, 0);
+        const olevel = level;
+        level = this.setPropagateLearn(level, cands[0] ?? 0, false, 0, REASON_WEAKDEP);
+        if (level <= olevel || this.decisionq.n < decisioncount) break outer;
+      }
+    }
+    return [level, true];
+  }
+
+  /** libsolv `add_complex_recommends`. */
+  private complexRecommends(node: RichDep, dq: number[], dqmap: Uint8Array | null): void {
+    const dm = this.decisionmap;
+    const oldcnt = dq.length;
+    const r = normalizeComplex(this.deps, node, dq, EXPAND);
+    if (r === 0 || r === 1) return;
+    const cutcnt = dq.length;
+    for (let i = oldcnt; i < cutcnt; i++) {
+      const blkcnt = dq.length;
+      for (; (dq[i] ?? 0) !== 0; i++) {
+        const p = dq[i] ?? 0;
+        if (p < 0) {
+          if ((dm[-p] ?? 0) <= 0) break;
+          continue;
+        }
+        if ((dm[p] ?? 0) > 0) {
+          dq.length = blkcnt;
+          break;
+        }
+        if (dqmap ? !dqmap[p] : (dm[p] ?? 0) < 0) continue;
+        dq.push(p);
+      }
+      while ((dq[i] ?? 0) !== 0) i++;
+    }
+    dq.splice(oldcnt, cutcnt - oldcnt);
+    const seen = new Set(dq.slice(0, oldcnt));
+    let j = oldcnt;
+    for (let i = oldcnt; i < dq.length; i++) {
+      const p = dq[i] ?? 0;
+      if (seen.has(p)) continue;
+      seen.add(p);
+      dq[j++] = p;
+    }
+    dq.length = j;
+  }
+
+  /** libsolv `policy_update_recommendsmap`. */
+  private updateRecommendsMap(): void {
+    if (this.recommendsIndex < 0) {
+      this.recommendsmap.fill(0);
+      this.suggestsmap.fill(0);
+      this.pendingRecommends = [];
+      this.pendingSuggests = [];
+      this.recommendsIndex = 0;
+    }
+    while (this.recommendsIndex < this.decisionq.n) {
+      const p = this.decisionq.at(this.recommendsIndex++);
+      if (p <= SYSTEM) continue;
+      this.recheck(p, this.recommendsmap, this.pendingRecommends);
+      this.recheck(p, this.suggestsmap, this.pendingSuggests);
+      const s = this.pool.record(p);
+      this.markWeak(s.recommends, this.recommendsmap, this.pendingRecommends);
+      this.markWeak(s.suggests, this.suggestsmap, this.pendingSuggests);
+    }
+  }
+
+  private markWeak(list: Dep[], map: Uint8Array, pending: { p: number; dep: RichDep }[]): void {
+    for (const dep of list) {
+      const node = this.deps.node(dep);
+      if (!node) continue;
+      if (isComplex(node)) this.checkComplex(node, map, pending);
+      else for (const q of this.deps.providers(node)) map[q] = 1;
+    }
+  }
+
+  /** libsolv `check_complex_dep`: mark what a rich weak dep points at, or wait for its condition. */
+  private checkComplex(node: RichDep, map: Uint8Array, pending: { p: number; dep: RichDep }[]) {
+    const dm = this.decisionmap;
+    const q: number[] = [];
+    const r = normalizeComplex(this.deps, node, q, EXPAND);
+    if (r === 0 || r === 1) return;
+    const qcnt = q.length;
+    for (let i = 0; i < qcnt; i++) {
+      let p = q[i] ?? 0;
+      for (; p < 0; p = q[++i] ?? 0) {
+        if ((dm[-p] ?? 0) < 0) break;
+        if ((dm[-p] ?? 0) === 0) q.push(-p);
+      }
+      if (p <= 0) {
+        while ((q[i] ?? 0) !== 0) i++;
+        q.length = qcnt;
+        continue;
+      }
+      if (q.length === qcnt) {
+        for (; p !== 0; p = q[++i] ?? 0) map[p] = 1;
+      } else {
+        while ((q[i] ?? 0) !== 0) i++;
+        for (let j = qcnt; j < q.length; j++) {
+          const w = q[j] ?? 0;
+          if (!pending.some((e) => e.p === w && e.dep === node)) pending.push({ p: w, dep: node });
+        }
+        q.length = qcnt;
+      }
+    }
+  }
+
+  private recheck(p: number, map: Uint8Array, pending: { p: number; dep: RichDep }[]): void {
+    if (!pending.some((e) => e.p === p)) return;
+    if ((this.decisionmap[p] ?? 0) <= 0) return;
+    const due = pending.filter((e) => e.p === p);
+    const rest = pending.filter((e) => e.p !== p);
+    pending.length = 0;
+    pending.push(...rest);
+    for (const e of due) this.checkComplex(e.dep, map, pending);
+  }
+}
