@@ -35,7 +35,6 @@
  *   may be installed together, the i686 one in lock-step with the x86_64
  *   one of the same EVR.
  */
-import { formatDep } from "./dep-match.ts";
 import type { PackagePool } from "./package-pool.ts";
 import { pruneToBestArch, pruneToBestVersion } from "./provider-policy.ts";
 import { Solver } from "./sat-solver.ts";
@@ -118,8 +117,8 @@ export class Closure {
     const order = ids.map((id) => pool.keyOf(id));
     const unresolved: UnresolvedDep[] = [];
     for (const id of ids) {
-      for (const d of pool.record(id).requires) {
-        if (!solver.holds(d)) unresolved.push({ key: pool.keyOf(id), dep: formatDep(d) });
+      for (const dep of pool.cache.templates[id]?.broken ?? []) {
+        unresolved.push({ key: pool.keyOf(id), dep });
       }
     }
     this.solved = { order, unresolved, installed: new Set(order) };

@@ -7,6 +7,8 @@
  * provider-lists.ts), like libsolv numbers the solvables of its repos.
  */
 import { rangesOverlap } from "./dep-match.ts";
+import type { PoolCache } from "./pool-cache.ts";
+import { poolCacheFor } from "./pool-cache.ts";
 import { SYSTEM } from "./provider-lists.ts";
 import type { RepoIndex } from "./repo-index.ts";
 import { getRepoIndex } from "./repo-index.ts";
@@ -25,6 +27,11 @@ export interface PoolOptions {
   arches: string[];
   /** Extra filter (e.g. signature policy); rejected packages do not exist for the solver. */
   accept?: (pkg: PackageRecord, repo: number) => boolean;
+  /**
+   * Names what `accept` accepts (e.g. the sigkeys), so pools with equal keys
+   * share solver caches; without it a pool with `accept` gets its own.
+   */
+  acceptKey?: string;
 }
 
 interface Slot {
@@ -41,8 +48,8 @@ export class PackagePool {
   readonly nsolvables: number;
   private readonly slots: Slot[];
   private readonly rank = new Map<string, number>();
-  private readonly kinds: Uint8Array;
-  private readonly providerCache = new Map<string, readonly number[]>();
+  /** Solver data shared with other pools over the same repos and options. */
+  readonly cache: PoolCache;
 
   constructor(
     repos: Repodata[],
@@ -65,7 +72,15 @@ export class PackagePool {
       if (!this.rank.has(a)) this.rank.set(a, i);
     });
     this.rank.set("noarch", opts.arches.length);
-    this.kinds = new Uint8Array(base);
+    const key =
+      opts.accept && opts.acceptKey === undefined
+        ? null
+        : [
+            this.slots.map((s) => `${s.isLookaside ? "l" : "r"}${s.index.uid}`).join(","),
+            opts.arches.join(","),
+            opts.acceptKey ?? "",
+          ].join("|");
+    this.cache = poolCacheFor(this.slots[0]?.index, key, base);
   }
 
   pkg(key: number): PackageRecord {
@@ -156,20 +171,21 @@ export class PackagePool {
 
   /** The record of solvable `id` (never `SYSTEM`). */
   record(id: number): PackageRecord {
-    for (let si = this.slots.length - 1; si >= 0; si--) {
-      const s = this.slots[si];
-      if (s && id >= s.base) {
-        const p = s.index.packages[id - s.base];
-        if (p) return p;
-        break;
-      }
+    let records = this.cache.records;
+    if (records.length === 0) {
+      records = [];
+      for (const s of this.slots) for (const p of s.index.packages) records.push(p);
+      this.cache.records = records;
     }
-    throw new Error(`no package for solvable ${id}`);
+    const p = records[id - 2];
+    if (!p) throw new Error(`no package for solvable ${id}`);
+    return p;
   }
 
   /** `NOT_INSTALLABLE`, `IN_REPO` or `IN_LOOKASIDE` (worked out on first use). */
   kindOf(id: number): number {
-    let kind = this.kinds[id] ?? NOT_INSTALLABLE;
+    const kinds = this.cache.kinds;
+    let kind = kinds[id] ?? NOT_INSTALLABLE;
     if (kind === 0) {
       const key = this.keyOf(id);
       kind = !this.isOk(this.pkg(key), key)
@@ -177,7 +193,7 @@ export class PackagePool {
         : this.isLookaside(key)
           ? IN_LOOKASIDE
           : IN_REPO;
-      this.kinds[id] = kind;
+      kinds[id] = kind;
     }
     return kind;
   }
@@ -190,10 +206,11 @@ export class PackagePool {
    */
   idsProviding(dep: Dep): readonly number[] {
     const key = depKey(dep);
-    let list = this.providerCache.get(key);
+    const cache = this.cache.providerIds;
+    let list = cache.get(key);
     if (!list) {
       list = this.computeProviders(dep);
-      this.providerCache.set(key, list);
+      cache.set(key, list);
     }
     return list;
   }

@@ -3,6 +3,7 @@
  * object and kept alongside it (a WeakMap), so a cached repository is
  * indexed once per process however many composes use it.
  */
+import type { PoolCache } from "./pool-cache.ts";
 import type { Repodata } from "./repodata-read.ts";
 import type { Dep, PackageRecord } from "./types.ts";
 
@@ -13,6 +14,8 @@ export interface ProvideEntry {
 }
 
 export interface RepoIndex {
+  /** Distinguishes repositories in cache keys (process-unique). */
+  uid: number;
   packages: PackageRecord[];
   /** Provide name → providers; includes the implicit `name = e:v-r` self-provide. */
   provides: Map<string, ProvideEntry[]>;
@@ -22,9 +25,12 @@ export interface RepoIndex {
   files(): Map<string, number[]>;
   /** Rough retained size in bytes, for the cache budget. */
   approxBytes: number;
+  /** Solver caches of the pools this repository leads (see pool-cache.ts), kept with it. */
+  poolCaches: Map<string, PoolCache>;
 }
 
 const indexes = new WeakMap<Repodata, RepoIndex>();
+let nextUid = 1;
 
 export function getRepoIndex(repo: Repodata): RepoIndex {
   let idx = indexes.get(repo);
@@ -74,6 +80,7 @@ function buildIndex(packages: PackageRecord[]): RepoIndex {
   }
   let files: Map<string, number[]> | undefined;
   return {
+    uid: nextUid++,
     packages,
     provides,
     names,
@@ -87,6 +94,7 @@ function buildIndex(packages: PackageRecord[]): RepoIndex {
       return files;
     },
     approxBytes: bytes,
+    poolCaches: new Map(),
   };
 }
 

@@ -1,49 +1,79 @@
 /**
  * Dependencies as the solver sees them: each becomes a provider list
  * (offset into `ProviderLists`), rich ones a binary tree first (libsolv
- * nests `a and b and c` as `a and (b and c)`). One instance per solve.
+ * nests `a and b and c` as `a and (b and c)`). One instance per solve, over
+ * the pool's shared cache: lists made while building rules are kept for
+ * later solves; once the search starts (`beginSearch`) new lists (job,
+ * learnt, looked up by the policy) are the solve's own and dropped by `end`.
  */
 import type { PackagePool } from "./package-pool.ts";
 import { depKey } from "./package-pool.ts";
-import { ProviderLists } from "./provider-lists.ts";
+import type { PoolCache } from "./pool-cache.ts";
+import type { ProviderLists } from "./provider-lists.ts";
 import type { RichDep } from "./rich-deps.ts";
 import { isRich, parseRich } from "./rich-deps.ts";
 import type { RichContext } from "./rich-normalize.ts";
 import type { Dep } from "./types.ts";
 
 export class SolverDeps implements RichContext {
-  readonly lists = new ProviderLists();
+  readonly lists: ProviderLists;
   readonly marker: number;
-  private readonly simple = new Map<string, number>();
-  private readonly nodes = new Map<RichDep, number>();
-  private readonly parsed = new Map<string, RichDep | null>();
+  private readonly cache: PoolCache;
+  private searching = false;
+  private mark = 0;
+  private readonly ownDeps = new Map<string, number>();
+  private readonly ownNodes = new Map<RichDep, number>();
 
   constructor(readonly pool: PackagePool) {
     this.marker = pool.nsolvables;
+    this.cache = pool.cache;
+    this.lists = pool.cache.lists;
+  }
+
+  /** From now on new lists belong to this solve only. */
+  beginSearch(): void {
+    this.searching = true;
+    this.mark = this.lists.length;
+  }
+
+  /** Drop this solve's own lists. */
+  end(): void {
+    if (this.searching) this.lists.length = this.mark;
+    this.searching = false;
+    this.ownDeps.clear();
+    this.ownNodes.clear();
   }
 
   /** Provider list offset of a plain (not rich) dependency. */
   ofDep(dep: Dep): number {
     const key = depKey(dep);
-    let off = this.simple.get(key);
+    let off = this.cache.depOffsets.get(key) ?? this.ownDeps.get(key);
     if (off === undefined) {
       off = this.lists.add(this.pool.idsProviding(dep));
-      this.simple.set(key, off);
+      (this.searching ? this.ownDeps : this.cache.depOffsets).set(key, off);
     }
     return off;
   }
 
   /** The dependency as a tree: a leaf for a plain one, null for an unparsable rich one. */
   node(dep: Dep): RichDep | null {
-    if (!isRich(dep.name)) return { kind: "leaf", dep };
-    let node = this.parsed.get(dep.name);
+    if (!isRich(dep.name)) {
+      let leaf = this.cache.leaves.get(dep);
+      if (!leaf) {
+        leaf = { kind: "leaf", dep };
+        this.cache.leaves.set(dep, leaf);
+      }
+      return leaf;
+    }
+    const parsed = this.cache.parsed;
+    let node = parsed.get(dep.name);
     if (node === undefined) {
       try {
         node = binary(parseRich(dep.name));
       } catch {
         node = null;
       }
-      this.parsed.set(dep.name, node);
+      parsed.set(dep.name, node);
     }
     return node;
   }
@@ -55,10 +85,10 @@ export class SolverDeps implements RichContext {
    */
   whatprovides(node: RichDep): number {
     if (node.kind === "leaf") return this.ofDep(node.dep);
-    let off = this.nodes.get(node);
+    let off = this.cache.nodeOffsets.get(node) ?? this.ownNodes.get(node);
     if (off === undefined) {
       off = this.compute(node);
-      this.nodes.set(node, off);
+      (this.searching ? this.ownNodes : this.cache.nodeOffsets).set(node, off);
     }
     return off;
   }

@@ -15,8 +15,10 @@
  * whose supplements/enhances could hold on those; `SYSTEM` (lookaside,
  * rpmlib) satisfies a requirement outright and is never conflicted with.
  */
+import { formatDep } from "./dep-match.ts";
 import type { PackagePool } from "./package-pool.ts";
 import { IN_REPO } from "./package-pool.ts";
+import type { RuleTemplate } from "./pool-cache.ts";
 import { SYSTEM } from "./provider-lists.ts";
 import type { RichDep } from "./rich-deps.ts";
 import {
@@ -56,92 +58,122 @@ export function evrString(p: { epoch?: string; version: string; release: string 
   return `${e}${p.version}-${p.release}`;
 }
 
-/** libsolv `solver_addpkgrulesforsolvable`: rules for `start` and all it reaches. */
+/**
+ * libsolv `solver_addpkgrulesforsolvable`: rules for `start` and every
+ * package it reaches that is not in `m` yet (marking them in `m`).
+ */
 export function addRulesFor(ctx: RuleContext, start: number, m: Uint8Array): void {
-  const { pool, deps, rules } = ctx;
-  const data = () => deps.lists.data;
+  const { rules, pool } = ctx;
+  const templates = pool.cache.templates;
   const workq = [start];
   for (let wi = 0; wi < workq.length; wi++) {
     const n = workq[wi] ?? 0;
     if (m[n]) continue;
     m[n] = 1;
-    const s = pool.record(n);
-    const push = (id: number) => {
-      if (!m[id]) workq.push(id);
-    };
-    for (const req of s.requires) {
-      const node = deps.node(req);
-      if (!node) {
-        rules.add(-n, 0, 0, true);
-        continue;
-      }
-      if (isComplex(node)) {
-        addComplexRules(ctx, n, node, false, push);
-        continue;
-      }
-      const dp = deps.whatprovides(node);
-      const d = data();
-      if (d[dp] === SYSTEM) continue;
-      if (d[dp] === 0) {
-        rules.add(-n, 0, 0, true);
-        continue;
-      }
-      let self = false;
-      for (let i = dp; d[i] !== 0; i++) if (d[i] === n) self = true;
-      if (self) continue;
-      rules.add(-n, 0, dp);
-      for (let i = dp; deps.lists.data[i] !== 0; i++) push(deps.lists.data[i] ?? 0);
+    let t = templates[n];
+    if (!t) {
+      t = buildTemplate(ctx, n);
+      templates[n] = t;
     }
-    for (const con of s.conflicts) {
-      const node = deps.node(con);
-      if (!node) continue;
-      if (isComplex(node)) {
-        addComplexRules(ctx, n, node, true, push);
-        continue;
-      }
-      for (const p of deps.providers(node)) {
-        if (p === n || p === SYSTEM) continue;
-        rules.add(-n, -p, 0, true);
-      }
+    const r = t.rules;
+    for (let i = 0; i < r.length; i += 4) {
+      rules.append(r[i] ?? 0, r[i + 1] ?? 0, r[i + 2] ?? 0, r[i + 3] === 1);
     }
-    for (const obs of s.obsoletes) {
-      const node = deps.node(obs);
-      if (!node) continue;
-      for (const p of deps.providers(node)) {
-        if (p === n || p === SYSTEM || !matchesNevr(pool, pool.record(p), node)) continue;
-        rules.add(-n, -p, 0, true);
-      }
+    for (const q of t.sameName) {
+      if (!m[q]) rules.append(q > n ? -q : -n, 0, q > n ? -n : -q, true);
     }
-    for (const p of namesakes(pool, s.name)) {
-      if (p === n) continue;
-      const ps = pool.record(p);
-      if (!colorMatch(s.arch, ps.arch)) continue;
-      if (m[p]) continue;
-      rules.add(-n, -p, 0, true);
-    }
-    const a = ctx.archScore(n);
-    if (a !== 1) {
-      const evr = evrString(s);
-      for (const p of namesakes(pool, s.name)) {
-        if (m[p] || evrString(pool.record(p)) !== evr) continue;
-        const pa = ctx.archScore(p);
-        if (pa === 0 || pa === 1 || pa >= a) continue;
-        workq.push(p);
-      }
-    }
-    for (const weak of [s.recommends, s.suggests]) {
-      for (const dep of weak) {
-        const node = deps.node(dep);
-        if (!node) continue;
-        if (isComplex(node)) positiveLiterals(deps, node, push);
-        else for (const p of deps.providers(node)) push(p);
-      }
-    }
+    for (const q of t.visit) if (!m[q]) workq.push(q);
   }
 }
 
+/** The rules of package `n` (see `RuleTemplate`). */
+function buildTemplate(ctx: RuleContext, n: number): RuleTemplate {
+  const { pool, deps } = ctx;
+  const out: number[] = [];
+  const visit: number[] = [];
+  const broken: string[] = [];
+  const add = (p: number, p2: number, d: number, weak: boolean) => {
+    const rule = ctx.rules.normalized(p, p2, d);
+    if (rule) out.push(rule[0], rule[1], rule[2], weak ? 1 : 0);
+  };
+  const push = (id: number) => visit.push(id);
+  const s = pool.record(n);
+  for (const req of s.requires) {
+    const node = deps.node(req);
+    if (!node) {
+      add(-n, 0, 0, true);
+      broken.push(req.name);
+      continue;
+    }
+    if (isComplex(node)) {
+      if (!addComplexRules(ctx, n, node, false, add, push)) broken.push(req.name);
+      continue;
+    }
+    const dp = deps.whatprovides(node);
+    const list = deps.lists.toArray(dp);
+    if (list[0] === SYSTEM) continue;
+    if (list.length === 0) {
+      add(-n, 0, 0, true);
+      broken.push(formatDep(req));
+      continue;
+    }
+    if (list.includes(n)) continue;
+    add(-n, 0, dp, false);
+    for (const p of list) push(p);
+  }
+  for (const con of s.conflicts) {
+    const node = deps.node(con);
+    if (!node) continue;
+    if (isComplex(node)) {
+      addComplexRules(ctx, n, node, true, add, push);
+      continue;
+    }
+    for (const p of deps.providers(node)) {
+      if (p === n || p === SYSTEM) continue;
+      add(-n, -p, 0, true);
+    }
+  }
+  for (const obs of s.obsoletes) {
+    const node = deps.node(obs);
+    if (!node) continue;
+    for (const p of deps.providers(node)) {
+      if (p === n || p === SYSTEM || !matchesNevr(pool, pool.record(p), node)) continue;
+      add(-n, -p, 0, true);
+    }
+  }
+  const sameName: number[] = [];
+  const same = namesakes(pool, s.name);
+  for (const p of same) {
+    if (p !== n && colorMatch(s.arch, pool.record(p).arch)) sameName.push(p);
+  }
+  const a = ctx.archScore(n);
+  if (a !== 1) {
+    const evr = evrString(s);
+    for (const p of same) {
+      if (p === n || evrString(pool.record(p)) !== evr) continue;
+      const pa = ctx.archScore(p);
+      if (pa === 0 || pa === 1 || pa >= a) continue;
+      visit.push(p);
+    }
+  }
+  for (const weak of [s.recommends, s.suggests]) {
+    for (const dep of weak) {
+      const node = deps.node(dep);
+      if (!node) continue;
+      if (isComplex(node)) positiveLiterals(deps, node, push);
+      else for (const p of deps.providers(node)) push(p);
+    }
+  }
+  return {
+    rules: Int32Array.from(out),
+    sameName: Int32Array.from(sameName),
+    visit: Int32Array.from(visit),
+    broken,
+  };
+}
+
 /** libsolv `solver_addpkgrulesforweak`: packages that could supplement or enhance `m`. */
-export function addRulesForWeak(ctx: RuleContext, candidates: readonly number[], m: Uint8Array) {
+export function addRulesForWeak(ctx: RuleContext, candidates: Int32Array, m: Uint8Array) {
   const { pool, deps } = ctx;
   const count = candidates.length;
   for (let i = 0, n = 0; n < count; i++, n++) {
@@ -200,14 +232,19 @@ export function addInfarchRules(ctx: RuleContext, m: Uint8Array, nsolvables: num
   }
 }
 
-/** Installable compose packages named `name`, ascending ids. */
-export function namesakes(pool: PackagePool, name: string): number[] {
-  const out: number[] = [];
-  for (const key of pool.byName(name)) {
-    const id = pool.idOf(key);
-    if (pool.kindOf(id) === IN_REPO) out.push(id);
+/** Installable compose packages named `name`, ascending ids (cached per pool). */
+export function namesakes(pool: PackagePool, name: string): Int32Array {
+  let ids = pool.cache.namesakes.get(name);
+  if (!ids) {
+    const out: number[] = [];
+    for (const key of pool.byName(name)) {
+      const id = pool.idOf(key);
+      if (pool.kindOf(id) === IN_REPO) out.push(id);
+    }
+    ids = Int32Array.from(out);
+    pool.cache.namesakes.set(name, ids);
   }
-  return out;
+  return ids;
 }
 
 /** libsolv `pool_match_nevr`: the package itself (not its provides) matches the tree. */
@@ -228,22 +265,27 @@ export function matchesNevr(pool: PackagePool, p: PackageRecord, node: RichDep):
   }
 }
 
-/** libsolv `add_complex_deprules` (requires: CNF; conflicts: CNF of the negation). */
+/**
+ * libsolv `add_complex_deprules` (requires: CNF; conflicts: CNF of the
+ * negation). Returns false when the dependency makes `n` uninstallable.
+ */
 function addComplexRules(
   ctx: RuleContext,
   n: number,
   node: RichDep,
   conflicts: boolean,
+  add: (p: number, p2: number, d: number, weak: boolean) => void,
   push: (id: number) => void,
-): void {
-  const { deps, rules } = ctx;
+): boolean {
+  const { deps } = ctx;
   const bq: number[] = [];
   const r = normalizeComplex(deps, node, bq, conflicts ? TODNF | EXPAND | INVERT : 0);
   if (r === 0) {
-    rules.add(-n, 0, 0, true);
-    return;
+    add(-n, 0, 0, true);
+    return false;
   }
-  if (r === 1) return;
+  if (r === 1) return true;
+  let ok = true;
   for (let i = 0; i < bq.length; i++) {
     const x = bq[i] ?? 0;
     if (x === 0) continue;
@@ -252,7 +294,7 @@ function addComplexRules(
       i += 2;
       const list = deps.lists.toArray(dp);
       if (list.includes(n)) continue;
-      rules.add(-n, 0, dp, conflicts);
+      add(-n, 0, dp, conflicts);
       for (const p of list) push(p);
       continue;
     }
@@ -260,11 +302,14 @@ function addComplexRules(
       const p2 = x;
       i++;
       if (-n === p2) {
-        if (!conflicts) rules.add(-n, 0, 0, true);
+        if (!conflicts) {
+          add(-n, 0, 0, true);
+          ok = false;
+        }
         continue;
       }
       if (n === p2) continue;
-      rules.add(-n, p2, 0, conflicts);
+      add(-n, p2, 0, conflicts);
       if (p2 > 0) push(p2);
       continue;
     }
@@ -281,7 +326,8 @@ function addComplexRules(
     }
     if (j === block.length) block.push(-n);
     if (block.includes(n)) continue;
-    rules.add(block[0] ?? 0, 0, deps.lists.add(block, 1), conflicts);
+    add(block[0] ?? 0, 0, deps.lists.add(block, 1), conflicts);
     for (const v of block) if (v > 0) push(v);
   }
+  return ok;
 }

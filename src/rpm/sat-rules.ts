@@ -106,30 +106,92 @@ export class Rules {
   }
 
   /**
+   * The rule `add` would make during package-rule creation, as [p, d, w2]
+   * (one or two literals: d = 0), or null when it is always true.
+   */
+  normalized(p: number, p2: number, d: number): [number, number, number] | null {
+    const data = this.lists.data;
+    if (d !== 0) {
+      if (data[d] === 0) d = 0;
+      else if (data[d + 1] === 0) {
+        p2 = data[d] ?? 0;
+        d = 0;
+      }
+    }
+    if (d !== 0) {
+      for (let dp = d; data[dp] !== 0; dp++) if (data[dp] === -p) return null;
+      return [p, d, data[d] ?? 0];
+    }
+    if (p2 !== 0 && p > p2) return p === -p2 ? null : [p2, 0, p];
+    return p === -p2 ? null : [p, 0, p2];
+  }
+
+  /** Append a package rule made by `normalized` (duplicates go at `unify`). */
+  append(p: number, d: number, w2: number, weak: boolean): void {
+    this.reserve();
+    const r = this.count++;
+    this.p[r] = p;
+    this.d[r] = d;
+    this.w1[r] = p;
+    this.w2[r] = w2;
+    this.n1[r] = 0;
+    this.n2[r] = 0;
+    this.weak[r] = weak ? 1 : 0;
+  }
+
+  /**
    * libsolv `solver_unifyrules`: sort the package rules and drop duplicates,
    * so rule order is the same whatever order packages were visited in. A
-   * kept duplicate is weak only if all its copies were.
+   * kept duplicate is weak only if all its copies were. Rules are bucketed
+   * by their first literal first (most buckets hold one package's rules).
    */
   unify(): void {
-    if (this.count <= 2) return;
-    const order = new Int32Array(this.count - 1);
-    for (let i = 0; i < order.length; i++) order[i] = i + 1;
-    order.sort((a, b) => this.compare(a, b));
-    const fields = [this.p, this.d, this.w1, this.w2, this.n1, this.n2] as const;
-    const copies = fields.map((f) => f.slice(0, this.count));
+    const n = this.count - 1;
+    if (n <= 1) return;
+    let minP = 0;
+    let maxP = 0;
+    for (let r = 1; r <= n; r++) {
+      const p = this.p[r] ?? 0;
+      if (p < minP) minP = p;
+      if (p > maxP) maxP = p;
+    }
+    const starts = new Int32Array(maxP - minP + 2);
+    for (let r = 1; r <= n; r++) {
+      const b = (this.p[r] ?? 0) - minP + 1;
+      starts[b] = (starts[b] ?? 0) + 1;
+    }
+    for (let i = 1; i < starts.length; i++) starts[i] = (starts[i] ?? 0) + (starts[i - 1] ?? 0);
+    const order = new Int32Array(n);
+    const fill = starts.slice();
+    for (let r = 1; r <= n; r++) {
+      const b = (this.p[r] ?? 0) - minP;
+      const at = fill[b] ?? 0;
+      fill[b] = at + 1;
+      order[at] = r;
+    }
+    const cmp = (a: number, b: number) => this.compare(a, b);
+    for (let i = 0; i + 1 < starts.length; i++) {
+      const from = starts[i] ?? 0;
+      const to = starts[i + 1] ?? 0;
+      if (to - from > 1) order.subarray(from, to).sort(cmp);
+    }
+    const p = this.p.slice(0, this.count);
+    const d = this.d.slice(0, this.count);
+    const w2 = this.w2.slice(0, this.count);
     const weak = this.weak.slice(0, this.count);
     let j = 0;
     let prev = 0;
     for (const i of order) {
-      if (prev !== 0 && this.compareIn(copies[0], copies[1], copies[3], i, prev) === 0) {
+      if (prev !== 0 && this.compareIn(p, d, w2, i, prev) === 0) {
         this.weak[j] = (this.weak[j] ?? 0) & (weak[i] ?? 0);
         continue;
       }
       j++;
       prev = i;
-      fields.forEach((f, k) => {
-        f[j] = copies[k]?.[i] ?? 0;
-      });
+      this.p[j] = p[i] ?? 0;
+      this.w1[j] = p[i] ?? 0;
+      this.d[j] = d[i] ?? 0;
+      this.w2[j] = w2[i] ?? 0;
       this.weak[j] = weak[i] ?? 0;
     }
     this.count = j + 1;
@@ -141,14 +203,7 @@ export class Rules {
     return this.compareIn(this.p, this.d, this.w2, a, b);
   }
 
-  private compareIn(
-    p: Int32Array | undefined,
-    d: Int32Array | undefined,
-    w2: Int32Array | undefined,
-    a: number,
-    b: number,
-  ): number {
-    if (!p || !d || !w2) return 0;
+  private compareIn(p: Int32Array, d: Int32Array, w2: Int32Array, a: number, b: number): number {
     const data = this.lists.data;
     const x = (p[a] ?? 0) - (p[b] ?? 0);
     if (x !== 0) return x;

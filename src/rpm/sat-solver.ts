@@ -37,7 +37,6 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
   private readonly suggestsmap: Uint8Array;
   private pendingRecommends: { p: number; dep: RichDep }[] = [];
   private pendingSuggests: { p: number; dep: RichDep }[] = [];
-  private readonly scores = new Map<string, number>();
 
   constructor(
     readonly pool: PackagePool,
@@ -52,11 +51,20 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
 
   /** Solve jobs (each: install one of these solvable ids). Returns false if hopeless. */
   solve(jobs: readonly (readonly number[])[]): boolean {
+    try {
+      return this.solveJobs(jobs);
+    } finally {
+      this.deps.end();
+    }
+  }
+
+  private solveJobs(jobs: readonly (readonly number[])[]): boolean {
     const { rules, pool } = this;
     const m = new Uint8Array(this.nsolvables);
     m[SYSTEM] = 1;
     for (const job of jobs) for (const p of job) addRulesFor(this, p, m);
     addRulesForWeak(this, this.weakCandidates(), m);
+    this.deps.beginSearch();
     rules.unify();
     rules.pkgrulesEnd = rules.count;
     this.jobrules = rules.count;
@@ -95,13 +103,13 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
   }
 
   archScore(id: number): number {
+    const scores = this.pool.cache.scores;
+    const known = scores[id] ?? 0;
+    if (known !== 0) return known - 1;
     const arch = this.pool.record(id).arch;
-    let score = this.scores.get(arch);
-    if (score === undefined) {
-      const rank = this.pool.archRank(arch);
-      score = arch === "noarch" ? 1 : rank < 0 ? 0 : ((rank + 1) << 16) | 1;
-      this.scores.set(arch, score);
-    }
+    const rank = this.pool.archRank(arch);
+    const score = arch === "noarch" ? 1 : rank < 0 ? 0 : ((rank + 1) << 16) | 1;
+    scores[id] = score + 1;
     return score;
   }
 
@@ -135,15 +143,22 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
     return false;
   }
 
-  private weakCandidates(): number[] {
-    const out: number[] = [];
-    for (let id = 2; id < this.nsolvables; id++) {
-      const s = this.pool.record(id);
-      if ((s.supplements.length > 0 || s.enhances.length > 0) && this.pool.kindOf(id) === IN_REPO) {
-        out.push(id);
+  private weakCandidates(): Int32Array {
+    const { cache } = this.pool;
+    if (!cache.weakCandidates) {
+      const out: number[] = [];
+      for (let id = 2; id < this.nsolvables; id++) {
+        const s = this.pool.record(id);
+        if (
+          (s.supplements.length > 0 || s.enhances.length > 0) &&
+          this.pool.kindOf(id) === IN_REPO
+        ) {
+          out.push(id);
+        }
       }
+      cache.weakCandidates = Int32Array.from(out);
     }
-    return out;
+    return cache.weakCandidates;
   }
 
   /** libsolv `solver_run_sat`. */
