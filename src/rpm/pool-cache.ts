@@ -41,13 +41,16 @@ export class PoolCache {
   readonly parsed = new Map<string, RichDep | null>();
   /** Leaf trees of plain deps, so looking one up allocates nothing. */
   readonly leaves = new WeakMap<Dep, RichDep>();
-  readonly templates: (RuleTemplate | undefined)[] = [];
+  /** Per solvable id (a dense array: sparse writes would make it a slow dictionary). */
+  readonly templates: (RuleTemplate | undefined)[];
   /** Package records by solvable id - 2. */
   records: PackageRecord[] = [];
   /** Per solvable id: 0 unknown, 1 its name has builds of one arch class only, 2 of several. */
   readonly mixedArches: Uint8Array;
   /** Installable compose packages per name, ascending ids. */
   readonly namesakes = new Map<string, Int32Array>();
+  /** Rules the last solve made, to size the next one's arrays. */
+  rulesHint = 1024;
   /** Packages with Supplements or Enhances (candidates for libsolv's weak rule pass). */
   weakCandidates: Int32Array | undefined;
   /** Per solvable id: 0 unknown, else NOT_INSTALLABLE / IN_REPO / IN_LOOKASIDE. */
@@ -56,6 +59,7 @@ export class PoolCache {
   readonly scores: Int32Array;
 
   constructor(nsolvables: number) {
+    this.templates = new Array<RuleTemplate | undefined>(nsolvables).fill(undefined);
     this.kinds = new Uint8Array(nsolvables);
     this.mixedArches = new Uint8Array(nsolvables);
     this.scores = new Int32Array(nsolvables);

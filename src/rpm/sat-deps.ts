@@ -84,10 +84,9 @@ export class SolverDeps implements RichContext {
    * best case (their left operand, merged with an `else` branch).
    */
   whatprovides(node: RichDep): number {
-    if (node.kind === "leaf") return this.ofDep(node.dep);
     let off = this.cache.nodeOffsets.get(node) ?? this.ownNodes.get(node);
     if (off === undefined) {
-      off = this.compute(node);
+      off = node.kind === "leaf" ? this.ofDep(node.dep) : this.compute(node);
       (this.searching ? this.ownNodes : this.cache.nodeOffsets).set(node, off);
     }
     return off;

@@ -58,31 +58,54 @@ export function evrString(p: { epoch?: string; version: string; release: string 
   return `${e}${p.version}-${p.release}`;
 }
 
-/**
- * libsolv `solver_addpkgrulesforsolvable`: rules for `start` and every
- * package it reaches that is not in `m` yet (marking them in `m`).
- */
-export function addRulesFor(ctx: RuleContext, start: number, m: Uint8Array): void {
-  const { rules, pool } = ctx;
-  const templates = pool.cache.templates;
-  const workq = [start];
-  for (let wi = 0; wi < workq.length; wi++) {
-    const n = workq[wi] ?? 0;
-    if (m[n]) continue;
-    m[n] = 1;
-    let t = templates[n];
-    if (!t) {
-      t = buildTemplate(ctx, n);
-      templates[n] = t;
+/** The packages that have rules (libsolv's `addedmap`), with a work queue. */
+export class AddedMap {
+  readonly m: Uint8Array;
+  private readonly queued: Uint8Array;
+  private readonly workq: Int32Array;
+
+  constructor(nsolvables: number) {
+    this.m = new Uint8Array(nsolvables);
+    this.queued = new Uint8Array(nsolvables);
+    this.workq = new Int32Array(nsolvables);
+  }
+
+  /**
+   * libsolv `solver_addpkgrulesforsolvable`: rules for `start` and every
+   * package it reaches that has none yet.
+   */
+  addRulesFor(ctx: RuleContext, start: number): void {
+    const { rules, pool } = ctx;
+    const { m, queued, workq } = this;
+    const templates = pool.cache.templates;
+    if (m[start] || queued[start]) return;
+    let head = 0;
+    let tail = 0;
+    workq[tail++] = start;
+    queued[start] = 1;
+    while (head < tail) {
+      const n = workq[head++] ?? 0;
+      m[n] = 1;
+      let t = templates[n];
+      if (!t) {
+        t = buildTemplate(ctx, n);
+        templates[n] = t;
+      }
+      rules.appendAll(t.rules);
+      const same = t.sameName;
+      for (let i = 0; i < same.length; i++) {
+        const q = same[i] ?? 0;
+        if (!m[q]) rules.append(q > n ? -q : -n, 0, q > n ? -n : -q, true);
+      }
+      const visit = t.visit;
+      for (let i = 0; i < visit.length; i++) {
+        const q = visit[i] ?? 0;
+        if (!queued[q]) {
+          queued[q] = 1;
+          workq[tail++] = q;
+        }
+      }
     }
-    const r = t.rules;
-    for (let i = 0; i < r.length; i += 4) {
-      rules.append(r[i] ?? 0, r[i + 1] ?? 0, r[i + 2] ?? 0, r[i + 3] === 1);
-    }
-    for (const q of t.sameName) {
-      if (!m[q]) rules.append(q > n ? -q : -n, 0, q > n ? -n : -q, true);
-    }
-    for (const q of t.visit) if (!m[q]) workq.push(q);
   }
 }
 
@@ -173,8 +196,9 @@ function buildTemplate(ctx: RuleContext, n: number): RuleTemplate {
 }
 
 /** libsolv `solver_addpkgrulesforweak`: packages that could supplement or enhance `m`. */
-export function addRulesForWeak(ctx: RuleContext, candidates: Int32Array, m: Uint8Array) {
+export function addRulesForWeak(ctx: RuleContext, candidates: Int32Array, added: AddedMap) {
   const { pool, deps } = ctx;
+  const { m } = added;
   const count = candidates.length;
   for (let i = 0, n = 0; n < count; i++, n++) {
     if (i === count) i = 0;
@@ -187,7 +211,7 @@ export function addRulesForWeak(ctx: RuleContext, candidates: Int32Array, m: Uin
         return node !== null && deps.possible(node, m);
       });
     if (!hit(s.supplements) && !hit(s.enhances)) continue;
-    addRulesFor(ctx, id, m);
+    added.addRulesFor(ctx, id);
     n = 0;
   }
 }
@@ -195,8 +219,11 @@ export function addRulesForWeak(ctx: RuleContext, candidates: Int32Array, m: Uin
 /** libsolv `solver_addinfarchrules` with lock-step: returns nothing, adds weak rules. */
 export function addInfarchRules(ctx: RuleContext, m: Uint8Array, nsolvables: number): void {
   const { pool, rules, deps } = ctx;
+  const mixed = pool.cache.mixedArches;
   for (let i = 2; i < nsolvables; i++) {
     if (!m[i]) continue;
+    if (mixed[i] === 0) markMixedArches(ctx, i);
+    if (mixed[i] !== 2) continue;
     const s = pool.record(i);
     const same = namesakes(pool, s.name);
     let first = true;
@@ -230,6 +257,23 @@ export function addInfarchRules(ctx: RuleContext, m: Uint8Array, nsolvables: num
       else rules.add(-p, 0, deps.lists.add(lsq), true);
     }
   }
+}
+
+/** Note for every build of `i`'s name whether the name has builds of several arch classes. */
+function markMixedArches(ctx: RuleContext, i: number): void {
+  const { pool } = ctx;
+  const same = namesakes(pool, pool.record(i).name);
+  let first = 0;
+  let mixed = false;
+  for (const p of same) {
+    const a = ctx.archScore(p);
+    if (a === 1 || a === 0) continue;
+    if (first === 0) first = a;
+    else if (((a ^ first) & 0xffff0000) !== 0) mixed = true;
+  }
+  const flag = mixed ? 2 : 1;
+  pool.cache.mixedArches[i] = flag;
+  for (const p of same) pool.cache.mixedArches[p] = flag;
 }
 
 /** Installable compose packages named `name`, ascending ids (cached per pool). */

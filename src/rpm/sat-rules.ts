@@ -11,20 +11,32 @@
 import type { ProviderLists } from "./provider-lists.ts";
 
 export class Rules {
-  p = new Int32Array(1024);
-  d = new Int32Array(1024);
-  w1 = new Int32Array(1024);
-  w2 = new Int32Array(1024);
-  n1 = new Int32Array(1024);
-  n2 = new Int32Array(1024);
-  weak = new Uint8Array(1024);
+  p: Int32Array;
+  d: Int32Array;
+  w1: Int32Array;
+  w2: Int32Array;
+  n1: Int32Array;
+  n2: Int32Array;
+  weak: Uint8Array;
   /** Rule 0 is unused, as in libsolv. */
   count = 1;
   /** 0 while package rules are being added (they are then deduplicated on the fly). */
   pkgrulesEnd = 0;
   private lastpkgrule = 0;
 
-  constructor(readonly lists: ProviderLists) {}
+  /** `capacity`: rules expected (e.g. the last solve's count), grown as needed. */
+  constructor(
+    readonly lists: ProviderLists,
+    capacity = 1024,
+  ) {
+    this.p = new Int32Array(capacity);
+    this.d = new Int32Array(capacity);
+    this.w1 = new Int32Array(capacity);
+    this.w2 = new Int32Array(capacity);
+    this.n1 = new Int32Array(capacity);
+    this.n2 = new Int32Array(capacity);
+    this.weak = new Uint8Array(capacity);
+  }
 
   /**
    * libsolv `solver_addrule`: `(p | p2)` when `d` is 0, else `(p | list at d)`.
@@ -139,6 +151,25 @@ export class Rules {
     this.weak[r] = weak ? 1 : 0;
   }
 
+  /** Append the (p, d, w2, weak) quadruples of a rule template. */
+  appendAll(quads: Int32Array): void {
+    const n = quads.length >> 2;
+    while (this.count + n >= this.p.length) this.grow();
+    const { p, d, w1, w2, n1, n2, weak } = this;
+    let r = this.count;
+    for (let i = 0; i < quads.length; i += 4, r++) {
+      const lit = quads[i] ?? 0;
+      p[r] = lit;
+      w1[r] = lit;
+      d[r] = quads[i + 1] ?? 0;
+      w2[r] = quads[i + 2] ?? 0;
+      n1[r] = 0;
+      n2[r] = 0;
+      weak[r] = quads[i + 3] ?? 0;
+    }
+    this.count = r;
+  }
+
   /**
    * libsolv `solver_unifyrules`: sort the package rules and drop duplicates,
    * so rule order is the same whatever order packages were visited in. A
@@ -169,11 +200,30 @@ export class Rules {
       fill[b] = at + 1;
       order[at] = r;
     }
-    const cmp = (a: number, b: number) => this.compare(a, b);
+    // Within a bucket: by the second literal (a binary rule before a longer
+    // one with the same), then the comparator for what is still tied.
+    const data = this.lists.data;
+    const key = new Int32Array(this.count);
+    for (let r = 1; r <= n; r++) {
+      const d = this.d[r] ?? 0;
+      key[r] = d === 0 ? (this.w2[r] ?? 0) * 2 : (data[d] ?? 0) * 2 + 1;
+    }
+    const before = (a: number, b: number) => {
+      const x = (key[a] ?? 0) - (key[b] ?? 0);
+      return x !== 0 ? x < 0 : this.compare(a, b) < 0;
+    };
     for (let i = 0; i + 1 < starts.length; i++) {
       const from = starts[i] ?? 0;
       const to = starts[i + 1] ?? 0;
-      if (to - from > 1) order.subarray(from, to).sort(cmp);
+      for (let k = from + 1; k < to; k++) {
+        const r = order[k] ?? 0;
+        let at = k;
+        while (at > from && before(r, order[at - 1] ?? 0)) {
+          order[at] = order[at - 1] ?? 0;
+          at--;
+        }
+        order[at] = r;
+      }
     }
     const p = this.p.slice(0, this.count);
     const d = this.d.slice(0, this.count);
@@ -182,7 +232,7 @@ export class Rules {
     let j = 0;
     let prev = 0;
     for (const i of order) {
-      if (prev !== 0 && this.compareIn(p, d, w2, i, prev) === 0) {
+      if (prev !== 0 && key[i] === key[prev] && this.compareIn(p, d, w2, i, prev) === 0) {
         this.weak[j] = (this.weak[j] ?? 0) & (weak[i] ?? 0);
         continue;
       }
@@ -235,7 +285,10 @@ export class Rules {
   }
 
   private reserve(): void {
-    if (this.count < this.p.length) return;
+    if (this.count >= this.p.length) this.grow();
+  }
+
+  private grow(): void {
     const size = this.p.length * 2;
     const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
       const next = make(size);

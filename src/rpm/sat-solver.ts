@@ -16,7 +16,7 @@ import { EXPAND, isComplex, normalizeComplex } from "./rich-normalize.ts";
 import { SatCore } from "./sat-core.ts";
 import { SolverDeps } from "./sat-deps.ts";
 import type { RuleContext } from "./sat-pkgrules.ts";
-import { addInfarchRules, addRulesFor, addRulesForWeak, namesakes } from "./sat-pkgrules.ts";
+import { AddedMap, addInfarchRules, addRulesForWeak, namesakes } from "./sat-pkgrules.ts";
 import { Rules } from "./sat-rules.ts";
 import type { Dep } from "./types.ts";
 
@@ -37,13 +37,14 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
   private readonly suggestsmap: Uint8Array;
   private pendingRecommends: { p: number; dep: RichDep }[] = [];
   private pendingSuggests: { p: number; dep: RichDep }[] = [];
+  private readonly scratch: number[] = [];
 
   constructor(
     readonly pool: PackagePool,
     private readonly opts: SolverOptions,
   ) {
     const deps = new SolverDeps(pool);
-    super(pool.nsolvables, new Rules(deps.lists));
+    super(pool.nsolvables, new Rules(deps.lists, pool.cache.rulesHint));
     this.deps = deps;
     this.recommendsmap = new Uint8Array(pool.nsolvables);
     this.suggestsmap = new Uint8Array(pool.nsolvables);
@@ -60,10 +61,11 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
 
   private solveJobs(jobs: readonly (readonly number[])[]): boolean {
     const { rules, pool } = this;
-    const m = new Uint8Array(this.nsolvables);
+    const added = new AddedMap(this.nsolvables);
+    const m = added.m;
     m[SYSTEM] = 1;
-    for (const job of jobs) for (const p of job) addRulesFor(this, p, m);
-    addRulesForWeak(this, this.weakCandidates(), m);
+    for (const job of jobs) for (const p of job) added.addRulesFor(this, p);
+    addRulesForWeak(this, this.weakCandidates(), added);
     this.deps.beginSearch();
     rules.unify();
     rules.pkgrulesEnd = rules.count;
@@ -78,6 +80,7 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
     addInfarchRules(this, m, pool.nsolvables);
     this.infarchrulesEnd = rules.count;
     this.learntrules = rules.count;
+    pool.cache.rulesHint = Math.max(1024, rules.count + (rules.count >> 2));
     this.makeWatches();
     for (let r = 1; r < rules.count; r++) {
       const d = rules.d[r] ?? 0;
@@ -248,6 +251,7 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
     const data = () => rules.lists.data;
     const origlevel = level;
     let postponed = 0;
+    const dq = this.scratch;
     for (let i = 1, n = 1; ; i++, n++) {
       if (n >= rules.count) {
         if (postponed <= 0) break;
@@ -260,7 +264,7 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
       if (d < 0) continue;
       const p = rules.p[i] ?? 0;
       if (p < 0 && (d === 0 || (dm[-p] ?? 0) <= 0)) continue;
-      const dq: number[] = [];
+      dq.length = 0;
       if (d === 0) {
         const w2 = rules.w2[i] ?? 0;
         if (w2 <= 0) continue;

@@ -27,6 +27,8 @@ export interface CorpusShape {
   weak?: number;
   /** An extra version of the name. */
   extraVersions?: number;
+  /** A require on the 32-bit soname of an earlier name with an i686 build (multilib, lock-step). */
+  multilibDeps?: number;
 }
 
 export interface Corpus {
@@ -97,6 +99,7 @@ export function generateCorpus(opts: CorpusOptions): Corpus {
   }
   const hasVirt = (i: number) => i % 3 === 0;
   const pkgs: Pkg[] = [];
+  const withI686: number[] = [];
   const depOn = (i: number): string => {
     if (i <= 0 || rnd() < broken) return `missing-cap${pick(1000)}`;
     let j = pick(i);
@@ -130,6 +133,12 @@ export function generateCorpus(opts: CorpusOptions): Corpus {
       const obsoletes = rnd() < 0.03 ? [`${later()} < 1.1`] : [];
       const recommends = rnd() < 0.1 && i > 0 ? [names[pick(i)] ?? ""] : [];
       const extra = i > 2 ? shaped(shape, i, names, versionCount, chance, more) : undefined;
+      if (extra && withI686.length > 0 && chance(shape.multilibDeps)) {
+        extra.requires.push(
+          `lib${names[withI686[Math.floor(more() * withI686.length)] ?? 0]}.so.1`,
+        );
+      }
+      if (arches.includes("i686") && withI686[withI686.length - 1] !== i) withI686.push(i);
       for (const arch of arches) {
         if (pkgs.length >= n) break;
         const suffix = arch === "i686" ? "" : "()(64bit)";
