@@ -35,6 +35,7 @@
  *   may be installed together, the i686 one in lock-step with the x86_64
  *   one of the same EVR.
  */
+import { formatDep } from "./dep-match.ts";
 import type { PackagePool } from "./package-pool.ts";
 import { pruneToBestArch, pruneToBestVersion } from "./provider-policy.ts";
 import { Solver } from "./sat-solver.ts";
@@ -52,9 +53,16 @@ export interface UnresolvedDep {
   dep: string;
 }
 
+interface Job {
+  keys: number[];
+  exactArch: boolean;
+}
+
 export class Closure {
-  private readonly jobs: number[][] = [];
+  private readonly jobs: Job[] = [];
   private readonly forced = new Set<number>();
+  /** The selection of the last `run`, kept by the next one (`add` extends a solved closure). */
+  private previous: number[] = [];
   private solved: { order: number[]; unresolved: UnresolvedDep[]; installed: Set<number> } | null =
     null;
 
@@ -70,9 +78,9 @@ export class Closure {
   get order(): number[] {
     if (this.solved) return this.solved.order;
     const out: number[] = [];
-    for (const job of this.jobs) {
+    for (const { keys } of this.jobs) {
       const best =
-        job.length === 1 ? job : pruneToBestVersion(this.pool, pruneToBestArch(this.pool, job));
+        keys.length === 1 ? keys : pruneToBestVersion(this.pool, pruneToBestArch(this.pool, keys));
       const k = best[0];
       if (k !== undefined && !out.includes(k)) out.push(k);
     }
@@ -92,35 +100,51 @@ export class Closure {
   add(key: number): void {
     if (this.forced.has(key)) return;
     this.forced.add(key);
-    this.jobs.push([key]);
+    this.jobs.push({ keys: [key], exactArch: true });
     this.solved = null;
   }
 
-  /** Take one of `keys` (the candidates of one request), chosen as libsolv would. */
-  request(keys: number[]): void {
-    if (keys.length === 1) this.add(keys[0] ?? 0);
-    else if (keys.length > 1) {
-      this.jobs.push([...keys]);
-      this.solved = null;
-    }
+  /**
+   * Take one of `keys` (the candidates of one request), chosen as libsolv
+   * would. `exactArch`: the request named the arch (`name.arch`), so, as
+   * with libsolv, the name's inferior-arch rules do not apply.
+   */
+  request(keys: number[], exactArch = false): void {
+    if (keys.length === 0) return;
+    this.jobs.push({ keys: [...keys], exactArch });
+    this.solved = null;
   }
 
-  /** Solve every request so far, from scratch. */
+  /**
+   * Solve every request so far. After an earlier `run`, its selection stays
+   * and only what was added since is solved for (multilib additions must
+   * not make a request's own choice move to another arch).
+   */
   run(): void {
     const { pool } = this;
+    const kept = this.previous.map((k) => ({ keys: [k], exactArch: false }));
     const solver = new Solver(pool, {
       recommends: this.opts.followRecommends,
       supplements: this.opts.followSupplements ?? false,
     });
-    solver.solve(this.jobs.map((job) => job.map((k) => pool.idOf(k))));
+    solver.solve(
+      [...kept, ...this.jobs].map((job) => ({
+        ids: job.keys.map((k) => pool.idOf(k)),
+        exactArch: job.exactArch,
+      })),
+    );
     const ids = solver.installed();
     const order = ids.map((id) => pool.keyOf(id));
+    // Only a rule given up (see above) can leave a requirement unmet.
     const unresolved: UnresolvedDep[] = [];
-    for (const id of ids) {
-      for (const dep of pool.cache.templates[id]?.broken ?? []) {
-        unresolved.push({ key: pool.keyOf(id), dep });
+    if (solver.relaxed) {
+      for (const id of ids) {
+        for (const d of pool.record(id).requires) {
+          if (!solver.holds(d)) unresolved.push({ key: pool.keyOf(id), dep: formatDep(d) });
+        }
       }
     }
     this.solved = { order, unresolved, installed: new Set(order) };
+    this.previous = order;
   }
 }

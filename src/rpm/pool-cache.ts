@@ -24,8 +24,6 @@ export interface RuleTemplate {
   sameName: Int32Array;
   /** Packages the rules reach (providers, lock-step twins, weak deps). */
   visit: Int32Array;
-  /** Requirements nothing provides, as rpm prints them. */
-  broken: string[];
 }
 
 export class PoolCache {

@@ -28,6 +28,8 @@ export class SatCore {
   infarchrules = 0;
   infarchrulesEnd = 0;
   learntrules = 0;
+  /** Some rule was given up to keep every request (see `analyzeUnsolvable`). */
+  relaxed = false;
   /** Set when the decision queue shrank below what the recommends maps saw. */
   recommendsIndex = 0;
   private readonly lits: number[] = [];
@@ -352,6 +354,7 @@ export class SatCore {
   /** libsolv `solver_disableproblem`. */
   protected disableProblem(v: number): void {
     const { rules } = this;
+    this.relaxed = true;
     if (v > 0) {
       if (v >= this.infarchrules && v < this.infarchrulesEnd) {
         const name = this.infarchName(v);

@@ -15,7 +15,6 @@
  * whose supplements/enhances could hold on those; `SYSTEM` (lookaside,
  * rpmlib) satisfies a requirement outright and is never conflicted with.
  */
-import { formatDep } from "./dep-match.ts";
 import type { PackagePool } from "./package-pool.ts";
 import { IN_REPO } from "./package-pool.ts";
 import type { RuleTemplate } from "./pool-cache.ts";
@@ -114,7 +113,6 @@ function buildTemplate(ctx: RuleContext, n: number): RuleTemplate {
   const { pool, deps } = ctx;
   const out: number[] = [];
   const visit: number[] = [];
-  const broken: string[] = [];
   const add = (p: number, p2: number, d: number, weak: boolean) => {
     const rule = ctx.rules.normalized(p, p2, d);
     if (rule) out.push(rule[0], rule[1], rule[2], weak ? 1 : 0);
@@ -125,11 +123,10 @@ function buildTemplate(ctx: RuleContext, n: number): RuleTemplate {
     const node = deps.node(req);
     if (!node) {
       add(-n, 0, 0, true);
-      broken.push(req.name);
       continue;
     }
     if (isComplex(node)) {
-      if (!addComplexRules(ctx, n, node, false, add, push)) broken.push(req.name);
+      addComplexRules(ctx, n, node, false, add, push);
       continue;
     }
     const dp = deps.whatprovides(node);
@@ -137,7 +134,6 @@ function buildTemplate(ctx: RuleContext, n: number): RuleTemplate {
     if (list[0] === SYSTEM) continue;
     if (list.length === 0) {
       add(-n, 0, 0, true);
-      broken.push(formatDep(req));
       continue;
     }
     if (list.includes(n)) continue;
@@ -191,7 +187,6 @@ function buildTemplate(ctx: RuleContext, n: number): RuleTemplate {
     rules: Int32Array.from(out),
     sameName: Int32Array.from(sameName),
     visit: Int32Array.from(visit),
-    broken,
   };
 }
 
@@ -309,10 +304,7 @@ export function matchesNevr(pool: PackagePool, p: PackageRecord, node: RichDep):
   }
 }
 
-/**
- * libsolv `add_complex_deprules` (requires: CNF; conflicts: CNF of the
- * negation). Returns false when the dependency makes `n` uninstallable.
- */
+/** libsolv `add_complex_deprules` (requires: CNF; conflicts: CNF of the negation). */
 function addComplexRules(
   ctx: RuleContext,
   n: number,
@@ -320,16 +312,15 @@ function addComplexRules(
   conflicts: boolean,
   add: (p: number, p2: number, d: number, weak: boolean) => void,
   push: (id: number) => void,
-): boolean {
+): void {
   const { deps } = ctx;
   const bq: number[] = [];
   const r = normalizeComplex(deps, node, bq, conflicts ? TODNF | EXPAND | INVERT : 0);
   if (r === 0) {
     add(-n, 0, 0, true);
-    return false;
+    return;
   }
-  if (r === 1) return true;
-  let ok = true;
+  if (r === 1) return;
   for (let i = 0; i < bq.length; i++) {
     const x = bq[i] ?? 0;
     if (x === 0) continue;
@@ -346,14 +337,11 @@ function addComplexRules(
       const p2 = x;
       i++;
       if (-n === p2) {
-        if (!conflicts) {
-          add(-n, 0, 0, true);
-          ok = false;
-        }
+        if (!conflicts) add(-n, 0, 0, true);
         continue;
       }
       if (n === p2) continue;
-      add(-n, p2, 0, conflicts);
+      add(-n, p2, 0, conflicts || p2 < 0);
       if (p2 > 0) push(p2);
       continue;
     }
@@ -370,8 +358,13 @@ function addComplexRules(
     }
     if (j === block.length) block.push(-n);
     if (block.includes(n)) continue;
-    add(block[0] ?? 0, 0, deps.lists.add(block, 1), conflicts);
+    // A clause that forbids another package acts as a conflict: weak.
+    add(
+      block[0] ?? 0,
+      0,
+      deps.lists.add(block, 1),
+      conflicts || block.some((v) => v < 0 && v !== -n),
+    );
     for (const v of block) if (v > 0) push(v);
   }
-  return ok;
 }

@@ -24,6 +24,12 @@ const REASON_RESOLVE_JOB = 1;
 const REASON_RESOLVE = 2;
 const REASON_WEAKDEP = 3;
 
+/** Install one of `ids`; `exactArch` (a package, or `name.arch`) lifts the inferior-arch rules of its name, as libsolv's SETARCH jobs do. */
+export interface SolverJob {
+  ids: readonly number[];
+  exactArch: boolean;
+}
+
 export interface SolverOptions {
   /** Install Recommends (libsolv's weak pass). */
   recommends: boolean;
@@ -51,7 +57,7 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
   }
 
   /** Solve jobs (each: install one of these solvable ids). Returns false if hopeless. */
-  solve(jobs: readonly (readonly number[])[]): boolean {
+  solve(jobs: readonly SolverJob[]): boolean {
     try {
       return this.solveJobs(jobs);
     } finally {
@@ -59,19 +65,19 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
     }
   }
 
-  private solveJobs(jobs: readonly (readonly number[])[]): boolean {
+  private solveJobs(jobs: readonly SolverJob[]): boolean {
     const { rules, pool } = this;
     const added = new AddedMap(this.nsolvables);
     const m = added.m;
     m[SYSTEM] = 1;
-    for (const job of jobs) for (const p of job) added.addRulesFor(this, p);
+    for (const job of jobs) for (const p of job.ids) added.addRulesFor(this, p);
     addRulesForWeak(this, this.weakCandidates(), added);
     this.deps.beginSearch();
     rules.unify();
     rules.pkgrulesEnd = rules.count;
     this.jobrules = rules.count;
     jobs.forEach((job, i) => {
-      const [first, ...rest] = job.length > 0 ? job : [-SYSTEM];
+      const [first, ...rest] = job.ids.length > 0 ? job.ids : [-SYSTEM];
       const r = rules.add(first ?? -SYSTEM, 0, rules.lists.add(rest));
       this.ruletojob[r - this.jobrules] = i;
     });
@@ -79,6 +85,13 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
     this.infarchrules = rules.count;
     addInfarchRules(this, m, pool.nsolvables);
     this.infarchrulesEnd = rules.count;
+    for (const job of jobs) {
+      if (!job.exactArch) continue;
+      const names = new Set(job.ids.map((id) => pool.record(id).name));
+      for (let r = this.infarchrules; r < this.infarchrulesEnd; r++) {
+        if (names.has(this.infarchName(r))) rules.disable(r);
+      }
+    }
     this.learntrules = rules.count;
     pool.cache.rulesHint = Math.max(1024, rules.count + (rules.count >> 2));
     this.makeWatches();

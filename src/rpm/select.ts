@@ -80,7 +80,7 @@ export function selectPackages(input: SelectInput): SelectResult {
     for (const item of input.packages) {
       const requests = resolveRequest(pool, item, native);
       if (requests.length === 0) missing.push(item);
-      for (const keys of requests) closure.request(keys);
+      for (const r of requests) closure.request(r.keys, r.exactArch);
     }
   }
   const isMultilibArch = (a: string) => multilib.includes(a);
@@ -122,9 +122,13 @@ export function selectPackages(input: SelectInput): SelectResult {
 }
 
 /** The candidate sets of one request item (the depsolver picks one package of each). */
-function resolveRequest(pool: PackagePool, item: string, native: string[]): number[][] {
+function resolveRequest(
+  pool: PackagePool,
+  item: string,
+  native: string[],
+): { keys: number[]; exactArch?: boolean }[] {
   const fromRepos = (keys: number[]) => keys.filter((k) => !pool.isLookaside(k));
-  const some = (keys: number[]) => (keys.length > 0 ? [keys] : []);
+  const some = (keys: number[]) => (keys.length > 0 ? [{ keys }] : []);
   if (/[*?[]/.test(item)) {
     const re = globToRegExp(item);
     return [...pool.repoNames()]
@@ -135,14 +139,14 @@ function resolveRequest(pool: PackagePool, item: string, native: string[]): numb
       );
   }
   const named = fromRepos(pool.byName(item));
-  if (named.length > 0) return [named];
+  if (named.length > 0) return [{ keys: named }];
   const dot = item.lastIndexOf(".");
   if (dot > 0) {
     const arch = item.slice(dot + 1);
     const withArch = fromRepos(pool.byName(item.slice(0, dot))).filter(
       (k) => pool.pkg(k).arch === arch,
     );
-    if (withArch.length > 0) return [withArch];
+    if (withArch.length > 0) return [{ keys: withArch, exactArch: true }];
   }
   const providers = pool.whatProvides(parseDepString(item));
   if (providers.some((k) => pool.isLookaside(k))) return [];

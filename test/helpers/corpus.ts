@@ -6,6 +6,10 @@
  * provides. Same seed → same bytes.
  */
 
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
 export interface CorpusOptions {
   packages: number;
   seed: number;
@@ -165,19 +169,80 @@ export function generateCorpus(opts: CorpusOptions): Corpus {
       }
     }
   });
+  return { ...repodataXml(pkgs, String(opts.seed), 1), names };
+}
+
+/** A package of `tinyRepo`: deps as `name [op evr]` strings (or rich deps), version `v`-1. */
+export interface TinyPackage {
+  n: string;
+  v?: string;
+  /** Arch, default x86_64. */
+  a?: string;
+  prov?: string[];
+  req?: string[];
+  con?: string[];
+  obs?: string[];
+  rec?: string[];
+  sug?: string[];
+  sup?: string[];
+  enh?: string[];
+  files?: string[];
+}
+
+/** Repodata of hand-written packages (every file in primary too). */
+export function tinyRepo(specs: TinyPackage[]): Omit<Corpus, "names"> {
+  const pkgs = specs.map(
+    (t, i): Pkg => ({
+      name: t.n,
+      arch: t.a ?? "x86_64",
+      ver: t.v ?? "1",
+      rel: "1",
+      pkgid: `${i.toString(16)}`.padStart(64, "0"),
+      provides: [`${t.n} = ${t.v ?? "1"}-1`, ...(t.prov ?? [])],
+      requires: t.req ?? [],
+      conflicts: t.con ?? [],
+      obsoletes: t.obs ?? [],
+      recommends: t.rec ?? [],
+      suggests: t.sug ?? [],
+      supplements: t.sup ?? [],
+      enhances: t.enh ?? [],
+      files: t.files ?? [],
+    }),
+  );
+  return repodataXml(pkgs, "tiny", Number.MAX_SAFE_INTEGER);
+}
+
+/** Writes repodata to a new temp dir; returns the dir and the primary/filelists paths. */
+export function writeRepodata(repo: Omit<Corpus, "names">) {
+  const dir = mkdtempSync(join(tmpdir(), "odcs-corpus-"));
+  mkdirSync(join(dir, "repodata"));
+  writeFileSync(join(dir, "repodata/repomd.xml"), repo.repomdXml);
+  writeFileSync(join(dir, "repodata/primary.xml"), repo.primaryXml);
+  writeFileSync(join(dir, "repodata/filelists.xml"), repo.filelistsXml);
+  return {
+    dir,
+    primary: join(dir, "repodata/primary.xml"),
+    filelists: join(dir, "repodata/filelists.xml"),
+  };
+}
+
+/** primary/filelists/repomd XML; primary lists the first `primaryFiles` files of each package. */
+function repodataXml(pkgs: Pkg[], revision: string, primaryFiles: number) {
   const primary = pkgs.map(
     (p) =>
-      `<package type="rpm"><name>${p.name}</name><arch>${p.arch}</arch><version epoch="0" ver="${p.ver}" rel="${p.rel}"/><checksum type="sha256" pkgid="YES">${p.pkgid}</checksum><summary>synthetic &amp; small</summary><description><![CDATA[desc <${p.name}>]]></description><packager/><url/><time file="1" build="1"/><size package="1" installed="1" archive="1"/><location href="Packages/${p.name}-${p.ver}-${p.rel}.${p.arch}.rpm"/><format><rpm:license>MIT</rpm:license><rpm:sourcerpm>${p.name}-${p.ver}-${p.rel}.src.rpm</rpm:sourcerpm>${depBlock("provides", p.provides)}${depBlock("requires", p.requires)}${depBlock("conflicts", p.conflicts)}${depBlock("obsoletes", p.obsoletes)}${depBlock("suggests", p.suggests)}${depBlock("enhances", p.enhances)}${depBlock("recommends", p.recommends)}${depBlock("supplements", p.supplements)}<file>${p.files[0]}</file></format></package>\n`,
+      `<package type="rpm"><name>${p.name}</name><arch>${p.arch}</arch><version epoch="0" ver="${p.ver}" rel="${p.rel}"/><checksum type="sha256" pkgid="YES">${p.pkgid}</checksum><summary>synthetic &amp; small</summary><description><![CDATA[desc <${p.name}>]]></description><packager/><url/><time file="1" build="1"/><size package="1" installed="1" archive="1"/><location href="Packages/${p.name}-${p.ver}-${p.rel}.${p.arch}.rpm"/><format><rpm:license>MIT</rpm:license><rpm:sourcerpm>${p.name}-${p.ver}-${p.rel}.src.rpm</rpm:sourcerpm>${depBlock("provides", p.provides)}${depBlock("requires", p.requires)}${depBlock("conflicts", p.conflicts)}${depBlock("obsoletes", p.obsoletes)}${depBlock("suggests", p.suggests)}${depBlock("enhances", p.enhances)}${depBlock("recommends", p.recommends)}${depBlock("supplements", p.supplements)}${p.files
+        .slice(0, primaryFiles)
+        .map((f) => `<file>${esc(f)}</file>`)
+        .join("")}</format></package>\n`,
   );
   const filelists = pkgs.map(
     (p) =>
-      `<package pkgid="${p.pkgid}" name="${p.name}" arch="${p.arch}"><version epoch="0" ver="${p.ver}" rel="${p.rel}"/>${p.files.map((f) => `<file>${f}</file>`).join("")}</package>\n`,
+      `<package pkgid="${p.pkgid}" name="${p.name}" arch="${p.arch}"><version epoch="0" ver="${p.ver}" rel="${p.rel}"/>${p.files.map((f) => `<file>${esc(f)}</file>`).join("")}</package>\n`,
   );
   return {
     primaryXml: `<?xml version="1.0" encoding="UTF-8"?>\n<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="${pkgs.length}">\n${primary.join("")}</metadata>\n`,
     filelistsXml: `<?xml version="1.0" encoding="UTF-8"?>\n<filelists xmlns="http://linux.duke.edu/metadata/filelists" packages="${pkgs.length}">\n${filelists.join("")}</filelists>\n`,
-    repomdXml: `<?xml version="1.0" encoding="UTF-8"?>\n<repomd xmlns="http://linux.duke.edu/metadata/repo"><revision>${opts.seed}</revision><data type="primary"><location href="repodata/primary.xml"/></data><data type="filelists"><location href="repodata/filelists.xml"/></data></repomd>\n`,
-    names,
+    repomdXml: `<?xml version="1.0" encoding="UTF-8"?>\n<repomd xmlns="http://linux.duke.edu/metadata/repo"><revision>${revision}</revision><data type="primary"><location href="repodata/primary.xml"/></data><data type="filelists"><location href="repodata/filelists.xml"/></data></repomd>\n`,
   };
 }
 

@@ -40,8 +40,9 @@ def load(pool, name, spec):
 def verify(pool, nevras):
     """Problems of installing exactly these packages (by NEVRA)."""
     wanted = set(nevras)
-    jobs = [pool.Job(solv.Job.SOLVER_SOLVABLE | solv.Job.SOLVER_INSTALL, s.id)
-            for s in pool.solvables if s.str() in wanted]
+    # NOAUTOSET: keep the inferior-arch rules a SOLVER_SOLVABLE job would lift.
+    how = solv.Job.SOLVER_SOLVABLE | solv.Job.SOLVER_INSTALL | solv.Job.SOLVER_NOAUTOSET
+    jobs = [pool.Job(how, s.id) for s in pool.solvables if s.str() in wanted]
     solver = pool.Solver()
     solver.set_flag(solv.Solver.SOLVER_FLAG_IGNORE_RECOMMENDED, 1)
     return {"install": [], "problems": [str(p) for p in solver.solve(jobs)]}
