@@ -22,6 +22,14 @@ const LIBSOLV = fileURLToPath(new URL("./libsolv-bench.py", import.meta.url));
 const BASEOS = `${FIXTURES_DIR}/large-repodata/centos-stream-9-baseos-x86_64-2022-02`;
 const APPSTREAM = `${FIXTURES_DIR}/large-repodata/centos-stream-9-appstream-x86_64-2025-01`;
 const REQUEST_NAMES = 200;
+const WARMUP = 10;
+const WARM_RUNS = 30;
+const ROUNDS = 3;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
 
 interface RepoFiles {
   dir: string;
@@ -80,8 +88,37 @@ function candidates(names: string[]): string[] {
   return out;
 }
 
-async function run(c: Case): Promise<void> {
-  const t0 = performance.now();
+interface LibsolvRun {
+  loadMs: number;
+  solveMs: number;
+  cacheLoadMs: number;
+  warmSolveMs: number;
+  warmRuns: number;
+  installed: number;
+  problems: number;
+  peakRssMb: number;
+  request: string[];
+}
+
+/** One libsolv run; without `request` it first picks one from `candidates` (see libsolv-bench.py). */
+function libsolvRun(c: Case, request: string[] | null, candidates: string[]): LibsolvRun {
+  const lib = spawnSync("/usr/bin/python3", [LIBSOLV], {
+    input: JSON.stringify({
+      arch: "x86_64",
+      arches: nativeArches("x86_64"),
+      repos: c.repos.map((r) => ({ primary: r.primary, filelists: r.filelists })),
+      candidates: request ?? candidates,
+      count: REQUEST_NAMES,
+      given: request !== null,
+    }),
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (lib.status !== 0) throw new Error(lib.stderr);
+  return JSON.parse(lib.stdout) as LibsolvRun;
+}
+
+async function loadRepos(c: Case) {
   const repos = [];
   for (const r of c.repos) {
     repos.push(
@@ -90,27 +127,18 @@ async function run(c: Case): Promise<void> {
       }),
     );
   }
+  return repos;
+}
+
+/** One of our runs: fresh load (so nothing is cached), cold solve, warm solves. */
+async function oursRun(c: Case, request: string[]) {
+  const t0 = performance.now();
+  const repos = await loadRepos(c);
   const t1 = performance.now();
-  const names = [
-    ...new Set(repos.flatMap((r) => r.packages.filter((p) => p.arch !== "src").map((p) => p.name))),
-  ].sort();
-  const lib = spawnSync("/usr/bin/python3", [LIBSOLV], {
-    input: JSON.stringify({
-      arch: "x86_64",
-      arches: nativeArches("x86_64"),
-      repos: c.repos.map((r) => ({ primary: r.primary, filelists: r.filelists })),
-      candidates: candidates(names),
-      count: REQUEST_NAMES,
-    }),
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (lib.status !== 0) throw new Error(lib.stderr);
-  const l = JSON.parse(lib.stdout) as Record<string, number> & { request: string[] };
   const input = {
     repos,
     lookaside: [],
-    packages: l.request,
+    packages: request,
     arch: "x86_64",
     noDeps: false,
     multilibArches: [],
@@ -118,26 +146,72 @@ async function run(c: Case): Promise<void> {
     sigkeys: null,
     weakDeps: false,
   };
-  const t2 = performance.now();
   const cold = selectPackages(input);
-  const t3 = performance.now();
-  const warmRuns = 20;
-  for (let i = 0; i < warmRuns; i++) selectPackages(input);
-  const t4 = performance.now();
-  const rss = process.memoryUsage().rss / 1024 / 1024;
-  const ours = { load: t1 - t0, solve: t3 - t2, warm: (t4 - t3) / warmRuns };
-  const libCold = (l.loadMs ?? 0) + (l.solveMs ?? 0);
+  const t2 = performance.now();
+  // Warm: caches filled and the JIT warmed up (WARMUP runs), then the median of WARM_RUNS.
+  for (let i = 0; i < WARMUP; i++) selectPackages(input);
+  const runs: number[] = [];
+  for (let i = 0; i < WARM_RUNS; i++) {
+    const t = performance.now();
+    selectPackages(input);
+    runs.push(performance.now() - t);
+  }
+  return {
+    load: t1 - t0,
+    solve: t2 - t1,
+    warm: median(runs),
+    selected: cold.packages.length,
+    unresolved: cold.unresolved.length,
+    total: repos.reduce((n, r) => n + r.packages.length, 0),
+    rss: process.memoryUsage().rss / 1024 / 1024,
+  };
+}
+
+/**
+ * ROUNDS rounds, ours and libsolv's interleaved so load on the shared host
+ * hits both alike; each figure is the median over the rounds.
+ */
+async function run(c: Case): Promise<void> {
+  const names = [
+    ...new Set(
+      (await loadRepos(c)).flatMap((r) =>
+        r.packages.filter((p) => p.arch !== "src").map((p) => p.name),
+      ),
+    ),
+  ].sort();
+  const first = libsolvRun(c, null, candidates(names));
+  const request = first.request;
+  const libs = [first];
+  const ours = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    ours.push(await oursRun(c, request));
+    if (round > 0) libs.push(libsolvRun(c, request, []));
+  }
+  const med = <T>(xs: T[], f: (x: T) => number) => median(xs.map(f));
+  const o = {
+    load: med(ours, (x) => x.load),
+    solve: med(ours, (x) => x.solve),
+    warm: med(ours, (x) => x.warm),
+  };
+  const l = {
+    load: med(libs, (x) => x.loadMs),
+    solve: med(libs, (x) => x.solveMs),
+    cacheLoad: med(libs, (x) => x.cacheLoadMs),
+    warm: med(libs, (x) => x.warmSolveMs),
+  };
+  const last = ours[ours.length - 1];
   const fmt = (n: number) => `${n.toFixed(1)} ms`;
-  const total = repos.reduce((n, r) => n + r.packages.length, 0);
-  console.log(`\n## ${c.label}: ${total} packages, request ${l.request.length} names`);
   console.log(
-    `  ours:    load ${fmt(ours.load)}  solve(cold, incl. index) ${fmt(ours.solve)}  warm solve ${fmt(ours.warm)}  selected ${cold.packages.length} (unresolved ${cold.unresolved.length})  rss ${rss.toFixed(0)} MB`,
+    `\n## ${c.label}: ${last?.total} packages, request ${request.length} names (medians of ${ROUNDS} rounds)`,
   );
   console.log(
-    `  libsolv: load ${fmt(l.loadMs ?? 0)}  solve ${fmt(l.solveMs ?? 0)}  warm(.solv) load ${fmt(l.cacheLoadMs ?? 0)} solve ${fmt(l.warmSolveMs ?? 0)}  installed ${l.installed} (problems ${l.problems})  peak rss ${(l.peakRssMb ?? 0).toFixed(0)} MB`,
+    `  ours:    load ${fmt(o.load)}  solve(cold, incl. index) ${fmt(o.solve)}  warm solve ${fmt(o.warm)} (median of ${WARM_RUNS})  selected ${last?.selected} (unresolved ${last?.unresolved})  rss ${last?.rss.toFixed(0)} MB`,
   );
   console.log(
-    `  ratio cold load+solve ${((ours.load + ours.solve) / libCold).toFixed(2)}x   warm solve ${(ours.warm / (l.warmSolveMs ?? 1)).toFixed(2)}x`,
+    `  libsolv: load ${fmt(l.load)}  solve ${fmt(l.solve)}  warm(.solv) load ${fmt(l.cacheLoad)} solve ${fmt(l.warm)} (median of ${first.warmRuns})  installed ${first.installed} (problems ${first.problems})  peak rss ${first.peakRssMb.toFixed(0)} MB`,
+  );
+  console.log(
+    `  ratio cold load+solve ${((o.load + o.solve) / (l.load + l.solve)).toFixed(2)}x   warm solve ${(o.warm / l.warm).toFixed(2)}x`,
   );
 }
 

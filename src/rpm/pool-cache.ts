@@ -20,13 +20,46 @@ const POOL_CACHES_PER_REPO = 8;
 export interface RuleTemplate {
   /** Package rules, normalised as `Rules.add` would: (p, d, w2, weak) quadruples. */
   rules: Int32Array;
-  /** Other versions of the name: rule `(-n | -q)` (weak) unless q was visited first. */
-  sameName: Int32Array;
   /** Packages the rules reach (providers, lock-step twins, weak deps). */
   visit: Int32Array;
 }
 
+/**
+ * Typed arrays a solve needs, reused by the next solve over the same pool
+ * (solves are synchronous, so one at a time), to spare the allocations.
+ */
+export class Scratch {
+  private readonly ints = new Map<string, Int32Array>();
+  private readonly bytes = new Map<string, Uint8Array>();
+
+  /** `size` elements, zeroed unless `dirty` is set. */
+  int32(tag: string, size: number, dirty = false): Int32Array {
+    let a = this.ints.get(tag);
+    if (!a || a.length < size) {
+      a = new Int32Array(size + (size >> 2));
+      this.ints.set(tag, a);
+      return a.subarray(0, size);
+    }
+    const v = a.subarray(0, size);
+    if (!dirty) v.fill(0);
+    return v;
+  }
+
+  uint8(tag: string, size: number, dirty = false): Uint8Array {
+    let a = this.bytes.get(tag);
+    if (!a || a.length < size) {
+      a = new Uint8Array(size + (size >> 2));
+      this.bytes.set(tag, a);
+      return a.subarray(0, size);
+    }
+    const v = a.subarray(0, size);
+    if (!dirty) v.fill(0);
+    return v;
+  }
+}
+
 export class PoolCache {
+  readonly scratch = new Scratch();
   /** Provider lists shared by every solve; a solve appends its own after `mark` and drops them. */
   readonly lists = new ProviderLists();
   /** Plain dependency (depKey) → offset in `lists`. */
@@ -41,6 +74,8 @@ export class PoolCache {
   readonly leaves = new WeakMap<Dep, RichDep>();
   /** Per solvable id (a dense array: sparse writes would make it a slow dictionary). */
   readonly templates: (RuleTemplate | undefined)[];
+  /** Per solvable id: what its obsoletes hit among other names (provider-policy.ts). */
+  readonly obsoleted: (Int32Array | undefined)[];
   /** Package records by solvable id - 2. */
   records: PackageRecord[] = [];
   /** Per solvable id: 0 unknown, 1 its name has builds of one arch class only, 2 of several. */
@@ -49,17 +84,31 @@ export class PoolCache {
   readonly namesakes = new Map<string, Int32Array>();
   /** Rules the last solve made, to size the next one's arrays. */
   rulesHint = 1024;
+  /** Per solvable id: its `namesakes` (dense array, filled on use). */
+  readonly groups: (Int32Array | undefined)[];
+  /** Per solvable id: colour of its arch, for same-name rules (empty until first needed). */
+  colors = new Uint8Array(0);
   /** Packages with Supplements or Enhances (candidates for libsolv's weak rule pass). */
   weakCandidates: Int32Array | undefined;
   /** Per solvable id: 0 unknown, else NOT_INSTALLABLE / IN_REPO / IN_LOOKASIDE. */
   readonly kinds: Uint8Array;
   /** Per solvable id: arch score + 1 (0 unknown). */
   readonly scores: Int32Array;
+  /** Per solvable id: rank of its name in `strcmp` order (empty until first needed). */
+  nameRank = new Int32Array(0);
+  /** Per solvable id: rank of its EVR among its namesakes, from 1 (0 unknown). */
+  readonly evrRank: Int32Array;
+  /** Per solvable id: 0 unknown, 1 newest of its name and arch, 2 a newer one exists. */
+  readonly newerExists: Uint8Array;
 
   constructor(nsolvables: number) {
     this.templates = new Array<RuleTemplate | undefined>(nsolvables).fill(undefined);
+    this.obsoleted = new Array<Int32Array | undefined>(nsolvables).fill(undefined);
+    this.groups = new Array<Int32Array | undefined>(nsolvables).fill(undefined);
     this.kinds = new Uint8Array(nsolvables);
     this.mixedArches = new Uint8Array(nsolvables);
+    this.evrRank = new Int32Array(nsolvables);
+    this.newerExists = new Uint8Array(nsolvables);
     this.scores = new Int32Array(nsolvables);
   }
 }

@@ -69,28 +69,24 @@ function bestArch(host: PolicyHost, list: number[]): void {
 }
 
 function bestVersion(host: PolicyHost, list: number[]): void {
-  const { pool } = host;
+  const names = nameRanks(host.pool);
+  const evr = evrRanks(host.pool, list);
   list.sort((a, b) => {
-    const sa = pool.record(a);
-    const sb = pool.record(b);
-    if (sa.name !== sb.name) return sa.name < sb.name ? -1 : 1;
-    if (sa.arch !== sb.arch) {
-      const aa = host.archScore(a);
-      const ab = host.archScore(b);
-      if (aa !== ab && aa > 1 && ab > 1) return aa - ab;
-    }
+    const x = (names[a] ?? 0) - (names[b] ?? 0);
+    if (x !== 0) return x;
+    const aa = host.archScore(a);
+    const ab = host.archScore(b);
+    if (aa !== ab && aa > 1 && ab > 1) return aa - ab;
     return a - b;
   });
   let j = 0;
   let best = list[0] ?? 0;
   for (let i = 1; i < list.length; i++) {
     const p = list[i] ?? 0;
-    const bs = pool.record(best);
-    const s = pool.record(p);
-    if (bs.name !== s.name) {
+    if (names[best] !== names[p]) {
       list[j++] = best;
       best = p;
-    } else if (compareEvr(bs, s) < 0) best = p;
+    } else if ((evr[best] ?? 0) < (evr[p] ?? 0)) best = p;
   }
   list[j++] = best;
   list.length = j;
@@ -98,17 +94,70 @@ function bestVersion(host: PolicyHost, list: number[]): void {
   else if (list.length > 2) pruneObsoleted(host, list);
 }
 
-/** Ids obsoleted by `p` that are not called like it (whatprovides order). */
-function obsoletedBy(host: PolicyHost, p: number, obs: Dep): number[] {
+/** Rank of each solvable's name in `strcmp` order (computed once per pool cache). */
+function nameRanks(pool: PackagePool): Int32Array {
+  const { cache } = pool;
+  if (cache.nameRank.length === 0) {
+    const ranks = new Int32Array(pool.nsolvables);
+    const names = new Map<string, number[]>();
+    for (let id = 2; id < pool.nsolvables; id++) {
+      const name = pool.record(id).name;
+      const ids = names.get(name);
+      if (ids) ids.push(id);
+      else names.set(name, [id]);
+    }
+    [...names.keys()]
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .forEach((name, i) => {
+        for (const id of names.get(name) ?? []) ranks[id] = i + 1;
+      });
+    cache.nameRank = ranks;
+  }
+  return cache.nameRank;
+}
+
+/** EVR ranks (equal EVRs, equal ranks) of the namesakes of every id in `list`. */
+function evrRanks(pool: PackagePool, list: number[]): Int32Array {
+  const ranks = pool.cache.evrRank;
+  for (const id of list) {
+    if (ranks[id] !== 0) continue;
+    const group = [...namesakes(pool, pool.record(id).name)];
+    if (!group.includes(id)) group.push(id);
+    group.sort((a, b) => compareEvr(pool.record(a), pool.record(b)));
+    let rank = 0;
+    group.forEach((q, i) => {
+      const prev = group[i - 1];
+      if (prev === undefined || compareEvr(pool.record(prev), pool.record(q)) !== 0) rank++;
+      ranks[q] = rank;
+    });
+  }
+  return ranks;
+}
+
+/**
+ * Ids `p`'s obsoletes match that are not called like it, obsoletes by
+ * obsoletes in whatprovides order (cached per pool).
+ */
+function obsoletedBy(host: PolicyHost, p: number): Int32Array {
   const { pool, deps } = host;
-  const node = deps.node(obs);
-  if (!node) return [];
-  const s = pool.record(p);
-  return deps
-    .providers(node)
-    .filter(
-      (q) => q > 1 && pool.record(q).name !== s.name && matchesNevr(pool, pool.record(q), node),
-    );
+  const cache = pool.cache.obsoleted;
+  let list = cache[p];
+  if (!list) {
+    const s = pool.record(p);
+    const out: number[] = [];
+    for (const obs of s.obsoletes) {
+      const node = deps.node(obs);
+      if (!node) continue;
+      for (const q of deps.providers(node)) {
+        if (q > 1 && pool.record(q).name !== s.name && matchesNevr(pool, pool.record(q), node)) {
+          out.push(q);
+        }
+      }
+    }
+    list = Int32Array.from(out);
+    cache[p] = list;
+  }
+  return list;
 }
 
 function pruneObsoleted2(host: PolicyHost, list: number[]): void {
@@ -116,12 +165,7 @@ function pruneObsoleted2(host: PolicyHost, list: number[]): void {
   for (let i = 0; i < 2; i++) {
     const p = list[i] ?? 0;
     const other = list[1 - i] ?? 0;
-    for (const obs of host.pool.record(p).obsoletes) {
-      if (obsoletedBy(host, p, obs).includes(other)) {
-        obmap |= 1 << i;
-        break;
-      }
-    }
+    if (obsoletedBy(host, p).includes(other)) obmap |= 1 << i;
   }
   if (obmap === 0 || obmap === 3) return;
   if (obmap === 2) list[0] = list[1] ?? 0;
@@ -143,29 +187,27 @@ function pruneObsoleted(host: PolicyHost, list: number[]): void {
     const stackstart = nstack++;
     stack[stackstart] = node;
     const p = list[node] ?? 0;
-    for (const obs of host.pool.record(p).obsoletes) {
-      for (const q of obsoletedBy(host, p, obs)) {
-        for (let i = 0; i < count; i++) {
-          if (i === node || list[i] !== q) continue;
-          let l = low[i] ?? 0;
-          if (l === 0) {
-            if (!hasObsoletes(i)) {
-              idx++;
-              low[i] = -1;
-              continue;
-            }
-            visit(i);
-            l = low[i] ?? 0;
+    for (const q of obsoletedBy(host, p)) {
+      for (let i = 0; i < count; i++) {
+        if (i === node || list[i] !== q) continue;
+        let l = low[i] ?? 0;
+        if (l === 0) {
+          if (!hasObsoletes(i)) {
+            idx++;
+            low[i] = -1;
+            continue;
           }
-          if (l < 0) continue;
-          if (l < firstidx) {
-            for (let k = l; ; k++) {
-              const at = stack[k] ?? 0;
-              if (low[at] === l) low[at] = -1;
-              else break;
-            }
-          } else if (l < (low[node] ?? 0)) low[node] = l;
+          visit(i);
+          l = low[i] ?? 0;
         }
+        if (l < 0) continue;
+        if (l < firstidx) {
+          for (let k = l; ; k++) {
+            const at = stack[k] ?? 0;
+            if (low[at] === l) low[at] = -1;
+            else break;
+          }
+        } else if (l < (low[node] ?? 0)) low[node] = l;
       }
     }
     if (low[node] === myidx) {
@@ -193,13 +235,17 @@ function pruneObsoleted(host: PolicyHost, list: number[]): void {
 /** Candidates with a newer version of the same name and arch go to the back. */
 function dislikeOldVersions(host: PolicyHost, list: number[]): void {
   const { pool } = host;
+  const newer = pool.cache.newerExists;
+  const evr = evrRanks(pool, list);
   toBack(list, (p) => {
-    const s = pool.record(p);
-    return namesakes(pool, s.name).some((q) => {
-      if (q === p) return false;
-      const qs = pool.record(q);
-      return qs.arch === s.arch && compareEvr(qs, s) > 0;
-    });
+    if (newer[p] === 0) {
+      const s = pool.record(p);
+      const has = namesakes(pool, s.name).some(
+        (q) => q !== p && pool.record(q).arch === s.arch && (evr[q] ?? 0) > (evr[p] ?? 0),
+      );
+      newer[p] = has ? 2 : 1;
+    }
+    return newer[p] === 2;
   });
 }
 

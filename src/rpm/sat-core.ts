@@ -7,6 +7,7 @@
  * the result, are libsolv's.
  */
 import { IntQueue } from "./int-queue.ts";
+import type { Scratch } from "./pool-cache.ts";
 import { SYSTEM } from "./provider-lists.ts";
 import type { Rules } from "./sat-rules.ts";
 
@@ -37,9 +38,10 @@ export class SatCore {
   constructor(
     readonly nsolvables: number,
     readonly rules: Rules,
+    protected readonly scratch: Scratch,
   ) {
-    this.decisionmap = new Int32Array(nsolvables);
-    this.watches = new Int32Array(2 * nsolvables);
+    this.decisionmap = scratch.int32("decisionmap", nsolvables);
+    this.watches = scratch.int32("watches", 2 * nsolvables);
   }
 
   protected isTrue(l: number): boolean {
@@ -55,8 +57,7 @@ export class SatCore {
   /** libsolv `makewatches`. */
   protected makeWatches(): void {
     const { rules } = this;
-    const N = this.nsolvables;
-    this.watches = new Int32Array(2 * N);
+    this.watches.fill(0);
     for (let r = rules.count - 1; r >= 1; r--) {
       if (rules.w2[r] === 0) continue;
       this.addWatches(r);
@@ -169,7 +170,7 @@ export class SatCore {
   protected analyze(level: number, conflict: number): [number, number] {
     const { rules, decisionq, decisionqWhy } = this;
     const dm = this.decisionmap;
-    const seen = new Uint8Array(this.nsolvables);
+    const seen = this.scratch.uint8("analyze.seen", this.nsolvables);
     const q: number[] = [];
     let rlevel = 1;
     let num = 0;
@@ -220,6 +221,7 @@ export class SatCore {
     this.revert(rlevel);
     const r = q.length < 2 ? rules.add(p, q[0] ?? 0, 0) : rules.add(p, 0, rules.lists.add(q));
     this.learntWhy.push(learntStart);
+    this.noteRule(r);
     if (rules.w2[r] !== 0) {
       this.watch2OnHighest(r);
       this.addWatches(r);
@@ -370,6 +372,9 @@ export class SatCore {
       if (this.ruletojob[i - this.jobrules] === job) rules.disable(i);
     }
   }
+
+  /** A rule was made (overridden to index it). */
+  protected noteRule(_r: number): void {}
 
   /** Name of the package an infarch rule is about (overridden with pool access). */
   protected infarchName(_r: number): string {

@@ -17,7 +17,7 @@
  */
 import type { PackagePool } from "./package-pool.ts";
 import { IN_REPO } from "./package-pool.ts";
-import type { RuleTemplate } from "./pool-cache.ts";
+import type { RuleTemplate, Scratch } from "./pool-cache.ts";
 import { SYSTEM } from "./provider-lists.ts";
 import type { RichDep } from "./rich-deps.ts";
 import {
@@ -30,6 +30,7 @@ import {
 } from "./rich-normalize.ts";
 import type { SolverDeps } from "./sat-deps.ts";
 import type { Rules } from "./sat-rules.ts";
+import { compareRules } from "./sat-rules.ts";
 import type { Dep, PackageRecord } from "./types.ts";
 
 export interface RuleContext {
@@ -63,10 +64,10 @@ export class AddedMap {
   private readonly queued: Uint8Array;
   private readonly workq: Int32Array;
 
-  constructor(nsolvables: number) {
-    this.m = new Uint8Array(nsolvables);
-    this.queued = new Uint8Array(nsolvables);
-    this.workq = new Int32Array(nsolvables);
+  constructor(nsolvables: number, scratch: Scratch) {
+    this.m = scratch.uint8("added.m", nsolvables);
+    this.queued = scratch.uint8("added.queued", nsolvables);
+    this.workq = scratch.int32("added.workq", nsolvables, true);
   }
 
   /**
@@ -91,17 +92,41 @@ export class AddedMap {
         templates[n] = t;
       }
       rules.appendAll(t.rules);
-      const same = t.sameName;
-      for (let i = 0; i < same.length; i++) {
-        const q = same[i] ?? 0;
-        if (!m[q]) rules.append(q > n ? -q : -n, 0, q > n ? -n : -q, true);
-      }
       const visit = t.visit;
       for (let i = 0; i < visit.length; i++) {
         const q = visit[i] ?? 0;
         if (!queued[q]) {
           queued[q] = 1;
           workq[tail++] = q;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The same-name rules (`-n | -q`, weak) of every name with a package in
+ * `m`: one per pair of builds of matching colour of which one is in `m` —
+ * the set libsolv makes while visiting — emitted bucket by bucket in rule
+ * order, which keeps `Rules.unify` cheap for names with many versions.
+ */
+export function addSameNameRules(ctx: RuleContext, added: AddedMap, nsolvables: number): void {
+  const { pool, rules } = ctx;
+  const { m } = added;
+  const done = pool.cache.scratch.uint8("samename.done", nsolvables);
+  const colors = archColors(pool);
+  for (let n = 2; n < nsolvables; n++) {
+    if (!m[n] || done[n]) continue;
+    const group = namesakesOf(pool, n);
+    for (const id of group) done[id] = 1;
+    if (group.length < 2) continue;
+    for (let j = group.length - 1; j > 0; j--) {
+      const hi = group[j] ?? 0;
+      const hiColor = colors[hi] ?? 0;
+      for (let i = j - 1; i >= 0; i--) {
+        const lo = group[i] ?? 0;
+        if ((m[hi] || m[lo]) && (hiColor & (colors[lo] ?? 0)) !== 0) {
+          rules.append(-hi, 0, -lo, true);
         }
       }
     }
@@ -160,11 +185,7 @@ function buildTemplate(ctx: RuleContext, n: number): RuleTemplate {
       add(-n, -p, 0, true);
     }
   }
-  const sameName: number[] = [];
   const same = namesakes(pool, s.name);
-  for (const p of same) {
-    if (p !== n && colorMatch(s.arch, pool.record(p).arch)) sameName.push(p);
-  }
   const a = ctx.archScore(n);
   if (a !== 1) {
     const evr = evrString(s);
@@ -184,10 +205,19 @@ function buildTemplate(ctx: RuleContext, n: number): RuleTemplate {
     }
   }
   return {
-    rules: Int32Array.from(out),
-    sameName: Int32Array.from(sameName),
+    rules: sortedRules(ctx, out),
     visit: Int32Array.from(visit),
   };
+}
+
+/** Quadruples in rule order, so `Rules.unify` mostly finds its buckets sorted already. */
+function sortedRules(ctx: RuleContext, quads: number[]): Int32Array {
+  const data = ctx.deps.lists.data;
+  const at = (i: number, k: number) => quads[i * 4 + k] ?? 0;
+  const order = Array.from({ length: quads.length / 4 }, (_, i) => i).sort((a, b) =>
+    compareRules(data, at(a, 0), at(a, 1), at(a, 2), at(b, 0), at(b, 1), at(b, 2)),
+  );
+  return Int32Array.from(order.flatMap((i) => [at(i, 0), at(i, 1), at(i, 2), at(i, 3)]));
 }
 
 /** libsolv `solver_addpkgrulesforweak`: packages that could supplement or enhance `m`. */
@@ -219,8 +249,7 @@ export function addInfarchRules(ctx: RuleContext, m: Uint8Array, nsolvables: num
     if (!m[i]) continue;
     if (mixed[i] === 0) markMixedArches(ctx, i);
     if (mixed[i] !== 2) continue;
-    const s = pool.record(i);
-    const same = namesakes(pool, s.name);
+    const same = namesakesOf(pool, i);
     let first = true;
     let best = 0;
     for (const p of same) {
@@ -269,6 +298,28 @@ function markMixedArches(ctx: RuleContext, i: number): void {
   const flag = mixed ? 2 : 1;
   pool.cache.mixedArches[i] = flag;
   for (const p of same) pool.cache.mixedArches[p] = flag;
+}
+
+/** `archColor` of every solvable (cached per pool). */
+function archColors(pool: PackagePool): Uint8Array {
+  const { cache } = pool;
+  if (cache.colors.length === 0) {
+    const colors = new Uint8Array(pool.nsolvables);
+    for (let id = 2; id < pool.nsolvables; id++) colors[id] = archColor(pool.record(id).arch);
+    cache.colors = colors;
+  }
+  return cache.colors;
+}
+
+/** `namesakes` of the name of solvable `id` (cached per id). */
+export function namesakesOf(pool: PackagePool, id: number): Int32Array {
+  const groups = pool.cache.groups;
+  let group = groups[id];
+  if (!group) {
+    group = namesakes(pool, pool.record(id).name);
+    groups[id] = group;
+  }
+  return group;
 }
 
 /** Installable compose packages named `name`, ascending ids (cached per pool). */

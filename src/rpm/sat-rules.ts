@@ -8,6 +8,7 @@
  * `weak` marks rules the solver may give up when nothing else works (see
  * depsolve.ts: which constraints yield when a request cannot be met whole).
  */
+import type { Scratch } from "./pool-cache.ts";
 import type { ProviderLists } from "./provider-lists.ts";
 
 export class Rules {
@@ -27,15 +28,16 @@ export class Rules {
   /** `capacity`: rules expected (e.g. the last solve's count), grown as needed. */
   constructor(
     readonly lists: ProviderLists,
+    private readonly scratch: Scratch,
     capacity = 1024,
   ) {
-    this.p = new Int32Array(capacity);
-    this.d = new Int32Array(capacity);
-    this.w1 = new Int32Array(capacity);
-    this.w2 = new Int32Array(capacity);
-    this.n1 = new Int32Array(capacity);
-    this.n2 = new Int32Array(capacity);
-    this.weak = new Uint8Array(capacity);
+    this.p = scratch.int32("rules.p", capacity, true);
+    this.d = scratch.int32("rules.d", capacity, true);
+    this.w1 = scratch.int32("rules.w1", capacity, true);
+    this.w2 = scratch.int32("rules.w2", capacity, true);
+    this.n1 = scratch.int32("rules.n1", capacity, true);
+    this.n2 = scratch.int32("rules.n2", capacity, true);
+    this.weak = scratch.uint8("rules.weak", capacity, true);
   }
 
   /**
@@ -175,8 +177,11 @@ export class Rules {
    * so rule order is the same whatever order packages were visited in. A
    * kept duplicate is weak only if all its copies were. Rules are bucketed
    * by their first literal first (most buckets hold one package's rules).
+   *
+   * Rules from `firstFrom` on are placed first in their bucket (the
+   * same-name rules, emitted last but sorting before a package's own).
    */
-  unify(): void {
+  unify(firstFrom = this.count): void {
     const n = this.count - 1;
     if (n <= 1) return;
     let minP = 0;
@@ -186,15 +191,18 @@ export class Rules {
       if (p < minP) minP = p;
       if (p > maxP) maxP = p;
     }
-    const starts = new Int32Array(maxP - minP + 2);
+    const { scratch } = this;
+    const starts = scratch.int32("unify.starts", maxP - minP + 2);
     for (let r = 1; r <= n; r++) {
       const b = (this.p[r] ?? 0) - minP + 1;
       starts[b] = (starts[b] ?? 0) + 1;
     }
     for (let i = 1; i < starts.length; i++) starts[i] = (starts[i] ?? 0) + (starts[i - 1] ?? 0);
-    const order = new Int32Array(n);
-    const fill = starts.slice();
-    for (let r = 1; r <= n; r++) {
+    const order = scratch.int32("unify.order", n, true);
+    const fill = scratch.int32("unify.fill", starts.length, true);
+    fill.set(starts);
+    for (let k = 0; k < n; k++) {
+      const r = firstFrom + k <= n ? firstFrom + k : firstFrom + k - n;
       const b = (this.p[r] ?? 0) - minP;
       const at = fill[b] ?? 0;
       fill[b] = at + 1;
@@ -203,32 +211,29 @@ export class Rules {
     // Within a bucket: by the second literal (a binary rule before a longer
     // one with the same), then the comparator for what is still tied.
     const data = this.lists.data;
-    const key = new Int32Array(this.count);
+    const key = scratch.int32("unify.key", this.count, true);
     for (let r = 1; r <= n; r++) {
       const d = this.d[r] ?? 0;
       key[r] = d === 0 ? (this.w2[r] ?? 0) * 2 : (data[d] ?? 0) * 2 + 1;
     }
-    const before = (a: number, b: number) => {
+    const less = (a: number, b: number) => {
       const x = (key[a] ?? 0) - (key[b] ?? 0);
       return x !== 0 ? x < 0 : this.compare(a, b) < 0;
     };
+    const tmp = scratch.int32("unify.tmp", n, true);
     for (let i = 0; i + 1 < starts.length; i++) {
       const from = starts[i] ?? 0;
       const to = starts[i + 1] ?? 0;
-      for (let k = from + 1; k < to; k++) {
-        const r = order[k] ?? 0;
-        let at = k;
-        while (at > from && before(r, order[at - 1] ?? 0)) {
-          order[at] = order[at - 1] ?? 0;
-          at--;
-        }
-        order[at] = r;
-      }
+      if (to - from > 1) mergeRuns(order, tmp, from, to, less);
     }
-    const p = this.p.slice(0, this.count);
-    const d = this.d.slice(0, this.count);
-    const w2 = this.w2.slice(0, this.count);
-    const weak = this.weak.slice(0, this.count);
+    const copy = <T extends Int32Array | Uint8Array>(from: T, to: T): T => {
+      to.set(from.subarray(0, this.count));
+      return to;
+    };
+    const p = copy(this.p, scratch.int32("unify.p", this.count, true));
+    const d = copy(this.d, scratch.int32("unify.d", this.count, true));
+    const w2 = copy(this.w2, scratch.int32("unify.w2", this.count, true));
+    const weak = copy(this.weak, scratch.uint8("unify.weak", this.count, true));
     let j = 0;
     let prev = 0;
     for (const i of order) {
@@ -254,22 +259,15 @@ export class Rules {
   }
 
   private compareIn(p: Int32Array, d: Int32Array, w2: Int32Array, a: number, b: number): number {
-    const data = this.lists.data;
-    const x = (p[a] ?? 0) - (p[b] ?? 0);
-    if (x !== 0) return x;
-    const da = d[a] ?? 0;
-    const db = d[b] ?? 0;
-    if (da === 0 && db === 0) return (w2[a] ?? 0) - (w2[b] ?? 0);
-    if (da === 0) return (w2[a] ?? 0) - (data[db] ?? 0) || -1;
-    if (db === 0) return (data[da] ?? 0) - (w2[b] ?? 0) || 1;
-    if (da === db) return 0;
-    let ad = da;
-    let bd = db;
-    while (data[bd] !== 0) {
-      const y = (data[ad++] ?? 0) - (data[bd++] ?? 0);
-      if (y !== 0) return y;
-    }
-    return data[ad] ?? 0;
+    return compareRules(
+      this.lists.data,
+      p[a] ?? 0,
+      d[a] ?? 0,
+      w2[a] ?? 0,
+      p[b] ?? 0,
+      d[b] ?? 0,
+      w2[b] ?? 0,
+    );
   }
 
   private same(a: number, b: number): boolean {
@@ -290,17 +288,87 @@ export class Rules {
 
   private grow(): void {
     const size = this.p.length * 2;
-    const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const next = make(size);
+    const grow = <T extends Int32Array | Uint8Array>(a: T, next: T): T => {
       next.set(a);
       return next;
     };
-    this.p = grow(this.p, (n) => new Int32Array(n));
-    this.d = grow(this.d, (n) => new Int32Array(n));
-    this.w1 = grow(this.w1, (n) => new Int32Array(n));
-    this.w2 = grow(this.w2, (n) => new Int32Array(n));
-    this.n1 = grow(this.n1, (n) => new Int32Array(n));
-    this.n2 = grow(this.n2, (n) => new Int32Array(n));
-    this.weak = grow(this.weak, (n) => new Uint8Array(n));
+    const { scratch } = this;
+    this.p = grow(this.p, scratch.int32("rules.p", size, true));
+    this.d = grow(this.d, scratch.int32("rules.d", size, true));
+    this.w1 = grow(this.w1, scratch.int32("rules.w1", size, true));
+    this.w2 = grow(this.w2, scratch.int32("rules.w2", size, true));
+    this.n1 = grow(this.n1, scratch.int32("rules.n1", size, true));
+    this.n2 = grow(this.n2, scratch.int32("rules.n2", size, true));
+    this.weak = grow(this.weak, scratch.uint8("rules.weak", size, true));
+  }
+}
+
+/** libsolv `unifyrules_sortcmp` on two rules given as (p, d, w2) over provider `data`. */
+export function compareRules(
+  data: Int32Array,
+  pa: number,
+  da: number,
+  w2a: number,
+  pb: number,
+  db: number,
+  w2b: number,
+): number {
+  const x = pa - pb;
+  if (x !== 0) return x;
+  if (da === 0 && db === 0) return w2a - w2b;
+  if (da === 0) return w2a - (data[db] ?? 0) || -1;
+  if (db === 0) return (data[da] ?? 0) - w2b || 1;
+  if (da === db) return 0;
+  let ad = da;
+  let bd = db;
+  while (data[bd] !== 0) {
+    const y = (data[ad++] ?? 0) - (data[bd++] ?? 0);
+    if (y !== 0) return y;
+  }
+  return data[ad] ?? 0;
+}
+
+/**
+ * Sort `a[from, to)` by `less`: a natural merge sort, linear when the
+ * range is one sorted run and cheap when it is a few (a rule bucket is
+ * usually a package's sorted rules, then its same-name rules).
+ */
+function mergeRuns(
+  a: Int32Array,
+  tmp: Int32Array,
+  from: number,
+  to: number,
+  less: (x: number, y: number) => boolean,
+): void {
+  for (;;) {
+    let merged = false;
+    let start = from;
+    while (start < to) {
+      let mid = start + 1;
+      while (mid < to && !less(a[mid] ?? 0, a[mid - 1] ?? 0)) mid++;
+      if (mid === to) break;
+      let end = mid + 1;
+      while (end < to && !less(a[end] ?? 0, a[end - 1] ?? 0)) end++;
+      let i = start;
+      let j = mid;
+      let k = start;
+      while (i < mid && j < end) {
+        const x = a[i] ?? 0;
+        const y = a[j] ?? 0;
+        if (less(y, x)) {
+          tmp[k++] = y;
+          j++;
+        } else {
+          tmp[k++] = x;
+          i++;
+        }
+      }
+      while (i < mid) tmp[k++] = a[i++] ?? 0;
+      while (j < end) tmp[k++] = a[j++] ?? 0;
+      a.set(tmp.subarray(start, end), start);
+      merged = true;
+      start = end;
+    }
+    if (!merged) return;
   }
 }

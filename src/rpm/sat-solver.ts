@@ -6,6 +6,8 @@
  * finally "minimise": when a package passed over at a choice got installed
  * later anyway, go back and take it at that choice instead.
  */
+
+import { IntQueue } from "./int-queue.ts";
 import type { PackagePool } from "./package-pool.ts";
 import { IN_REPO } from "./package-pool.ts";
 import { SYSTEM } from "./provider-lists.ts";
@@ -16,7 +18,13 @@ import { EXPAND, isComplex, normalizeComplex } from "./rich-normalize.ts";
 import { SatCore } from "./sat-core.ts";
 import { SolverDeps } from "./sat-deps.ts";
 import type { RuleContext } from "./sat-pkgrules.ts";
-import { AddedMap, addInfarchRules, addRulesForWeak, namesakes } from "./sat-pkgrules.ts";
+import {
+  AddedMap,
+  addInfarchRules,
+  addRulesForWeak,
+  addSameNameRules,
+  namesakes,
+} from "./sat-pkgrules.ts";
 import { Rules } from "./sat-rules.ts";
 import type { Dep } from "./types.ts";
 
@@ -43,17 +51,20 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
   private readonly suggestsmap: Uint8Array;
   private pendingRecommends: { p: number; dep: RichDep }[] = [];
   private pendingSuggests: { p: number; dep: RichDep }[] = [];
-  private readonly scratch: number[] = [];
+  private readonly dq: number[] = [];
+  /** Rules `resolveDependencies` can act on: not two literals led by a negative one. */
+  private readonly eligible = new IntQueue(4096);
 
   constructor(
     readonly pool: PackagePool,
     private readonly opts: SolverOptions,
   ) {
     const deps = new SolverDeps(pool);
-    super(pool.nsolvables, new Rules(deps.lists, pool.cache.rulesHint));
+    const { scratch } = pool.cache;
+    super(pool.nsolvables, new Rules(deps.lists, scratch, pool.cache.rulesHint), scratch);
     this.deps = deps;
-    this.recommendsmap = new Uint8Array(pool.nsolvables);
-    this.suggestsmap = new Uint8Array(pool.nsolvables);
+    this.recommendsmap = scratch.uint8("recommendsmap", pool.nsolvables);
+    this.suggestsmap = scratch.uint8("suggestsmap", pool.nsolvables);
   }
 
   /** Solve jobs (each: install one of these solvable ids). Returns false if hopeless. */
@@ -67,13 +78,15 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
 
   private solveJobs(jobs: readonly SolverJob[]): boolean {
     const { rules, pool } = this;
-    const added = new AddedMap(this.nsolvables);
+    const added = new AddedMap(this.nsolvables, this.scratch);
     const m = added.m;
     m[SYSTEM] = 1;
     for (const job of jobs) for (const p of job.ids) added.addRulesFor(this, p);
     addRulesForWeak(this, this.weakCandidates(), added);
+    const sameNameFrom = rules.count;
+    addSameNameRules(this, added, pool.nsolvables);
     this.deps.beginSearch();
-    rules.unify();
+    rules.unify(sameNameFrom);
     rules.pkgrulesEnd = rules.count;
     this.jobrules = rules.count;
     jobs.forEach((job, i) => {
@@ -95,6 +108,7 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
     this.learntrules = rules.count;
     pool.cache.rulesHint = Math.max(1024, rules.count + (rules.count >> 2));
     this.makeWatches();
+    for (let r = 1; r < rules.count; r++) this.noteRule(r);
     for (let r = 1; r < rules.count; r++) {
       const d = rules.d[r] ?? 0;
       if (rules.p[r] !== 0 && rules.w2[r] === 0 && (d === 0 || d === -1)) {
@@ -143,6 +157,10 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
   holds(dep: Dep): boolean {
     const node = this.deps.node(dep);
     return node !== null && this.deps.fulfilled(node, this.decisionmap);
+  }
+
+  protected override noteRule(r: number): void {
+    if ((this.rules.p[r] ?? 0) >= 0 || this.rules.offset(r) !== 0) this.eligible.push(r);
   }
 
   protected override infarchName(r: number): string {
@@ -258,25 +276,34 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
     return level;
   }
 
+  /**
+   * libsolv `resolve_dependencies`: walk the rules round-robin, deciding
+   * the first unfulfilled one (first those the policy narrows to one
+   * candidate, then any), until a whole round decides nothing. Walks only
+   * the rules that can be unfulfilled-and-undecided (`eligible`), in rule
+   * order — the others are always skipped — so the decisions are the same.
+   */
   private resolveDependencies(level: number, disablerules: boolean): number {
-    const { rules } = this;
+    const { rules, eligible } = this;
     const dm = this.decisionmap;
     const data = () => rules.lists.data;
     const origlevel = level;
-    let postponed = 0;
-    const dq = this.scratch;
-    for (let i = 1, n = 1; ; i++, n++) {
-      if (n >= rules.count) {
-        if (postponed <= 0) break;
-        i = postponed;
-        postponed = -1;
-        n = 1;
+    let postponed = -1;
+    let postponing = true;
+    const dq = this.dq;
+    for (let at = 0, n = 0; ; at++, n++) {
+      if (n >= eligible.n) {
+        if (!postponing || postponed < 0) break;
+        at = postponed;
+        postponing = false;
+        n = 0;
       }
-      if (i === rules.count) i = 1;
+      if (at === eligible.n) at = 0;
+      const i = eligible.a[at] ?? 0;
       const d = rules.d[i] ?? 0;
       if (d < 0) continue;
       const p = rules.p[i] ?? 0;
-      if (p < 0 && (d === 0 || (dm[-p] ?? 0) <= 0)) continue;
+      if (p < 0 && (dm[-p] ?? 0) <= 0) continue;
       dq.length = 0;
       if (d === 0) {
         const w2 = rules.w2[i] ?? 0;
@@ -307,10 +334,10 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
         }
         if (fulfilled) continue;
       }
-      if (dq.length > 1 && postponed >= 0) {
+      if (dq.length > 1 && postponing) {
         filterUnwanted(this, dq, "choose-noreorder");
         if (dq.length > 1) {
-          if (postponed === 0) postponed = i;
+          if (postponed < 0) postponed = at;
           continue;
         }
       }
@@ -544,7 +571,10 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
       const node = this.deps.node(dep);
       if (!node) continue;
       if (isComplex(node)) this.checkComplex(node, map, pending);
-      else for (const q of this.deps.providers(node)) map[q] = 1;
+      else {
+        const data = this.deps.lists.data;
+        for (let dp = this.deps.whatprovides(node); data[dp] !== 0; dp++) map[data[dp] ?? 0] = 1;
+      }
     }
   }
 
