@@ -235,7 +235,7 @@ export class PackagePool {
       for (const e of s.index.provides.get(dep.name) ?? []) {
         if (rangesOverlap(e.dep, dep)) ids.push(s.base + e.pkg);
       }
-      if (isPath) for (const i of s.index.files().get(dep.name) ?? []) ids.push(s.base + i);
+      if (isPath) for (const i of s.index.fileOwners(dep.name)) ids.push(s.base + i);
     }
     ids.sort((a, b) => a - b);
     const out: number[] = [];

@@ -85,6 +85,7 @@ export class AddedMap {
     queued[start] = 1;
     while (head < tail) {
       const n = workq[head++] ?? 0;
+      if (m[n]) continue;
       m[n] = 1;
       let t = templates[n];
       if (!t) {
@@ -155,15 +156,17 @@ function buildTemplate(ctx: RuleContext, n: number): RuleTemplate {
       continue;
     }
     const dp = deps.whatprovides(node);
-    const list = deps.lists.toArray(dp);
-    if (list[0] === SYSTEM) continue;
-    if (list.length === 0) {
+    const data = deps.lists.data;
+    if (data[dp] === SYSTEM) continue;
+    if (data[dp] === 0) {
       add(-n, 0, 0, true);
       continue;
     }
-    if (list.includes(n)) continue;
+    let self = false;
+    for (let i = dp; data[i] !== 0; i++) if (data[i] === n) self = true;
+    if (self) continue;
     add(-n, 0, dp, false);
-    for (const p of list) push(p);
+    for (let i = dp; data[i] !== 0; i++) push(data[i] ?? 0);
   }
   for (const con of s.conflicts) {
     const node = deps.node(con);
@@ -214,10 +217,18 @@ function buildTemplate(ctx: RuleContext, n: number): RuleTemplate {
 function sortedRules(ctx: RuleContext, quads: number[]): Int32Array {
   const data = ctx.deps.lists.data;
   const at = (i: number, k: number) => quads[i * 4 + k] ?? 0;
-  const order = Array.from({ length: quads.length / 4 }, (_, i) => i).sort((a, b) =>
-    compareRules(data, at(a, 0), at(a, 1), at(a, 2), at(b, 0), at(b, 1), at(b, 2)),
-  );
-  return Int32Array.from(order.flatMap((i) => [at(i, 0), at(i, 1), at(i, 2), at(i, 3)]));
+  const count = quads.length / 4;
+  const order = Array.from({ length: count }, (_, i) => i);
+  if (count > 1) {
+    order.sort((a, b) =>
+      compareRules(data, at(a, 0), at(a, 1), at(a, 2), at(b, 0), at(b, 1), at(b, 2)),
+    );
+  }
+  const out = new Int32Array(quads.length);
+  order.forEach((i, k) => {
+    for (let f = 0; f < 4; f++) out[k * 4 + f] = at(i, f);
+  });
+  return out;
 }
 
 /** libsolv `solver_addpkgrulesforweak`: packages that could supplement or enhance `m`. */

@@ -201,7 +201,11 @@ describe("selectPackages", () => {
 
 describe("deliberate differences from libsolv (see depsolve.ts)", () => {
   test("lookaside is the system: satisfies requirements, never selected, not conflicted with", async () => {
-    const pkgs: TinyPackage[] = [{ n: "app", req: ["base"], con: ["old"] }, { n: "base" }];
+    const pkgs: TinyPackage[] = [
+      { n: "app", req: ["base", "(base or other)"], con: ["old"], rec: ["base"], sug: ["old"] },
+      { n: "base" },
+      { n: "other" },
+    ];
     const look: TinyPackage[] = [{ n: "base", v: "9" }, { n: "old" }];
     const res = selectPackages({
       ...base,
