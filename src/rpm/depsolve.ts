@@ -2,15 +2,25 @@
  * Dependency closure over a `PackagePool`: what must go into a compose so
  * that `dnf install <requested>` succeeds from the compose (+ lookaside).
  *
- * The search is libsolv's, ported rule for rule (sat-*.ts, provider-policy.ts,
- * rich-normalize.ts): package rules for everything the requests can reach,
- * one job rule per request, unit propagation, conflict-driven learning with
- * backjumping (so a conflict makes it take an older version or another
- * provider, as libsolv does), decisions in libsolv's rule order with its
- * provider policy, and its minimisation step. On a fresh system its answer
- * is libsolv's answer (test/rpm/depsolve-libsolv.test.ts compares them).
+ * The search is libsolv's (0.7, solver.c/rules.c/policy.c/cplxdeps.c),
+ * ported step for step so the answer is libsolv's answer:
+ * - package rules (sat-pkgrules.ts) for every package the requests reach
+ *   through requires, recommends and suggests, sorted and deduplicated as
+ *   libsolv does (sat-rules.ts), rich deps as CNF clauses (rich-normalize.ts),
+ *   a job rule per request, lock-step inferior-arch rules;
+ * - unit propagation over watched literals, conflict analysis learning a
+ *   clause and jumping back — so a conflict makes it take an older version
+ *   or another provider (sat-core.ts);
+ * - jobs first, then unfulfilled requirements in rule order, first those
+ *   the policy narrows to one candidate; the provider policy
+ *   (provider-policy.ts); optional Recommends; the minimisation step
+ *   (sat-solver.ts).
+ * test/rpm/depsolve-libsolv.test.ts checks equality with libsolv on real
+ * repositories and on generated corpora of several shapes (conflicts,
+ * obsoletes, versions, rich requires and conflicts, weak deps, multilib).
  *
- * Deliberate differences, each with its own test in depsolve.test.ts:
+ * Deliberate differences, each with its own test in depsolve.test.ts
+ * ("deliberate differences from libsolv"):
  *
  * - Lookaside is the system, not an installed repo: a requirement any
  *   lookaside package satisfies is satisfied (never pulled from the compose
@@ -19,21 +29,26 @@
  *   installed system, would keep, update or refuse to remove them.
  * - A request is never dropped. Where libsolv reports a problem and leaves
  *   the job out, we give up, one at a time, the last weak rule of the proof
- *   (the rule libsolv would give up for a weak job): a "nothing provides"
- *   rule (the package goes in and its missing dependency is listed in
- *   `unresolved`), a conflict, obsoletes or same-name rule (both sides go
- *   in — a repository may carry packages that cannot be installed
- *   together), or an inferior-arch rule.
+ *   (as libsolv gives up the last weak rule): a "nothing provides" rule (the
+ *   package goes in and its missing dependency is listed in `unresolved`),
+ *   a conflict, obsoletes, same-name or inferior-arch rule, or a rich
+ *   requirement's clause that forbids a package (`unless`, `if … else`) —
+ *   both sides go in: a repository may carry packages that cannot be
+ *   installed together; each one still has its dependencies.
  * - Weak dependencies: Recommends are followed when `followRecommends`
  *   (libsolv's weak pass: dnf's default `install_weak_deps=True` would
  *   install them too); Supplements are not (they would drag e.g. every
- *   langpack of the source into a small compose); Suggests and Enhances
- *   never, as in libsolv. Recommends, Suggests, Supplements and Enhances
- *   still steer provider choice, as in libsolv.
- * - Multilib follows Fedora/RHEL builds of libsolv
- *   (`implicitobsoleteusescolors`): an i686 and an x86_64 build of one name
- *   may be installed together, the i686 one in lock-step with the x86_64
- *   one of the same EVR.
+ *   langpack of the source into a small compose; `followSupplements` turns
+ *   libsolv's behaviour on); Suggests and Enhances never, as in libsolv.
+ *   All four still steer provider choice, as in libsolv.
+ * - `add` after `run` extends the solved closure (its packages stay
+ *   selected): multilib additions must not move a request's own pick to
+ *   another arch, where a one-shot libsolv solve could.
+ *
+ * Multilib follows Fedora/RHEL builds of libsolv (`implicitobsoleteusescolors`:
+ * an i686 and an x86_64 build of one name may be installed together, the
+ * i686 one in lock-step with the x86_64 one of the same EVR); the oracle sets
+ * the same flag, as Debian's libsolv build has it off.
  */
 import { formatDep } from "./dep-match.ts";
 import type { PackagePool } from "./package-pool.ts";

@@ -222,7 +222,8 @@ export class PackagePool {
       if (this.kindOf(id) === IN_REPO) out.push(id);
       else system = true;
     }
-    if (!system && out.length === 0 && dep.name.startsWith("rpmlib(")) system = true;
+    // libsolv's system provides every versioned rpmlib() capability nothing else does.
+    if (!system && out.length === 0 && dep.flags && dep.name.startsWith("rpmlib(")) system = true;
     if (system) out.unshift(SYSTEM);
     return out;
   }

@@ -265,6 +265,25 @@ describe("deliberate differences from libsolv (see depsolve.ts)", () => {
     expect(closure.order.map((k) => nevraOf(pool.pkg(k))).sort()).toEqual(theirs.install);
   });
 
+  test("add after run extends the solved closure (a one-shot libsolv solve may not)", async () => {
+    const pkgs: TinyPackage[] = [{ n: "foo" }, { n: "foo", a: "i686" }];
+    const arches = ["x86_64", "athlon", "i686", "i586", "i486", "i386"];
+    const pool = new PackagePool([await repo(pkgs)], [], { arches });
+    const closure = new Closure(pool, { followRecommends: false });
+    closure.request(pool.byName("foo"));
+    closure.run();
+    const i686 = pool.byName("foo").find((k) => pool.pkg(k).arch === "i686");
+    if (i686 === undefined) throw new Error("fixture");
+    closure.add(i686);
+    closure.run();
+    expect(closure.order.map((k) => nevraOf(pool.pkg(k))).sort()).toEqual([
+      "foo-1-1.i686",
+      "foo-1-1.x86_64",
+    ]);
+    // libsolv decides the one-package job first, which then fulfils the name job
+    expect(libsolv(pkgs, ["foo", "foo.i686"], { arches }).install).toEqual(["foo-1-1.i686"]);
+  });
+
   test("multilib as Fedora's libsolv: both arches of a name together, i686 in lock-step", async () => {
     const pkgs: TinyPackage[] = [
       { n: "app", req: ["libfoo.so.1"] },
