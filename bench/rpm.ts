@@ -213,6 +213,12 @@ async function run(c: Case): Promise<void> {
   console.log(
     `  ratio cold load+solve ${((o.load + o.solve) / (l.load + l.solve)).toFixed(2)}x   warm solve ${(o.warm / l.warm).toFixed(2)}x`,
   );
+  const f = ours[0];
+  if (f) {
+    console.log(
+      `  (round 1, before the JIT has seen this code: ours load ${fmt(f.load)} solve ${fmt(f.solve)}, ratio ${((f.load + f.solve) / (l.load + l.solve)).toFixed(2)}x)`,
+    );
+  }
 }
 
 export async function benchRpm(): Promise<void> {

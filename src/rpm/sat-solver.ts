@@ -26,6 +26,7 @@ import {
   namesakes,
 } from "./sat-pkgrules.ts";
 import { Rules } from "./sat-rules.ts";
+import { WeakMaps } from "./sat-weakmaps.ts";
 import type { Dep } from "./types.ts";
 
 const REASON_RESOLVE_JOB = 1;
@@ -47,10 +48,7 @@ export interface SolverOptions {
 
 export class Solver extends SatCore implements PolicyHost, RuleContext {
   readonly deps: SolverDeps;
-  private readonly recommendsmap: Uint8Array;
-  private readonly suggestsmap: Uint8Array;
-  private pendingRecommends: { p: number; dep: RichDep }[] = [];
-  private pendingSuggests: { p: number; dep: RichDep }[] = [];
+  private readonly weakMaps: WeakMaps;
   private readonly dq: number[] = [];
   /** Rules `resolveDependencies` can act on: not two literals led by a negative one. */
   private readonly eligible = new IntQueue(4096);
@@ -63,8 +61,7 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
     const { scratch } = pool.cache;
     super(pool.nsolvables, new Rules(deps.lists, scratch, pool.cache.rulesHint), scratch);
     this.deps = deps;
-    this.recommendsmap = scratch.uint8("recommendsmap", pool.nsolvables);
-    this.suggestsmap = scratch.uint8("suggestsmap", pool.nsolvables);
+    this.weakMaps = new WeakMaps(pool, deps, scratch);
   }
 
   /** Solve jobs (each: install one of these solvable ids). Returns false if hopeless. */
@@ -144,13 +141,23 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
   }
 
   isRecommended(id: number): boolean {
-    if (this.recommendsIndex < this.decisionq.n) this.updateRecommendsMap();
-    return this.recommendsmap[id] === 1 || this.isSupplementing(id);
+    this.updateWeakMaps();
+    return this.weakMaps.recommended[id] === 1 || this.isSupplementing(id);
   }
 
   isSuggested(id: number): boolean {
-    if (this.recommendsIndex < this.decisionq.n) this.updateRecommendsMap();
-    return this.suggestsmap[id] === 1 || this.holdsAny(this.pool.record(id).enhances);
+    this.updateWeakMaps();
+    return this.weakMaps.suggested[id] === 1 || this.holdsAny(this.pool.record(id).enhances);
+  }
+
+  private updateWeakMaps(): void {
+    if (this.recommendsIndex < this.decisionq.n) {
+      this.recommendsIndex = this.weakMaps.update(
+        this.recommendsIndex,
+        this.decisionq,
+        this.decisionmap,
+      );
+    }
   }
 
   /** Does `dep` hold for the current decisions. */
@@ -389,7 +396,7 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
     const dm = this.decisionmap;
     let lasti = -1;
     let lastiend = -1;
-    if (this.recommendsIndex < this.decisionq.n) this.updateRecommendsMap();
+    this.updateWeakMaps();
     for (let endi = branches.n; endi > 0; ) {
       const l = branches.at(endi - 1);
       const starti = endi - branches.at(endi - 2);
@@ -403,13 +410,14 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
           lastsi = -1;
           break;
         }
-        if (lastsi < 0 && (this.recommendsmap[p] === 1 || this.isSupplementing(p))) lastsi = i;
+        if (lastsi < 0 && (this.weakMaps.recommended[p] === 1 || this.isSupplementing(p)))
+          lastsi = i;
       }
       if (lastsi >= 0) {
         for (let i = starti; i < endi - 4; i++) {
           const p = -branches.at(i);
           if (p <= 0 || dm[p] !== l + 1) continue;
-          if (!(this.recommendsmap[p] === 1 || this.isSupplementing(p))) {
+          if (!(this.weakMaps.recommended[p] === 1 || this.isSupplementing(p))) {
             lasti = lastsi;
             lastiend = endi;
             break;
@@ -544,78 +552,5 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
       dq[j++] = p;
     }
     dq.length = j;
-  }
-
-  /** libsolv `policy_update_recommendsmap`. */
-  private updateRecommendsMap(): void {
-    if (this.recommendsIndex < 0) {
-      this.recommendsmap.fill(0);
-      this.suggestsmap.fill(0);
-      this.pendingRecommends = [];
-      this.pendingSuggests = [];
-      this.recommendsIndex = 0;
-    }
-    while (this.recommendsIndex < this.decisionq.n) {
-      const p = this.decisionq.at(this.recommendsIndex++);
-      if (p <= SYSTEM) continue;
-      this.recheck(p, this.recommendsmap, this.pendingRecommends);
-      this.recheck(p, this.suggestsmap, this.pendingSuggests);
-      const s = this.pool.record(p);
-      this.markWeak(s.recommends, this.recommendsmap, this.pendingRecommends);
-      this.markWeak(s.suggests, this.suggestsmap, this.pendingSuggests);
-    }
-  }
-
-  private markWeak(list: Dep[], map: Uint8Array, pending: { p: number; dep: RichDep }[]): void {
-    for (const dep of list) {
-      const node = this.deps.node(dep);
-      if (!node) continue;
-      if (isComplex(node)) this.checkComplex(node, map, pending);
-      else {
-        const data = this.deps.lists.data;
-        for (let dp = this.deps.whatprovides(node); data[dp] !== 0; dp++) map[data[dp] ?? 0] = 1;
-      }
-    }
-  }
-
-  /** libsolv `check_complex_dep`: mark what a rich weak dep points at, or wait for its condition. */
-  private checkComplex(node: RichDep, map: Uint8Array, pending: { p: number; dep: RichDep }[]) {
-    const dm = this.decisionmap;
-    const q: number[] = [];
-    const r = normalizeComplex(this.deps, node, q, EXPAND);
-    if (r === 0 || r === 1) return;
-    const qcnt = q.length;
-    for (let i = 0; i < qcnt; i++) {
-      let p = q[i] ?? 0;
-      for (; p < 0; p = q[++i] ?? 0) {
-        if ((dm[-p] ?? 0) < 0) break;
-        if ((dm[-p] ?? 0) === 0) q.push(-p);
-      }
-      if (p <= 0) {
-        while ((q[i] ?? 0) !== 0) i++;
-        q.length = qcnt;
-        continue;
-      }
-      if (q.length === qcnt) {
-        for (; p !== 0; p = q[++i] ?? 0) map[p] = 1;
-      } else {
-        while ((q[i] ?? 0) !== 0) i++;
-        for (let j = qcnt; j < q.length; j++) {
-          const w = q[j] ?? 0;
-          if (!pending.some((e) => e.p === w && e.dep === node)) pending.push({ p: w, dep: node });
-        }
-        q.length = qcnt;
-      }
-    }
-  }
-
-  private recheck(p: number, map: Uint8Array, pending: { p: number; dep: RichDep }[]): void {
-    if (!pending.some((e) => e.p === p)) return;
-    if ((this.decisionmap[p] ?? 0) <= 0) return;
-    const due = pending.filter((e) => e.p === p);
-    const rest = pending.filter((e) => e.p !== p);
-    pending.length = 0;
-    pending.push(...rest);
-    for (const e of due) this.checkComplex(e.dep, map, pending);
   }
 }
