@@ -216,7 +216,7 @@ async function run(c: Case): Promise<void> {
   const f = ours[0];
   if (f) {
     console.log(
-      `  (round 1, before the JIT has seen this code: ours load ${fmt(f.load)} solve ${fmt(f.solve)}, ratio ${((f.load + f.solve) / (l.load + l.solve)).toFixed(2)}x)`,
+      `  (first round of this case, fresh process state for its data: ours load ${fmt(f.load)} solve ${fmt(f.solve)}, ratio ${((f.load + f.solve) / (l.load + l.solve)).toFixed(2)}x)`,
     );
   }
 }
