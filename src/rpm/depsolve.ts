@@ -2,37 +2,64 @@
  * Dependency closure over a `PackagePool`: what must go into a compose so
  * that `dnf install <requested>` succeeds from the compose (+ lookaside).
  *
- * The search mirrors libsolv on an empty system so we pick what dnf would:
- * dependencies with a single possible provider are taken first (unit
- * propagation), then the remaining alternatives in the order they were met,
- * each re-checked (an earlier pick often satisfies it) and decided by
- * `chooseProvider`. A dependency satisfied by any lookaside package is never
- * pulled from the compose repositories.
+ * The search is libsolv's (0.7, solver.c/rules.c/policy.c/cplxdeps.c),
+ * ported step for step so the answer is libsolv's answer:
+ * - package rules (sat-pkgrules.ts) for every package the requests reach
+ *   through requires, recommends and suggests, sorted and deduplicated as
+ *   libsolv does (sat-rules.ts), rich deps as CNF clauses (rich-normalize.ts),
+ *   a job rule per request, lock-step inferior-arch rules;
+ * - unit propagation over watched literals, conflict analysis learning a
+ *   clause and jumping back — so a conflict makes it take an older version
+ *   or another provider (sat-core.ts);
+ * - jobs first, then unfulfilled requirements in rule order, first those
+ *   the policy narrows to one candidate; the provider policy
+ *   (provider-policy.ts); optional Recommends; the minimisation step
+ *   (sat-solver.ts).
+ * test/rpm/depsolve-libsolv.test.ts checks equality with libsolv on real
+ * repositories and on generated corpora of several shapes (conflicts,
+ * obsoletes, versions, rich requires and conflicts, weak deps, multilib).
  *
- * Weak-dependency policy: Recommends are followed, after all hard requires,
- * when some provider can be installed without a conflict (dnf's default
- * `install_weak_deps=True` would install them too, so the compose should
- * carry them); Suggests, Enhances and Supplements are not followed (dnf
- * never installs Suggests/Enhances, and Supplements would drag e.g. every
- * langpack of the source into a small compose).
+ * Deliberate differences, each with its own test in depsolve.test.ts
+ * ("deliberate differences from libsolv"):
  *
- * Rich requires: `and` needs all operands, `or` one (chosen among the union
- * of its simple operands by the same policy), `with`/`without` one package
- * matching both / the first but not the second, `if`/`unless` are decided
- * against the final selection (re-evaluated until nothing changes). Rich
- * conflicts are not evaluated.
+ * - Lookaside is the system, not an installed repo: a requirement any
+ *   lookaside package satisfies is satisfied (never pulled from the compose
+ *   repos), lookaside packages are never selected, and conflicts or
+ *   obsoletes against them are ignored. libsolv, given the lookaside as its
+ *   installed system, would keep, update or refuse to remove them.
+ * - A request is never dropped. Where libsolv reports a problem and leaves
+ *   the job out, we give up, one at a time, the last weak rule of the proof
+ *   (as libsolv gives up the last weak rule): a "nothing provides" rule (the
+ *   package goes in and its missing dependency is listed in `unresolved`),
+ *   a conflict, obsoletes, same-name or inferior-arch rule, or a rich
+ *   requirement's clause that forbids a package (`unless`, `if … else`) —
+ *   both sides go in: a repository may carry packages that cannot be
+ *   installed together; each one still has its dependencies.
+ * - Weak dependencies: Recommends are followed when `followRecommends`
+ *   (libsolv's weak pass: dnf's default `install_weak_deps=True` would
+ *   install them too); Supplements are not (they would drag e.g. every
+ *   langpack of the source into a small compose; `followSupplements` turns
+ *   libsolv's behaviour on); Suggests and Enhances never, as in libsolv.
+ *   All four still steer provider choice, as in libsolv.
+ * - `add` after `run` extends the solved closure (its packages stay
+ *   selected): multilib additions must not move a request's own pick to
+ *   another arch, where a one-shot libsolv solve could.
+ *
+ * Multilib follows Fedora/RHEL builds of libsolv (`implicitobsoleteusescolors`:
+ * an i686 and an x86_64 build of one name may be installed together, the
+ * i686 one in lock-step with the x86_64 one of the same EVR); the oracle sets
+ * the same flag, as Debian's libsolv build has it off.
  */
 import { formatDep } from "./dep-match.ts";
 import type { PackagePool } from "./package-pool.ts";
-import type { SelectionView } from "./provider-policy.ts";
-import { chooseProvider } from "./provider-policy.ts";
-import type { RichDep } from "./rich-deps.ts";
-import { isRich, parseRich } from "./rich-deps.ts";
-import type { Dep } from "./types.ts";
+import { pruneToBestArch, pruneToBestVersion } from "./provider-policy.ts";
+import { Solver } from "./sat-solver.ts";
 
 export interface ClosureOptions {
   /** Follow Recommends (see the policy above). */
   followRecommends: boolean;
+  /** With `followRecommends`, also install supplementing packages as libsolv does (not for composes). */
+  followSupplements?: boolean;
 }
 
 /** A dependency nothing installable satisfies, with the package that has it. */
@@ -41,234 +68,98 @@ export interface UnresolvedDep {
   dep: string;
 }
 
-interface Pending {
-  from: number;
-  dep: string;
-  candidates: number[];
+interface Job {
+  keys: number[];
+  exactArch: boolean;
 }
 
-export class Closure implements SelectionView {
-  /** Selected package keys in the order they were taken. */
-  readonly order: number[] = [];
-  readonly unresolved: UnresolvedDep[] = [];
-  private readonly selected = new Set<number>();
-  private readonly blocked = new Set<number>();
-  private readonly recommended = new Set<number>();
-  private readonly suggested = new Set<number>();
-  private readonly queue: number[] = [];
-  private pending: Pending[] = [];
-  private readonly conditional: { from: number; node: RichDep; dep: string }[] = [];
-  private readonly richCache = new Map<string, RichDep | null>();
+export class Closure {
+  private readonly jobs: Job[] = [];
+  private readonly forced = new Set<number>();
+  /** The selection of the last `run`, kept by the next one (`add` extends a solved closure). */
+  private previous: number[] = [];
+  private solved: { order: number[]; unresolved: UnresolvedDep[]; installed: Set<number> } | null =
+    null;
 
   constructor(
     private readonly pool: PackagePool,
     private readonly opts: ClosureOptions,
   ) {}
 
+  /**
+   * Selected package keys in the order they were taken. Before `run`: the
+   * requested packages (the best candidate of each request).
+   */
+  get order(): number[] {
+    if (this.solved) return this.solved.order;
+    const out: number[] = [];
+    for (const { keys } of this.jobs) {
+      const best =
+        keys.length === 1 ? keys : pruneToBestVersion(this.pool, pruneToBestArch(this.pool, keys));
+      const k = best[0];
+      if (k !== undefined && !out.includes(k)) out.push(k);
+    }
+    return out;
+  }
+
+  /** Requirements of selected packages that nothing selected or in lookaside satisfies. */
+  get unresolved(): UnresolvedDep[] {
+    return this.solved?.unresolved ?? [];
+  }
+
   has(key: number): boolean {
-    return this.selected.has(key);
+    return this.forced.has(key) || (this.solved?.installed.has(key) ?? false);
   }
 
   /** Take `key` (a request or a multilib addition); its deps are solved by `run`. */
   add(key: number): void {
-    if (this.selected.has(key)) return;
-    this.selected.add(key);
-    this.order.push(key);
-    this.queue.push(key);
-    this.blockAgainst(key);
-    this.noteWeak(key);
+    if (this.forced.has(key)) return;
+    this.forced.add(key);
+    this.jobs.push({ keys: [key], exactArch: true });
+    this.solved = null;
   }
 
-  isRecommended = (key: number): boolean =>
-    this.recommended.has(key) || this.pool.pkg(key).supplements.some((d) => this.depHolds(d));
-
-  isSuggested = (key: number): boolean =>
-    this.suggested.has(key) || this.pool.pkg(key).enhances.some((d) => this.depHolds(d));
-
-  private depHolds(d: Dep): boolean {
-    const node = isRich(d.name) ? this.parse(d.name) : { kind: "leaf" as const, dep: d };
-    return node ? this.holds(node) : false;
+  /**
+   * Take one of `keys` (the candidates of one request), chosen as libsolv
+   * would. `exactArch`: the request named the arch (`name.arch`), so, as
+   * with libsolv, the name's inferior-arch rules do not apply.
+   */
+  request(keys: number[], exactArch = false): void {
+    if (keys.length === 0) return;
+    this.jobs.push({ keys: [...keys], exactArch });
+    this.solved = null;
   }
 
-  private noteWeak(key: number): void {
-    const p = this.pool.pkg(key);
-    for (const d of p.recommends) {
-      if (!isRich(d.name)) for (const k of this.pool.whatProvides(d)) this.recommended.add(k);
-    }
-    for (const d of p.suggests) {
-      if (!isRich(d.name)) for (const k of this.pool.whatProvides(d)) this.suggested.add(k);
-    }
-  }
-
-  /** True when `key` may be added without conflicting with the selection. */
-  isBlocked = (key: number): boolean => {
-    if (this.blocked.has(key)) return true;
-    const p = this.pool.pkg(key);
-    for (const c of p.conflicts) {
-      if (
-        !isRich(c.name) &&
-        this.pool.whatProvides(c).some((k) => k !== key && this.selected.has(k))
-      )
-        return true;
-    }
-    for (const o of p.obsoletes) {
-      if (this.pool.whatObsoletes(o).some((k) => k !== key && this.selected.has(k))) return true;
-    }
-    return false;
-  };
-
-  /** Solve until every dependency of the selection is satisfied or reported. */
+  /**
+   * Solve every request so far. After an earlier `run`, its selection stays
+   * and only what was added since is solved for (multilib additions must
+   * not make a request's own choice move to another arch).
+   */
   run(): void {
-    this.drain();
-    for (let changed = true; changed; ) {
-      const before = this.order.length;
-      for (const c of [...this.conditional]) this.requireNode(c.from, c.node, c.dep, false);
-      this.drain();
-      if (this.opts.followRecommends) {
-        for (let i = 0; i < this.order.length; i++) {
-          const from = this.order[i] ?? 0;
-          for (const d of this.pool.pkg(from).recommends) this.recommend(d);
-          this.drain();
+    const { pool } = this;
+    const kept = this.previous.map((k) => ({ keys: [k], exactArch: false }));
+    const solver = new Solver(pool, {
+      recommends: this.opts.followRecommends,
+      supplements: this.opts.followSupplements ?? false,
+    });
+    solver.solve(
+      [...kept, ...this.jobs].map((job) => ({
+        ids: job.keys.map((k) => pool.idOf(k)),
+        exactArch: job.exactArch,
+      })),
+    );
+    const ids = solver.installed();
+    const order = ids.map((id) => pool.keyOf(id));
+    // Only a rule given up (see above) can leave a requirement unmet.
+    const unresolved: UnresolvedDep[] = [];
+    if (solver.relaxed) {
+      for (const id of ids) {
+        for (const d of pool.record(id).requires) {
+          if (!solver.holds(d)) unresolved.push({ key: pool.keyOf(id), dep: formatDep(d) });
         }
       }
-      changed = this.order.length !== before;
     }
-  }
-
-  private drain(): void {
-    for (;;) {
-      const key = this.queue.shift();
-      if (key !== undefined) {
-        for (const d of this.pool.pkg(key).requires) this.require(key, d);
-        continue;
-      }
-      const next = this.pending.shift();
-      if (!next) return;
-      if (next.candidates.some((k) => this.selected.has(k))) continue;
-      const pick = chooseProvider(this.pool, next.candidates, this);
-      if (pick !== undefined) this.add(pick);
-    }
-  }
-
-  private require(from: number, d: Dep): void {
-    if (d.name.startsWith("rpmlib(")) return;
-    if (isRich(d.name)) {
-      const node = this.parse(d.name);
-      if (node) this.requireNode(from, node, d.name, true);
-      else this.unresolved.push({ key: from, dep: d.name });
-      return;
-    }
-    this.requireCandidates(from, formatDep(d), this.pool.whatProvides(d));
-  }
-
-  private recommend(d: Dep): void {
-    if (isRich(d.name)) return;
-    const cands = this.pool.whatProvides(d);
-    if (cands.some((k) => this.selected.has(k) || this.pool.isLookaside(k))) return;
-    const open = cands.filter((k) => !this.isBlocked(k));
-    const pick = chooseProvider(this.pool, open, this);
-    if (pick !== undefined) this.add(pick);
-  }
-
-  private requireCandidates(from: number, dep: string, cands: number[]): void {
-    if (cands.some((k) => this.selected.has(k) || this.pool.isLookaside(k))) return;
-    if (cands.length === 0) this.unresolved.push({ key: from, dep });
-    else if (cands.length === 1) this.add(cands[0] ?? 0);
-    else this.pending.push({ from, dep, candidates: cands });
-  }
-
-  private requireNode(from: number, node: RichDep, dep: string, first: boolean): void {
-    if (node.kind === "leaf") {
-      this.require(from, node.dep);
-      return;
-    }
-    const [a, b] = node.args;
-    if (!a || !b) return;
-    switch (node.op) {
-      case "and":
-        for (const arg of node.args) this.requireNode(from, arg, dep, first);
-        return;
-      case "or": {
-        if (node.args.some((arg) => this.holds(arg))) return;
-        const simple = node.args.map((arg) => this.candidatesOf(arg));
-        if (simple.every((c) => c !== undefined)) {
-          this.requireCandidates(from, dep, [...new Set(simple.flat())]);
-          return;
-        }
-        const viable = node.args.find((_arg, i) => (simple[i]?.length ?? 1) > 0) ?? a;
-        this.requireNode(from, viable, dep, first);
-        return;
-      }
-      case "if":
-      case "unless": {
-        if (first) this.conditional.push({ from, node, dep });
-        const cond = this.holds(b);
-        const then = node.op === "if" ? cond : !cond;
-        if (then) this.requireNode(from, a, dep, first);
-        else if (node.otherwise) this.requireNode(from, node.otherwise, dep, first);
-        return;
-      }
-      default:
-        this.requireCandidates(from, dep, this.candidatesOf(node) ?? []);
-    }
-  }
-
-  /** Packages that alone satisfy a simple node (leaf/with/without); undefined otherwise. */
-  private candidatesOf(node: RichDep): number[] | undefined {
-    if (node.kind === "leaf") {
-      return isRich(node.dep.name) ? undefined : this.pool.whatProvides(node.dep);
-    }
-    const [a, b] = node.args;
-    if ((node.op !== "with" && node.op !== "without") || !a || !b) return undefined;
-    const left = this.candidatesOf(a);
-    const right = new Set(this.candidatesOf(b) ?? []);
-    return left?.filter((k) => (node.op === "with") === right.has(k));
-  }
-
-  /** Is the node true for the current selection + lookaside? */
-  private holds(node: RichDep): boolean {
-    const present = (k: number) => this.selected.has(k) || this.pool.isLookaside(k);
-    if (node.kind === "leaf") return (this.candidatesOf(node) ?? []).some(present);
-    const [a, b] = node.args;
-    if (!a || !b) return false;
-    switch (node.op) {
-      case "and":
-        return node.args.every((x) => this.holds(x));
-      case "or":
-        return node.args.some((x) => this.holds(x));
-      case "if":
-        return this.holds(b) ? this.holds(a) : node.otherwise ? this.holds(node.otherwise) : true;
-      case "unless":
-        return this.holds(b) ? (node.otherwise ? this.holds(node.otherwise) : true) : this.holds(a);
-      default:
-        return (this.candidatesOf(node) ?? []).some(present);
-    }
-  }
-
-  private parse(text: string): RichDep | null {
-    let node = this.richCache.get(text);
-    if (node === undefined) {
-      try {
-        node = parseRich(text);
-      } catch {
-        node = null;
-      }
-      this.richCache.set(text, node);
-    }
-    return node;
-  }
-
-  private blockAgainst(key: number): void {
-    const p = this.pool.pkg(key);
-    for (const k of this.pool.byName(p.name)) {
-      if (k !== key && this.pool.pkg(k).arch === p.arch) this.blocked.add(k);
-    }
-    for (const c of p.conflicts) {
-      if (isRich(c.name)) continue;
-      for (const k of this.pool.whatProvides(c)) if (k !== key) this.blocked.add(k);
-    }
-    for (const o of p.obsoletes) {
-      for (const k of this.pool.whatObsoletes(o)) if (k !== key) this.blocked.add(k);
-    }
+    this.solved = { order, unresolved, installed: new Set(order) };
+    this.previous = order;
   }
 }

@@ -3,6 +3,7 @@
  * object and kept alongside it (a WeakMap), so a cached repository is
  * indexed once per process however many composes use it.
  */
+import type { PoolCache } from "./pool-cache.ts";
 import type { Repodata } from "./repodata-read.ts";
 import type { Dep, PackageRecord } from "./types.ts";
 
@@ -13,18 +14,21 @@ export interface ProvideEntry {
 }
 
 export interface RepoIndex {
+  /** Distinguishes repositories in cache keys (process-unique). */
+  uid: number;
   packages: PackageRecord[];
   /** Provide name → providers; includes the implicit `name = e:v-r` self-provide. */
   provides: Map<string, ProvideEntry[]>;
   /** Package name → package indexes. */
   names: Map<string, number[]>;
-  /** File path → package indexes owning it (all loaded files); built on first use. */
-  files(): Map<string, number[]>;
-  /** Rough retained size in bytes, for the cache budget. */
-  approxBytes: number;
+  /** Package indexes owning file `path` (all loaded files; the index is built on first use). */
+  fileOwners(path: string): readonly number[];
+  /** Solver caches of the pools this repository leads (see pool-cache.ts), kept with it. */
+  poolCaches: Map<string, PoolCache>;
 }
 
 const indexes = new WeakMap<Repodata, RepoIndex>();
+let nextUid = 1;
 
 export function getRepoIndex(repo: Repodata): RepoIndex {
   let idx = indexes.get(repo);
@@ -45,7 +49,6 @@ function push<K>(map: Map<K, number[]>, key: K, value: number) {
 function buildIndex(packages: PackageRecord[]): RepoIndex {
   const provides = new Map<string, ProvideEntry[]>();
   const names = new Map<string, number[]>();
-  let bytes = 0;
   for (let i = 0; i < packages.length; i++) {
     const p = packages[i];
     if (!p) continue;
@@ -70,23 +73,32 @@ function buildIndex(packages: PackageRecord[]): RepoIndex {
       if (list) list.push({ pkg: i, dep });
       else provides.set(p.name, [{ pkg: i, dep }]);
     }
-    bytes += estimateRecordBytes(p);
   }
-  let files: Map<string, number[]> | undefined;
+  // Most paths have one owner: a number; an array only for shared paths.
+  let files: Map<string, number | number[]> | undefined;
   return {
+    uid: nextUid++,
     packages,
     provides,
     names,
-    files() {
+    fileOwners(path) {
       if (!files) {
-        files = new Map();
+        const map = new Map<string, number | number[]>();
         for (let i = 0; i < packages.length; i++) {
-          for (const f of packages[i]?.files ?? []) push(files, f.path, i);
+          for (const f of packages[i]?.files ?? []) {
+            const cur = map.get(f.path);
+            if (cur === undefined) map.set(f.path, i);
+            else if (typeof cur === "number") {
+              if (cur !== i) map.set(f.path, [cur, i]);
+            } else if (cur[cur.length - 1] !== i) cur.push(i);
+          }
         }
+        files = map;
       }
-      return files;
+      const owners = files.get(path);
+      return owners === undefined ? [] : typeof owners === "number" ? [owners] : owners;
     },
-    approxBytes: bytes,
+    poolCaches: new Map(),
   };
 }
 

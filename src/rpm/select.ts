@@ -9,7 +9,6 @@ import { Closure } from "./depsolve.ts";
 import { compareEvr } from "./evr.ts";
 import type { MultilibLists } from "./multilib.ts";
 import { PackagePool } from "./package-pool.ts";
-import { pruneToBestArch, pruneToBestVersion } from "./provider-policy.ts";
 import type { Repodata } from "./repodata-read.ts";
 import { acceptsMultilib } from "./select-multilib.ts";
 import { multilibArchesOf, nativeArches } from "./tree-arches.ts";
@@ -94,9 +93,9 @@ export function selectPackages(input: SelectInput): SelectResult {
     for (const k of newestPerNameArch(pool, native)) closure.add(k);
   } else {
     for (const item of input.packages) {
-      const keys = resolveRequest(pool, item, native);
-      if (keys.length === 0) missing.push(item);
-      for (const k of keys) closure.add(k);
+      const requests = resolveRequest(pool, item, native);
+      if (requests.length === 0) missing.push(item);
+      for (const r of requests) closure.request(r.keys, r.exactArch);
     }
   }
   const isMultilibArch = (a: string) => multilib.includes(a);
@@ -137,34 +136,36 @@ export function selectPackages(input: SelectInput): SelectResult {
   };
 }
 
-function resolveRequest(pool: PackagePool, item: string, native: string[]): number[] {
+/** The candidate sets of one request item (the depsolver picks one package of each). */
+function resolveRequest(
+  pool: PackagePool,
+  item: string,
+  native: string[],
+): { keys: number[]; exactArch?: boolean }[] {
   const fromRepos = (keys: number[]) => keys.filter((k) => !pool.isLookaside(k));
-  const best = (keys: number[]) => {
-    const list = pruneToBestVersion(pool, pruneToBestArch(pool, keys));
-    return list.length > 0 ? list.slice(0, 1) : [];
-  };
+  const some = (keys: number[]) => (keys.length > 0 ? [{ keys }] : []);
   if (/[*?[]/.test(item)) {
     const re = globToRegExp(item);
     return [...pool.repoNames()]
       .filter((n) => re.test(n))
       .sort()
       .flatMap((n) =>
-        best(fromRepos(pool.byName(n)).filter((k) => isNativeOrNoarch(pool, k, native))),
+        some(fromRepos(pool.byName(n)).filter((k) => isNativeOrNoarch(pool, k, native))),
       );
   }
   const named = fromRepos(pool.byName(item));
-  if (named.length > 0) return best(named);
+  if (named.length > 0) return [{ keys: named }];
   const dot = item.lastIndexOf(".");
   if (dot > 0) {
     const arch = item.slice(dot + 1);
     const withArch = fromRepos(pool.byName(item.slice(0, dot))).filter(
       (k) => pool.pkg(k).arch === arch,
     );
-    if (withArch.length > 0) return best(withArch);
+    if (withArch.length > 0) return [{ keys: withArch, exactArch: true }];
   }
   const providers = pool.whatProvides(parseDepString(item));
   if (providers.some((k) => pool.isLookaside(k))) return [];
-  return best(fromRepos(providers));
+  return some(fromRepos(providers));
 }
 
 function isNativeOrNoarch(pool: PackagePool, key: number, native: string[]): boolean {

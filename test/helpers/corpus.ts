@@ -6,11 +6,33 @@
  * provides. Same seed → same bytes.
  */
 
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
 export interface CorpusOptions {
   packages: number;
   seed: number;
   /** Share of requires that nothing provides (0..1). Default 0.01. */
   brokenRate?: number;
+  /** Harder shapes on top of the default one; drawn from a second generator so without it the bytes stay the same. */
+  shape?: CorpusShape;
+}
+
+/** Each field is the share of packages (or versions) that get the feature. */
+export interface CorpusShape {
+  /** A conflict or obsoletes on an earlier name — one that can be a dependency — so solving must backtrack. */
+  backConflicts?: number;
+  /** A rich conflict (`and`, `or`, `if`, `if … else`, `unless`, `with`, versioned operands) on earlier names. */
+  richConflicts?: number;
+  /** An extra rich require using `else`, `unless` or nested `and`/`or`. */
+  richRequires?: number;
+  /** Suggests, Supplements or Enhances on earlier names (they steer provider choice). */
+  weak?: number;
+  /** An extra version of the name. */
+  extraVersions?: number;
+  /** A require on the 32-bit soname of an earlier name with an i686 build (multilib, lock-step). */
+  multilibDeps?: number;
 }
 
 export interface Corpus {
@@ -46,6 +68,9 @@ interface Pkg {
   conflicts: string[];
   obsoletes: string[];
   recommends: string[];
+  suggests: string[];
+  supplements: string[];
+  enhances: string[];
   files: string[];
 }
 
@@ -67,9 +92,18 @@ export function generateCorpus(opts: CorpusOptions): Corpus {
   const n = opts.packages;
   const names = Array.from({ length: Math.ceil(n / 1.5) }, (_, i) => `pkg${i.toString(36)}`);
   const isNoarch = names.map(() => rnd() < 0.3);
+  const shape = opts.shape ?? {};
+  const more = prng(opts.seed * 7919 + 13);
+  const chance = (p: number | undefined) => p !== undefined && more() < p;
   const versionCount = names.map(() => 1 + (rnd() < 0.3 ? 1 : 0) + (rnd() < 0.1 ? 1 : 0));
+  if (shape.extraVersions) {
+    versionCount.forEach((c, i) => {
+      if (chance(shape.extraVersions)) versionCount[i] = c + 1 + Math.floor(more() * 2);
+    });
+  }
   const hasVirt = (i: number) => i % 3 === 0;
   const pkgs: Pkg[] = [];
+  const withI686: number[] = [];
   const depOn = (i: number): string => {
     if (i <= 0 || rnd() < broken) return `missing-cap${pick(1000)}`;
     let j = pick(i);
@@ -102,6 +136,13 @@ export function generateCorpus(opts: CorpusOptions): Corpus {
       const conflicts = rnd() < 0.02 ? [`${later()} < 1.1`] : [];
       const obsoletes = rnd() < 0.03 ? [`${later()} < 1.1`] : [];
       const recommends = rnd() < 0.1 && i > 0 ? [names[pick(i)] ?? ""] : [];
+      const extra = i > 2 ? shaped(shape, i, names, versionCount, chance, more) : undefined;
+      if (extra && withI686.length > 0 && chance(shape.multilibDeps)) {
+        extra.requires.push(
+          `lib${names[withI686[Math.floor(more() * withI686.length)] ?? 0]}.so.1`,
+        );
+      }
+      if (arches.includes("i686") && withI686[withI686.length - 1] !== i) withI686.push(i);
       for (const arch of arches) {
         if (pkgs.length >= n) break;
         const suffix = arch === "i686" ? "" : "()(64bit)";
@@ -116,27 +157,167 @@ export function generateCorpus(opts: CorpusOptions): Corpus {
             ...(hasVirt(i) ? [`virt${i % 97}`] : []),
             ...(arch === "noarch" ? [] : [`lib${name}.so.1${suffix}`]),
           ],
-          requires,
-          conflicts,
-          obsoletes,
+          requires: [...requires, ...(extra?.requires ?? [])],
+          conflicts: [...conflicts, ...(extra?.conflicts ?? [])],
+          obsoletes: [...obsoletes, ...(extra?.obsoletes ?? [])],
           recommends,
+          suggests: extra?.suggests ?? [],
+          supplements: extra?.supplements ?? [],
+          enhances: extra?.enhances ?? [],
           files: [`/usr/bin/${name}`, `/usr/share/${name}/data`],
         });
       }
     }
   });
+  return { ...repodataXml(pkgs, String(opts.seed), 1), names };
+}
+
+/** A package of `tinyRepo`: deps as `name [op evr]` strings (or rich deps), version `v`-1. */
+export interface TinyPackage {
+  n: string;
+  v?: string;
+  /** Arch, default x86_64. */
+  a?: string;
+  prov?: string[];
+  req?: string[];
+  con?: string[];
+  obs?: string[];
+  rec?: string[];
+  sug?: string[];
+  sup?: string[];
+  enh?: string[];
+  files?: string[];
+}
+
+/** Repodata of hand-written packages (every file in primary too). */
+export function tinyRepo(specs: TinyPackage[]): Omit<Corpus, "names"> {
+  const pkgs = specs.map(
+    (t, i): Pkg => ({
+      name: t.n,
+      arch: t.a ?? "x86_64",
+      ver: t.v ?? "1",
+      rel: "1",
+      pkgid: `${i.toString(16)}`.padStart(64, "0"),
+      provides: [`${t.n} = ${t.v ?? "1"}-1`, ...(t.prov ?? [])],
+      requires: t.req ?? [],
+      conflicts: t.con ?? [],
+      obsoletes: t.obs ?? [],
+      recommends: t.rec ?? [],
+      suggests: t.sug ?? [],
+      supplements: t.sup ?? [],
+      enhances: t.enh ?? [],
+      files: t.files ?? [],
+    }),
+  );
+  return repodataXml(pkgs, "tiny", Number.MAX_SAFE_INTEGER);
+}
+
+/** Writes repodata to a new temp dir; returns the dir and the primary/filelists paths. */
+export function writeRepodata(repo: Omit<Corpus, "names">) {
+  const dir = mkdtempSync(join(tmpdir(), "odcs-corpus-"));
+  mkdirSync(join(dir, "repodata"));
+  writeFileSync(join(dir, "repodata/repomd.xml"), repo.repomdXml);
+  writeFileSync(join(dir, "repodata/primary.xml"), repo.primaryXml);
+  writeFileSync(join(dir, "repodata/filelists.xml"), repo.filelistsXml);
+  return {
+    dir,
+    primary: join(dir, "repodata/primary.xml"),
+    filelists: join(dir, "repodata/filelists.xml"),
+  };
+}
+
+/** primary/filelists/repomd XML; primary lists the first `primaryFiles` files of each package. */
+function repodataXml(pkgs: Pkg[], revision: string, primaryFiles: number) {
   const primary = pkgs.map(
     (p) =>
-      `<package type="rpm"><name>${p.name}</name><arch>${p.arch}</arch><version epoch="0" ver="${p.ver}" rel="${p.rel}"/><checksum type="sha256" pkgid="YES">${p.pkgid}</checksum><summary>synthetic &amp; small</summary><description><![CDATA[desc <${p.name}>]]></description><packager/><url/><time file="1" build="1"/><size package="1" installed="1" archive="1"/><location href="Packages/${p.name}-${p.ver}-${p.rel}.${p.arch}.rpm"/><format><rpm:license>MIT</rpm:license><rpm:sourcerpm>${p.name}-${p.ver}-${p.rel}.src.rpm</rpm:sourcerpm>${depBlock("provides", p.provides)}${depBlock("requires", p.requires)}${depBlock("conflicts", p.conflicts)}${depBlock("obsoletes", p.obsoletes)}${depBlock("recommends", p.recommends)}<file>${p.files[0]}</file></format></package>\n`,
+      `<package type="rpm"><name>${p.name}</name><arch>${p.arch}</arch><version epoch="0" ver="${p.ver}" rel="${p.rel}"/><checksum type="sha256" pkgid="YES">${p.pkgid}</checksum><summary>synthetic &amp; small</summary><description><![CDATA[desc <${p.name}>]]></description><packager/><url/><time file="1" build="1"/><size package="1" installed="1" archive="1"/><location href="Packages/${p.name}-${p.ver}-${p.rel}.${p.arch}.rpm"/><format><rpm:license>MIT</rpm:license><rpm:sourcerpm>${p.name}-${p.ver}-${p.rel}.src.rpm</rpm:sourcerpm>${depBlock("provides", p.provides)}${depBlock("requires", p.requires)}${depBlock("conflicts", p.conflicts)}${depBlock("obsoletes", p.obsoletes)}${depBlock("suggests", p.suggests)}${depBlock("enhances", p.enhances)}${depBlock("recommends", p.recommends)}${depBlock("supplements", p.supplements)}${p.files
+        .slice(0, primaryFiles)
+        .map((f) => `<file>${esc(f)}</file>`)
+        .join("")}</format></package>\n`,
   );
   const filelists = pkgs.map(
     (p) =>
-      `<package pkgid="${p.pkgid}" name="${p.name}" arch="${p.arch}"><version epoch="0" ver="${p.ver}" rel="${p.rel}"/>${p.files.map((f) => `<file>${f}</file>`).join("")}</package>\n`,
+      `<package pkgid="${p.pkgid}" name="${p.name}" arch="${p.arch}"><version epoch="0" ver="${p.ver}" rel="${p.rel}"/>${p.files.map((f) => `<file>${esc(f)}</file>`).join("")}</package>\n`,
   );
   return {
     primaryXml: `<?xml version="1.0" encoding="UTF-8"?>\n<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="${pkgs.length}">\n${primary.join("")}</metadata>\n`,
     filelistsXml: `<?xml version="1.0" encoding="UTF-8"?>\n<filelists xmlns="http://linux.duke.edu/metadata/filelists" packages="${pkgs.length}">\n${filelists.join("")}</filelists>\n`,
-    repomdXml: `<?xml version="1.0" encoding="UTF-8"?>\n<repomd xmlns="http://linux.duke.edu/metadata/repo"><revision>${opts.seed}</revision><data type="primary"><location href="repodata/primary.xml"/></data><data type="filelists"><location href="repodata/filelists.xml"/></data></repomd>\n`,
-    names,
+    repomdXml: `<?xml version="1.0" encoding="UTF-8"?>\n<repomd xmlns="http://linux.duke.edu/metadata/repo"><revision>${revision}</revision><data type="primary"><location href="repodata/primary.xml"/></data><data type="filelists"><location href="repodata/filelists.xml"/></data></repomd>\n`,
   };
+}
+
+/** The `shape` extras of one package version (name index `i` > 2), drawn from `more`. */
+function shaped(
+  shape: CorpusShape,
+  i: number,
+  names: string[],
+  versionCount: number[],
+  chance: (p: number | undefined) => boolean,
+  more: () => number,
+) {
+  const earlier = () => {
+    const j = Math.floor(more() * i);
+    return { name: names[j] ?? "", j };
+  };
+  const a = earlier();
+  const b = earlier();
+  const c = earlier();
+  const ver = () => `1.${Math.floor(more() * (versionCount[a.j] ?? 1))}`;
+  const out = {
+    requires: [] as string[],
+    conflicts: [] as string[],
+    obsoletes: [] as string[],
+    suggests: [] as string[],
+    supplements: [] as string[],
+    enhances: [] as string[],
+  };
+  if (chance(shape.backConflicts)) {
+    // Mostly against the newest version of a name that has older ones, so
+    // an older version (or another provider) still makes the request work.
+    const multi = earlierWithVersions(i, versionCount, more);
+    const newest = `1.${(versionCount[multi] ?? 1) - 1}`;
+    const r = more();
+    if (r < 0.45) out.conflicts.push(`${names[multi]} >= ${newest}`);
+    else if (r < 0.65) out.obsoletes.push(`${names[multi]} >= ${newest}`);
+    else if (r < 0.85) out.conflicts.push(`${a.name} < ${ver()}`);
+    else out.conflicts.push(a.name);
+  }
+  if (chance(shape.richConflicts)) {
+    const forms = [
+      `(${a.name} and ${b.name})`,
+      `(${a.name} or ${b.name})`,
+      `(${a.name} if ${b.name})`,
+      `(${a.name} if ${b.name} else ${c.name})`,
+      `(${a.name} unless ${b.name})`,
+      `(${a.name} >= ${ver()} and ${b.name})`,
+      `(virt${(a.j - (a.j % 3)) % 97} with ${a.name})`,
+      `((${a.name} or ${b.name}) and ${c.name})`,
+    ];
+    out.conflicts.push(forms[Math.floor(more() * forms.length)] ?? "");
+  }
+  if (chance(shape.richRequires)) {
+    const forms = [
+      `(${a.name} if ${b.name} else ${c.name})`,
+      `(${a.name} unless ${b.name})`,
+      `(${a.name} unless ${b.name} else ${c.name})`,
+      `((${a.name} and ${b.name}) or ${c.name})`,
+      `(${a.name} or (${b.name} and ${c.name}))`,
+      `(${a.name} >= ${ver()} or /usr/bin/${b.name})`,
+    ];
+    out.requires.push(forms[Math.floor(more() * forms.length)] ?? "");
+  }
+  if (chance(shape.weak)) {
+    const r = more();
+    if (r < 0.4) out.suggests.push(a.name);
+    else if (r < 0.7) out.supplements.push(more() < 0.5 ? a.name : `(${a.name} and ${b.name})`);
+    else out.enhances.push(a.name);
+  }
+  return out;
+}
+
+/** An earlier name with several versions if one is found quickly, else any earlier one. */
+function earlierWithVersions(i: number, versionCount: number[], more: () => number): number {
+  let j = Math.floor(more() * i);
+  for (let tries = 0; tries < 8 && (versionCount[j] ?? 1) < 2; tries++) j = Math.floor(more() * i);
+  return j;
 }

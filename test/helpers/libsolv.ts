@@ -15,13 +15,18 @@ export interface OracleRepo {
   filelists?: string | null;
 }
 
-export interface OracleRequest {
+export interface OraclePool {
   arch: string;
+  /** Installable arches (noarch implied); default: libsolv's for `arch`. */
+  arches?: string[];
   repos: OracleRepo[];
   lookaside?: OracleRepo[];
-  install: string[];
   /** Follow weak deps (libsolv: Recommends and Supplements). Default false. */
   recommends?: boolean;
+}
+
+export interface OracleRequest extends OraclePool {
+  install: string[];
 }
 
 export interface OracleResult {
@@ -30,12 +35,28 @@ export interface OracleResult {
   problems: string[];
 }
 
-export function solveWithLibsolv(req: OracleRequest): OracleResult {
-  const run = spawnSync(SYSTEM_PYTHON, [SCRIPT], {
-    input: JSON.stringify(req),
+function run(input: unknown): unknown {
+  const out = spawnSync(SYSTEM_PYTHON, [SCRIPT], {
+    input: JSON.stringify(input),
     encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
+    maxBuffer: 256 * 1024 * 1024,
   });
-  if (run.status !== 0) throw new Error(`libsolv oracle failed: ${run.stderr}`);
-  return JSON.parse(run.stdout) as OracleResult;
+  if (out.status !== 0) throw new Error(`libsolv oracle failed: ${out.stderr}`);
+  return JSON.parse(out.stdout);
+}
+
+export function solveWithLibsolv(req: OracleRequest): OracleResult {
+  return run(req) as OracleResult;
+}
+
+/**
+ * Many requests against one pool, loaded once; results in request order. A
+ * `{ verify }` request installs exactly those NEVRAs: its problems say why
+ * they cannot be installed together.
+ */
+export function solveManyWithLibsolv(
+  pool: OraclePool,
+  requests: (string[] | { verify: string[] })[],
+): OracleResult[] {
+  return run({ ...pool, requests }) as OracleResult[];
 }
