@@ -34,7 +34,11 @@
  *   a conflict, obsoletes, same-name or inferior-arch rule, or a rich
  *   requirement's clause that forbids a package (`unless`, `if … else`) —
  *   both sides go in: a repository may carry packages that cannot be
- *   installed together; each one still has its dependencies.
+ *   installed together; each one still has its dependencies. A request
+ *   libsolv would drop (found by a strict solve, libsolv's own rules) takes
+ *   its policy-best candidate (best arch, newest): which rule is "last" is
+ *   an accident of numbering and could otherwise pick `foo.i686` for a
+ *   broken `foo` on x86_64.
  * - Weak dependencies: Recommends are followed when `followRecommends`
  *   (libsolv's weak pass: dnf's default `install_weak_deps=True` would
  *   install them too); Supplements are not (they would drag e.g. every
@@ -94,9 +98,7 @@ export class Closure {
     if (this.solved) return this.solved.order;
     const out: number[] = [];
     for (const { keys } of this.jobs) {
-      const best =
-        keys.length === 1 ? keys : pruneToBestVersion(this.pool, pruneToBestArch(this.pool, keys));
-      const k = best[0];
+      const k = keys.length > 0 ? this.bestOf(keys) : undefined;
       if (k !== undefined && !out.includes(k)) out.push(k);
     }
     return out;
@@ -136,30 +138,59 @@ export class Closure {
    * not make a request's own choice move to another arch).
    */
   run(): void {
-    const { pool } = this;
     const kept = this.previous.map((k) => ({ keys: [k], exactArch: false }));
+    const jobs = [...kept, ...this.jobs];
+    let result = this.solve(jobs, false);
+    if (result.relaxed) {
+      // Which candidate of a request gets a rule given up is a matter of
+      // rule numbering: ask libsolv's own question instead (which requests
+      // fail?) and give each failing request its policy-best candidate, so a
+      // broken `foo` is foo.x86_64, not foo.i686. (Solves share scratch
+      // arrays, so each result is read out before the next solve.)
+      const dropped = this.solve(jobs, true).dropped;
+      if ([...dropped].some((i) => (jobs[i]?.keys.length ?? 0) > 1)) {
+        const pinned = jobs.map((job, i) =>
+          dropped.has(i) && job.keys.length > 1
+            ? { keys: [this.bestOf(job.keys)], exactArch: true }
+            : job,
+        );
+        result = this.solve(pinned, false);
+      }
+    }
+    const { order, unresolved } = result;
+    this.solved = { order, unresolved, installed: new Set(order) };
+    this.previous = order;
+  }
+
+  /** One solve, read out: the selection, what stays unmet, whether rules were given up. */
+  private solve(jobs: Job[], strict: boolean) {
+    const { pool } = this;
     const solver = new Solver(pool, {
       recommends: this.opts.followRecommends,
       supplements: this.opts.followSupplements ?? false,
+      strict,
     });
     solver.solve(
-      [...kept, ...this.jobs].map((job) => ({
-        ids: job.keys.map((k) => pool.idOf(k)),
-        exactArch: job.exactArch,
-      })),
+      jobs.map((job) => ({ ids: job.keys.map((k) => pool.idOf(k)), exactArch: job.exactArch })),
     );
     const ids = solver.installed();
     const order = ids.map((id) => pool.keyOf(id));
     // Only a rule given up (see above) can leave a requirement unmet.
     const unresolved: UnresolvedDep[] = [];
-    if (solver.relaxed) {
+    if (solver.relaxed && !strict) {
       for (const id of ids) {
         for (const d of pool.record(id).requires) {
           if (!solver.holds(d)) unresolved.push({ key: pool.keyOf(id), dep: formatDep(d) });
         }
       }
     }
-    this.solved = { order, unresolved, installed: new Set(order) };
-    this.previous = order;
+    return { order, unresolved, relaxed: solver.relaxed, dropped: new Set(solver.droppedJobs) };
+  }
+
+  /** The candidate a request takes when nothing else decides: best arch, newest, first name. */
+  private bestOf(keys: number[]): number {
+    if (keys.length === 1) return keys[0] ?? 0;
+    const best = pruneToBestVersion(this.pool, pruneToBestArch(this.pool, keys));
+    return best[0] ?? keys[0] ?? 0;
   }
 }

@@ -31,6 +31,13 @@ export class SatCore {
   learntrules = 0;
   /** Some rule was given up to keep every request (see `analyzeUnsolvable`). */
   relaxed = false;
+  /**
+   * libsolv's own behaviour: no rule is weak, so a problem disables the
+   * requests (jobs) behind it instead, listed in `droppedJobs`.
+   */
+  strict = false;
+  /** Jobs (indexes into the solved list) disabled by a problem. */
+  readonly droppedJobs = new Set<number>();
   /** Set when the decision queue shrank below what the recommends maps saw. */
   recommendsIndex = 0;
   private readonly lits: number[] = [];
@@ -334,7 +341,7 @@ export class SatCore {
       }
       return;
     }
-    if (this.rules.weak[r]) weakq.push(r);
+    if (this.isWeak(r)) weakq.push(r);
     if (r < this.rules.pkgrulesEnd) return;
     const why = this.ruleToProblem(r);
     for (let i = this.problems.length - 1; i >= 0; i--) {
@@ -343,6 +350,31 @@ export class SatCore {
       if (x === why) return;
     }
     this.problems.push(why);
+  }
+
+  private isWeak(r: number): boolean {
+    return !this.strict && this.rules.weak[r] === 1;
+  }
+
+  private isJobRule(r: number): boolean {
+    return r >= this.jobrules && r < this.jobrulesEnd;
+  }
+
+  /**
+   * Strict mode: of an assertion `ri` contradicting the level-1 decision on
+   * `vv`, the job rule to give up (a package rule stays: libsolv only ever
+   * disables jobs); `ri` when neither is a job rule.
+   */
+  private assertionCulprit(ri: number, vv: number): number {
+    if (this.isJobRule(ri)) return ri;
+    const { decisionq } = this;
+    for (let i = 0; i < decisionq.n; i++) {
+      const v = decisionq.at(i);
+      if (v !== vv && v !== -vv) continue;
+      const why = this.decisionqWhy.at(i);
+      return this.isJobRule(why) ? why : ri;
+    }
+    return ri;
   }
 
   /** A job rule stands for its job (`-(job + 1)`), other rules for themselves. */
@@ -368,6 +400,7 @@ export class SatCore {
       return;
     }
     const job = -(v + 1);
+    this.droppedJobs.add(job);
     for (let i = this.jobrules; i < this.jobrulesEnd; i++) {
       if (this.ruletojob[i - this.jobrules] === job) rules.disable(i);
     }
@@ -439,7 +472,7 @@ export class SatCore {
           havedisabled = false;
         }
         if ((rules.d[ri] ?? 0) < 0 || rules.p[ri] === 0 || rules.w2[ri] !== 0) continue;
-        if (ri < this.learntrules && rules.weak[ri]) continue;
+        if (ri < this.learntrules && this.isWeak(ri)) continue;
         const v = rules.p[ri] ?? 0;
         const vv = v > 0 ? v : -v;
         const cur = dm[vv] ?? 0;
@@ -452,7 +485,7 @@ export class SatCore {
           rules.disable(ri);
           continue;
         }
-        this.disableProblem(this.ruleToProblem(ri));
+        this.disableProblem(this.ruleToProblem(this.strict ? this.assertionCulprit(ri, vv) : ri));
         havedisabled = true;
         restart = true;
         break;
@@ -460,7 +493,7 @@ export class SatCore {
       if (restart) continue;
       for (const ri of this.ruleassertions) {
         if ((rules.d[ri] ?? 0) < 0 || rules.w2[ri] !== 0) continue;
-        if (ri >= this.learntrules || !rules.weak[ri]) continue;
+        if (ri >= this.learntrules || !this.isWeak(ri)) continue;
         const v = rules.p[ri] ?? 0;
         const vv = v > 0 ? v : -v;
         const cur = dm[vv] ?? 0;

@@ -44,6 +44,8 @@ export interface SolverOptions {
   recommends: boolean;
   /** With `recommends`, install supplementing packages too, as libsolv does. */
   supplements?: boolean;
+  /** No weak rules: a problem drops requests, as in libsolv (`SatCore.strict`). */
+  strict?: boolean;
 }
 
 export class Solver extends SatCore implements PolicyHost, RuleContext {
@@ -62,6 +64,7 @@ export class Solver extends SatCore implements PolicyHost, RuleContext {
     super(pool.nsolvables, new Rules(deps.lists, scratch, pool.cache.rulesHint), scratch);
     this.deps = deps;
     this.weakMaps = new WeakMaps(pool, deps, scratch);
+    this.strict = opts.strict ?? false;
   }
 
   /** Solve jobs (each: install one of these solvable ids). Returns false if hopeless. */

@@ -358,8 +358,34 @@ describe("rich (boolean) conflicts, against libsolv", () => {
   test("a rich conflict the request cannot avoid: all kept, libsolv reports it", async () => {
     const request = ["x1", "y", "z"];
     const res = selectPackages({ ...base, repos: [await repo(pkgs)], packages: request });
-    // One clause per y version; giving up the first leaves y 2 forbidden, so y 1 is taken.
-    expect(names(res)).toEqual(["x1-1-1.x86_64", "y-1-1.x86_64", "z-1-1.x86_64"]);
+    // Every y conflicts with x1 once z is in: the failing request takes its best candidate, y 2.
+    expect(names(res)).toEqual(["x1-1-1.x86_64", "y-2-1.x86_64", "z-1-1.x86_64"]);
     expect(libsolv(pkgs, request).problems.length).toBeGreaterThan(0);
+  });
+});
+
+describe("a request libsolv would drop takes its best candidate", () => {
+  test("a broken name with x86_64 and i686 builds: the x86_64 one, its missing dep listed", async () => {
+    const pkgs: TinyPackage[] = [
+      // i686 first, as createrepo_c orders file names: rule numbers follow it.
+      { n: "broken", a: "i686", req: ["missing-cap"] },
+      { n: "broken", req: ["missing-cap"] },
+      { n: "fine", a: "i686" },
+      { n: "fine" },
+    ];
+    const arches = ["x86_64", "athlon", "i686", "i586", "i486", "i386"];
+    const pool = new PackagePool([await repo(pkgs)], [], { arches });
+    const closure = new Closure(pool, { followRecommends: false });
+    closure.request(pool.byName("broken"));
+    closure.request(pool.byName("fine"));
+    closure.run();
+    expect(closure.order.map((k) => nevraOf(pool.pkg(k))).sort()).toEqual([
+      "broken-1-1.x86_64",
+      "fine-1-1.x86_64",
+    ]);
+    expect(closure.unresolved.map((u) => [nevraOf(pool.pkg(u.key)), u.dep])).toEqual([
+      ["broken-1-1.x86_64", "missing-cap"],
+    ]);
+    expect(libsolv(pkgs, ["broken", "fine"], { arches }).problems.length).toBeGreaterThan(0);
   });
 });
