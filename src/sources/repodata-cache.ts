@@ -1,21 +1,21 @@
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../rpm/decompress.ts";
+import { estimateRepodataBytes } from "../rpm/record-size.ts";
 import type { Repodata } from "../rpm/repodata-read.ts";
-
-/** Rough bytes per package record (deps, file lists, changelogs) for the budget. */
-const BYTES_PER_PACKAGE = 6 * 1024;
 
 /**
  * Parsed source metadata kept across composes in one worker process, keyed by
  * origin and revalidated by the sha256 of its repomd.xml (the only file read
  * when nothing changed). Least recently used entries go when the estimated
- * size passes the budget. Concurrent loads of one source share one parse.
+ * size (`estimateRepodataBytes`) passes the budget. Concurrent loads of one
+ * source share one parse; a failed load (unreadable, or a file that fails
+ * its checksum) leaves nothing behind.
  */
 export class RepodataCache {
   #entries = new Map<string, { checksum: string; data: Promise<Repodata>; bytes: number }>();
   constructor(private readonly budgetBytes: number) {}
 
   async get(origin: string, repomd: Uint8Array, load: () => Promise<Repodata>): Promise<Repodata> {
-    const checksum = createHash("sha256").update(repomd).digest("hex");
+    const checksum = sha256Hex(repomd);
     const hit = this.#entries.get(origin);
     if (hit && hit.checksum === checksum) {
       this.#entries.delete(origin);
@@ -27,7 +27,7 @@ export class RepodataCache {
     this.#entries.set(origin, entry);
     try {
       const data = await entry.data;
-      entry.bytes = data.packages.length * BYTES_PER_PACKAGE;
+      entry.bytes = estimateRepodataBytes(data);
       this.#evict();
       return data;
     } catch (err) {
