@@ -3,6 +3,7 @@
  * object and kept alongside it (a WeakMap), so a cached repository is
  * indexed once per process however many composes use it.
  */
+import { estimateRecordBytes } from "./record-size.ts";
 import type { Repodata } from "./repodata-read.ts";
 import type { Dep, PackageRecord } from "./types.ts";
 
@@ -90,22 +91,5 @@ function buildIndex(packages: PackageRecord[]): RepoIndex {
   };
 }
 
-const DEP_BYTES = 120;
-
-/** Approximate heap bytes of one record (strings at 1 byte/char + object overhead). */
-export function estimateRecordBytes(p: PackageRecord): number {
-  let n = 600 + p.description.length + p.summary.length + p.location.length;
-  n +=
-    DEP_BYTES *
-    (p.provides.length +
-      p.requires.length +
-      p.conflicts.length +
-      p.obsoletes.length +
-      p.recommends.length +
-      p.suggests.length +
-      p.supplements.length +
-      p.enhances.length);
-  for (const f of p.files) n += 48 + f.path.length;
-  for (const c of p.changelogs) n += 64 + c.text.length + c.author.length;
-  return n;
-}
+/** Moved to `record-size.ts` (one estimate for every cache); re-exported for callers here. */
+export { estimateRecordBytes } from "./record-size.ts";
