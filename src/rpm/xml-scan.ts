@@ -70,21 +70,21 @@ export function detach(s: string): string {
  * looking the slice up in a `Map`, which hashes in the runtime.
  */
 export class Interner {
-  /** Open-addressed slots; `""` marks a free one (`take` never stores it). */
-  private keys = freeSlots(1024);
+  /** Open-addressed slots: a hash, 0 for a free slot (no hash is 0, see `hash`), … */
   private hashes = new Int32Array(1024);
+  /** … and the string; probing reads only `hashes` until one matches. */
+  private keys = freeSlots(1024);
   private count = 0;
   /** Approximate heap bytes of the distinct strings held (see `record-size.ts`). */
   bytes = 0;
 
   /** The shared copy of `src.slice(start, end)`. */
   take(src: string, start: number, end: number): string {
-    const len = end - start;
     // V8 keeps one string per Latin-1 character: nothing to share.
-    if (len <= 1) return src.slice(start, end);
+    if (end - start <= 1) return src.slice(start, end);
     let h = 0x811c9dc5 | 0;
     for (let i = start; i < end; i++) h = Math.imul(h ^ src.charCodeAt(i), 0x01000193);
-    return this.find(src, start, end, h);
+    return this.find(src, start, end, h || 1);
   }
 
   /**
@@ -92,32 +92,35 @@ export class Interner {
    * `take`'s result in one pass over the characters when there are none.
    */
   takeXml(src: string, start: number, end: number): string {
-    const len = end - start;
-    if (len <= 1) return src.slice(start, end);
+    if (end - start <= 1) return src.slice(start, end);
     let h = 0x811c9dc5 | 0;
     for (let i = start; i < end; i++) {
       const c = src.charCodeAt(i);
       if (c === AMP) return this.get(decodeEntities(src.slice(start, end)));
       h = Math.imul(h ^ c, 0x01000193);
     }
-    return this.find(src, start, end, h);
+    return this.find(src, start, end, h || 1);
   }
 
+  /** The string `src.slice(start, end)` whose FNV-1a hash (never 0) is `h`. */
   private find(src: string, start: number, end: number, h: number): string {
-    const len = end - start;
-    const mask = this.keys.length - 1;
+    const hashes = this.hashes;
+    const mask = hashes.length - 1;
     let slot = h & mask;
     for (;;) {
-      const k = this.keys[slot] ?? "";
-      if (k === "") break;
-      if (this.hashes[slot] === h && k.length === len && src.startsWith(k, start)) return k;
+      const at = hashes[slot] ?? 0;
+      if (at === 0) break;
+      if (at === h) {
+        const k = this.keys[slot] ?? "";
+        if (k.length === end - start && sameChars(src, start, k)) return k;
+      }
       slot = (slot + 1) & mask;
     }
     const value = detach(src.slice(start, end));
-    this.bytes += 32 + len;
+    this.bytes += 32 + value.length;
     this.keys[slot] = value;
-    this.hashes[slot] = h;
-    if (++this.count * 2 > this.keys.length) this.grow();
+    hashes[slot] = h;
+    if (++this.count * 2 > hashes.length) this.grow();
     return value;
   }
 
@@ -127,25 +130,30 @@ export class Interner {
   }
 
   private grow(): void {
-    const keys = this.keys;
-    const hashes = this.hashes;
-    this.keys = freeSlots(keys.length * 2);
-    this.hashes = new Int32Array(keys.length * 2);
-    const mask = this.keys.length - 1;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i] ?? "";
-      if (key === "") continue;
+    const { keys, hashes } = this;
+    this.hashes = new Int32Array(hashes.length * 2);
+    this.keys = freeSlots(hashes.length * 2);
+    const mask = this.hashes.length - 1;
+    for (let i = 0; i < hashes.length; i++) {
       const h = hashes[i] ?? 0;
+      if (h === 0) continue;
       let slot = h & mask;
-      while (this.keys[slot] !== "") slot = (slot + 1) & mask;
-      this.keys[slot] = key;
+      while (this.hashes[slot] !== 0) slot = (slot + 1) & mask;
       this.hashes[slot] = h;
+      this.keys[slot] = keys[i] ?? "";
     }
   }
 }
 
+/** Whether `k` occurs in `src` at `start` (`startsWith` is a call into the runtime). */
+function sameChars(src: string, start: number, k: string): boolean {
+  for (let i = 0; i < k.length; i++)
+    if (src.charCodeAt(start + i) !== k.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
- * `n` free slots in a packed array: `new Array(n)` past 100 000 elements
+ * `n` empty slots in a packed array: `new Array(n)` past 100 000 elements
  * gives a dictionary-backed array, many times slower to index.
  */
 function freeSlots(n: number): string[] {
@@ -235,8 +243,8 @@ export class XmlScanner {
         if (this.final) return false;
         throw NEED_MORE;
       }
-      // `<![CDATA[` is the longest prefix told apart below.
-      if (!this.final && lt + 9 > s.length) throw NEED_MORE;
+      // A construct cut short below (`<!-`, `<![CDA`, `</na`) has no `>`
+      // yet, so the searches for its end throw NEED_MORE.
       const c = s.charCodeAt(lt + 1);
       if (c === QMARK) {
         this.pos = this.skipPast(lt, "?>");
@@ -292,6 +300,12 @@ export class XmlScanner {
   /** As `attrValue`, the shared copy from `strings`. */
   internAttrValue(k: number, strings: Interner): string {
     return strings.takeXml(this.src, this.attrStarts[k] ?? 0, this.attrEnds[k] ?? 0);
+  }
+
+  /** Whether the `k`-th attribute's value, as written, is `s`. */
+  attrIs(k: number, s: string): boolean {
+    const start = this.attrStarts[k] ?? 0;
+    return (this.attrEnds[k] ?? 0) - start === s.length && sameChars(this.src, start, s);
   }
 
   private attrIndex(name: string): number {
@@ -366,7 +380,6 @@ export class XmlScanner {
     for (;;) {
       const lt = s.indexOf("<", this.pos);
       if (lt < 0) return this.incomplete("element");
-      if (!this.final && lt + 9 > s.length) throw NEED_MORE;
       out += decodeEntities(s.slice(this.pos, lt));
       if (s.startsWith("<![CDATA[", lt)) {
         const end = s.indexOf("]]>", lt + 9);
