@@ -36,6 +36,9 @@ interface Sample {
   packages: number;
   loadMs: number;
   peakRssMb: number;
+  /** V8 heap reserved at the end (it does not shrink right away: about its peak). */
+  heapTotalMb: number;
+  /** Live heap after a full GC: what the loaded records keep. */
   heapMb: number;
   estimateMb: number;
 }
@@ -56,10 +59,19 @@ async function child(dir: string, opts: ReadRepodataOptions): Promise<void> {
     packages: repo.packages.length,
     loadMs,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    heapTotalMb: process.memoryUsage().heapTotal / 2 ** 20,
     heapMb: process.memoryUsage().heapUsed / 2 ** 20,
     estimateMb: estimateRepodataBytes(repo) / 2 ** 20,
   };
   console.log(JSON.stringify(sample));
+}
+
+/** Peak RSS of a child that loads these modules and reads nothing: the floor under every case. */
+function idleRssMb(): number {
+  const args = ["--import", "tsx", SELF, "--idle"];
+  const out = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" });
+  if (out.status !== 0) throw new Error(`bench child failed: ${out.stderr}`);
+  return Number(out.stdout);
 }
 
 function runChild(dir: string, opts: ReadRepodataOptions): Sample {
@@ -69,9 +81,9 @@ function runChild(dir: string, opts: ReadRepodataOptions): Sample {
   return JSON.parse(out.stdout) as Sample;
 }
 
-function libsolv(primary: string, filelists: string | null) {
+function libsolv(primary: string, filelists: string | null, install: string[] = []) {
   const out = spawnSync("/usr/bin/python3", [LIBSOLV], {
-    input: JSON.stringify({ arch: "x86_64", primary, filelists, install: [] }),
+    input: JSON.stringify({ arch: "x86_64", primary, filelists, install }),
     encoding: "utf8",
   });
   if (out.status !== 0) throw new Error(out.stderr);
@@ -172,8 +184,19 @@ async function corpusDir(): Promise<string> {
   return dir;
 }
 
+/** bench/rpm.ts's request: ~200 binary package names spread over the repository. */
+function rpmBenchRequest(packages: PackageRecord[]): string[] {
+  const names = [...new Set(packages.filter((p) => p.arch !== "src").map((p) => p.name))].sort();
+  const step = Math.max(1, Math.floor(names.length / 200));
+  return names.filter((_, i) => i % step === 0).slice(0, 200);
+}
+
 export async function benchRepodataLoad(): Promise<void> {
   const full = await appstreamFull();
+  const appstreamPrimary = await dataFile(APPSTREAM, "primary.xml.gz");
+  const request = rpmBenchRequest(
+    (await readRepodata((p) => readFile(join(APPSTREAM, p)))).packages,
+  );
   const corpus = await corpusDir();
   const cases: {
     label: string;
@@ -185,7 +208,7 @@ export async function benchRepodataLoad(): Promise<void> {
       label: "CentOS Stream 9 AppStream, primary only",
       dir: APPSTREAM,
       opts: {},
-      libsolv: [await dataFile(APPSTREAM, "primary.xml.gz"), null],
+      libsolv: [appstreamPrimary, null],
     },
     {
       label: "AppStream + generated filelists + other (what a worker loads)",
@@ -200,28 +223,38 @@ export async function benchRepodataLoad(): Promise<void> {
       libsolv: [join(corpus, "repodata/primary.xml"), join(corpus, "repodata/filelists.xml")],
     },
   ];
+  const idle = median(Array.from({ length: RUNS }, idleRssMb));
+  console.log(`\nan idle child (node + tsx + these modules) peaks at ${idle.toFixed(0)} MB RSS`);
   try {
     for (const c of cases) {
       const samples = Array.from({ length: RUNS }, () => runChild(c.dir, c.opts));
       const lib = libsolv(...c.libsolv);
-      const at = (f: (s: Sample) => number) => median(samples.map(f));
-      const rss = at((s) => s.peakRssMb);
+      const at = (f: (s: Sample) => number) => median(samples.map(f)).toFixed(0);
+      const rss = median(samples.map((s) => s.peakRssMb));
       console.log(
         `\n## ${c.label}: ${samples[0]?.packages} packages, median of ${RUNS} child runs`,
       );
       console.log(
-        `  ours:    load ${at((s) => s.loadMs).toFixed(0)} ms  peak rss ${rss.toFixed(0)} MB  heap after load ${at((s) => s.heapMb).toFixed(0)} MB  (estimateRepodataBytes ${at((s) => s.estimateMb).toFixed(0)} MB)`,
+        `  ours:    load ${at((s) => s.loadMs)} ms  peak rss ${rss.toFixed(0)} MB (${(rss - idle).toFixed(0)} above idle)  heap total ${at((s) => s.heapTotalMb)} MB  live after load ${at((s) => s.heapMb)} MB  (estimateRepodataBytes ${at((s) => s.estimateMb)} MB)`,
       );
+      const what = c.libsolv[1] ? "primary + filelists; libsolv skips other" : "primary";
       console.log(
-        `  libsolv: load ${lib.loadMs.toFixed(0)} ms  peak rss ${lib.peakRssMb.toFixed(0)} MB${c.libsolv[1] ? " (primary + filelists; libsolv skips other)" : ""}`,
+        `  libsolv: load ${lib.loadMs.toFixed(0)} ms  peak rss ${lib.peakRssMb.toFixed(0)} MB (load only, ${what})  → ours ${(rss / lib.peakRssMb).toFixed(2)}x`,
       );
-      console.log(`  peak rss ratio ${(rss / lib.peakRssMb).toFixed(2)}x`);
+      if (c.libsolv[0] === appstreamPrimary) {
+        const solved = libsolv(appstreamPrimary, null, request);
+        console.log(
+          `  libsolv: peak rss ${solved.peakRssMb.toFixed(0)} MB with bench/rpm.ts's ${request.length}-name solve and .solv round trip  → ours ${(rss / solved.peakRssMb).toFixed(2)}x`,
+        );
+      }
     }
   } finally {
     await rm(corpus, { recursive: true, force: true });
   }
 }
 
+if (process.argv[2] === "--idle")
+  process.stdout.write(String(process.resourceUsage().maxRSS / 1024));
 if (process.argv[2] === "--child") {
   await child(process.argv[3] ?? "", JSON.parse(process.argv[4] ?? "{}") as ReadRepodataOptions);
 }

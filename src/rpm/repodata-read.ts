@@ -172,7 +172,9 @@ const DECODE_BYTES = 64 * 1024;
  * the same joining but decodes several times slower.
  */
 async function* decodeUtf8(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder("utf-8");
+  // Every piece would otherwise lose a leading U+FEFF; the file's own BOM
+  // is text before the first tag, which the scanner skips.
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   let carry: Uint8Array | undefined;
   for await (const chunk of bytes) {
     let b = chunk;

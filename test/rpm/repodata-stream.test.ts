@@ -270,7 +270,7 @@ function documents(big: number): Record<string, Uint8Array> {
   <name>naïve-café</name><arch>x86_64</arch>
   <version epoch="1" ver="2.0" rel="3.fc40"/>
   <checksum type="sha256" pkgid="YES">aaaa</checksum>
-  <summary>Ünïcödé 中文 and 🦀 &amp; friends &lt;ok&gt; &#233;&#x1F600;</summary>
+  <summary>Ünïcödé 中文 and 🦀 &amp; friends &lt;ok&gt; &#233;&#x1F600;\uFEFF(zwnbsp)</summary>
   <description><![CDATA[raw <b>bold</b> & </package> inside CDATA]]> then text &quot;quoted&quot;</description>
   <packager>Jöhn Dœ &lt;john@example.com&gt;</packager>
   <url>https://example.com/?a=1&amp;b=2</url>
@@ -371,7 +371,7 @@ describe("chunk boundaries do not change the records", () => {
     const [cafe, big, tiny] = whole;
     expect(cafe).toMatchObject({
       epoch: "1",
-      summary: "Ünïcödé 中文 and 🦀 & friends <ok> é😀",
+      summary: "Ünïcödé 中文 and 🦀 & friends <ok> é😀\uFEFF(zwnbsp)",
       description: 'raw <b>bold</b> & </package> inside CDATA then text "quoted"',
       packager: "Jöhn Dœ <john@example.com>",
       url: "https://example.com/?a=1&b=2",
@@ -463,6 +463,15 @@ describe("chunk boundaries do not change the records", () => {
     for (const t of ["primary", "filelists", "other"])
       gz[`repodata/${t}.xml.gz`] = gzipSync(FILES[`repodata/${t}.xml`] ?? new Uint8Array());
     const repo = await readRepodata(chunkedReader(every(1), gz), FULL);
+    expect(repo.packages).toEqual(whole);
+  });
+
+  test("a byte-order mark before the XML declaration is skipped", async () => {
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf]);
+    const files = { ...FILES };
+    for (const f of ["repodata/primary.xml", "repodata/filelists.xml", "repodata/other.xml"])
+      files[f] = new Uint8Array([...bom, ...(FILES[f] ?? [])]);
+    const repo = await readRepodata(chunkedReader(every(2), files), { ...FULL, batchChars: 1 });
     expect(repo.packages).toEqual(whole);
   });
 
