@@ -89,6 +89,23 @@ describe("RepodataCache", () => {
     expect(loads).toBe(2);
   });
 
+  test("origins with the same repomd share one parse; a changed repomd drops the old one", async () => {
+    const cache = new RepodataCache(1 << 30);
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return md(2);
+    };
+    const viaPath = await cache.get("/srv/repo", bytes("v1"), load);
+    expect(await cache.get("http://mirror/repo/", bytes("v1"), load)).toBe(viaPath);
+    expect(loads).toBe(1);
+    await cache.get("/srv/repo", bytes("v2"), load);
+    expect(cache.size).toBe(2); // the mirror still has v1
+    await cache.get("http://mirror/repo/", bytes("v2"), load);
+    expect(cache.size).toBe(1);
+    expect(loads).toBe(2);
+  });
+
   test("a failed load is not cached", async () => {
     const cache = new RepodataCache(1 << 30);
     await expect(
