@@ -1,9 +1,11 @@
 /** Runs every benchmark under bench/ (`npm run bench`) and prints figures. */
 import { benchCompose } from "./compose.ts";
+import { benchRepodataLoad } from "./repodata-load.ts";
 import { benchRpm } from "./rpm.ts";
 
 const benches: [string, () => Promise<void>][] = [
   ["rpm", benchRpm],
+  ["repodata-load", benchRepodataLoad],
   ["compose", benchCompose],
 ];
 

@@ -1,11 +1,17 @@
 /**
- * Decompression and hashing for repodata files. This is the one file in
- * `src/rpm` that imports `node:*` (zlib's native inflate is several times
- * faster than a JS inflater on 50 MB primaries).
+ * Streaming decompression and checksums for repodata files. This is the one
+ * file in `src/rpm` that imports `node:*`: zlib's native inflate is several
+ * times faster than a JS inflater on 50 MB primaries.
+ *
+ * Everything here passes chunks along as they come, so a metadata file is
+ * never held whole, compressed or not.
  */
 import { createHash } from "node:crypto";
-import { gunzipSync } from "node:zlib";
-import { decompress as zstdDecompress } from "fzstd";
+import { Readable, type Transform, type TransformOptions } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { setImmediate as setImmediatePromise } from "node:timers/promises";
+import { createGunzip, type ZlibOptions } from "node:zlib";
+import { Decompress as ZstdDecompress } from "fzstd";
 import xzDecompressModule from "xz-decompress";
 
 /** Compression of a repodata file, from its magic bytes. */
@@ -20,49 +26,176 @@ export function detectCompression(bytes: Uint8Array): Compression {
   return "none";
 }
 
+/** Bytes per zlib output chunk: fewer hand-offs than the 16 KiB default. */
+const ZLIB_CHUNK = 256 * 1024;
 /**
- * Decompress by content (not by file name, which mirrors sometimes get
- * wrong). Throws on bzip2: createrepo_c only uses it for the sqlite
- * databases, which we never read.
+ * Bytes decompressed ahead of the parser: inflate runs on libuv's pool, so
+ * with this much buffered it overlaps parsing instead of waiting for it.
  */
-export async function decompress(bytes: Uint8Array, what: string): Promise<Uint8Array> {
-  switch (detectCompression(bytes)) {
-    case "gzip":
-      return gunzipSync(bytes);
-    case "zstd":
-      return zstdDecompress(bytes);
-    case "xz":
-      return xzDecompress(bytes);
-    case "bzip2":
-      throw new Error(`${what}: bzip2-compressed metadata is not supported`);
-    case "none":
-      return bytes;
+const READ_AHEAD = 1024 * 1024;
+const GUNZIP_OPTIONS: ZlibOptions & TransformOptions = {
+  chunkSize: ZLIB_CHUNK,
+  readableHighWaterMark: READ_AHEAD,
+};
+
+/**
+ * Decompress a stream by its content (not by file name, which mirrors
+ * sometimes get wrong). Throws on bzip2: createrepo_c only uses it for the
+ * sqlite databases, which we never read, and Node has no bzip2.
+ */
+export async function* decompressStream(
+  source: AsyncIterable<Uint8Array>,
+  what: string,
+): AsyncGenerator<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  let ended = false;
+  try {
+    while (headBytes < 4) {
+      const r = await it.next();
+      if (r.done) {
+        ended = true;
+        break;
+      }
+      head.push(r.value);
+      headBytes += r.value.length;
+    }
+    const first = concatBytes(head);
+    const rest = (async function* () {
+      yield first;
+      for (;;) {
+        if (ended) return;
+        const r = await it.next();
+        if (r.done) {
+          ended = true;
+          return;
+        }
+        yield r.value;
+      }
+    })();
+    switch (detectCompression(first)) {
+      case "gzip":
+        yield* throughTransform(rest, createGunzip(GUNZIP_OPTIONS));
+        return;
+      case "zstd":
+        yield* zstdStream(rest);
+        return;
+      case "xz":
+        yield* xzStream(rest);
+        return;
+      case "bzip2":
+        throw new Error(`${what}: bzip2-compressed metadata is not supported`);
+      case "none":
+        yield* rest;
+    }
+  } finally {
+    if (!ended) await it.return?.();
   }
 }
 
-async function xzDecompress(bytes: Uint8Array): Promise<Uint8Array> {
-  const input = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(bytes);
-      controller.close();
-    },
-  });
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = new xzDecompressModule.XzReadableStream(input).getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    total += value.length;
+/** `source` through a Node transform; errors on either side reach the reader. */
+async function* throughTransform(
+  source: AsyncIterable<Uint8Array>,
+  transform: Transform,
+): AsyncGenerator<Uint8Array> {
+  // The pipeline's own rejection repeats what the transform's reader throws.
+  const input = Readable.from(source, { objectMode: false, highWaterMark: READ_AHEAD });
+  pipeline(input, transform).catch(() => {});
+  for await (const chunk of transform as AsyncIterable<Uint8Array>) {
+    yield chunk;
+    // While buffered chunks last, the reader is fed through microtasks and
+    // the event loop never turns: zlib's completions (which start its next
+    // piece of work on the thread pool) would wait until the buffer ran
+    // dry, and inflating would alternate with parsing instead of overlapping.
+    await setImmediatePromise();
   }
+}
+
+async function* zstdStream(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const out: Uint8Array[] = [];
+  const zstd = new ZstdDecompress((chunk) => {
+    out.push(chunk);
+  });
+  for await (const chunk of source) {
+    zstd.push(chunk);
+    yield* out.splice(0);
+  }
+  zstd.push(new Uint8Array(0), true);
+  yield* out.splice(0);
+}
+
+async function* xzStream(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const input = Readable.toWeb(Readable.from(source, { objectMode: false }));
+  const reader = new xzDecompressModule.XzReadableStream(
+    input as ReadableStream<Uint8Array>,
+  ).getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+/** `parts` joined into one array. */
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1 && parts[0]) return parts[0];
+  let total = 0;
+  for (const part of parts) total += part.length;
   const out = new Uint8Array(total);
   let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
   }
   return out;
+}
+
+/** Every chunk of a (small) stream, joined. */
+export async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const part of source) parts.push(part);
+  return concatBytes(parts);
+}
+
+/** Node hash names of repomd checksum types (`sha` is yum's old name for sha1). */
+const HASHES: Record<string, string> = {
+  md5: "md5",
+  sha: "sha1",
+  sha1: "sha1",
+  sha224: "sha224",
+  sha256: "sha256",
+  sha384: "sha384",
+  sha512: "sha512",
+};
+
+/**
+ * Pass `source` through unchanged while hashing it, and throw after its last
+ * chunk when the digest is not `expected`: whatever consumed the chunks must
+ * then drop what it made of them.
+ */
+export async function* verifyChecksum(
+  source: AsyncIterable<Uint8Array>,
+  type: string,
+  expected: string,
+): AsyncGenerator<Uint8Array> {
+  const algo = HASHES[type.toLowerCase()];
+  if (!algo) throw new Error(`unsupported checksum type "${type}"`);
+  const hash = createHash(algo);
+  for await (const chunk of source) {
+    hash.update(chunk);
+    yield chunk;
+  }
+  const got = hash.digest("hex");
+  if (got !== expected.trim().toLowerCase()) {
+    throw new Error(
+      `its ${type} is ${got}, but repomd.xml says ${expected} (corrupt or truncated)`,
+    );
+  }
 }
 
 /** Lower-case hex sha256 of `bytes`. */

@@ -101,23 +101,3 @@ function buildIndex(packages: PackageRecord[]): RepoIndex {
     poolCaches: new Map(),
   };
 }
-
-const DEP_BYTES = 120;
-
-/** Approximate heap bytes of one record (strings at 1 byte/char + object overhead). */
-export function estimateRecordBytes(p: PackageRecord): number {
-  let n = 600 + p.description.length + p.summary.length + p.location.length;
-  n +=
-    DEP_BYTES *
-    (p.provides.length +
-      p.requires.length +
-      p.conflicts.length +
-      p.obsoletes.length +
-      p.recommends.length +
-      p.suggests.length +
-      p.supplements.length +
-      p.enhances.length);
-  for (const f of p.files) n += 48 + f.path.length;
-  for (const c of p.changelogs) n += 64 + c.text.length + c.author.length;
-  return n;
-}

@@ -3,14 +3,25 @@
  * filelists and other) into `PackageRecord`s. Pure: every byte comes through
  * the `ReadFile` callback, so the same code reads local trees, HTTP mirrors
  * and test fixtures.
+ *
+ * Files stream: bytes → checksum check → decompression → UTF-8 → XML, one
+ * package at a time, so memory holds the records and a few chunks, never a
+ * whole file. A file that fails its repomd checksum fails the whole read.
  */
-import { decompress, sha256Hex } from "./decompress.ts";
-import type { Repomd, RepomdData } from "./repodata-parse.ts";
+import { concatBytes, decompressStream, readAll, sha256Hex, verifyChecksum } from "./decompress.ts";
+import type { PackageExtra, Repomd, RepomdData } from "./repodata-parse.ts";
 import { parseFilelists, parseOther, parsePrimary, parseRepomd } from "./repodata-parse.ts";
-import type { PackageRecord } from "./types.ts";
+import type { Changelog, PackageRecord } from "./types.ts";
+import { Interner } from "./xml-scan.ts";
 
-/** Reads a file by path relative to the repository root, e.g. `repodata/repomd.xml`. */
-export type ReadFile = (relPath: string) => Promise<Uint8Array>;
+/** A file's content: whole, or as a stream of chunks (a file or HTTP body). */
+export type FileBody = Uint8Array | AsyncIterable<Uint8Array>;
+
+/**
+ * Opens a file by path relative to the repository root, e.g.
+ * `repodata/repomd.xml`. Errors may come from the call or from the stream.
+ */
+export type ReadFile = (relPath: string) => Promise<FileBody>;
 
 export interface Repodata {
   /** sha256 hex of the repomd.xml bytes: the cache key of everything below. */
@@ -19,6 +30,12 @@ export interface Repodata {
   revision: string;
   /** Binary and source packages, in primary.xml order (duplicates kept). */
   packages: PackageRecord[];
+  /**
+   * Approximate heap bytes of the strings the records share (interned
+   * names, versions, dep names, descriptions …), which a per-record
+   * estimate cannot apportion; see `estimateRepodataBytes`.
+   */
+  sharedBytes?: number;
 }
 
 export interface ReadRepodataOptions {
@@ -26,11 +43,14 @@ export interface ReadRepodataOptions {
   filelists?: boolean;
   /** Load other.xml: changelogs. */
   other?: boolean;
+  /** Characters of XML buffered before parsing; only tests change it. */
+  batchChars?: number;
 }
 
 export const REPOMD_PATH = "repodata/repomd.xml";
 
-const utf8 = new TextDecoder("utf-8");
+/** Whole buffers are fed on in slices of this size, to bound the decoded text. */
+const SLICE_BYTES = 1024 * 1024;
 
 /**
  * Read and parse a repository. Throws when repomd.xml lacks primary, or when
@@ -42,7 +62,8 @@ export async function readRepodata(
   read: ReadFile,
   opts: ReadRepodataOptions = {},
 ): Promise<Repodata> {
-  const repomdBytes = await read(REPOMD_PATH);
+  const body = await read(REPOMD_PATH);
+  const repomdBytes = body instanceof Uint8Array ? body : await readAll(body);
   return readRepodataWithRepomd(read, repomdBytes, opts);
 }
 
@@ -52,54 +73,132 @@ export async function readRepodataWithRepomd(
   repomdBytes: Uint8Array,
   opts: ReadRepodataOptions = {},
 ): Promise<Repodata> {
-  const repomd = parseRepomd(utf8.decode(repomdBytes));
+  const repomd = parseRepomd(new TextDecoder("utf-8").decode(repomdBytes));
   const primaryEntry = findData(repomd, "primary");
   if (!primaryEntry) throw new Error("repomd.xml lists no primary metadata");
   const filelistsEntry = opts.filelists ? findData(repomd, "filelists") : undefined;
   const otherEntry = opts.other ? findData(repomd, "other") : undefined;
-  const [primaryText, filelistsText, otherText] = await Promise.all([
-    readXml(read, primaryEntry),
-    filelistsEntry ? readXml(read, filelistsEntry) : undefined,
-    otherEntry ? readXml(read, otherEntry) : undefined,
-  ]);
-  const packages = parsePrimary(primaryText);
-  if (filelistsText !== undefined || otherText !== undefined) {
+  const parseOpts = { strings: new Interner(), batchChars: opts.batchChars };
+  const packages: PackageRecord[] = [];
+  await readXml(read, primaryEntry, (text) =>
+    parsePrimary(text, (p) => packages.push(p), parseOpts),
+  );
+  if (filelistsEntry || otherEntry) {
     const byPkgid = groupByPkgid(packages);
-    if (filelistsText !== undefined) {
-      parseFilelists(filelistsText, (extra) => {
-        for (const p of byPkgid.get(extra.pkgid) ?? []) {
-          p.files = extra.items;
-          p.hasFullFilelist = true;
-        }
-      });
+    if (filelistsEntry) {
+      await readXml(read, filelistsEntry, (text) =>
+        parseFilelists(
+          text,
+          (extra) => {
+            for (const p of byPkgid.get(extra.pkgid) ?? []) {
+              p.files = extra.items;
+              p.hasFullFilelist = true;
+            }
+          },
+          parseOpts,
+        ),
+      );
     }
-    if (otherText !== undefined) {
-      parseOther(otherText, (extra) => {
-        for (const p of byPkgid.get(extra.pkgid) ?? []) p.changelogs = extra.items;
-      });
+    if (otherEntry) {
+      const share = changelogSharer();
+      await readXml(read, otherEntry, (text) =>
+        parseOther(
+          text,
+          (extra) => {
+            for (const p of byPkgid.get(extra.pkgid) ?? []) p.changelogs = share(p, extra);
+          },
+          parseOpts,
+        ),
+      );
     }
   }
-  return { repomdChecksum: sha256Hex(repomdBytes), revision: repomd.revision, packages };
+  return {
+    repomdChecksum: sha256Hex(repomdBytes),
+    revision: repomd.revision,
+    packages,
+    sharedBytes: parseOpts.strings.bytes,
+  };
 }
 
 function findData(repomd: Repomd, type: string): RepomdData | undefined {
   return repomd.data.find((d) => d.type === type);
 }
 
-async function readXml(read: ReadFile, entry: RepomdData): Promise<string> {
+/**
+ * Stream one metadata file into `parse`, checked against its repomd
+ * checksum when repomd gives one. Any failure names the file.
+ */
+async function readXml(
+  read: ReadFile,
+  entry: RepomdData,
+  parse: (text: AsyncIterable<string>) => Promise<void>,
+): Promise<void> {
   if (entry.locationBase) {
     throw new Error(
       `${entry.type} metadata has xml:base ${entry.locationBase}; remote bases are not supported`,
     );
   }
-  let bytes: Uint8Array;
   try {
-    bytes = await read(entry.location);
+    let bytes = chunks(await read(entry.location));
+    if (entry.checksum && entry.checksumType)
+      bytes = verifyChecksum(bytes, entry.checksumType, entry.checksum);
+    await parse(decodeUtf8(decompressStream(bytes, entry.location)));
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new Error(`cannot read ${entry.type} metadata ${entry.location}: ${why}`);
+    throw new Error(`cannot read ${entry.type} metadata ${entry.location}: ${why}`, {
+      cause: err,
+    });
   }
-  return utf8.decode(await decompress(bytes, entry.location));
+}
+
+async function* chunks(body: FileBody): AsyncGenerator<Uint8Array> {
+  if (!(body instanceof Uint8Array)) {
+    yield* body;
+    return;
+  }
+  for (let at = 0; at < body.length; at += SLICE_BYTES) yield body.subarray(at, at + SLICE_BYTES);
+}
+
+/**
+ * Bytes decoded per call. Pieces this small are mostly pure ASCII, which
+ * `TextDecoder` turns into compact one-byte strings at memcpy speed; one
+ * non-ASCII byte makes the whole piece a slower two-byte string.
+ */
+const DECODE_BYTES = 64 * 1024;
+
+/**
+ * UTF-8 text of a byte stream. Each piece is cut before a character split
+ * across chunks and decoded on its own: `TextDecoder`'s `stream` mode does
+ * the same joining but decodes several times slower.
+ */
+async function* decodeUtf8(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  // Every piece would otherwise lose a leading U+FEFF; the file's own BOM
+  // is text before the first tag, which the scanner skips.
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  let carry: Uint8Array | undefined;
+  for await (const chunk of bytes) {
+    let b = chunk;
+    if (carry) {
+      b = concatBytes([carry, chunk]);
+      carry = undefined;
+    }
+    const cut = completeUtf8(b);
+    if (cut < b.length) carry = b.slice(cut);
+    for (let at = 0; at < cut; at += DECODE_BYTES)
+      yield decoder.decode(b.subarray(at, Math.min(cut, at + DECODE_BYTES)));
+  }
+  if (carry) yield decoder.decode(carry);
+}
+
+/** Length of the longest prefix of `b` that does not end inside a UTF-8 sequence. */
+function completeUtf8(b: Uint8Array): number {
+  for (let i = b.length - 1; i >= 0 && i >= b.length - 4; i--) {
+    const c = b[i] ?? 0;
+    if ((c & 0xc0) === 0x80) continue;
+    const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    return b.length - i < need ? i : b.length;
+  }
+  return b.length;
 }
 
 function groupByPkgid(packages: PackageRecord[]): Map<string, PackageRecord[]> {
@@ -110,4 +209,31 @@ function groupByPkgid(packages: PackageRecord[]): Map<string, PackageRecord[]> {
     else map.set(p.pkgid, [p]);
   }
   return map;
+}
+
+/**
+ * other.xml repeats one source's changelog for each of its binary packages;
+ * packages of one source RPM whose entries are the same (interned strings,
+ * so `===`) share one list.
+ */
+function changelogSharer() {
+  const bySource = new Map<string, Changelog[]>();
+  return (p: PackageRecord, extra: PackageExtra<Changelog>): Changelog[] => {
+    const items = extra.items;
+    if (!p.sourcerpm || items.length === 0) return items;
+    const prev = bySource.get(p.sourcerpm);
+    if (prev && sameChangelogs(prev, items)) return prev;
+    bySource.set(p.sourcerpm, items);
+    return items;
+  };
+}
+
+function sameChangelogs(a: Changelog[], b: Changelog[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (!x || !y || x.author !== y.author || x.date !== y.date || x.text !== y.text) return false;
+  }
+  return true;
 }

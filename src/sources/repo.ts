@@ -1,18 +1,26 @@
 import { createHash } from "node:crypto";
-import { createWriteStream, linkSync, lstatSync } from "node:fs";
+import { createReadStream, createWriteStream, linkSync, lstatSync } from "node:fs";
 import { constants, copyFile, readFile, realpath, rm } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { isUnderRoot, type RepoLocation, type RepoSourcePolicy } from "../domain/repo-source.ts";
-import { REPOMD_PATH, type Repodata, readRepodataWithRepomd } from "../rpm/repodata-read.ts";
+import {
+  REPOMD_PATH,
+  type ReadFile,
+  type Repodata,
+  readRepodataWithRepomd,
+} from "../rpm/repodata-read.ts";
 import type { PackageRecord } from "../rpm/types.ts";
 import { ComposeError } from "../worker/errors.ts";
-import { fetchBytes, fetchOk } from "./fetch.ts";
+import { fetchBytes, fetchOk, fetchStream } from "./fetch.ts";
 import type { RepodataCache } from "./repodata-cache.ts";
 import { fetchRpmHeader, firstReadBytes, readLocalRpmHeader } from "./sigkeys.ts";
 import type { OpenedRepo } from "./types.ts";
+
+/** Read size for local metadata files (fs streams default to 64 KiB). */
+const METADATA_READ_BYTES = 256 * 1024;
 
 export interface RepoSourceContext {
   policy: RepoSourcePolicy;
@@ -62,14 +70,15 @@ async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRe
       `repository ${path} resolves to ${root}, which is outside the allowed roots`,
     );
   }
-  const read = (rel: string) => readFile(insideRoot(root, rel));
   let repomd: Uint8Array;
   try {
-    repomd = await read(REPOMD_PATH);
+    repomd = await readFile(insideRoot(root, REPOMD_PATH));
   } catch {
     throw new ComposeError(`${path} is not a yum repository: ${REPOMD_PATH} is missing`);
   }
-  const repodata = await ctx.cache.get(path, repomd, () => parse(path, read, repomd));
+  const open: ReadFile = async (rel) =>
+    createReadStream(insideRoot(root, rel), { highWaterMark: METADATA_READ_BYTES });
+  const repodata = await ctx.cache.get(path, repomd, () => parse(path, open, repomd));
   // realpath(3) lstats every component of every file (~30 ms for 1 600
   // RPMs); the few package dirs are resolved once, then one lstat a file.
   const realDirs = new Map<string, Promise<string>>();
@@ -112,16 +121,21 @@ async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRe
   };
 }
 
-async function parse(
-  origin: string,
-  read: (rel: string) => Promise<Uint8Array>,
-  repomd: Uint8Array,
-): Promise<Repodata> {
+/**
+ * Stream the source's metadata in (filelists and other too: the in-process
+ * repodata writer needs file lists and changelogs). A network failure
+ * anywhere in a file keeps its retryable flag.
+ */
+async function parse(origin: string, open: ReadFile, repomd: Uint8Array): Promise<Repodata> {
   try {
-    return await readRepodataWithRepomd(read, repomd, { filelists: true, other: true });
+    return await readRepodataWithRepomd(open, repomd, { filelists: true, other: true });
   } catch (err) {
     if (err instanceof ComposeError) throw err;
-    throw new ComposeError(`cannot read the metadata of ${origin}: ${(err as Error).message}`);
+    const cause = (err as Error).cause;
+    throw new ComposeError(`cannot read the metadata of ${origin}: ${(err as Error).message}`, {
+      retryable: cause instanceof ComposeError && cause.retryable,
+      cause: err,
+    });
   }
 }
 
@@ -137,10 +151,10 @@ function hashingTransform(algo: string) {
 }
 
 async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRepo> {
-  const get = (rel: string) =>
-    fetchBytes(new URL(rel, url).href, ctx.signal, ctx.downloadTimeoutMs);
-  const repomd = await get(REPOMD_PATH);
-  const repodata = await ctx.cache.get(url, repomd, () => parse(url, get, repomd));
+  const href = (rel: string) => new URL(rel, url).href;
+  const repomd = await fetchBytes(href(REPOMD_PATH), ctx.signal, ctx.downloadTimeoutMs);
+  const open: ReadFile = (rel) => fetchStream(href(rel), ctx.signal, ctx.downloadTimeoutMs);
+  const repodata = await ctx.cache.get(url, repomd, () => parse(url, open, repomd));
   return {
     origin: url,
     repodata,

@@ -1,43 +1,61 @@
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../rpm/decompress.ts";
+import { estimateRepodataBytes } from "../rpm/record-size.ts";
 import type { Repodata } from "../rpm/repodata-read.ts";
 
-/** Rough bytes per package record (deps, file lists, changelogs) for the budget. */
-const BYTES_PER_PACKAGE = 6 * 1024;
+interface Entry {
+  data: Promise<Repodata>;
+  bytes: number;
+}
 
 /**
- * Parsed source metadata kept across composes in one worker process, keyed by
- * origin and revalidated by the sha256 of its repomd.xml (the only file read
- * when nothing changed). Least recently used entries go when the estimated
- * size passes the budget. Concurrent loads of one source share one parse.
+ * Parsed source metadata kept across composes in one worker process, keyed
+ * by the sha256 of repomd.xml (the only file read when nothing changed):
+ * repomd names every metadata file by checksum and each is verified as it
+ * streams, so equal repomd bytes mean equal records, whichever origin (path
+ * or mirror) served them. When an origin's repomd changes, the entry it had
+ * goes unless another origin still has it. Least recently used entries go
+ * when the estimated size (`estimateRepodataBytes`) passes the budget.
+ * Concurrent loads of one repomd share one parse; a failed load
+ * (unreadable, or a file that fails its checksum) leaves nothing behind.
  */
 export class RepodataCache {
-  #entries = new Map<string, { checksum: string; data: Promise<Repodata>; bytes: number }>();
+  #entries = new Map<string, Entry>();
+  /** The repomd checksum each origin had when last asked for. */
+  #origins = new Map<string, string>();
   constructor(private readonly budgetBytes: number) {}
 
   async get(origin: string, repomd: Uint8Array, load: () => Promise<Repodata>): Promise<Repodata> {
-    const checksum = createHash("sha256").update(repomd).digest("hex");
-    const hit = this.#entries.get(origin);
-    if (hit && hit.checksum === checksum) {
-      this.#entries.delete(origin);
-      this.#entries.set(origin, hit);
+    const checksum = sha256Hex(repomd);
+    const before = this.#origins.get(origin);
+    this.#origins.set(origin, checksum);
+    if (before !== undefined && before !== checksum && !this.#isCurrent(before))
+      this.#entries.delete(before);
+    const hit = this.#entries.get(checksum);
+    if (hit) {
+      this.#entries.delete(checksum);
+      this.#entries.set(checksum, hit);
       return hit.data;
     }
-    const entry = { checksum, data: load(), bytes: 0 };
-    this.#entries.delete(origin);
-    this.#entries.set(origin, entry);
+    const entry: Entry = { data: load(), bytes: 0 };
+    this.#entries.set(checksum, entry);
     try {
       const data = await entry.data;
-      entry.bytes = data.packages.length * BYTES_PER_PACKAGE;
+      entry.bytes = estimateRepodataBytes(data);
       this.#evict();
       return data;
     } catch (err) {
-      if (this.#entries.get(origin) === entry) this.#entries.delete(origin);
+      if (this.#entries.get(checksum) === entry) this.#entries.delete(checksum);
       throw err;
     }
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  #isCurrent(checksum: string): boolean {
+    for (const c of this.#origins.values()) if (c === checksum) return true;
+    return false;
   }
 
   #evict(): void {

@@ -3,7 +3,6 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, test } from "vitest";
-import { RepodataCache } from "../../src/rpm/repo-cache.ts";
 import type { ReadFile } from "../../src/rpm/repodata-read.ts";
 import { readRepodata } from "../../src/rpm/repodata-read.ts";
 import { generateCorpus } from "../helpers/corpus.ts";
@@ -135,32 +134,5 @@ describe("readRepodata XML handling", () => {
     expect(repo.packages.every((p) => p.files.length === 2 && p.hasFullFilelist)).toBe(true);
     expect(repo.packages.some((p) => p.requires.some((d) => d.name.startsWith("(")))).toBe(true);
     expect(repo.packages[0]?.description).toBe(`desc <${repo.packages[0]?.name}>`);
-  });
-});
-
-describe("RepodataCache", () => {
-  test("parses once per repomd checksum, revalidates, evicts by budget", async () => {
-    const files: Record<string, string> = {};
-    let reads = 0;
-    const read: ReadFile = async (p) => {
-      reads++;
-      return new TextEncoder().encode(files[p] ?? "");
-    };
-    const put = (seed: number) => {
-      const c = generateCorpus({ packages: 50, seed });
-      files["repodata/repomd.xml"] = c.repomdXml;
-      files["repodata/primary.xml"] = c.primaryXml;
-    };
-    const cache = new RepodataCache(1);
-    put(1);
-    const first = await cache.load(read);
-    const readsAfterFirst = reads;
-    expect(await cache.load(read)).toBe(first);
-    expect(reads).toBe(readsAfterFirst + 1);
-    put(2);
-    const second = await cache.load(read);
-    expect(second).not.toBe(first);
-    expect(cache.size).toBe(1);
-    expect(cache.sizeBytes).toBeGreaterThan(0);
   });
 });

@@ -3,12 +3,17 @@
  * server, and the repodata cache (revalidated by repomd checksum, one parse
  * for concurrent loads, failures not cached, LRU budget).
  */
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { Repodata } from "../../src/rpm/repodata-read.ts";
+import { estimateRepodataBytes } from "../../src/rpm/record-size.ts";
+import { type ReadFile, type Repodata, readRepodata } from "../../src/rpm/repodata-read.ts";
 import { fetchBytes, fetchOk } from "../../src/sources/fetch.ts";
 import { RepodataCache } from "../../src/sources/repodata-cache.ts";
 import { ComposeError } from "../../src/worker/errors.ts";
+import { generateCorpus } from "../helpers/corpus.ts";
+import { FIXTURES_DIR } from "../helpers/fixtures.ts";
 
 let url: string;
 const server = createServer((req, res) => {
@@ -56,7 +61,15 @@ describe("fetch", () => {
 });
 
 describe("RepodataCache", () => {
-  const md = (n: number) => ({ packages: new Array(n).fill({}) }) as unknown as Repodata;
+  /** A parsed repository of `n` generated packages. */
+  const md = (n: number): Promise<Repodata> => {
+    const c = generateCorpus({ packages: n, seed: n });
+    const files: Record<string, string> = {
+      "repodata/repomd.xml": c.repomdXml,
+      "repodata/primary.xml": c.primaryXml,
+    };
+    return readRepodata(async (p) => new TextEncoder().encode(files[p] ?? ""));
+  };
   const bytes = (s: string) => new TextEncoder().encode(s);
 
   test("same repomd: one load; changed repomd: loaded again", async () => {
@@ -76,6 +89,23 @@ describe("RepodataCache", () => {
     expect(loads).toBe(2);
   });
 
+  test("origins with the same repomd share one parse; a changed repomd drops the old one", async () => {
+    const cache = new RepodataCache(1 << 30);
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return md(2);
+    };
+    const viaPath = await cache.get("/srv/repo", bytes("v1"), load);
+    expect(await cache.get("http://mirror/repo/", bytes("v1"), load)).toBe(viaPath);
+    expect(loads).toBe(1);
+    await cache.get("/srv/repo", bytes("v2"), load);
+    expect(cache.size).toBe(2); // the mirror still has v1
+    await cache.get("http://mirror/repo/", bytes("v2"), load);
+    expect(cache.size).toBe(1);
+    expect(loads).toBe(2);
+  });
+
   test("a failed load is not cached", async () => {
     const cache = new RepodataCache(1 << 30);
     await expect(
@@ -86,16 +116,28 @@ describe("RepodataCache", () => {
   });
 
   test("the least recently used entries go past the budget", async () => {
-    const cache = new RepodataCache(3 * 6 * 1024); // about three one-package repos
-    for (const o of ["a", "b", "c"]) await cache.get(o, bytes(o), async () => md(1));
-    await cache.get("a", bytes("a"), async () => md(1)); // a is now the most recent
-    await cache.get("d", bytes("d"), async () => md(1));
+    const one = await md(20);
+    const size = estimateRepodataBytes(one);
+    expect(size).toBeGreaterThan(20 * 1000);
+    const cache = new RepodataCache(3 * size + size / 2); // room for three
+    for (const o of ["a", "b", "c"]) await cache.get(o, bytes(o), async () => one);
+    await cache.get("a", bytes("a"), async () => one); // a is now the most recent
+    await cache.get("d", bytes("d"), async () => one);
     let reloaded = "";
     for (const o of ["a", "b"])
       await cache.get(o, bytes(o), async () => {
         reloaded += o;
-        return md(1);
+        return one;
       });
     expect(reloaded).toBe("b");
+  });
+
+  test("the estimate follows the records: file lists and changelogs count", async () => {
+    const tizen = join(FIXTURES_DIR, "large-repodata/tizen-2.4-samsung-serranove-armv7l");
+    const read: ReadFile = (p) => readFile(join(tizen, p));
+    const primary = estimateRepodataBytes(await readRepodata(read));
+    const full = estimateRepodataBytes(await readRepodata(read, { filelists: true, other: true }));
+    expect(primary).toBeGreaterThan(592 * 1000);
+    expect(full).toBeGreaterThan(primary * 1.5);
   });
 });
