@@ -127,9 +127,16 @@ async function* zstdStream(source: AsyncIterable<Uint8Array>): AsyncGenerator<Ui
 
 async function* xzStream(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   const input = Readable.toWeb(Readable.from(source, { objectMode: false }));
-  const reader = new xzDecompressModule.XzReadableStream(
-    input as ReadableStream<Uint8Array>,
-  ).getReader();
+  yield* webStreamChunks(
+    new xzDecompressModule.XzReadableStream(input as ReadableStream<Uint8Array>),
+  );
+}
+
+/** The chunks of a web stream; stopping the iteration early cancels the stream. */
+export async function* webStreamChunks(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();

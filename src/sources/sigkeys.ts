@@ -6,7 +6,7 @@
  * — a positioned file read or an HTTP Range request — and never the payload.
  */
 
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { webStreamChunks } from "../rpm/decompress.ts";
 import {
   RpmFormatError,
   type RpmHeader,
@@ -95,17 +95,7 @@ async function rangeGet(
 
 /** The body as chunks; stopping the iteration early cancels the rest of the download. */
 async function* chunksOf(res: Response): AsyncGenerator<Uint8Array> {
-  if (!res.body) return;
-  const reader = (res.body as WebReadableStream<Uint8Array>).getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
+  if (res.body) yield* webStreamChunks(res.body);
 }
 
 /** At most `max` bytes of the body; a longer body is cut and cancelled. */
