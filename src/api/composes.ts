@@ -264,8 +264,10 @@ async function deleteCompose(c: Context, deps: Deps, id: number) {
       },
       { behavior: "immediate" },
     );
-    if (canceled)
+    if (canceled) {
+      deps.waits?.notify(id);
       return c.json({ message: `Compose (id=${id}) has been canceled`, status: 202 as const }, 202);
+    }
     // A worker started it meanwhile: fall through to the state rules below.
   }
   requireAdmin(identity, deps.config);

@@ -16,6 +16,8 @@ export interface WorkerOptions {
   now: () => Date;
   log: Logger;
   workerId: string;
+  /** Called after a compose's state change was committed (an API in the same process wakes its waiters). */
+  onComposeChanged?: (composeId: number) => void;
 }
 
 class ShutdownAbort extends Error {
@@ -34,6 +36,7 @@ export class Worker {
   #wakeUp: (() => void) | null = null;
   #woken = false;
   #loop: Promise<void> | null = null;
+  #requeueDue = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: WorkerOptions) {
     this.cache = new RepodataCache(o.config.ODCS_CACHE_BUDGET_MB * 1024 * 1024);
@@ -81,8 +84,13 @@ export class Worker {
     let started = 0;
     // Dead workers' jobs first, so a deployment of workers alone (no sweep
     // process) neither loses them nor leaves a compose on its last attempt
-    // stuck in `generating`.
-    await requeueAndFailJobs({ db: this.o.db, now: this.o.now, log: this.o.log });
+    // stuck in `generating`. Once per poll interval: a wake-up for a new job
+    // should not wait for two UPDATEs that a lease (seconds) makes moot.
+    const now = this.o.now().getTime();
+    if (now >= this.#requeueDue) {
+      this.#requeueDue = now + this.o.config.ODCS_WORKER_POLL_MS;
+      await requeueAndFailJobs({ db: this.o.db, now: this.o.now, log: this.o.log });
+    }
     while (!this.#stopping && this.#running.size < this.o.config.ODCS_WORKER_CONCURRENCY) {
       const job = await claimNextJob(
         this.o.db,
@@ -167,6 +175,7 @@ export class Worker {
       job,
       cache: this.cache,
       signal: controller.signal,
+      composeChanged: () => this.o.onComposeChanged?.(job.composeId),
       assertLease: async () => {
         if (
           leaseLost ||

@@ -47,12 +47,19 @@ export function attemptDir(targetDir: string, composeId: number, attempt: number
   return join(stagingDir(targetDir, composeId), `attempt-${attempt}`);
 }
 
-async function startCompose(compose: ComposeRow, ctx: JobContext): Promise<boolean> {
-  if (compose.state === COMPOSE_STATES.generating) return true; // a retry after a crash
-  if (compose.state !== COMPOSE_STATES.wait) return false;
+/**
+ * Move the compose from wait to generating and return it; a compose already
+ * generating (a retry after a crash) is returned as it is; anything else
+ * (cancelled, settled, gone) is `undefined`. The transition comes first, as
+ * it is what happens nearly always, so the common case is one statement.
+ */
+async function startCompose(composeId: number, ctx: JobContext): Promise<ComposeRow | undefined> {
+  // Not in a transaction: the worker loop claims its next job meanwhile, and
+  // a write on another connection of this thread while a transaction is open
+  // would wait for a lock this thread itself holds (until the busy timeout).
   const moved = await transitionCompose(
     ctx.db,
-    compose.id,
+    composeId,
     "wait",
     "generating",
     ctx.now().getTime(),
@@ -60,7 +67,12 @@ async function startCompose(compose: ComposeRow, ctx: JobContext): Promise<boole
       stateReason: REASONS.started,
     },
   );
-  return moved !== undefined;
+  if (moved) {
+    ctx.composeChanged();
+    return moved;
+  }
+  const row = await findCompose(ctx.db, composeId);
+  return row?.state === COMPOSE_STATES.generating ? row : undefined;
 }
 
 /**
@@ -69,8 +81,8 @@ async function startCompose(compose: ComposeRow, ctx: JobContext): Promise<boole
  * package set, mark the compose done and the job complete.
  */
 export async function runGenerate(composeId: number, ctx: JobContext): Promise<void> {
-  const compose = await findCompose(ctx.db, composeId);
-  if (!compose || !(await startCompose(compose, ctx))) {
+  const compose = await startCompose(composeId, ctx);
+  if (!compose) {
     await completeJob(ctx.db, ctx.job.id, ctx.workerId, ctx.now().getTime());
     return; // cancelled or already settled: nothing to do
   }
@@ -116,6 +128,7 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
       },
       { behavior: "immediate" },
     );
+    ctx.composeChanged();
   } catch (err) {
     log.line(`ERROR: ${(err as Error).message}`);
     await log.close();
@@ -149,6 +162,7 @@ export async function failGenerate(
     },
     { behavior: "immediate" },
   );
+  ctx.composeChanged();
   const staging = attemptDir(target, composeId, ctx.job.attempts);
   await rm(join(staging, "compose"), { recursive: true, force: true });
   try {
