@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { getCompose } from "../db/composes.ts";
-import type { ComposeRow } from "../db/schema.ts";
+import { findComposeState, getCompose } from "../db/composes.ts";
 import { toComposeDetailJson } from "../domain/json-view.ts";
 import { type ComposeStateName, STATE_NAMES, stateName } from "../domain/states.ts";
 import { TRANSITIONS } from "../domain/transitions.ts";
@@ -50,8 +49,8 @@ function reachable(from: ComposeStateName): Set<ComposeStateName> {
 
 /** Settled: in a wanted state, or none of them is reachable any more. */
 function settledFor(wanted: readonly ComposeStateName[]) {
-  return (row: ComposeRow) => {
-    const now = stateName(row.state);
+  return (state: number) => {
+    const now = stateName(state);
     const ahead = reachable(now);
     return wanted.includes(now) || !wanted.some((s) => ahead.has(s));
   };
@@ -66,11 +65,10 @@ export function composeWaitRouter(deps: Deps, waits: ComposeWaits) {
       ? (query.state.split(",") as ComposeStateName[]).filter((s) => STATE_NAMES.includes(s))
       : FINAL;
     const timeoutMs = Math.round(Number(query.timeout ?? WAIT_DEFAULT_SECONDS) * 1000);
-    let row: ComposeRow;
     try {
-      row = await waits.waitFor(
+      await waits.waitFor(
         id,
-        () => getCompose(deps.db, id),
+        () => findComposeState(deps.db, id),
         settledFor(wanted),
         timeoutMs,
         c.req.raw.signal,
@@ -81,6 +79,7 @@ export function composeWaitRouter(deps: Deps, waits: ComposeWaits) {
       const message = `${err.message}; retry later or poll GET /api/1/composes/${id}`;
       return c.json(errorBody(503, message), 503);
     }
+    const row = await getCompose(deps.db, id);
     c.header("Access-Control-Allow-Origin", "*");
     return c.json(toComposeDetailJson(row, deps.config), 200);
   });

@@ -57,17 +57,18 @@ export class ComposeWaits {
   }
 
   /**
-   * Calls `read` until `settled` holds for what it returns, `timeoutMs` has
-   * passed or `signal` aborts; returns the last row read. Throws
-   * TooManyWaitersError when the limit is reached (nothing read then).
+   * Reads the compose's state with `readState` until `settled` holds for it
+   * (`undefined`: no such compose, which settles too), `timeoutMs` has passed
+   * or `signal` aborts. Throws TooManyWaitersError when the limit is
+   * reached (nothing read then).
    */
-  async waitFor<R extends { state: number }>(
+  async waitFor(
     id: number,
-    read: () => Promise<R>,
-    settled: (row: R) => boolean,
+    readState: () => Promise<number | undefined>,
+    settled: (state: number) => boolean,
     timeoutMs: number,
     signal?: AbortSignal,
-  ): Promise<R> {
+  ): Promise<void> {
     if (this.#count >= this.opts.maxWaiters)
       throw new TooManyWaitersError(
         `${this.#count} requests are already waiting, the most this server allows`,
@@ -83,13 +84,12 @@ export class ComposeWaits {
     this.#add(w);
     try {
       // Registered before the first read, so a change committed meanwhile is not missed.
-      let row = await read();
-      while (!settled(row) && !over) {
-        w.state = row.state;
+      for (;;) {
+        const state = await readState();
+        if (state === undefined || settled(state) || over) return;
+        w.state = state;
         await this.#sleep(w);
-        row = await read();
       }
-      return row;
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", stop);
