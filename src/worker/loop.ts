@@ -9,6 +9,7 @@ import { retryDelayMs } from "./backoff.ts";
 import { ComposeError, isRetryable, LeaseLostError } from "./errors.ts";
 import { failGenerate, runGenerate } from "./handlers/generate.ts";
 import type { JobContext } from "./handlers/types.ts";
+import { sharedFilePlacer } from "./tools/file-placer.ts";
 
 export interface WorkerOptions {
   db: Db;
@@ -43,6 +44,8 @@ export class Worker {
   }
 
   start(): void {
+    // The placement thread boots in ~0.1 s; not on the first compose's clock.
+    sharedFilePlacer().warm();
     this.#loop ??= this.#run();
   }
 

@@ -1,7 +1,7 @@
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { insertComposeRpms, listComposeRpms } from "../../db/compose-rpms.ts";
-import { findCompose, transitionCompose } from "../../db/composes.ts";
+import { deleteComposeRpms, listComposeRpms, recordComposeRpms } from "../../db/compose-rpms.ts";
+import { findCompose, moveCompose, transitionCompose } from "../../db/composes.ts";
 import { completeJob, failJobFinally } from "../../db/jobs.ts";
 import type { ComposeRow } from "../../db/schema.ts";
 import { COMPOSE_STATES } from "../../domain/states.ts";
@@ -104,6 +104,11 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
       signal: ctx.signal,
       now: ctx.now,
       pinned,
+      recordPackages: async (rows) => {
+        const owner = { jobId: ctx.job.id, workerId: ctx.workerId };
+        if (!(await recordComposeRpms(ctx.db, compose.id, rows, owner)))
+          throw new LeaseLostError("lease lost while recording the package set");
+      },
     });
     await ctx.assertLease();
     log.line("compose finished, publishing");
@@ -116,11 +121,7 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
       async (tx) => {
         if (!(await completeJob(tx, ctx.job.id, ctx.workerId, t)))
           throw new LeaseLostError("lease lost before completion");
-        await insertComposeRpms(
-          tx,
-          result.rpms.map((r) => ({ ...r, composeId: compose.id })),
-        );
-        await transitionCompose(tx, compose.id, "generating", "done", t, {
+        await moveCompose(tx, compose.id, "generating", "done", t, {
           stateReason: REASONS.done,
           kojiEvent: compose.kojiEvent ?? result.kojiEvent,
           pungiComposeId: result.pungiComposeId,
@@ -154,11 +155,11 @@ export async function failGenerate(
     async (tx) => {
       if (!(await failJobFinally(tx, ctx.job.id, ctx.workerId, message, t)))
         throw new LeaseLostError("lease lost before failing");
-      const moved = await transitionCompose(tx, composeId, "generating", "failed", t, {
+      const moved = await moveCompose(tx, composeId, "generating", "failed", t, {
         stateReason: reason,
       });
-      if (!moved)
-        await transitionCompose(tx, composeId, "wait", "failed", t, { stateReason: reason });
+      if (!moved) await moveCompose(tx, composeId, "wait", "failed", t, { stateReason: reason });
+      await deleteComposeRpms(tx, composeId);
     },
     { behavior: "immediate" },
   );

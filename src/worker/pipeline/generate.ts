@@ -19,6 +19,12 @@ export interface GenerateContext {
   log: ComposeLog;
   signal: AbortSignal;
   now: () => Date;
+  /**
+   * Records the compose's package set while the files are being placed, so
+   * the bookkeeping is off the tail of the compose; rejects if the job's
+   * lease was lost.
+   */
+  recordPackages?: (rows: Omit<NewComposeRpmRow, "composeId">[]) => Promise<void>;
   /** The package set to reproduce (regeneration of a removed compose); empty = solve afresh. */
   pinned: readonly {
     treeArch: string;
@@ -31,7 +37,6 @@ export interface GenerateContext {
 }
 
 export interface GenerateResult {
-  rpms: Omit<NewComposeRpmRow, "composeId">[];
   kojiEvent: number | null;
   pungiComposeId: string;
 }
