@@ -26,6 +26,12 @@ export type Compression = (typeof COMPRESSIONS)[number];
 export const DEFAULT_COMPRESSION: Compression = "gz";
 /** zlib's default: level 9 costs ~2× the time for ~3 % smaller repodata. */
 export const GZIP_LEVEL = 6;
+/**
+ * For small repodata (`fast`): half the time of level 6 for ~30 % more
+ * bytes, which below a few thousand packages is some hundred KB that dnf
+ * fetches in milliseconds, while the compose waits for the compression.
+ */
+export const GZIP_LEVEL_FAST = 1;
 /** zstd's default: already smaller than gzip -9, at a third of the time of -10. */
 export const ZSTD_LEVEL = 3;
 /**
@@ -41,6 +47,8 @@ export function compressionSuffix(compression: Compression): string {
 }
 
 export interface CompressorOptions {
+  /** gz: the fast level instead of zlib's default. */
+  fast?: boolean;
   /** Kills the zstd process / destroys the stream. */
   signal?: AbortSignal;
   zstdBin?: string;
@@ -103,7 +111,7 @@ export function createCompressor(
 ): Transform {
   if (compression === "zst") return new ZstdProcessCompressor(opts.zstdBin ?? "zstd", opts);
   const gzipOpts: ZlibOptions & TransformOptions = {
-    level: GZIP_LEVEL,
+    level: opts.fast ? GZIP_LEVEL_FAST : GZIP_LEVEL,
     chunkSize: GZIP_CHUNK_SIZE,
     highWaterMark: INPUT_HIGH_WATER_MARK,
   };

@@ -32,6 +32,8 @@ import {
 
 /** Bytes handed to a compressor per write. */
 const WRITE_CHUNK_BYTES = 512 * 1024;
+/** Up to this many packages, repodata is compressed at the fast level (compress.ts). */
+const FAST_COMPRESSION_MAX_PACKAGES = 2000;
 
 export interface RepodataPackage {
   pkg: PackageRecord;
@@ -174,7 +176,11 @@ export async function writeRepodata(
   await mkdir(repodata, { recursive: true });
   const tmpTag = randomBytes(6).toString("hex");
   const suffix = compressionSuffix(opts.compression);
-  const writerOpts = { checksumType, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const writerOpts = {
+    checksumType,
+    fast: packages.length <= FAST_COMPRESSION_MAX_PACKAGES,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
   const open = (k: Kind) =>
     createCompressedFileWriter(
       join(repodata, `.${tmpTag}-${k}.xml${suffix}.tmp`),
