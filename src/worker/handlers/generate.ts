@@ -1,7 +1,7 @@
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { deleteComposeRpms, listComposeRpms, recordComposeRpms } from "../../db/compose-rpms.ts";
-import { findCompose, moveCompose, transitionCompose } from "../../db/composes.ts";
+import { findCompose, moveCompose } from "../../db/composes.ts";
 import { completeJob, failJobFinally } from "../../db/jobs.ts";
 import type { ComposeRow } from "../../db/schema.ts";
 import { COMPOSE_STATES } from "../../domain/states.ts";
@@ -9,7 +9,9 @@ import { REASONS } from "../../domain/transitions.ts";
 import { ComposeLog } from "../compose-log.ts";
 import { LeaseLostError } from "../errors.ts";
 import { finalDir, LOG_FILE, stagingDir } from "../paths.ts";
+import { composeSkeleton } from "../pipeline/compose-tree.ts";
 import { generateRepoCompose } from "../pipeline/generate.ts";
+import { sharedFilePlacer } from "../tools/file-placer.ts";
 import type { JobContext } from "./types.ts";
 
 /** Local paths in reasons become public URLs, as ODCS does (§10.2). */
@@ -50,27 +52,18 @@ export function attemptDir(targetDir: string, composeId: number, attempt: number
 /**
  * Move the compose from wait to generating and return it; a compose already
  * generating (a retry after a crash) is returned as it is; anything else
- * (cancelled, settled, gone) is `undefined`. The transition comes first, as
- * it is what happens nearly always, so the common case is one statement.
+ * (cancelled, settled, gone) is `undefined`. A narrow transition, then the
+ * row through the prepared query: UPDATE … RETURNING the whole row costs
+ * twice as much, its SQL being built anew each time.
  */
 async function startCompose(composeId: number, ctx: JobContext): Promise<ComposeRow | undefined> {
   // Not in a transaction: the worker loop claims its next job meanwhile, and
   // a write on another connection of this thread while a transaction is open
   // would wait for a lock this thread itself holds (until the busy timeout).
-  const moved = await transitionCompose(
-    ctx.db,
-    composeId,
-    "wait",
-    "generating",
-    ctx.now().getTime(),
-    {
-      stateReason: REASONS.started,
-    },
-  );
-  if (moved) {
-    ctx.composeChanged();
-    return moved;
-  }
+  const moved = await moveCompose(ctx.db, composeId, "wait", "generating", ctx.now().getTime(), {
+    stateReason: REASONS.started,
+  });
+  if (moved) ctx.composeChanged();
   const row = await findCompose(ctx.db, composeId);
   return row?.state === COMPOSE_STATES.generating ? row : undefined;
 }
@@ -88,9 +81,13 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
   }
   const target = ctx.config.ODCS_TARGET_DIR;
   const staging = attemptDir(target, compose.id, ctx.job.attempts);
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging, { recursive: true });
-  const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
+  // Directories are the dearest system calls of a compose; the placement
+  // thread makes the fixed ones (after clearing a leftover of this attempt)
+  // while this thread reads the sources and selects. The log keeps its lines
+  // until the directory exists.
+  const arches = [...new Set(compose.arches.split(" ").filter((a) => a !== ""))];
+  const skeleton = sharedFilePlacer().makeDirs(composeSkeleton(staging, arches), staging);
+  const log = new ComposeLog(join(staging, LOG_FILE), ctx.now, skeleton);
   log.line(`compose ${compose.id} attempt ${ctx.job.attempts} on worker ${ctx.workerId}`);
   try {
     const pinned =

@@ -97,6 +97,22 @@ async function allSettled<T>(tasks: Promise<T>[]): Promise<T[]> {
 }
 
 /**
+ * The directories every compose of `arches` has, whatever its packages: the
+ * metadata dir and each arch's repodata and Packages dirs (their parents
+ * with them). The handler has the placement thread make them while the
+ * packages are being selected; writeComposeTree makes sure of them again.
+ */
+export function composeSkeleton(dir: string, arches: readonly string[]): string[] {
+  return [
+    join(dir, "compose", "metadata"),
+    ...arches.flatMap((a) => {
+      const repoDir = join(dir, archRepoRel(a));
+      return [`${repoDir}/repodata`, `${repoDir}/Packages`];
+    }),
+  ];
+}
+
+/**
  * Lay out a `repo` compose in `dir` (the staging top dir) from the selection
  * of each arch: the RPMs under `compose/Temporary/<arch>/os/Packages`, their
  * repodata, the .repo file and productmd metadata. Nothing written depends
@@ -120,10 +136,12 @@ export async function writeComposeTree(
   // then the Packages/<c>/ dirs. Meanwhile this thread records the package
   // set and serialises the metadata.
   const placer = sharedFilePlacer();
-  const skeleton = placer.makeDirs([
-    join(dir, "compose", "metadata"),
-    ...plans.map((p) => `${p.repoDir}/repodata`),
-  ]);
+  const skeleton = placer.makeDirs(
+    composeSkeleton(
+      dir,
+      plans.map((p) => p.arch),
+    ),
+  );
   const packageDirs = placer.makeDirs(
     plans.flatMap((p) => [...p.dirs].map((d) => `${p.repoDir}/${d}`)),
   );
@@ -171,11 +189,11 @@ export async function writeComposeTree(
       await writeArchRepodata(plan, ctx);
     }),
     // Independent files in the staging tree, published together by one rename.
-    writeFile(join(dir, "COMPOSE_ID"), `${pungiId}\n`),
-    writeFile(join(dir, "STATUS"), "FINISHED\n"),
     (async () => {
       await skeleton;
       await Promise.all([
+        writeFile(join(dir, "COMPOSE_ID"), `${pungiId}\n`),
+        writeFile(join(dir, "STATUS"), "FINISHED\n"),
         writeFile(join(dir, "compose", VARIANT, `${name}.repo`), repoFileText(name, resultRepo)),
         writeComposeMetadata(
           dir,

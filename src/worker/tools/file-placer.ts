@@ -9,11 +9,11 @@ import {
 /** What the thread is asked to do; it runs jobs one at a time, in the order posted. */
 export type PlacerJob =
   | { kind: "place"; requests: PlaceRequest[]; allowedRoots: readonly string[] }
-  | { kind: "mkdir"; dirs: string[] };
+  | { kind: "mkdir"; dirs: string[]; clear?: string };
 
 function runInline(job: PlacerJob): PlaceResult[] {
   if (job.kind === "place") return placeFilesSync(job.requests, job.allowedRoots);
-  makeDirsSync(job.dirs);
+  makeDirsSync(job.dirs, job.clear);
   return [];
 }
 
@@ -55,12 +55,12 @@ export class FilePlacer {
   }
 
   /**
-   * Create `dirs` with their parents, in order: a chain of mkdir(2) with no
-   * turn of the event loop between them, which a busy main thread would
-   * otherwise delay.
+   * Create `dirs` with their parents, in order, after removing the tree
+   * `clear` if given: a chain of system calls with no turn of the event loop
+   * between them, which a busy main thread would otherwise delay.
    */
-  async makeDirs(dirs: string[]): Promise<void> {
-    await this.#run({ kind: "mkdir", dirs });
+  async makeDirs(dirs: string[], clear?: string): Promise<void> {
+    await this.#run({ kind: "mkdir", dirs, ...(clear === undefined ? {} : { clear }) });
   }
 
   #run(job: PlacerJob): Promise<PlaceResult[]> {

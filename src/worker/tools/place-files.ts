@@ -5,7 +5,15 @@
  * purpose: it runs on the placement thread (file-placer.ts), where a loop of
  * system calls costs no hand-off per call.
  */
-import { constants, copyFileSync, linkSync, lstatSync, mkdirSync, realpathSync } from "node:fs";
+import {
+  constants,
+  copyFileSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  realpathSync,
+  rmSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { isUnderRoot } from "../../domain/repo-source.ts";
 
@@ -67,7 +75,11 @@ export function placeFilesSync(
   });
 }
 
-/** Create each directory (with its parents), in order; throws on the first failure. */
-export function makeDirsSync(dirs: readonly string[]): void {
+/**
+ * Create each directory (with its parents), in order, after removing
+ * `clear` (a leftover tree) if given; throws on the first failure.
+ */
+export function makeDirsSync(dirs: readonly string[], clear?: string): void {
+  if (clear !== undefined) rmSync(clear, { recursive: true, force: true });
   for (const d of dirs) mkdirSync(d, { recursive: true });
 }

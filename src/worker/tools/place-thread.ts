@@ -6,7 +6,7 @@ import { makeDirsSync, placeFilesSync } from "./place-files.ts";
 parentPort?.on("message", (job: PlacerJob & { id: number }) => {
   try {
     if (job.kind === "mkdir") {
-      makeDirsSync(job.dirs);
+      makeDirsSync(job.dirs, job.clear);
       parentPort?.postMessage({ id: job.id, results: [] });
     } else {
       parentPort?.postMessage({
