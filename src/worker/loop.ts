@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Logger } from "../api/deps.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
@@ -104,6 +105,9 @@ export class Worker {
       if (!job) break;
       this.#start(job);
       started++;
+      // Let the job get going (its first statements and file work queued)
+      // before this thread spends time looking for another one.
+      await yieldToLoop();
     }
     return started;
   }
