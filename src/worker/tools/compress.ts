@@ -14,7 +14,8 @@ import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { Transform, type TransformCallback, type TransformOptions } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGzip, type ZlibOptions } from "node:zlib";
+import { promisify } from "node:util";
+import { createGzip, gzip, type ZlibOptions } from "node:zlib";
 
 export const COMPRESSIONS = ["gz", "zst"] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -102,6 +103,13 @@ class ZstdProcessCompressor extends Transform {
 
 function toError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
+}
+
+const gzipAsync = promisify(gzip);
+
+/** gzip `data` in one call on the libuv pool (small files: no stream to set up). */
+export function gzipBuffer(data: Uint8Array, opts: { fast?: boolean } = {}): Promise<Buffer> {
+  return gzipAsync(data, { level: opts.fast ? GZIP_LEVEL_FAST : GZIP_LEVEL });
 }
 
 /** A stream that compresses what is written to it. */
