@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { readFile, realpath, rm } from "node:fs/promises";
-import { isAbsolute, join, relative } from "node:path";
+import { mkdir, readFile, realpath, rm } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
@@ -149,6 +149,16 @@ async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRe
   const repomd = await get(REPOMD_PATH);
   const repodata = await ctx.cache.get(url, repomd, () => parse(url, get, repomd));
   const download = limiter(DOWNLOAD_CONCURRENCY);
+  const destDirs = new Map<string, Promise<unknown>>();
+  const destDir = (dest: string) => {
+    const d = dirname(dest);
+    let made = destDirs.get(d);
+    if (!made) {
+      made = mkdir(d, { recursive: true });
+      destDirs.set(d, made);
+    }
+    return made;
+  };
   return {
     origin: url,
     repodata,
@@ -163,6 +173,7 @@ async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRe
       download(async () => {
         const href = new URL(pkg.location, pkg.locationBase ?? url).href;
         const res = await fetchOk(href, signal, ctx.downloadTimeoutMs);
+        await destDir(dest);
         const algo = pkg.checksumType === "sha" ? "sha1" : pkg.checksumType;
         const { t, digest } = hashingTransform(algo);
         if (!res.body) throw new ComposeError(`${href} answered with no body`, { retryable: true });

@@ -16,8 +16,6 @@ interface ArchPlan {
   arch: string;
   repoDir: string;
   items: { repo: number; pkg: PackageRecord; rel: string }[];
-  /** Their directories (`Packages/<c>`), relative to repoDir. */
-  dirs: Set<string>;
 }
 
 /**
@@ -30,22 +28,20 @@ function planArch(dir: string, arch: string, packages: readonly SelectedPackage[
   const repoDir = join(dir, archRepoRel(arch));
   const seen = new Set<string>();
   const items: ArchPlan["items"] = [];
-  const dirs = new Set<string>();
   for (const { repo, pkg } of packages) {
     const file = basename(pkg.location);
     if (seen.has(file)) continue;
     seen.add(file);
     const rel = packageRel(file);
     items.push({ repo, pkg, rel });
-    dirs.add(rel.slice(0, rel.lastIndexOf("/")));
   }
-  return { arch, repoDir, items, dirs };
+  return { arch, repoDir, items };
 }
 
 /**
- * Ask the sources for every file of the arch at once (its dirs exist): a
- * local source links them in one batch on its placement thread, a remote
- * one bounds its own downloads.
+ * Ask the sources for every file of the arch at once: a local source links
+ * them in one batch on its placement thread, a remote one bounds its own
+ * downloads; each makes the Packages/<c>/ dirs it needs.
  */
 async function placeArch(
   plan: ArchPlan,
@@ -130,23 +126,19 @@ export async function writeComposeTree(
   const name = composeName(compose.id);
   const plans = selections.map((s) => planArch(dir, s.arch, s.packages));
   // Creating a directory costs the kernel more than anything else here (up
-  // to 0.6 ms each on the bench host, against ~20 µs a hardlink), so the
-  // placement thread makes them, each chain without waiting for a turn of
-  // this thread's event loop: first the skeleton the metadata goes into,
-  // then the Packages/<c>/ dirs. Meanwhile this thread records the package
-  // set and serialises the metadata.
-  const placer = sharedFilePlacer();
-  const skeleton = placer.makeDirs(
+  // to 0.6 ms each on the bench host, against ~20 µs a hardlink). The
+  // skeleton the metadata goes into is being made by the placement thread
+  // since the compose started (the handler asked; asking again costs a
+  // lookup each); the Packages/<c>/ dirs are made by the sources, where a
+  // local one's thread makes each just before linking into it.
+  const skeleton = sharedFilePlacer().makeDirs(
     composeSkeleton(
       dir,
       plans.map((p) => p.arch),
     ),
   );
-  const packageDirs = placer.makeDirs(
-    plans.flatMap((p) => [...p.dirs].map((d) => `${p.repoDir}/${d}`)),
-  );
   // Awaited below; until then a failure must not count as unhandled.
-  for (const p of [skeleton, packageDirs]) p.catch(() => {});
+  skeleton.catch(() => {});
   const placed: PlacedRpm[] = [];
   const rows: Omit<NewComposeRpmRow, "composeId">[] = [];
   for (const { arch, items } of plans) {
@@ -177,7 +169,6 @@ export async function writeComposeTree(
       : "";
   const pungiId = pungiComposeId(compose.id, compose.composeType, ctx.now());
   const placing = (async () => {
-    await packageDirs;
     for (const plan of plans) await placeArch(plan, repos, ctx);
   })();
   const native = ctx.config.ODCS_REPODATA_WRITER === "native";

@@ -56,18 +56,28 @@ function linkOrCopy(src: string, dest: string): "link" | "copy" {
   return "copy";
 }
 
-/** Place each request in order; a failure is reported for its item, the others go on. */
+/**
+ * Place each request in order, making the destination's directory the
+ * first time one is needed; a failure is reported for its item, the others
+ * go on.
+ */
 export function placeFilesSync(
   requests: readonly PlaceRequest[],
   allowedRoots: readonly string[],
 ): PlaceResult[] {
   const realDirs = new Map<string, string>();
+  const destDirs = new Set<string>();
   return requests.map(({ src, dest }): PlaceResult => {
     let real = src;
     try {
       real = realFile(src, realDirs);
       if (!allowedRoots.some((r) => isUnderRoot(real, r)))
         return { ok: false, outside: true, real, message: "outside the allowed roots" };
+      const destDir = dirname(dest);
+      if (!destDirs.has(destDir)) {
+        mkdirSync(destDir, { recursive: true });
+        destDirs.add(destDir);
+      }
       return { ok: true, how: linkOrCopy(real, dest) };
     } catch (err) {
       return { ok: false, outside: false, real, message: (err as Error).message };
