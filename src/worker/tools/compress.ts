@@ -107,9 +107,16 @@ function toError(err: unknown): Error {
 
 const gzipAsync = promisify(gzip);
 
-/** gzip `data` in one call on the libuv pool (small files: no stream to set up). */
+/**
+ * gzip `data` in one call on the libuv pool (small files: no stream to set
+ * up). The output chunk is as large as the input, so the whole file comes
+ * back in one piece instead of a main-thread callback per 16 KB.
+ */
 export function gzipBuffer(data: Uint8Array, opts: { fast?: boolean } = {}): Promise<Buffer> {
-  return gzipAsync(data, { level: opts.fast ? GZIP_LEVEL_FAST : GZIP_LEVEL });
+  return gzipAsync(data, {
+    level: opts.fast ? GZIP_LEVEL_FAST : GZIP_LEVEL,
+    chunkSize: Math.max(GZIP_CHUNK_SIZE, data.length + 1024),
+  });
 }
 
 /** A stream that compresses what is written to it. */
