@@ -16,8 +16,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { loadRpmCorpus } from "./rpm-corpus.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const SCRIPT_RUNS = Number(process.env.BENCH_SCRIPT_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const SCRIPT_RUNS = Number(process.env.BENCH_SCRIPT_RUNS ?? 5);
 const POLL_MS = 5;
 const SIZES = [1, 20, 200] as const;
 const TARGETS: Record<number, number> = { 1: 5, 20: 10, 200: 10 };
