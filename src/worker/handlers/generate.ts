@@ -81,13 +81,16 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
   }
   const target = ctx.config.ODCS_TARGET_DIR;
   const staging = attemptDir(target, compose.id, ctx.job.attempts);
-  // Directories are the dearest system calls of a compose; the placement
-  // thread makes the fixed ones (after clearing a leftover of this attempt)
-  // while this thread reads the sources and selects. The log keeps its lines
-  // until the directory exists.
+  // Directories are the dearest system calls of a compose. The attempt dir
+  // first (clearing a leftover of this attempt), so the log is served from
+  // the start; the placement thread then makes the rest of the fixed ones
+  // while this thread reads the sources and selects (writeComposeTree asks
+  // again and so sees any failure).
+  const placer = sharedFilePlacer();
+  await placer.makeDirs([staging], staging);
   const arches = [...new Set(compose.arches.split(" ").filter((a) => a !== ""))];
-  const skeleton = sharedFilePlacer().makeDirs(composeSkeleton(staging, arches), staging);
-  const log = new ComposeLog(join(staging, LOG_FILE), ctx.now, skeleton);
+  placer.makeDirs(composeSkeleton(staging, arches)).catch(() => {});
+  const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
   log.line(`compose ${compose.id} attempt ${ctx.job.attempts} on worker ${ctx.workerId}`);
   try {
     const pinned =
