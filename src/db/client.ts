@@ -33,7 +33,9 @@ export const LOCAL_CONNECTIONS = 8;
  * The client opens its pool lazily and has no hook for a new connection, so
  * all of them are opened here: statements issued in one tick each borrow a
  * connection synchronously, and while one is borrowed the next opens a new
- * one, up to `connections` (which must be the client's `concurrency`).
+ * one, up to `connections` (which must be the client's `concurrency`). A
+ * connection the pool opens later to replace one it dropped (after a failed
+ * ROLLBACK) runs with SQLite's default: safe, only slower.
  */
 export async function configureLocalConnections(
   client: Client,
