@@ -89,7 +89,7 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
   const placer = sharedFilePlacer();
   await placer.makeDirs([staging], staging);
   const arches = [...new Set(compose.arches.split(" ").filter((a) => a !== ""))];
-  placer.makeDirs(composeSkeleton(staging, arches)).catch(() => {});
+  const skeleton = placer.makeDirs(composeSkeleton(staging, arches)).catch(() => {});
   const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
   log.line(`compose ${compose.id} attempt ${ctx.job.attempts} on worker ${ctx.workerId}`);
   try {
@@ -132,6 +132,9 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
     ctx.composeChanged();
   } catch (err) {
     log.line(`ERROR: ${(err as Error).message}`);
+    // Nothing may still be making directories in the staging tree when the
+    // failure path clears and publishes it (the sources can fail first).
+    await skeleton;
     await log.close();
     throw err;
   }
