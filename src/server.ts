@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { serve } from "@hono/node-server";
 import { createApp } from "./api/app.ts";
 import { createAuthenticator } from "./api/auth.ts";
+import { ComposeWaits } from "./api/compose-waits.ts";
 import { systemClock } from "./api/deps.ts";
 import type { Config } from "./config.ts";
 import {
@@ -28,6 +29,7 @@ export async function startServer(config: Config, opts: { withWorker: boolean })
   mkdirSync(config.ODCS_TARGET_DIR, { recursive: true });
   const { db, client } = await openDatabase(config);
   const now = () => systemClock.now();
+  const waits = new ComposeWaits(db);
   const worker = opts.withWorker
     ? new Worker({
         db,
@@ -35,6 +37,7 @@ export async function startServer(config: Config, opts: { withWorker: boolean })
         now,
         log: createLogger(config.ODCS_LOG_LEVEL, "worker"),
         workerId: defaultWorkerId(),
+        onComposeChanged: (id) => waits.notify(id),
       })
     : null;
   const app = createApp({
@@ -44,6 +47,7 @@ export async function startServer(config: Config, opts: { withWorker: boolean })
     log,
     auth: createAuthenticator(config),
     version: packageVersion(),
+    waits,
     ...(worker ? { onJobQueued: () => worker.wake() } : {}),
   });
   mountComposeFiles(app, config.ODCS_TARGET_DIR);

@@ -2,6 +2,8 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { requestId } from "hono/request-id";
 import { aboutRouter } from "./about.ts";
+import { composeWaitRouter } from "./compose-wait.ts";
+import { ComposeWaits } from "./compose-waits.ts";
 import { CreateComposeBody, RenewComposeBody } from "./composes.schemas.ts";
 import { composesRouter } from "./composes.ts";
 import type { Deps } from "./deps.ts";
@@ -24,6 +26,7 @@ const READ_ONLY = ["GET", "HEAD", "OPTIONS"];
 function allowedMethods(path: string, readOnly: boolean): string[] | undefined {
   const p = path.length > 1 ? path.replace(/\/$/, "") : path;
   if (p === "/api/1/composes") return readOnly ? READ_ONLY : ["GET", "HEAD", "OPTIONS", "POST"];
+  if (/^\/api\/1\/composes\/\d+\/wait$/.test(p) && !readOnly) return READ_ONLY;
   if (/^\/api\/1\/composes\/\d+$/.test(p)) {
     return readOnly ? READ_ONLY : ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH"];
   }
@@ -55,7 +58,11 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
     bearerFormat: "JWT",
     description: "OIDC access token (ODCS_AUTH_BACKEND=openidc); not needed with noauth",
   });
-  app.route("/api/1/composes", composesRouter(deps, opts));
+  // Not at the edge: there the app lives for one request, so neither the
+  // waiter limit nor the shared poll would hold; clients poll GET instead.
+  const waits = opts.readOnly ? undefined : (deps.waits ?? new ComposeWaits(deps.db));
+  app.route("/api/1/composes", composesRouter({ ...deps, waits }, opts));
+  if (waits) app.route("/api/1/composes", composeWaitRouter(deps, waits));
   app.route("/api/1/about", aboutRouter(deps));
 
   app.doc31("/api/1/openapi.json", {

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ORDER_KEYS } from "../db/composes.ts";
 import { FLAGS, MULTILIB_METHODS, RESULTS, SOURCE_TYPES, STATE_NAMES } from "../domain/states.ts";
+import { WAIT_DEFAULT_SECONDS, WAIT_MAX_SECONDS } from "./compose-waits.ts";
 
 const time = z
   .string()
@@ -196,6 +197,38 @@ export const ListQuery = z.object({
   order_by: queryParam(`One of ${ORDER_KEYS.join(", ")}; "-" prefix for descending (default -id)`),
   page: queryParam("1-based page number (default 1)"),
   per_page: queryParam("Page size (default 10, at most 1000; 0 or less means 20)"),
+});
+
+const STATE_LIST = new RegExp(`^(${STATE_NAMES.join("|")})(,(${STATE_NAMES.join("|")}))*$`);
+
+/** Query of GET /api/1/composes/{id}/wait; limits in api/compose-waits.ts. */
+export const WaitQuery = z.object({
+  state: z
+    .preprocess(
+      (v) => (Array.isArray(v) ? v[0] : v),
+      z
+        .string()
+        .regex(STATE_LIST, `must be a comma-separated list of ${STATE_NAMES.join(", ")}`)
+        .optional(),
+    )
+    .openapi({
+      description:
+        "States to wait for, comma-separated (default done,failed,removed). The wait also ends when the compose can no longer reach any of them (waiting for done, it failed).",
+      example: "done",
+    }),
+  timeout: z
+    .preprocess(
+      (v) => (Array.isArray(v) ? v[0] : v),
+      z
+        .string()
+        .regex(/^\d{1,9}(\.\d{1,3})?$/, "must be a number of seconds")
+        .refine((v) => Number(v) <= WAIT_MAX_SECONDS, `must be at most ${WAIT_MAX_SECONDS} seconds`)
+        .optional(),
+    )
+    .openapi({
+      description: `Seconds to wait at most, 0 to ${WAIT_MAX_SECONDS} (default ${WAIT_DEFAULT_SECONDS}); the compose is returned as it is then`,
+      example: "30",
+    }),
 });
 
 export const AboutSchema = z

@@ -6,8 +6,8 @@ import {
   findCompose,
   getCompose,
   listComposes,
+  moveCompose,
   requestRemoval,
-  transitionCompose,
 } from "../db/composes.ts";
 import { cancelQueuedJobs } from "../db/jobs.ts";
 import { parseCreateRequest, parseSecondsToLive } from "../domain/compose-request.ts";
@@ -256,7 +256,7 @@ async function deleteCompose(c: Context, deps: Deps, id: number) {
     requireCancelPermission(identity, row, deps.config);
     const canceled = await deps.db.transaction(
       async (tx) => {
-        const moved = await transitionCompose(tx, id, "wait", "failed", t, {
+        const moved = await moveCompose(tx, id, "wait", "failed", t, {
           stateReason: REASONS.canceledBy(user),
         });
         if (moved) await cancelQueuedJobs(tx, id, t);
@@ -264,8 +264,10 @@ async function deleteCompose(c: Context, deps: Deps, id: number) {
       },
       { behavior: "immediate" },
     );
-    if (canceled)
+    if (canceled) {
+      deps.waits?.notify(id);
       return c.json({ message: `Compose (id=${id}) has been canceled`, status: 202 as const }, 202);
+    }
     // A worker started it meanwhile: fall through to the state rules below.
   }
   requireAdmin(identity, deps.config);

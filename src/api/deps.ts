@@ -1,6 +1,7 @@
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import type { Authenticator } from "../domain/identity.ts";
+import type { ComposeWaits } from "./compose-waits.ts";
 
 export interface Clock {
   now(): Date;
@@ -23,6 +24,12 @@ export interface Deps {
   config: Config;
   log: Logger;
   auth: Authenticator;
+  /**
+   * Waiting requests of GET …/{id}/wait; one per process, shared with a worker
+   * in the same process so its state changes wake them at once. Absent: the
+   * app makes its own, which learns of changes by polling.
+   */
+  waits?: ComposeWaits;
   /** Called after a job was committed, so a worker in the same process starts at once. */
   onJobQueued?: () => void;
   /** Package version reported by /api/1/about/. */

@@ -21,6 +21,7 @@ const REASON: Record<number, string> = {
   413: "Payload Too Large",
   415: "Unsupported Media Type",
   500: "Internal Server Error",
+  503: "Service Unavailable",
 };
 
 /** ODCS's texts for a URL without a route and a method the route lacks (§1.2, without the "404 Not Found: " prefix). */

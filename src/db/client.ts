@@ -14,3 +14,35 @@ export function createDb(client: Client): Db {
 
 /** Busy timeout for local files: several processes share one database. */
 export const BUSY_TIMEOUT_MS = 15_000;
+
+/**
+ * Connections a local-file client may open (`createClient({ concurrency })`).
+ * A transaction holds one until it settles, and a transaction asking for one
+ * while transactions hold all of them fails at once; a single-host process
+ * has the API's, the workers' (ODCS_WORKER_CONCURRENCY) and the sweep's.
+ */
+export const LOCAL_CONNECTIONS = 8;
+
+/**
+ * Settings SQLite keeps per connection, applied to every connection of a
+ * local-file client. `synchronous = NORMAL` is the WAL setting that skips
+ * the fsync at each commit (a crash may lose the last commits, never corrupt
+ * the file); left at FULL, each state change of a compose waited for the
+ * disk — ~0.5 ms each, much more while other processes write.
+ *
+ * The client opens its pool lazily and has no hook for a new connection, so
+ * all of them are opened here: statements issued in one tick each borrow a
+ * connection synchronously, and while one is borrowed the next opens a new
+ * one, up to `connections` (which must be the client's `concurrency`). A
+ * connection the pool opens later to replace one it dropped (after a failed
+ * ROLLBACK) runs with SQLite's default: safe, only slower.
+ */
+export async function configureLocalConnections(
+  client: Client,
+  connections = LOCAL_CONNECTIONS,
+): Promise<void> {
+  if (client.protocol !== "file") return;
+  await Promise.all(
+    Array.from({ length: connections }, () => client.execute("PRAGMA synchronous = NORMAL")),
+  );
+}

@@ -6,9 +6,51 @@ import type { Db, DbOrTx, Tx } from "./client.ts";
 import { enqueueJob } from "./jobs.ts";
 import { type ComposeRow, composes, events, type NewComposeRow } from "./schema.ts";
 
+/**
+ * Queries built once per database handle. Drizzle builds the SQL anew for
+ * every call otherwise; these run for every GET, every wait and wake-up.
+ */
+const prepared = new WeakMap<DbOrTx, Map<string, unknown>>();
+function preparedQuery<T>(db: DbOrTx, name: string, build: (db: DbOrTx) => T): T {
+  let byName = prepared.get(db);
+  if (!byName) {
+    byName = new Map();
+    prepared.set(db, byName);
+  }
+  let query = byName.get(name) as T | undefined;
+  if (query === undefined) {
+    query = build(db);
+    byName.set(name, query);
+  }
+  return query;
+}
+
+const composeById = (db: DbOrTx) =>
+  db
+    .select()
+    .from(composes)
+    .where(eq(composes.id, sql.placeholder("id")))
+    .limit(1)
+    .prepare();
+const stateById = (db: DbOrTx) =>
+  db
+    .select({ state: composes.state })
+    .from(composes)
+    .where(eq(composes.id, sql.placeholder("id")))
+    .prepare();
+
 export async function findCompose(db: DbOrTx, id: number): Promise<ComposeRow | undefined> {
-  const rows = await db.select().from(composes).where(eq(composes.id, id)).limit(1);
+  const rows = await preparedQuery(db, "composeById", composeById).all({ id });
   return rows[0];
+}
+
+/**
+ * Just the state code, or `undefined` for no such compose. Reading the whole
+ * row costs ~0.25 ms (45 columns mapped one by one), this ~0.05 ms.
+ */
+export async function findComposeState(db: DbOrTx, id: number): Promise<number | undefined> {
+  const rows = await preparedQuery(db, "stateById", stateById).all({ id });
+  return rows[0]?.state;
 }
 
 /** Throws `NotFoundError` with ODCS's GET/DELETE wording. */
@@ -22,7 +64,7 @@ async function recordEvent(
   tx: DbOrTx,
   composeId: number,
   from: number | null,
-  row: ComposeRow,
+  row: Pick<ComposeRow, "state" | "stateReason">,
   at: number,
 ) {
   await tx
@@ -66,6 +108,24 @@ export interface TransitionPatch {
   pungiComposeId?: string | null;
 }
 
+function transitionSet(
+  from: ComposeStateName,
+  to: ComposeStateName,
+  now: number,
+  patch: TransitionPatch,
+) {
+  if (!canTransition(from, to)) throw new Error(`invalid compose transition ${from} -> ${to}`);
+  const set: Record<string, unknown> = { state: COMPOSE_STATES[to], ...patch };
+  if (to === "generating") set.timeStarted = now;
+  if (to === "done") set.timeDone = now;
+  if (to === "removed") set.timeRemoved = now;
+  if (to === "done" || to === "failed") {
+    // The lifetime counts from completion (§10.1).
+    set.timeToExpire = sql`${now} + (${composes.timeToExpire} - ${composes.timeSubmitted})`;
+  }
+  return set;
+}
+
 /**
  * Move a compose from `from` to `to` if it is still in `from` (conditional
  * UPDATE, safe against concurrent callers), applying the side effects of
@@ -82,22 +142,35 @@ export async function transitionCompose(
   /** Further conditions the row must meet, checked in the same UPDATE. */
   also?: SQL,
 ): Promise<ComposeRow | undefined> {
-  if (!canTransition(from, to)) throw new Error(`invalid compose transition ${from} -> ${to}`);
-  const set: Record<string, unknown> = { state: COMPOSE_STATES[to], ...patch };
-  if (to === "generating") set.timeStarted = now;
-  if (to === "done") set.timeDone = now;
-  if (to === "removed") set.timeRemoved = now;
-  if (to === "done" || to === "failed") {
-    // The lifetime counts from completion (§10.1).
-    set.timeToExpire = sql`${now} + (${composes.timeToExpire} - ${composes.timeSubmitted})`;
-  }
   const [row] = await tx
     .update(composes)
-    .set(set)
+    .set(transitionSet(from, to, now, patch))
     .where(and(eq(composes.id, id), eq(composes.state, COMPOSE_STATES[from]), also))
     .returning();
   if (row) await recordEvent(tx, id, COMPOSE_STATES[from], row, now);
   return row;
+}
+
+/**
+ * `transitionCompose` for callers that do not need the row back: true when
+ * the compose moved. Returning the whole 45-column row costs ~0.25 ms (the
+ * drivers map it column by column); this returns two columns.
+ */
+export async function moveCompose(
+  tx: DbOrTx,
+  id: number,
+  from: ComposeStateName,
+  to: ComposeStateName,
+  now: number,
+  patch: TransitionPatch = {},
+): Promise<boolean> {
+  const [row] = await tx
+    .update(composes)
+    .set(transitionSet(from, to, now, patch))
+    .where(and(eq(composes.id, id), eq(composes.state, COMPOSE_STATES[from])))
+    .returning({ state: composes.state, stateReason: composes.stateReason });
+  if (row) await recordEvent(tx, id, COMPOSE_STATES[from], row, now);
+  return row !== undefined;
 }
 
 /** Mark a done/failed compose for removal by the next sweep (§9 step 6). */
@@ -235,4 +308,14 @@ export async function listComposes(
     db.select({ n: count() }).from(composes).where(where),
   ]);
   return { rows, total: totals[0]?.n ?? 0 };
+}
+
+/** Current state code of each of `ids` that exists (one query; the wait endpoint's poll). */
+export async function findComposeStates(db: DbOrTx, ids: number[]): Promise<Map<number, number>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .select({ id: composes.id, state: composes.state })
+    .from(composes)
+    .where(inArray(composes.id, ids));
+  return new Map(rows.map((r) => [r.id, r.state]));
 }

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { type Client, createClient } from "@libsql/client";
 import type { Logger } from "../api/deps.ts";
 import { type Config, ConfigError, loadConfig } from "../config.ts";
-import { BUSY_TIMEOUT_MS, createDb, type Db } from "../db/client.ts";
+import { BUSY_TIMEOUT_MS, createDb, type Db, LOCAL_CONNECTIONS } from "../db/client.ts";
 import { migrateDatabase } from "../db/migrate.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -52,6 +52,8 @@ export async function openDatabase(config: Config): Promise<{ db: Db; client: Cl
     url,
     ...(config.ODCS_DATABASE_AUTH_TOKEN ? { authToken: config.ODCS_DATABASE_AUTH_TOKEN } : {}),
     timeout: BUSY_TIMEOUT_MS,
+    // Every connection of a local file gets its settings (configureLocalConnections).
+    ...(url.startsWith("file:") ? { concurrency: LOCAL_CONNECTIONS } : {}),
   });
   await migrateDatabase(client, MIGRATIONS_DIR);
   return { db: createDb(client), client };

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, linkSync, lstatSync } from "node:fs";
-import { constants, copyFile, readFile, realpath, rm } from "node:fs/promises";
-import { basename, dirname, isAbsolute, join, relative } from "node:path";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readFile, realpath, rm } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
@@ -14,6 +14,9 @@ import {
 } from "../rpm/repodata-read.ts";
 import type { PackageRecord } from "../rpm/types.ts";
 import { ComposeError } from "../worker/errors.ts";
+import { limiter } from "../worker/pipeline/map-limit.ts";
+import { sharedFilePlacer } from "../worker/tools/file-placer.ts";
+import { type PlaceRequest, type PlaceResult, realFile } from "../worker/tools/place-files.ts";
 import { fetchBytes, fetchOk, fetchStream } from "./fetch.ts";
 import type { RepodataCache } from "./repodata-cache.ts";
 import { fetchRpmHeader, firstReadBytes, readLocalRpmHeader } from "./sigkeys.ts";
@@ -38,23 +41,41 @@ function insideRoot(root: string, rel: string): string {
   return abs;
 }
 
+/** Downloads of one remote source in flight at once. */
+const DOWNLOAD_CONCURRENCY = 16;
+
 /**
- * link(2) and lstat(2) on a local file system take microseconds; through the
- * libuv pool each costs two thread hand-offs, which on a busy host (the
- * bench's 2 cores) made placing 313 RPMs take 20–60 ms instead of ~5. So
- * these two are synchronous; the caller yields between batches.
+ * One placement batch per tick: the pipeline asks for every file of an arch
+ * at once, and the placement thread gets them in one message.
  */
-async function linkOrCopy(src: string, dest: string): Promise<"link" | "copy"> {
-  try {
-    linkSync(src, dest);
-    return "link";
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK") throw err;
-  }
-  // Across filesystems: reflink where the filesystem can, else a plain copy.
-  await copyFile(src, dest, constants.COPYFILE_FICLONE);
-  return "copy";
+function batchedPlacer(allowedRoots: readonly string[]) {
+  type Waiting = { request: PlaceRequest; settle: (r: PlaceResult | Error) => void };
+  let batch: Waiting[] | null = null;
+  const flush = async () => {
+    const b = batch ?? [];
+    batch = null;
+    let results: PlaceResult[] | Error;
+    try {
+      results = await sharedFilePlacer().place(
+        b.map((w) => w.request),
+        allowedRoots,
+      );
+    } catch (err) {
+      results = err as Error;
+    }
+    for (const [i, w] of b.entries())
+      w.settle(
+        results instanceof Error ? results : (results[i] ?? new Error("no placement result")),
+      );
+  };
+  return (request: PlaceRequest) =>
+    new Promise<PlaceResult>((resolve, reject) => {
+      if (!batch) {
+        batch = [];
+        queueMicrotask(() => void flush());
+      }
+      batch.push({ request, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
+    });
 }
 
 async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRepo> {
@@ -79,44 +100,30 @@ async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRe
   const open: ReadFile = async (rel) =>
     createReadStream(insideRoot(root, rel), { highWaterMark: METADATA_READ_BYTES });
   const repodata = await ctx.cache.get(path, repomd, () => parse(path, open, repomd));
-  // realpath(3) lstats every component of every file (~30 ms for 1 600
-  // RPMs); the few package dirs are resolved once, then one lstat a file.
-  const realDirs = new Map<string, Promise<string>>();
-  const realFile = async (abs: string) => {
-    const dir = dirname(abs);
-    let realDir = realDirs.get(dir);
-    if (!realDir) {
-      realDir = realpath(dir);
-      realDirs.set(dir, realDir);
-    }
-    const file = join(await realDir, basename(abs));
-    return lstatSync(file).isSymbolicLink() ? realpath(file) : file;
-  };
+  const realDirs = new Map<string, string>();
+  const outside = (pkg: PackageRecord, real: string) =>
+    new ComposeError(`${pkg.location} in ${path} resolves to ${real}, outside the allowed roots`);
   // The file itself, never a symlink, and only from inside the allowed roots.
-  const resolve = async (pkg: PackageRecord) => {
-    const real = await realFile(insideRoot(root, pkg.location));
-    if (!ctx.policy.ODCS_ALLOWED_REPO_ROOTS.some((r) => isUnderRoot(real, r))) {
-      throw new ComposeError(
-        `${pkg.location} in ${path} resolves to ${real}, outside the allowed roots`,
-      );
-    }
+  const resolve = (pkg: PackageRecord) => {
+    const real = realFile(insideRoot(root, pkg.location), realDirs);
+    if (!ctx.policy.ODCS_ALLOWED_REPO_ROOTS.some((r) => isUnderRoot(real, r)))
+      throw outside(pkg, real);
     return real;
   };
+  const place = batchedPlacer(ctx.policy.ODCS_ALLOWED_REPO_ROOTS);
   return {
     origin: path,
     repodata,
     async readHeader(pkg) {
-      return readLocalRpmHeader(await resolve(pkg), firstReadBytes(pkg));
+      return readLocalRpmHeader(resolve(pkg), firstReadBytes(pkg));
     },
     async materialise(pkg, dest) {
-      try {
-        return await linkOrCopy(await resolve(pkg), dest);
-      } catch (err) {
-        if (err instanceof ComposeError) throw err;
-        throw new ComposeError(
-          `${pkg.location} is listed in ${path} but cannot be read: ${(err as Error).message}`,
-        );
-      }
+      const placed = await place({ src: insideRoot(root, pkg.location), dest });
+      if (placed.ok) return placed.how;
+      if (placed.outside) throw outside(pkg, placed.real);
+      throw new ComposeError(
+        `${pkg.location} is listed in ${path} but cannot be read: ${placed.message}`,
+      );
     },
   };
 }
@@ -155,6 +162,17 @@ async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRe
   const repomd = await fetchBytes(href(REPOMD_PATH), ctx.signal, ctx.downloadTimeoutMs);
   const open: ReadFile = (rel) => fetchStream(href(rel), ctx.signal, ctx.downloadTimeoutMs);
   const repodata = await ctx.cache.get(url, repomd, () => parse(url, open, repomd));
+  const download = limiter(DOWNLOAD_CONCURRENCY);
+  const destDirs = new Map<string, Promise<unknown>>();
+  const destDir = (dest: string) => {
+    const d = dirname(dest);
+    let made = destDirs.get(d);
+    if (!made) {
+      made = mkdir(d, { recursive: true });
+      destDirs.set(d, made);
+    }
+    return made;
+  };
   return {
     origin: url,
     repodata,
@@ -165,27 +183,34 @@ async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRe
         initialBytes: firstReadBytes(pkg),
       });
     },
-    async materialise(pkg, dest, signal) {
-      const href = new URL(pkg.location, pkg.locationBase ?? url).href;
-      const res = await fetchOk(href, signal, ctx.downloadTimeoutMs);
-      const algo = pkg.checksumType === "sha" ? "sha1" : pkg.checksumType;
-      const { t, digest } = hashingTransform(algo);
-      if (!res.body) throw new ComposeError(`${href} answered with no body`, { retryable: true });
-      await pipeline(Readable.fromWeb(res.body as WebReadableStream), t, createWriteStream(dest), {
-        signal,
-      });
-      const got = digest();
-      if (got !== pkg.pkgid) {
-        await rm(dest, { force: true });
-        throw new ComposeError(
-          `${href} has ${pkg.checksumType} ${got}, but the metadata says ${pkg.pkgid}`,
+    materialise: (pkg, dest, signal) =>
+      download(async () => {
+        const href = new URL(pkg.location, pkg.locationBase ?? url).href;
+        const res = await fetchOk(href, signal, ctx.downloadTimeoutMs);
+        await destDir(dest);
+        const algo = pkg.checksumType === "sha" ? "sha1" : pkg.checksumType;
+        const { t, digest } = hashingTransform(algo);
+        if (!res.body) throw new ComposeError(`${href} answered with no body`, { retryable: true });
+        await pipeline(
+          Readable.fromWeb(res.body as WebReadableStream),
+          t,
+          createWriteStream(dest),
           {
-            retryable: true,
+            signal,
           },
         );
-      }
-      return "download";
-    },
+        const got = digest();
+        if (got !== pkg.pkgid) {
+          await rm(dest, { force: true });
+          throw new ComposeError(
+            `${href} has ${pkg.checksumType} ${got}, but the metadata says ${pkg.pkgid}`,
+            {
+              retryable: true,
+            },
+          );
+        }
+        return "download" as const;
+      }),
   };
 }
 

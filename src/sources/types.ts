@@ -13,7 +13,8 @@ export interface OpenedRepo {
   repodata: Repodata;
   /**
    * Place the RPM of `pkg` at `dest` (hardlink, reflink, copy or download),
-   * verifying its checksum when the bytes are copied over the network.
+   * making `dest`'s directory if needed, verifying its checksum when the
+   * bytes are copied over the network.
    */
   materialise(
     pkg: PackageRecord,

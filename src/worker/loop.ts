@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Logger } from "../api/deps.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
@@ -9,6 +10,7 @@ import { retryDelayMs } from "./backoff.ts";
 import { ComposeError, isRetryable, LeaseLostError } from "./errors.ts";
 import { failGenerate, runGenerate } from "./handlers/generate.ts";
 import type { JobContext } from "./handlers/types.ts";
+import { sharedFilePlacer } from "./tools/file-placer.ts";
 
 export interface WorkerOptions {
   db: Db;
@@ -16,6 +18,8 @@ export interface WorkerOptions {
   now: () => Date;
   log: Logger;
   workerId: string;
+  /** Called after a compose's state change was committed (an API in the same process wakes its waiters). */
+  onComposeChanged?: (composeId: number) => void;
 }
 
 class ShutdownAbort extends Error {
@@ -34,12 +38,15 @@ export class Worker {
   #wakeUp: (() => void) | null = null;
   #woken = false;
   #loop: Promise<void> | null = null;
+  #requeueDue = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: WorkerOptions) {
     this.cache = new RepodataCache(o.config.ODCS_CACHE_BUDGET_MB * 1024 * 1024);
   }
 
   start(): void {
+    // The placement thread boots in ~0.1 s; not on the first compose's clock.
+    sharedFilePlacer().warm();
     this.#loop ??= this.#run();
   }
 
@@ -81,8 +88,13 @@ export class Worker {
     let started = 0;
     // Dead workers' jobs first, so a deployment of workers alone (no sweep
     // process) neither loses them nor leaves a compose on its last attempt
-    // stuck in `generating`.
-    await requeueAndFailJobs({ db: this.o.db, now: this.o.now, log: this.o.log });
+    // stuck in `generating`. Once per poll interval: a wake-up for a new job
+    // should not wait for two UPDATEs that a lease (seconds) makes moot.
+    const now = this.o.now().getTime();
+    if (now >= this.#requeueDue) {
+      this.#requeueDue = now + this.o.config.ODCS_WORKER_POLL_MS;
+      await requeueAndFailJobs({ db: this.o.db, now: this.o.now, log: this.o.log });
+    }
     while (!this.#stopping && this.#running.size < this.o.config.ODCS_WORKER_CONCURRENCY) {
       const job = await claimNextJob(
         this.o.db,
@@ -93,6 +105,9 @@ export class Worker {
       if (!job) break;
       this.#start(job);
       started++;
+      // Let the job get going (its first statements and file work queued)
+      // before this thread spends time looking for another one.
+      await yieldToLoop();
     }
     return started;
   }
@@ -167,6 +182,7 @@ export class Worker {
       job,
       cache: this.cache,
       signal: controller.signal,
+      composeChanged: () => this.o.onComposeChanged?.(job.composeId),
       assertLease: async () => {
         if (
           leaseLost ||

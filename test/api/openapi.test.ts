@@ -82,6 +82,7 @@ describe("openapi.yaml", () => {
       "GET /api/1/about",
       "GET /api/1/composes",
       "GET /api/1/composes/{id}",
+      "GET /api/1/composes/{id}/wait",
     ]);
     expect(await (await t.request("/api/1/composes/1")).json()).toMatchObject({
       state_name: "done",

@@ -64,6 +64,26 @@ describe("a compose over HTTP", () => {
     });
   });
 
+  test("GET …/wait answers a new compose once it is done, woken by the worker of the process", async () => {
+    const res = await post(
+      JSON.stringify({
+        source: { type: "repo", source: LIBDNF_REPO, packages: ["wget"] },
+        flags: ["no_reuse"],
+      }),
+    );
+    const created = (await res.json()) as ComposeJson;
+    expect(created.state_name).toBe("wait");
+    const waited = await api(`/composes/${created.id}/wait?state=done&timeout=30`);
+    expect(waited.status).toBe(200);
+    const body = (await waited.json()) as ComposeJson;
+    expect(body).toMatchObject({
+      id: created.id,
+      state_name: "done",
+      state_reason: "Compose is generated successfully",
+    });
+    expect(body).toEqual(await (await api(`/composes/${created.id}`)).json());
+  });
+
   test("the .repo downloads over HTTP and dnf installs the package with its dependencies", async () => {
     const res = await fetch(compose.result_repofile);
     expect(res.status).toBe(200);

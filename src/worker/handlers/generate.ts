@@ -1,7 +1,7 @@
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { insertComposeRpms, listComposeRpms } from "../../db/compose-rpms.ts";
-import { findCompose, transitionCompose } from "../../db/composes.ts";
+import { deleteComposeRpms, listComposeRpms, recordComposeRpms } from "../../db/compose-rpms.ts";
+import { findCompose, moveCompose } from "../../db/composes.ts";
 import { completeJob, failJobFinally } from "../../db/jobs.ts";
 import type { ComposeRow } from "../../db/schema.ts";
 import { COMPOSE_STATES } from "../../domain/states.ts";
@@ -9,7 +9,9 @@ import { REASONS } from "../../domain/transitions.ts";
 import { ComposeLog } from "../compose-log.ts";
 import { LeaseLostError } from "../errors.ts";
 import { finalDir, LOG_FILE, stagingDir } from "../paths.ts";
+import { composeSkeleton } from "../pipeline/compose-tree.ts";
 import { generateRepoCompose } from "../pipeline/generate.ts";
+import { sharedFilePlacer } from "../tools/file-placer.ts";
 import type { JobContext } from "./types.ts";
 
 /** Local paths in reasons become public URLs, as ODCS does (§10.2). */
@@ -47,20 +49,23 @@ export function attemptDir(targetDir: string, composeId: number, attempt: number
   return join(stagingDir(targetDir, composeId), `attempt-${attempt}`);
 }
 
-async function startCompose(compose: ComposeRow, ctx: JobContext): Promise<boolean> {
-  if (compose.state === COMPOSE_STATES.generating) return true; // a retry after a crash
-  if (compose.state !== COMPOSE_STATES.wait) return false;
-  const moved = await transitionCompose(
-    ctx.db,
-    compose.id,
-    "wait",
-    "generating",
-    ctx.now().getTime(),
-    {
-      stateReason: REASONS.started,
-    },
-  );
-  return moved !== undefined;
+/**
+ * Move the compose from wait to generating and return it; a compose already
+ * generating (a retry after a crash) is returned as it is; anything else
+ * (cancelled, settled, gone) is `undefined`. A narrow transition, then the
+ * row through the prepared query: UPDATE … RETURNING the whole row costs
+ * twice as much, its SQL being built anew each time.
+ */
+async function startCompose(composeId: number, ctx: JobContext): Promise<ComposeRow | undefined> {
+  // Not in a transaction: the worker loop claims its next job meanwhile, and
+  // a write on another connection of this thread while a transaction is open
+  // would wait for a lock this thread itself holds (until the busy timeout).
+  const moved = await moveCompose(ctx.db, composeId, "wait", "generating", ctx.now().getTime(), {
+    stateReason: REASONS.started,
+  });
+  if (moved) ctx.composeChanged();
+  const row = await findCompose(ctx.db, composeId);
+  return row?.state === COMPOSE_STATES.generating ? row : undefined;
 }
 
 /**
@@ -69,15 +74,22 @@ async function startCompose(compose: ComposeRow, ctx: JobContext): Promise<boole
  * package set, mark the compose done and the job complete.
  */
 export async function runGenerate(composeId: number, ctx: JobContext): Promise<void> {
-  const compose = await findCompose(ctx.db, composeId);
-  if (!compose || !(await startCompose(compose, ctx))) {
+  const compose = await startCompose(composeId, ctx);
+  if (!compose) {
     await completeJob(ctx.db, ctx.job.id, ctx.workerId, ctx.now().getTime());
     return; // cancelled or already settled: nothing to do
   }
   const target = ctx.config.ODCS_TARGET_DIR;
   const staging = attemptDir(target, compose.id, ctx.job.attempts);
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging, { recursive: true });
+  // Directories are the dearest system calls of a compose. The attempt dir
+  // first (clearing a leftover of this attempt), so the log is served from
+  // the start; the placement thread then makes the rest of the fixed ones
+  // while this thread reads the sources and selects (writeComposeTree asks
+  // again and so sees any failure).
+  const placer = sharedFilePlacer();
+  await placer.makeDirs([staging], staging);
+  const arches = [...new Set(compose.arches.split(" ").filter((a) => a !== ""))];
+  const skeleton = placer.makeDirs(composeSkeleton(staging, arches)).catch(() => {});
   const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
   log.line(`compose ${compose.id} attempt ${ctx.job.attempts} on worker ${ctx.workerId}`);
   try {
@@ -92,6 +104,11 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
       signal: ctx.signal,
       now: ctx.now,
       pinned,
+      recordPackages: async (rows) => {
+        const owner = { jobId: ctx.job.id, workerId: ctx.workerId };
+        if (!(await recordComposeRpms(ctx.db, compose.id, rows, owner)))
+          throw new LeaseLostError("lease lost while recording the package set");
+      },
     });
     await ctx.assertLease();
     log.line("compose finished, publishing");
@@ -104,11 +121,7 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
       async (tx) => {
         if (!(await completeJob(tx, ctx.job.id, ctx.workerId, t)))
           throw new LeaseLostError("lease lost before completion");
-        await insertComposeRpms(
-          tx,
-          result.rpms.map((r) => ({ ...r, composeId: compose.id })),
-        );
-        await transitionCompose(tx, compose.id, "generating", "done", t, {
+        await moveCompose(tx, compose.id, "generating", "done", t, {
           stateReason: REASONS.done,
           kojiEvent: compose.kojiEvent ?? result.kojiEvent,
           pungiComposeId: result.pungiComposeId,
@@ -116,8 +129,12 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
       },
       { behavior: "immediate" },
     );
+    ctx.composeChanged();
   } catch (err) {
     log.line(`ERROR: ${(err as Error).message}`);
+    // Nothing may still be making directories in the staging tree when the
+    // failure path clears and publishes it (the sources can fail first).
+    await skeleton;
     await log.close();
     throw err;
   }
@@ -141,14 +158,15 @@ export async function failGenerate(
     async (tx) => {
       if (!(await failJobFinally(tx, ctx.job.id, ctx.workerId, message, t)))
         throw new LeaseLostError("lease lost before failing");
-      const moved = await transitionCompose(tx, composeId, "generating", "failed", t, {
+      const moved = await moveCompose(tx, composeId, "generating", "failed", t, {
         stateReason: reason,
       });
-      if (!moved)
-        await transitionCompose(tx, composeId, "wait", "failed", t, { stateReason: reason });
+      if (!moved) await moveCompose(tx, composeId, "wait", "failed", t, { stateReason: reason });
+      await deleteComposeRpms(tx, composeId);
     },
     { behavior: "immediate" },
   );
+  ctx.composeChanged();
   const staging = attemptDir(target, composeId, ctx.job.attempts);
   await rm(join(staging, "compose"), { recursive: true, force: true });
   try {

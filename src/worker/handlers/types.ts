@@ -14,4 +14,6 @@ export interface JobContext {
   signal: AbortSignal;
   /** Throws `LeaseLostError` when another worker owns the job now. */
   assertLease: () => Promise<void>;
+  /** After each committed state change of the compose (wakes waiting API requests). */
+  composeChanged: () => void;
 }

@@ -14,7 +14,8 @@ import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { Transform, type TransformCallback, type TransformOptions } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGzip, type ZlibOptions } from "node:zlib";
+import { promisify } from "node:util";
+import { createGzip, gzip, type ZlibOptions } from "node:zlib";
 
 export const COMPRESSIONS = ["gz", "zst"] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -26,6 +27,12 @@ export type Compression = (typeof COMPRESSIONS)[number];
 export const DEFAULT_COMPRESSION: Compression = "gz";
 /** zlib's default: level 9 costs ~2× the time for ~3 % smaller repodata. */
 export const GZIP_LEVEL = 6;
+/**
+ * For small repodata (`fast`): half the time of level 6 for ~30 % more
+ * bytes, which below a few thousand packages is some hundred KB that dnf
+ * fetches in milliseconds, while the compose waits for the compression.
+ */
+export const GZIP_LEVEL_FAST = 1;
 /** zstd's default: already smaller than gzip -9, at a third of the time of -10. */
 export const ZSTD_LEVEL = 3;
 /**
@@ -41,6 +48,8 @@ export function compressionSuffix(compression: Compression): string {
 }
 
 export interface CompressorOptions {
+  /** gz: the fast level instead of zlib's default. */
+  fast?: boolean;
   /** Kills the zstd process / destroys the stream. */
   signal?: AbortSignal;
   zstdBin?: string;
@@ -96,6 +105,20 @@ function toError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+const gzipAsync = promisify(gzip);
+
+/**
+ * gzip `data` in one call on the libuv pool (small files: no stream to set
+ * up). The output chunk is as large as the input, so the whole file comes
+ * back in one piece instead of a main-thread callback per 16 KB.
+ */
+export function gzipBuffer(data: Uint8Array, opts: { fast?: boolean } = {}): Promise<Buffer> {
+  return gzipAsync(data, {
+    level: opts.fast ? GZIP_LEVEL_FAST : GZIP_LEVEL,
+    chunkSize: Math.max(GZIP_CHUNK_SIZE, data.length + 1024),
+  });
+}
+
 /** A stream that compresses what is written to it. */
 export function createCompressor(
   compression: Compression,
@@ -103,7 +126,7 @@ export function createCompressor(
 ): Transform {
   if (compression === "zst") return new ZstdProcessCompressor(opts.zstdBin ?? "zstd", opts);
   const gzipOpts: ZlibOptions & TransformOptions = {
-    level: GZIP_LEVEL,
+    level: opts.fast ? GZIP_LEVEL_FAST : GZIP_LEVEL,
     chunkSize: GZIP_CHUNK_SIZE,
     highWaterMark: INPUT_HIGH_WATER_MARK,
   };

@@ -6,8 +6,8 @@
  * never sees a repomd.xml that points at files not yet complete.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 import {
   FILELISTS_FOOTER,
   filelistsHeader,
@@ -28,10 +28,18 @@ import {
   type Compression,
   compressionSuffix,
   createCompressedFileWriter,
+  gzipBuffer,
 } from "./compress.ts";
 
 /** Bytes handed to a compressor per write. */
 const WRITE_CHUNK_BYTES = 512 * 1024;
+/**
+ * Up to this many packages (a few MB of XML), gz repodata is built in
+ * memory and compressed at the fast level (compress.ts), one call per file:
+ * for the usual small compose the stream machinery of the general path
+ * (three pipelines, temporary names, renames) cost more than the work.
+ */
+const SMALL_REPO_PACKAGES = 2000;
 
 export interface RepodataPackage {
   pkg: PackageRecord;
@@ -48,6 +56,8 @@ export interface WriteRepodataOptions {
   checksumType?: "sha256";
   /** Unix seconds; repomd timestamps and the default revision. */
   now: number;
+  /** Up to this many packages, gz repodata is built in memory (default SMALL_REPO_PACKAGES). */
+  inMemoryMaxPackages?: number;
   signal?: AbortSignal;
 }
 
@@ -158,6 +168,114 @@ async function streamXml(
 }
 
 /**
+ * The general path: the three files serialised in batches and streamed
+ * through three compressors in parallel, under temporary names, renamed to
+ * their checksum names once complete.
+ */
+async function writeStreamed(
+  repodata: string,
+  packages: readonly RepodataPackage[],
+  compression: Compression,
+  checksumType: string,
+  tmpTag: string,
+  signal: AbortSignal | undefined,
+): Promise<Record<Kind, CompressedFile>> {
+  const suffix = compressionSuffix(compression);
+  const writerOpts = { checksumType, ...(signal ? { signal } : {}) };
+  const open = (k: Kind) =>
+    createCompressedFileWriter(
+      join(repodata, `.${tmpTag}-${k}.xml${suffix}.tmp`),
+      compression,
+      writerOpts,
+    );
+  const writers = { primary: open("primary"), filelists: open("filelists"), other: open("other") };
+  let files: Record<Kind, CompressedFile>;
+  try {
+    await streamXml(writers, packages, signal);
+    const [primary, filelists, other] = await Promise.all([
+      writers.primary.end(),
+      writers.filelists.end(),
+      writers.other.end(),
+    ]);
+    files = { primary, filelists, other };
+  } catch (err) {
+    await Promise.all(KINDS.map((k) => writers[k].abort()));
+    throw err;
+  }
+  const entries = await Promise.all(
+    KINDS.map(async (k): Promise<[Kind, CompressedFile]> => {
+      const f = files[k];
+      const path = join(repodata, `${f.checksum}-${k}.xml${suffix}`);
+      await rename(f.path, path);
+      return [k, { ...f, path }];
+    }),
+  );
+  return Object.fromEntries(entries) as Record<Kind, CompressedFile>;
+}
+
+/** The three files of a small repository, serialised and compressed in memory, written once each. */
+async function writeSmall(
+  repodata: string,
+  packages: readonly RepodataPackage[],
+  checksumType: string,
+  suffix: string,
+  signal: AbortSignal | undefined,
+): Promise<Record<Kind, CompressedFile>> {
+  const n = packages.length;
+  const parts: Record<Kind, (string | Buffer)[]> = {
+    primary: [primaryHeader(n)],
+    filelists: [filelistsHeader(n)],
+    other: [otherHeader(n)],
+  };
+  for (const item of packages) {
+    signal?.throwIfAborted();
+    const xml = packageXml(item);
+    parts.primary.push(xml.primary);
+    parts.filelists.push(xml.filelists);
+    parts.other.push(xml.other);
+  }
+  parts.primary.push(PRIMARY_FOOTER);
+  parts.filelists.push(FILELISTS_FOOTER);
+  parts.other.push(OTHER_FOOTER);
+  const written: string[] = [];
+  try {
+    const files = await Promise.all(
+      KINDS.map(async (k): Promise<CompressedFile> => {
+        const open = Buffer.concat(
+          parts[k].map((p) => (typeof p === "string" ? Buffer.from(p) : p)),
+        );
+        const stored = await gzipBuffer(open, { fast: true });
+        const checksum = createHash(checksumType).update(stored).digest("hex");
+        const path = join(repodata, `${checksum}-${k}.xml${suffix}`);
+        try {
+          // Named by content: an existing file of that name has these bytes; leave it be.
+          await writeFile(path, stored, { flag: "wx", ...(signal ? { signal } : {}) });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+            written.push(path);
+            throw err;
+          }
+        }
+        return {
+          path,
+          size: stored.length,
+          checksum,
+          openSize: open.length,
+          openChecksum: createHash(checksumType).update(open).digest("hex"),
+        };
+      }),
+    );
+    return { primary: files[0], filelists: files[1], other: files[2] } as Record<
+      Kind,
+      CompressedFile
+    >;
+  } catch (err) {
+    await Promise.all(written.map((p) => rm(p, { force: true })));
+    throw err;
+  }
+}
+
+/**
  * Writes the repodata of `packages` (in the given order) into `dir/repodata`,
  * creating it if needed. Data files get createrepo_c's unique names
  * (`<checksum>-primary.xml.gz`); files already in the directory are left
@@ -174,47 +292,30 @@ export async function writeRepodata(
   await mkdir(repodata, { recursive: true });
   const tmpTag = randomBytes(6).toString("hex");
   const suffix = compressionSuffix(opts.compression);
-  const writerOpts = { checksumType, ...(opts.signal ? { signal: opts.signal } : {}) };
-  const open = (k: Kind) =>
-    createCompressedFileWriter(
-      join(repodata, `.${tmpTag}-${k}.xml${suffix}.tmp`),
-      opts.compression,
-      writerOpts,
-    );
-  const writers = { primary: open("primary"), filelists: open("filelists"), other: open("other") };
-
-  let files: Record<Kind, CompressedFile>;
-  try {
-    await streamXml(writers, packages, opts.signal);
-    const [primary, filelists, other] = await Promise.all([
-      writers.primary.end(),
-      writers.filelists.end(),
-      writers.other.end(),
-    ]);
-    files = { primary, filelists, other };
-  } catch (err) {
-    await Promise.all(KINDS.map((k) => writers[k].abort()));
-    throw err;
-  }
-
-  const records = await Promise.all(
-    KINDS.map(async (k): Promise<RepomdRecord> => {
-      const f = files[k];
-      const name = `${f.checksum}-${k}.xml${suffix}`;
-      await rename(f.path, join(repodata, name));
-      return {
-        type: k,
-        checksumType,
-        checksum: f.checksum,
-        openChecksum: f.openChecksum,
-        location: `repodata/${name}`,
-        timestamp: opts.now,
-        size: f.size,
-        openSize: f.openSize,
-      };
+  const files =
+    opts.compression === "gz" &&
+    packages.length <= (opts.inMemoryMaxPackages ?? SMALL_REPO_PACKAGES)
+      ? await writeSmall(repodata, packages, checksumType, suffix, opts.signal)
+      : await writeStreamed(
+          repodata,
+          packages,
+          opts.compression,
+          checksumType,
+          tmpTag,
+          opts.signal,
+        );
+  const records = KINDS.map(
+    (k): RepomdRecord => ({
+      type: k,
+      checksumType,
+      checksum: files[k].checksum,
+      openChecksum: files[k].openChecksum,
+      location: `repodata/${basename(files[k].path)}`,
+      timestamp: opts.now,
+      size: files[k].size,
+      openSize: files[k].openSize,
     }),
   );
-
   const revision = opts.revision ?? String(opts.now);
   const xml = Buffer.from(repomdXml(revision, records), "utf8");
   const tmpRepomd = join(repodata, `.${tmpTag}-repomd.xml.tmp`);
