@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { InvalidRequestError } from "../domain/errors.ts";
+import { concatBytes } from "../rpm/bytes.ts";
 
 /** Larger bodies are refused (413) before parsing; a real request is a few kB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -34,13 +35,7 @@ async function readLimited(req: Request): Promise<Uint8Array> {
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /**

@@ -126,6 +126,10 @@ function transitionSet(
   return set;
 }
 
+/** The compose row, only while it is still in state `from` (and meets `also`). */
+const stillIn = (id: number, from: ComposeStateName, also?: SQL) =>
+  and(eq(composes.id, id), eq(composes.state, COMPOSE_STATES[from]), also);
+
 /**
  * Move a compose from `from` to `to` if it is still in `from` (conditional
  * UPDATE, safe against concurrent callers), applying the side effects of
@@ -145,7 +149,7 @@ export async function transitionCompose(
   const [row] = await tx
     .update(composes)
     .set(transitionSet(from, to, now, patch))
-    .where(and(eq(composes.id, id), eq(composes.state, COMPOSE_STATES[from]), also))
+    .where(stillIn(id, from, also))
     .returning();
   if (row) await recordEvent(tx, id, COMPOSE_STATES[from], row, now);
   return row;
@@ -167,7 +171,7 @@ export async function moveCompose(
   const [row] = await tx
     .update(composes)
     .set(transitionSet(from, to, now, patch))
-    .where(and(eq(composes.id, id), eq(composes.state, COMPOSE_STATES[from])))
+    .where(stillIn(id, from))
     .returning({ state: composes.state, stateReason: composes.stateReason });
   if (row) await recordEvent(tx, id, COMPOSE_STATES[from], row, now);
   return row !== undefined;

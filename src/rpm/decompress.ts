@@ -13,6 +13,7 @@ import { setImmediate as setImmediatePromise } from "node:timers/promises";
 import { createGunzip, type ZlibOptions } from "node:zlib";
 import { Decompress as ZstdDecompress } from "fzstd";
 import xzDecompressModule from "xz-decompress";
+import { concatBytes } from "./bytes.ts";
 
 /** Compression of a repodata file, from its magic bytes. */
 export type Compression = "gzip" | "xz" | "zstd" | "bzip2" | "none";
@@ -146,20 +147,6 @@ export async function* webStreamChunks(
   } finally {
     await reader.cancel().catch(() => {});
   }
-}
-
-/** `parts` joined into one array. */
-export function concatBytes(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1 && parts[0]) return parts[0];
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** Every chunk of a (small) stream, joined. */

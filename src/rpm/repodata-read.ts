@@ -8,7 +8,8 @@
  * package at a time, so memory holds the records and a few chunks, never a
  * whole file. A file that fails its repomd checksum fails the whole read.
  */
-import { concatBytes, decompressStream, readAll, sha256Hex, verifyChecksum } from "./decompress.ts";
+import { concatBytes } from "./bytes.ts";
+import { decompressStream, readAll, sha256Hex, verifyChecksum } from "./decompress.ts";
 import type { PackageExtra, Repomd, RepomdData } from "./repodata-parse.ts";
 import { parseFilelists, parseOther, parsePrimary, parseRepomd } from "./repodata-parse.ts";
 import type { Changelog, PackageRecord } from "./types.ts";

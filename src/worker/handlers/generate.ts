@@ -11,6 +11,7 @@ import { LeaseLostError } from "../errors.ts";
 import { finalDir, LOG_FILE, stagingDir } from "../paths.ts";
 import { composeSkeleton } from "../pipeline/compose-tree.ts";
 import { generateRepoCompose } from "../pipeline/generate.ts";
+import { treeArches } from "../pipeline/select-arches.ts";
 import { sharedFilePlacer } from "../tools/file-placer.ts";
 import type { JobContext } from "./types.ts";
 
@@ -88,7 +89,7 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
   // again and so sees any failure).
   const placer = sharedFilePlacer();
   await placer.makeDirs([staging], staging);
-  const arches = [...new Set(compose.arches.split(" ").filter((a) => a !== ""))];
+  const arches = treeArches(compose);
   const skeleton = placer.makeDirs(composeSkeleton(staging, arches)).catch(() => {});
   const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
   log.line(`compose ${compose.id} attempt ${ctx.job.attempts} on worker ${ctx.workerId}`);

@@ -6,7 +6,7 @@ import type { RepodataCache } from "../../sources/repodata-cache.ts";
 import type { OpenedRepo } from "../../sources/types.ts";
 import type { ComposeLog } from "../compose-log.ts";
 import { writeComposeTree } from "./compose-tree.ts";
-import { list, selectArches } from "./select-arches.ts";
+import { list, selectArches, treeArches } from "./select-arches.ts";
 
 export interface GenerateContext {
   config: Config;
@@ -66,7 +66,7 @@ export async function generateRepoCompose(
 ): Promise<GenerateResult> {
   const repos = await openAll(list(compose.source), ctx, "source");
   const lookaside = await openAll(list(compose.lookasideRepos), ctx, "lookaside repo");
-  const arches = [...new Set(list(compose.arches))];
+  const arches = treeArches(compose);
   const selections = await selectArches(compose, repos, lookaside, arches, ctx);
 
   const tree = await writeComposeTree(

@@ -27,6 +27,11 @@ export interface ArchSelection {
 /** A space-separated list column as a list. */
 export const list = (s: string | null) => (s ? s.split(" ").filter((x) => x !== "") : []);
 
+/** The compose's tree arches, each once, in request order. */
+export const treeArches = (compose: Pick<ComposeRow, "arches">) => [
+  ...new Set(list(compose.arches)),
+];
+
 export const shorten = (items: string[], max = 50) =>
   items.length > max
     ? `${items.slice(0, max).join(", ")} and ${items.length - max} more`
