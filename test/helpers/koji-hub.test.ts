@@ -1,8 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { loadRpmCorpus } from "../../bench/rpm-corpus.ts";
 import { tempDir } from "./db.ts";
 import { FIXTURES_DIR } from "./fixtures.ts";
 import {
@@ -881,4 +882,37 @@ describe("koji hub: builds, RPMs, signatures and files", () => {
       expect.objectContaining({ status: 404 }),
     ]);
   });
+});
+
+describe("koji hub: many builds from the bench corpus", () => {
+  test("importBuilds reads all files in one batch; listTaggedRPMS answers every RPM", async () => {
+    const corpus = loadRpmCorpus({ packages: 300, seed: 5 });
+    const files = readdirSync(join(corpus.dir, "Packages")).flatMap((d) =>
+      readdirSync(join(corpus.dir, "Packages", d)).map((f) => join(corpus.dir, "Packages", d, f)),
+    );
+    expect(files).toHaveLength(300);
+    const m = new KojiModel({ topdir: tempDir("koji-top-") });
+    m.createTag("big");
+    const imported = m.importBuilds(files.map((f) => ({ rpms: [f] })));
+    for (const b of imported) m.addPackage("big", b.nvr.replace(/-[^-]+-[^-]+$/, ""));
+    for (const b of imported) m.tagBuild("big", b.nvr);
+    expect(m.lastEvent()).toBe(1 + 3 * 300);
+    const hub = await startKojiHub(m);
+    try {
+      const [rpms, builds] = (await call(
+        hub,
+        "listTaggedRPMS",
+        "big",
+        kw({ latest: true, rpmsigs: true }),
+      )) as Row[][];
+      expect(builds).toHaveLength(300);
+      expect(rpms).toHaveLength(300);
+      expect(new Set(rpms?.map((r) => r.sigkey))).toEqual(new Set([""]));
+      const first = rpms?.[0] as Row;
+      const path = `packages/${first.name}/${first.version}/${first.release}/${first.arch}/${first.name}-${first.version}-${first.release}.${first.arch}.rpm`;
+      expect(statSync(join(m.topdir, path)).size).toBe(first.size);
+    } finally {
+      await hub.close();
+    }
+  }, 120_000);
 });

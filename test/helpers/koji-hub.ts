@@ -29,7 +29,6 @@ import {
   closeSync,
   copyFileSync,
   createReadStream,
-  existsSync,
   linkSync,
   mkdirSync,
   mkdtempSync,
@@ -478,12 +477,26 @@ export function ripSigHeader(path: string): Buffer {
 
 const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 
-function placeFile(src: string, dst: string): void {
-  mkdirSync(dirname(dst), { recursive: true });
-  if (existsSync(dst)) return;
+/** Directories known to exist: one mkdir(2) per new level, none for known ones (10 000 builds). */
+function ensureDir(dir: string, madeDirs: Set<string>): void {
+  if (madeDirs.has(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) ensureDir(parent, madeDirs);
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+  madeDirs.add(dir);
+}
+
+function placeFile(src: string, dst: string, madeDirs: Set<string>): void {
+  ensureDir(dirname(dst), madeDirs);
   try {
     linkSync(src, dst);
-  } catch {
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return;
     copyFileSync(src, dst);
   }
 }
@@ -518,6 +531,13 @@ export class KojiModel {
   private rpms: RpmRow[] = [];
   private sigs: SigRow[] = [];
   private fileInfo = new Map<string, RpmFileInfo>();
+  // Indexes (tags of 10 000 builds must stay cheap).
+  private buildIndex = new Map<string, BuildRow>();
+  private rpmsByBuild = new Map<number, RpmRow[]>();
+  private rpmIndex = new Map<string, RpmRow>();
+  private sigsByRpm = new Map<number, SigRow[]>();
+  private pkgNames: string[] = [];
+  private madeDirs = new Set<string>();
 
   constructor(opts: { topdir?: string } = {}) {
     this.topdir = opts.topdir ?? mkdtempSync(join(tmpdir(), "koji-topdir-"));
@@ -558,6 +578,7 @@ export class KojiModel {
     if (id === undefined) {
       id = this.packages.size + 1;
       this.packages.set(name, id);
+      this.pkgNames[id] = name;
     }
     return id;
   }
@@ -572,7 +593,7 @@ export class KojiModel {
   }
 
   private buildByNvr(nvr: string): BuildRow {
-    const b = this.builds.find((x) => `${x.name}-${x.version}-${x.release}` === nvr);
+    const b = this.buildIndex.get(nvr);
     if (!b) throw new Error(`no build ${nvr}`);
     return b;
   }
@@ -745,7 +766,7 @@ export class KojiModel {
   }
 
   private rpmByNvra(nvra: string): RpmRow {
-    const r = this.rpms.find((x) => `${x.name}-${x.version}-${x.release}.${x.arch}` === nvra);
+    const r = this.rpmIndex.get(nvra);
     if (!r) throw new Error(`no rpm ${nvra}`);
     return r;
   }
@@ -754,14 +775,18 @@ export class KojiModel {
     const b = this.builds[r.build - 1] as BuildRow;
     const parts = [this.buildDir(b), "data", "sigcache", ...(sigkey ? [sigkey] : []), r.arch];
     const path = join(...parts, `${this.rpmFile(r)}.sig`);
-    mkdirSync(dirname(path), { recursive: true });
+    ensureDir(dirname(path), this.madeDirs);
     writeFileSync(path, header);
     const sighash = md5(header);
-    const old = this.sigs.find((s) => s.rpm === r.id && s.sigkey === sigkey);
+    const old = this.sigsOf(r.id).find((s) => s.sigkey === sigkey);
     if (old && old.sighash !== sighash) {
       throw new Error(`${this.rpmFile(r)}: a different header for sigkey "${sigkey}" is recorded`);
     }
-    if (!old) this.sigs.push({ rpm: r.id, sigkey, sighash });
+    if (!old) {
+      const row = { rpm: r.id, sigkey, sighash };
+      this.sigs.push(row);
+      this.sigsByRpm.set(r.id, [...(this.sigsByRpm.get(r.id) ?? []), row]);
+    }
   }
 
   /**
@@ -780,7 +805,7 @@ export class KojiModel {
     for (const i of infos) {
       if (i.buildNvr !== nvr) throw new Error(`${i.path} belongs to ${i.buildNvr}, not ${nvr}`);
     }
-    if (this.builds.some((b) => `${b.name}-${b.version}-${b.release}` === nvr)) {
+    if (this.buildIndex.has(nvr)) {
       throw new Error(`build ${nvr} already exists`);
     }
     const { name, version, release } = parseNvr(nvr);
@@ -806,6 +831,7 @@ export class KojiModel {
       time: (this.eventRow(event) as EventRow).ts,
     };
     this.builds.push(b);
+    this.buildIndex.set(nvr, b);
     const dir = this.buildDir(b);
     for (const i of infos) {
       const r: RpmRow = {
@@ -821,7 +847,9 @@ export class KojiModel {
         buildtime: i.buildtime,
       };
       this.rpms.push(r);
-      placeFile(i.path, join(dir, r.arch, this.rpmFile(r)));
+      this.rpmIndex.set(`${r.name}-${r.version}-${r.release}.${r.arch}`, r);
+      this.rpmsByBuild.set(b.id, [...(this.rpmsByBuild.get(b.id) ?? []), r]);
+      placeFile(i.path, join(dir, r.arch, this.rpmFile(r)), this.madeDirs);
       this.writeSig(r, i.sigkey, ripSigHeader(i.path));
     }
     return { buildId: b.id, nvr, event };
@@ -851,7 +879,7 @@ export class KojiModel {
     if (i.payloadhash !== r.payloadhash) throw new Error(`${signedPath} is not a copy of ${nvra}`);
     if (i.sigkey === "") throw new Error(`${signedPath} is not signed`);
     this.writeSig(r, i.sigkey, ripSigHeader(i.path));
-    if (opts.writeCopy !== false) placeFile(i.path, this.rpmPath(nvra, i.sigkey));
+    if (opts.writeCopy !== false) placeFile(i.path, this.rpmPath(nvra, i.sigkey), this.madeDirs);
     return { sigkey: i.sigkey, event: this.lastEvent() };
   }
 
@@ -974,7 +1002,7 @@ export class KojiModel {
   }
 
   pkgName(id: number): string {
-    return [...this.packages].find(([, v]) => v === id)?.[0] ?? "";
+    return this.pkgNames[id] ?? "";
   }
 
   userName(id: number): string {
@@ -1038,13 +1066,11 @@ export class KojiModel {
   }
 
   findBuild(nvr: { name: string; version: string; release: string }): BuildRow | undefined {
-    return this.builds.find(
-      (b) => b.name === nvr.name && b.version === nvr.version && b.release === nvr.release,
-    );
+    return this.buildIndex.get(`${nvr.name}-${nvr.version}-${nvr.release}`);
   }
 
   rpmsOf(buildId: number): RpmRow[] {
-    return this.rpms.filter((r) => r.build === buildId);
+    return this.rpmsByBuild.get(buildId) ?? [];
   }
 
   allRpms(): readonly RpmRow[] {
@@ -1056,17 +1082,11 @@ export class KojiModel {
   }
 
   findRpm(n: { name: string; version: string; release: string; arch: string }): RpmRow | undefined {
-    return this.rpms.find(
-      (r) =>
-        r.name === n.name &&
-        r.version === n.version &&
-        r.release === n.release &&
-        r.arch === n.arch,
-    );
+    return this.rpmIndex.get(`${n.name}-${n.version}-${n.release}.${n.arch}`);
   }
 
   sigsOf(rpmId: number): SigRow[] {
-    return this.sigs.filter((s) => s.rpm === rpmId);
+    return this.sigsByRpm.get(rpmId) ?? [];
   }
 
   allSigs(): readonly SigRow[] {
