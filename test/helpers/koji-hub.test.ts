@@ -647,6 +647,57 @@ describe("koji hub: inheritance walk (maxdepth, intransitive, pkg_filter, priori
   });
 });
 
+describe("koji hub: deleted tags, maxdepth chains, Python truthiness", () => {
+  test("deleteTag: unknown now, known at earlier events, found with event='auto'; last change = deletion", async () => {
+    const m = new KojiModel({ topdir: tempDir("koji-top-") });
+    for (const t of ["a1", "a2", "a3", "a4"]) m.createTag(t);
+    m.addInheritance("a1", "a2", 1, { maxdepth: 1 });
+    m.addInheritance("a2", "a3", 1);
+    m.addInheritance("a3", "a4", 1);
+    const gone = m.createTag("gone").event;
+    const deleted = m.deleteTag("gone");
+    const h = await startKojiHub(m);
+    try {
+      expect(await call(h, "getTag", "gone")).toBeNull();
+      expect(await call(h, "getTag", "gone", kw({ event: gone }))).toMatchObject({ name: "gone" });
+      expect(await call(h, "getTag", "gone", kw({ event: "auto" }))).toMatchObject({
+        name: "gone",
+        revoke_event: deleted,
+      });
+      expect(await call(h, "getTagID", "gone")).toBe(5);
+      expect(await call(h, "tagLastChangeEvent", "gone")).toBe(deleted);
+      // maxdepth 1 on a1→a2: a2 and its parent a3, not a4
+      const full = (await call(h, "getFullInheritance", "a1")) as Row[];
+      expect(full.map((l) => [l.name, l.currdepth, l.nextdepth])).toEqual([
+        ["a2", 1, 1],
+        ["a3", 2, 0],
+      ]);
+      const rev = (await call(h, "getFullInheritance", "a4", kw({ reverse: true }))) as Row[];
+      // reverse: a1's link to a2 has maxdepth 1 < depth-1 = 2 when reached from a4
+      expect(rev.map((l) => [l.name, l.currdepth])).toEqual([
+        ["a3", 1],
+        ["a2", 2],
+      ]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("arch '' or [] does not filter; latest=0 is all, a negative latest keeps nothing", async () => {
+    const h = await startKojiHub(section5Model());
+    try {
+      for (const arch of ["", []] as V[]) {
+        const [rpms] = (await call(h, "listTaggedRPMS", "P1", kw({ arch }))) as Row[][];
+        expect(rpms).toHaveLength(3);
+      }
+      expect(nvrs(await call(h, "listTagged", "P1", kw({ latest: 0 })))).toHaveLength(3);
+      expect(await call(h, "listTagged", "P1", kw({ latest: -1 }))).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe("koji hub: builds, RPMs, signatures and files", () => {
   let m: KojiModel;
   let hub: KojiHub;

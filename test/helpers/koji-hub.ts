@@ -940,50 +940,72 @@ export class KojiModel {
 
   /** readFullInheritance: links in search order with currdepth, nextdepth, filter. */
   fullInheritance(tagId: number, event: number, reverse = false): FullLink[] {
+    // A transcription of kojihub's readFullInheritanceRecurse, quirks included
+    // (noconfig sticks for later siblings; any earlier filter forces a rescan).
     const order: FullLink[] = [];
-    const hist = new Map<number, FullLink[]>();
+    const hist = new Map<number, (FullLink & { noconfig: boolean })[]>();
     const recurse = (
       id: number,
       top: Set<number>,
       currdepth: number,
       maxdepth: number | null,
+      inheritedNoconfig: boolean,
       pfilter: string[],
     ) => {
       if (maxdepth !== null && maxdepth < 1) return;
       const depth = currdepth + 1;
       const here = new Set(top).add(id);
+      let noconfig = inheritedNoconfig;
       for (const link of this.inheritanceData(id, event, reverse)) {
         const next = reverse ? link.child : link.parent;
         if (here.has(next)) continue;
         if (link.intransitive && here.size > 1 && !reverse) continue;
-        if (link.priority < 0) continue;
-        let nextdepth = link.maxdepth;
-        if (nextdepth === null) {
-          if (maxdepth !== null) nextdepth = maxdepth - 1;
-        } else if (maxdepth !== null) {
-          nextdepth = Math.min(nextdepth, maxdepth) - 1;
+        let nextdepth: number | null;
+        if (reverse) {
+          if (link.maxdepth !== null && link.maxdepth < depth - 1) continue;
+          nextdepth = null;
+        } else {
+          nextdepth = link.maxdepth;
+          if (nextdepth === null) {
+            if (maxdepth !== null) nextdepth = maxdepth - 1;
+          } else if (maxdepth !== null) {
+            nextdepth = Math.min(nextdepth, maxdepth) - 1;
+          }
         }
+        if (link.noconfig) noconfig = true;
         const filter = link.pkgFilter ? [...pfilter, link.pkgFilter] : [...pfilter];
-        const full: FullLink = { row: link, tagId: next, currdepth: depth, nextdepth, filter };
+        const full = { row: link, tagId: next, currdepth: depth, nextdepth, filter, noconfig };
         const prev = hist.get(next);
         if (prev) {
-          const redundant = prev.some((p) => {
-            const deeper =
-              p.nextdepth === null || (full.nextdepth !== null && full.nextdepth <= p.nextdepth);
-            const lessFiltered = p.filter.every((f) => full.filter.includes(f));
-            return deeper && lessFiltered;
+          const sufficient = prev.some((p) => {
+            if (
+              nextdepth === null
+                ? p.nextdepth !== null
+                : p.nextdepth !== null && p.nextdepth < nextdepth
+            ) {
+              return false;
+            }
+            if (p.noconfig && !noconfig) return false;
+            return p.filter.length === 0;
           });
-          if (redundant) continue;
+          if (sufficient) continue;
           prev.push(full);
         } else {
           hist.set(next, [full]);
         }
         order.push(full);
-        if (nextdepth === null || nextdepth > 0) recurse(next, here, depth, nextdepth, filter);
+        if (link.intransitive && reverse) continue;
+        recurse(next, here, depth, nextdepth, noconfig, filter);
       }
     };
-    recurse(tagId, new Set(), 0, null, []);
-    return order;
+    recurse(tagId, new Set(), 0, null, false, []);
+    return order.map(({ row, tagId: t, currdepth, nextdepth, filter }) => ({
+      row,
+      tagId: t,
+      currdepth,
+      nextdepth,
+      filter,
+    }));
   }
 
   /** readPackageList(inherit=True): package id → the entry that rules (blocked included). */
@@ -1034,6 +1056,7 @@ export class KojiModel {
     const pkgs = this.packageList(q.tag, q.event);
     const seen = new Map<number, number>();
     const out: { build: BuildRow; tagId: number; tagEvent: number }[] = [];
+    // Python: latest=True → 1 per package; an int N → N (0 = all; negative keeps nothing).
     const limit = opts.latest === true ? 1 : opts.latest === false ? 0 : opts.latest;
     for (const tagId of this.searchOrder(q, opts.inherit)) {
       const rows = this.listings
@@ -1050,7 +1073,7 @@ export class KojiModel {
       for (const { r, b } of rows) {
         const entry = pkgs.get(b.pkg);
         if (!entry || entry.blocked) continue;
-        if (limit > 0) {
+        if (limit !== 0) {
           const n = seen.get(b.pkg) ?? 0;
           if (n >= limit) continue;
           seen.set(b.pkg, n + 1);
@@ -1417,12 +1440,12 @@ function makeMethods(model: KojiModel, version: string): Map<string, MethodDef> 
     }
     return type === "rpm";
   };
-  const latestArg = (v: XValue | undefined): boolean | number =>
-    v === true ? true : isInt(v) && v > 0 ? v : false;
+  const latestArg = (v: XValue | undefined): boolean | number => (isInt(v) ? v : isTrue(v));
   const strOrUndef = (v: XValue | undefined) => (typeof v === "string" ? v : undefined);
 
   const arches = (v: XValue | undefined, what: string): Set<string> | undefined => {
-    if (v === null || v === undefined) return undefined;
+    // Python's `if arch:` — nil, "", [] and 0 do not filter.
+    if (!isTrue(v) || (Array.isArray(v) && v.length === 0)) return undefined;
     if (typeof v === "string") return new Set([v]);
     if (Array.isArray(v)) return new Set(v.map(String));
     throw generic(`Invalid type for ${what} option: ${pyType(v)}`);
@@ -1541,7 +1564,7 @@ function makeMethods(model: KojiModel, version: string): Map<string, MethodDef> 
         .taggedBuilds(q, {
           inherit: isTrue(a.inherit),
           latest: latestArg(a.latest),
-          package: strOrUndef(a.package),
+          package: strOrUndef(a.package) || undefined,
           owner: strOrUndef(a.owner),
           prefix: strOrUndef(a.prefix),
         })
@@ -1577,7 +1600,7 @@ function makeMethods(model: KojiModel, version: string): Map<string, MethodDef> 
           ? model.taggedBuilds(q, {
               inherit: isTrue(a.inherit),
               latest: latestArg(a.latest),
-              package: strOrUndef(a.package),
+              package: strOrUndef(a.package) || undefined,
               owner: strOrUndef(a.owner),
             })
           : [];
