@@ -896,7 +896,16 @@ describe("koji hub: builds, RPMs, signatures and files", () => {
     expect(one).not.toHaveProperty("nvr");
     expect(await call(hub, "getRPM", String(rpms[0]?.id))).toEqual(one);
     expect(await call(hub, "getRPM", "nope-1-1.x86_64")).toBeNull();
-    expect((await fault(hub, "getRPM", "nope-1-1.x86_64", true)).faultCode).toBe(1000);
+    expect(await fault(hub, "getRPM", "nope-1-1.x86_64", true)).toEqual({
+      faultCode: 1000,
+      faultString:
+        "No such rpm: {'release': '1', 'version': '1', 'name': 'nope', 'epoch': '', 'arch': 'x86_64', 'src': False}",
+    });
+    expect(await call(hub, "getRPM", "sig-1-1.src.rpm")).toMatchObject({
+      arch: "src",
+      name: "sig",
+    });
+    expect(await call(hub, "getRPM", "sig-1-1.src@elsewhere")).toBeNull();
   });
 
   test("file server: GET, HEAD, Range 206/416, 404; requests and bytes counted", async () => {

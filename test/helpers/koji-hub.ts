@@ -276,11 +276,12 @@ function pyType(v: XValue | undefined): string {
 
 const isInt = (v: XValue | undefined): v is number => typeof v === "number" && Number.isInteger(v);
 
-/** Koji's parse_NVR (epoch in the name as `E:name` allowed). */
-function parseNvr(nvr: string): { name: string; version: string; release: string; epoch: string } {
+/** koji.parse_NVR (epoch in the name as `E:name` allowed); keys in Koji's order. */
+function parseNvr(nvr: string): { release: string; version: string; name: string; epoch: string } {
   const p2 = nvr.lastIndexOf("-");
+  if (p2 === -1 || p2 === nvr.length - 1) throw generic(`invalid format: ${nvr}`);
   const p1 = p2 > 0 ? nvr.lastIndexOf("-", p2 - 1) : -1;
-  if (p1 <= 0 || p2 <= 0) throw generic(`invalid format: ${nvr}`);
+  if (p1 === -1 || p1 === p2 - 1) throw generic(`invalid format: ${nvr}`);
   const release = nvr.slice(p2 + 1);
   const version = nvr.slice(p1 + 1, p2);
   let name = nvr.slice(0, p1);
@@ -290,14 +291,24 @@ function parseNvr(nvr: string): { name: string; version: string; release: string
     epoch = name.slice(0, e);
     name = name.slice(e + 1);
   }
-  return { name, version, release, epoch };
+  return { release, version, name, epoch };
 }
 
-function parseNvra(nvra: string) {
+/** koji.parse_NVRA: `N-V-R.A[.rpm][@location]`. */
+function parseNvra(input: string) {
+  const at = input.indexOf("@");
+  let nvra = at >= 0 ? input.slice(0, at) : input;
+  const location = at >= 0 ? input.slice(at + 1) : "";
+  if (nvra.endsWith(".rpm")) nvra = nvra.slice(0, -4);
   const dot = nvra.lastIndexOf(".");
-  if (dot <= 0) throw generic(`invalid format: ${nvra}`);
-  const nvr = parseNvr(nvra.slice(0, dot));
-  return { ...nvr, arch: nvra.slice(dot + 1) };
+  if (dot === -1 || dot === nvra.length - 1) throw generic(`invalid format: ${nvra}`);
+  const arch = nvra.slice(dot + 1);
+  return {
+    ...parseNvr(nvra.slice(0, dot)),
+    arch,
+    src: arch === "src",
+    ...(location ? { location } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -1677,11 +1688,9 @@ function makeMethods(model: KojiModel, version: string): Map<string, MethodDef> 
       data = { id: Number(info) };
       r = model.rpmById(Number(info));
     } else if (typeof info === "string") {
-      const at = info.indexOf("@");
-      const location = at >= 0 ? info.slice(at + 1) : undefined;
-      const n = parseNvra(at >= 0 ? info.slice(0, at) : info);
-      data = { ...n, src: n.arch === "src", ...(location !== undefined ? { location } : {}) };
-      r = location === undefined || location === "INTERNAL" ? model.findRpm(n) : undefined;
+      const n = parseNvra(info);
+      data = n;
+      r = n.location === undefined || n.location === "INTERNAL" ? model.findRpm(n) : undefined;
     } else if (
       info &&
       typeof info === "object" &&
