@@ -683,6 +683,24 @@ describe("koji hub: deleted tags, maxdepth chains, Python truthiness", () => {
     }
   });
 
+  test("retag at a later event: the retagged build is the latest again, with the new create_event", async () => {
+    const m = section5Model();
+    const retag = m.tagBuild("P1", "a-1.2-1");
+    expect(retag).toBe(38);
+    const h = await startKojiHub(m);
+    try {
+      const at = async (event: number) =>
+        (
+          (await call(h, "listTagged", "P1", kw({ event, latest: true, package: "a" }))) as Row[]
+        ).map((b) => [b.nvr, b.create_event]);
+      expect(await at(37)).toEqual([["a-1.1-1", 27]]);
+      expect(await at(38)).toEqual([["a-1.2-1", 38]]);
+      expect(await at(29)).toEqual([["a-1.2-1", 29]]);
+    } finally {
+      await h.close();
+    }
+  });
+
   test("arch '' or [] does not filter; latest=0 is all, a negative latest keeps nothing", async () => {
     const h = await startKojiHub(section5Model());
     try {
