@@ -22,7 +22,7 @@ import {
   requireScope,
 } from "../domain/permissions.ts";
 import { copyForRenewal, needsCopy, parseRenewRequest } from "../domain/renew.ts";
-import { parseRepoLocation } from "../domain/repo-source.ts";
+import { parseRepoLocation } from "../domain/sources/repo.ts";
 import { bitNames, COMPOSE_STATES, FLAGS, RESULTS, sourceTypeName } from "../domain/states.ts";
 import { REASONS } from "../domain/transitions.ts";
 import { validateOdcsInput } from "../domain/validate.ts";

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from "./errors.ts";
+import { InvalidRequestError } from "../errors.ts";
 
 /**
  * Where a `repo` compose may read from. Pure string checks, done at request
