@@ -246,7 +246,10 @@ export const RenewComposeBody = z
   .meta({ id: "RenewComposeBody" });
 export type RenewComposeBody = z.infer<typeof RenewComposeBody>;
 
-/** The body as `schema` types it, or `InvalidRequestError`'s message of its first issue. */
+/**
+ * The client's message for a failed parse: the first issue's, which each
+ * check above sets (schema order is ODCS's check order where it has one).
+ */
 export function firstIssueMessage(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return "Invalid request body";
