@@ -25,7 +25,10 @@ const joined = (d: string) =>
 const codes = (table: Record<string, number>) => {
   const values = Object.values(table) as [number, ...number[]];
   const names = Object.entries(table).map(([n, v]) => `${v} ${n}`);
-  return z.number().int().openapi({ enum: values, description: names.join(", ") });
+  return z
+    .number()
+    .int()
+    .openapi({ enum: values, description: names.join(", ") });
 };
 
 export const ComposeStateName = z.enum(STATE_NAMES).openapi("ComposeStateName", {

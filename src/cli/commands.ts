@@ -400,4 +400,3 @@ export class TableOutput {
     return `${composeTable(this.data.items)}\n(page ${meta.page} of ${meta.pages}, ${meta.total} composes)`;
   }
 }
-
