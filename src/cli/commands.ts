@@ -4,7 +4,7 @@
  */
 import { type Command, InvalidArgumentError } from "commander";
 import type { OdcsClient } from "../client/index.ts";
-import { composeTable, pythonJson } from "./output.ts";
+import { composeTable } from "./output.ts";
 import {
   buildRequest,
   type CreateOptions,
