@@ -5,7 +5,6 @@ import {
   FLAGS,
   MULTILIB_METHODS,
   RESULTS,
-  SOURCE_TYPE_NAMES,
   SOURCE_TYPES,
   STATE_NAMES,
 } from "../domain/states.ts";
@@ -34,7 +33,6 @@ const codes = (table: Record<string, number>) => {
 export const ComposeStateName = z.enum(STATE_NAMES).openapi("ComposeStateName", {
   description: "wait → generating → done | failed; done/failed → removed",
 });
-export const SourceTypeName = z.enum(SOURCE_TYPE_NAMES).openapi("SourceTypeName");
 /** `no_flags` is accepted in requests but never listed in a compose (§2.3). */
 export const FlagName = z
   .enum(Object.keys(FLAGS).filter((f) => f !== "no_flags") as [string, ...string[]])
