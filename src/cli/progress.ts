@@ -34,7 +34,8 @@ export function formatElapsed(ms: number): string {
 
 export function queueText(q: QueuePlace | undefined): string {
   if (!q) return "";
-  if (q.place === undefined) return ` · in queue behind ${q.waiting}+ composes`;
+  // Not among the first page of waiting composes: only the queue's length is known.
+  if (q.place === undefined) return ` · ${q.waiting} composes waiting`;
   return ` · place ${q.place} of ${q.waiting} in the queue`;
 }
 
