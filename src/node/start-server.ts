@@ -69,6 +69,7 @@ export async function startServer(
         // While draining, every answer closes its connection, so a keep-alive
         // client cannot hold the process open with new requests.
         fetch: async (req, env) => {
+          log.debug("request", { method: req.method, path: new URL(req.url).pathname });
           const res = await app.fetch(req, env);
           if (draining) res.headers.set("Connection", "close");
           return res;

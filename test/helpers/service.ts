@@ -167,7 +167,7 @@ export interface StartOptions {
    * of its own that `stop`/`kill` signal as a whole.
    */
   command?: readonly string[];
-  /** Node options before the entry (e.g. `--import` of a test preload module). */
+  /** Node options after `--import tsx`, before the entry (e.g. `--import` of a test preload module). */
   nodeArgs?: readonly string[];
   /** Share a data dir (and so the DB file and target dir) with another process. */
   dataDir?: string;
@@ -199,9 +199,9 @@ export async function startService(opts: StartOptions = {}): Promise<ServiceProc
   // really kills the service (the tsx CLI would leave its node child running).
   const [file, ...args] = opts.command ?? [
     process.execPath,
-    ...(opts.nodeArgs ?? []),
     "--import",
     "tsx",
+    ...(opts.nodeArgs ?? []),
     join(ROOT, entry),
   ];
   const group = opts.command !== undefined;
