@@ -58,23 +58,13 @@ export async function runProcess(
   const log = createLogger(config.ODCS_LOG_LEVEL, component);
   exitOnCrash(log);
   warnUnknownVariables(process.env, log);
-  let running: Stoppable;
-  try {
-    running = await start(config, log);
-  } catch (err) {
-    log.error("start-up failed", describe(err));
-    process.exit(1);
-  }
+  // Listening before start-up: a signal without a listener would kill the
+  // process outright; one that comes while starting stops it right after.
+  let running: Stoppable | undefined;
   let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log.warn("second signal: exiting without waiting", { signal });
-      process.exit(INTERRUPTED_EXIT_CODE);
-    }
-    stopping = true;
+  const stop = (r: Stoppable) => {
     const graceMs = config.ODCS_WORKER_GRACE_MS;
-    log.info("stopping", { signal, graceMs });
-    running.stop(graceMs).then(
+    r.stop(graceMs).then(
       () => {
         log.info("stopped");
         process.exit(0);
@@ -85,6 +75,22 @@ export async function runProcess(
       },
     );
   };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn("second signal: exiting without waiting", { signal });
+      process.exit(INTERRUPTED_EXIT_CODE);
+    }
+    stopping = true;
+    log.info("stopping", { signal, graceMs: config.ODCS_WORKER_GRACE_MS });
+    if (running) stop(running);
+  };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  try {
+    running = await start(config, log);
+  } catch (err) {
+    log.error("start-up failed", describe(err));
+    process.exit(1);
+  }
+  if (stopping) stop(running);
 }

@@ -5,6 +5,7 @@
  * bin links run them) and through `npm run server` / `npm run worker`. The
  * worker process generates, the server process serves the files.
  */
+import { symlinkSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect, test } from "vitest";
@@ -12,6 +13,7 @@ import { tempDir } from "../helpers/db.ts";
 import {
   type ComposeJson,
   LIBDNF_REPO,
+  ROOT,
   type ServiceProcess,
   startService,
 } from "../helpers/service.ts";
@@ -47,7 +49,18 @@ async function composeThroughSplitProcesses(server: ServiceProcess, workerId: st
   expect(log).toMatch(new RegExp(`attempt 1 on worker ${workerId}\\n`));
 }
 
+/** Bin links as `npm install` makes them: symlinks named without `.js`, in another dir. */
+const binDir = tempDir("odcs-bin-");
+for (const name of ["odcs-server", "odcs-worker"])
+  symlinkSync(join(ROOT, "bin", `${name}.js`), join(binDir, name));
+
 test.each([
+  [
+    "npm-style bin links (odcs-server, odcs-worker symlinked elsewhere)",
+    [join(binDir, "odcs-server")],
+    [join(binDir, "odcs-worker")],
+    0,
+  ],
   [
     "the bins (node bin/odcs-server.js, node bin/odcs-worker.js)",
     ["node", "bin/odcs-server.js"],
