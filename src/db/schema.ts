@@ -55,6 +55,11 @@ export const composes = sqliteTable(
     flags: integer("flags").notNull().default(0),
     results: integer("results").notNull().default(1),
     reusedId: integer("reused_id"),
+    /**
+     * The revision of every input when the compose was built (JSON, see
+     * domain/reuse.ts `SourcePins`); a later request compares them to reuse it.
+     */
+    sourcePins: text("source_pins"),
     /** Id of the compose this one regenerates (renewal of a removed/failed compose). */
     regenerateOf: integer("regenerate_of"),
   },
@@ -62,6 +67,9 @@ export const composes = sqliteTable(
     // The expiry sweep scans done/failed composes by expiry time.
     index("composes_state_expire_idx").on(t.state, t.timeToExpire),
     index("composes_owner_idx").on(t.owner),
+    // Reuse looks for candidates of one source type and source; the sweep for reusers of a compose.
+    index("composes_reuse_idx").on(t.sourceType, t.source),
+    index("composes_reused_id_idx").on(t.reusedId),
   ],
 );
 

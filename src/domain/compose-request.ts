@@ -1,4 +1,5 @@
 import { InvalidRequestError } from "./errors.ts";
+import { checkFlagsSupported } from "./flag-support.ts";
 import { ARCH_RE } from "./names.ts";
 import {
   FLAGS,
@@ -241,6 +242,7 @@ export function parseCreateRequest(body: unknown, s: RequestSettings): ComposeRe
   }
 
   const flagNames = namesFrom(body, "flags", FLAGS, (n) => `Unknown flag ${n}`);
+  checkFlagsSupported(sourceTypeName, flagNames);
   const resultNames = namesFrom(body, "results", RESULTS, (n) => `Unknown result ${n}`);
   if (resultNames.some((r) => r !== "repository")) {
     throw new InvalidRequestError(`Only the "repository" result is supported by this server`);

@@ -78,7 +78,7 @@ function batchedPlacer(allowedRoots: readonly string[]) {
     });
 }
 
-async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRepo> {
+async function localRoot(path: string, ctx: RepoSourceContext): Promise<string> {
   let root: string;
   try {
     root = await realpath(path);
@@ -91,12 +91,24 @@ async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRe
       `repository ${path} resolves to ${root}, which is outside the allowed roots`,
     );
   }
-  let repomd: Uint8Array;
+  return root;
+}
+
+async function readLocalRepomd(path: string, root: string): Promise<Uint8Array> {
   try {
-    repomd = await readFile(insideRoot(root, REPOMD_PATH));
+    return await readFile(insideRoot(root, REPOMD_PATH));
   } catch {
     throw new ComposeError(`${path} is not a yum repository: ${REPOMD_PATH} is missing`);
   }
+}
+
+async function openLocal(
+  path: string,
+  ctx: RepoSourceContext,
+  pinnedRepomd?: Uint8Array,
+): Promise<OpenedRepo> {
+  const root = await localRoot(path, ctx);
+  const repomd = pinnedRepomd ?? (await readLocalRepomd(path, root));
   const open: ReadFile = async (rel) =>
     createReadStream(insideRoot(root, rel), { highWaterMark: METADATA_READ_BYTES });
   const repodata = await ctx.cache.get(path, repomd, () => parse(path, open, repomd));
@@ -157,9 +169,14 @@ function hashingTransform(algo: string) {
   return { t, digest: () => hash.digest("hex") };
 }
 
-async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRepo> {
+async function openRemote(
+  url: string,
+  ctx: RepoSourceContext,
+  pinnedRepomd?: Uint8Array,
+): Promise<OpenedRepo> {
   const href = (rel: string) => new URL(rel, url).href;
-  const repomd = await fetchBytes(href(REPOMD_PATH), ctx.signal, ctx.downloadTimeoutMs);
+  const repomd =
+    pinnedRepomd ?? (await fetchBytes(href(REPOMD_PATH), ctx.signal, ctx.downloadTimeoutMs));
   const open: ReadFile = (rel) => fetchStream(href(rel), ctx.signal, ctx.downloadTimeoutMs);
   const repodata = await ctx.cache.get(url, repomd, () => parse(url, open, repomd));
   const download = limiter(DOWNLOAD_CONCURRENCY);
@@ -214,7 +231,25 @@ async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRe
   };
 }
 
-/** Open one `source` item or lookaside repo of a `repo` compose. */
-export function openRepo(loc: RepoLocation, ctx: RepoSourceContext): Promise<OpenedRepo> {
-  return loc.kind === "path" ? openLocal(loc.path, ctx) : openRemote(loc.url, ctx);
+/**
+ * Open one `source` item or lookaside repo of a `repo` compose; with
+ * `repomd`, from exactly that repomd.xml (read by `readRepomd` when the
+ * compose was pinned), so what is built is what was pinned.
+ */
+export function openRepo(
+  loc: RepoLocation,
+  ctx: RepoSourceContext,
+  repomd?: Uint8Array,
+): Promise<OpenedRepo> {
+  return loc.kind === "path" ? openLocal(loc.path, ctx, repomd) : openRemote(loc.url, ctx, repomd);
+}
+
+/**
+ * The bytes of a repository's `repodata/repomd.xml` (small: it only names
+ * the metadata files by checksum), with the same checks as `openRepo`.
+ */
+export async function readRepomd(loc: RepoLocation, ctx: RepoSourceContext): Promise<Uint8Array> {
+  if (loc.kind === "url")
+    return fetchBytes(new URL(REPOMD_PATH, loc.url).href, ctx.signal, ctx.downloadTimeoutMs);
+  return readLocalRepomd(loc.path, await localRoot(loc.path, ctx));
 }

@@ -1,9 +1,10 @@
 import { rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { deleteComposeRpms, listComposeRpms, recordComposeRpms } from "../../db/compose-rpms.ts";
-import { findCompose, moveCompose } from "../../db/composes.ts";
+import { findCompose, markBuilding, moveCompose } from "../../db/composes.ts";
 import { completeJob, failJobFinally } from "../../db/jobs.ts";
 import type { ComposeRow } from "../../db/schema.ts";
+import { serializePins } from "../../domain/reuse.ts";
 import { COMPOSE_STATES } from "../../domain/states.ts";
 import { REASONS } from "../../domain/transitions.ts";
 import { ComposeLog } from "../compose-log.ts";
@@ -12,6 +13,7 @@ import { finalDir, LOG_FILE, stagingDir } from "../paths.ts";
 import { composeSkeleton } from "../pipeline/compose-tree.ts";
 import { generateRepoCompose } from "../pipeline/generate.ts";
 import { treeArches } from "../pipeline/select-arches.ts";
+import { decideReuse } from "../reuse.ts";
 import { sharedFilePlacer } from "../tools/file-placer.ts";
 import type { JobContext } from "./types.ts";
 
@@ -80,6 +82,16 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
     await completeJob(ctx.db, ctx.job.id, ctx.workerId, ctx.now().getTime());
     return; // cancelled or already settled: nothing to do
   }
+  // A retry of a compose already past this step may have followers: it is built, never switched.
+  const decision = await decideReuse(compose, ctx, {
+    allowReuse: compose.stateReason !== REASONS.generating,
+  });
+  if (decision.kind !== "build") {
+    ctx.composeChanged();
+    return; // done by reuse, or following a compose being built; the job is complete
+  }
+  const pinned = decision.pinned;
+  await markBuilding(ctx.db, compose.id, pinned ? serializePins(pinned.pins) : null);
   const target = ctx.config.ODCS_TARGET_DIR;
   const staging = attemptDir(target, compose.id, ctx.job.attempts);
   // Directories are the dearest system calls of a compose. The attempt dir
@@ -93,18 +105,20 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
   const skeleton = placer.makeDirs(composeSkeleton(staging, arches)).catch(() => {});
   const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
   log.line(`compose ${compose.id} attempt ${ctx.job.attempts} on worker ${ctx.workerId}`);
+  log.line(decision.note);
   try {
-    const pinned =
+    const regenerate =
       compose.regenerateOf === null ? [] : await listComposeRpms(ctx.db, compose.regenerateOf);
-    if (pinned.length > 0)
-      log.line(`regenerating the ${pinned.length} packages of compose ${compose.regenerateOf}`);
+    if (regenerate.length > 0)
+      log.line(`regenerating the ${regenerate.length} packages of compose ${compose.regenerateOf}`);
     const result = await generateRepoCompose(compose, staging, {
       config: ctx.config,
       cache: ctx.cache,
       log,
       signal: ctx.signal,
       now: ctx.now,
-      pinned,
+      pinned: regenerate,
+      ...(pinned?.repomds ? { repomds: pinned.repomds } : {}),
       recordPackages: async (rows) => {
         const owner = { jobId: ctx.job.id, workerId: ctx.workerId };
         if (!(await recordComposeRpms(ctx.db, compose.id, rows, owner)))

@@ -20,6 +20,8 @@ export interface GenerateContext {
    * lease was lost.
    */
   recordPackages?: (rows: Omit<NewComposeRpmRow, "composeId">[]) => Promise<void>;
+  /** repomd.xml bytes by source / lookaside location: build from exactly what was pinned. */
+  repomds?: ReadonlyMap<string, Uint8Array>;
   /** The package set to reproduce (regeneration of a removed compose); empty = solve afresh. */
   pinned: readonly {
     treeArch: string;
@@ -40,12 +42,16 @@ async function openAll(items: string[], ctx: GenerateContext, what: string): Pro
   return Promise.all(
     items.map(async (item) => {
       ctx.log.line(`loading ${what} ${item}`);
-      const repo = await openRepo(parseRepoLocation(item, ctx.config), {
-        policy: ctx.config,
-        cache: ctx.cache,
-        signal: ctx.signal,
-        downloadTimeoutMs: ctx.config.ODCS_DOWNLOAD_TIMEOUT_MS,
-      });
+      const repo = await openRepo(
+        parseRepoLocation(item, ctx.config),
+        {
+          policy: ctx.config,
+          cache: ctx.cache,
+          signal: ctx.signal,
+          downloadTimeoutMs: ctx.config.ODCS_DOWNLOAD_TIMEOUT_MS,
+        },
+        ctx.repomds?.get(item),
+      );
       ctx.log.line(
         `${item}: ${repo.repodata.packages.length} packages, revision ${repo.repodata.revision || "(none)"}`,
       );
