@@ -13,6 +13,7 @@ import {
   type SQL,
   sql,
 } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import { NotFoundError } from "../domain/errors.ts";
 import { COMPOSE_STATES, type ComposeStateName } from "../domain/states.ts";
 import { canTransition, REASONS, removalReason } from "../domain/transitions.ts";
@@ -355,6 +356,56 @@ export async function followGeneratingCompose(
     .returning({ id: composes.id });
   if (!row) throw new Error(`compose ${c.id} is not generating any more`);
   return true;
+}
+
+/**
+ * §10.4: settle composes still following an original that is already
+ * settled — left by a crash between the original's state change and its
+ * cascade where those were not one transaction. A reuser takes its
+ * original's outcome: done if the original got done (even if removed
+ * since: its files stay while a reuser lives), failed otherwise. Safe in
+ * several processes at once (conditional transitions). Returns the ids moved.
+ */
+export async function settleStrandedReusers(db: DbOrTx, now: number): Promise<number[]> {
+  const original = alias(composes, "original");
+  const rows = await db
+    .select({
+      id: composes.id,
+      originalState: original.state,
+      timeDone: original.timeDone,
+      stateReason: original.stateReason,
+      pungiComposeId: original.pungiComposeId,
+      kojiEvent: original.kojiEvent,
+    })
+    .from(composes)
+    .innerJoin(original, eq(original.id, composes.reusedId))
+    .where(
+      and(
+        eq(composes.state, COMPOSE_STATES.generating),
+        inArray(original.state, [
+          COMPOSE_STATES.done,
+          COMPOSE_STATES.failed,
+          COMPOSE_STATES.removed,
+        ]),
+      ),
+    );
+  const moved: number[] = [];
+  for (const r of rows) {
+    const done = r.timeDone !== null;
+    const stateReason =
+      r.originalState === COMPOSE_STATES.removed
+        ? done
+          ? REASONS.done
+          : REASONS.error("the reused compose failed")
+        : r.stateReason;
+    const ok = await moveCompose(db, r.id, "generating", done ? "done" : "failed", now, {
+      stateReason,
+      pungiComposeId: r.pungiComposeId,
+      kojiEvent: r.kojiEvent,
+    });
+    if (ok) moved.push(r.id);
+  }
+  return moved;
 }
 
 /**

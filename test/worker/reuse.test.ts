@@ -18,8 +18,9 @@ import { beforeEach, describe, expect, test } from "vitest";
 import { silentLogger } from "../../src/api/deps.ts";
 import { composeRpms, events } from "../../src/db/schema.ts";
 import { expireComposes, removeOrphanDirs } from "../../src/sweep/expire.ts";
+import { requeueAndFailJobs } from "../../src/sweep/requeue.ts";
 import { tempDir } from "../helpers/db.ts";
-import { DAY_MS } from "../helpers/given.ts";
+import { DAY_MS, givenCompose } from "../helpers/given.ts";
 import { buildRpm } from "../helpers/rpmbuild.ts";
 import {
   type ComposeJson,
@@ -283,6 +284,38 @@ describe("a compose being built", () => {
     expect(o.stateReason).toMatch(/^Error while generating compose: .*HTTP 404/);
     expect(await h.row(follower.id)).toMatchObject({ state: 4, stateReason: o.stateReason });
     expect(await stateChanges(follower.id)).toEqual(["null->0", "0->1", "1->4"]);
+  });
+});
+
+describe("a follower stranded behind a settled original (a crash between the two)", () => {
+  test.each([
+    ["done", 2, "Compose is generated successfully", 2],
+    ["failed", 4, "Error while generating compose: boom", 4],
+    ["done, then removed", 3, "Compose is generated successfully\nCompose is expired.", 2],
+  ])("original %s: the sweep settles the follower (§10.4)", async (_n, state, reason, expected) => {
+    const t = h.clock.now().getTime();
+    const original = await givenCompose(h.db, {
+      source: repo,
+      state,
+      stateReason: reason,
+      timeDone: state === 4 ? null : t,
+      pungiComposeId: "odcs-1-1-20261121.t.0",
+    });
+    const follower = await givenCompose(h.db, {
+      source: repo,
+      state: 1,
+      stateReason: "Compose thread started",
+      reusedId: original.id,
+    });
+    await requeueAndFailJobs(deps());
+    expect(await h.row(follower.id)).toMatchObject({
+      state: expected,
+      stateReason: expected === 2 ? "Compose is generated successfully" : reason,
+      pungiComposeId: "odcs-1-1-20261121.t.0",
+    });
+    expect(await stateChanges(follower.id)).toEqual([`1->${expected}`]);
+    await requeueAndFailJobs(deps());
+    expect(await stateChanges(follower.id)).toHaveLength(1);
   });
 });
 
