@@ -15,6 +15,7 @@ import { COMPOSE_STATES, type SourceTypeName, sourceTypeName } from "../domain/s
 import { pinRepoCompose, repoCandidateValid } from "../sources/repo-pins.ts";
 import { ComposeError, LeaseLostError } from "./errors.ts";
 import type { JobContext } from "./handlers/types.ts";
+import { list } from "./pipeline/select-arches.ts";
 
 /** The pinned inputs of a compose about to be generated. */
 export interface Pinned {
@@ -31,20 +32,24 @@ export interface Pinned {
  * `tagChangedSinceEvent` for the candidate's `koji_event`.
  */
 export interface ReusePolicy {
-  pin(compose: ComposeRow, ctx: JobContext): Promise<Pinned>;
+  pin(compose: ComposeRow, ctx: JobContext, log: (line: string) => void): Promise<Pinned>;
   stillValid(candidate: ComposeRow, pinned: Pinned, ctx: JobContext): Promise<boolean>;
 }
 
 /** Source types without an entry never reuse and are never reused. */
 export const REUSE_POLICIES: Partial<Record<SourceTypeName, ReusePolicy>> = {
   repo: {
-    pin: (compose, ctx) =>
-      pinRepoCompose(compose, {
+    pin: (compose, ctx, log) => {
+      for (const item of list(compose.source)) log(`pinning source ${item} (its repomd.xml)`);
+      for (const item of list(compose.lookasideRepos))
+        log(`pinning lookaside repo ${item} (its repomd.xml)`);
+      return pinRepoCompose(compose, {
         policy: ctx.config,
         cache: ctx.cache,
         signal: ctx.signal,
         downloadTimeoutMs: ctx.config.ODCS_DOWNLOAD_TIMEOUT_MS,
-      }),
+      });
+    },
     stillValid: async (candidate, pinned) => repoCandidateValid(candidate, pinned.pins),
   },
 };
@@ -71,13 +76,13 @@ export type ReuseDecision =
 export async function decideReuse(
   compose: ComposeRow,
   ctx: JobContext,
-  opts: { allowReuse: boolean },
+  opts: { allowReuse: boolean; log: (line: string) => void },
 ): Promise<ReuseDecision> {
   const policy = REUSE_POLICIES[sourceTypeName(compose.sourceType)];
   if (!policy) return { kind: "build", note: "this source type does not take part in reuse" };
   let pinned: Pinned;
   try {
-    pinned = await policy.pin(compose, ctx);
+    pinned = await policy.pin(compose, ctx, opts.log);
   } catch (err) {
     return { kind: "build", note: `inputs not pinned: ${(err as Error).message}` };
   }

@@ -161,6 +161,8 @@ describe("the same request twice", () => {
     const other = await h.run({ source: { type: "repo", source: repo, packages: ["wget"] } });
     expect(other).toMatchObject({ state: 2, reusedId: null });
     expect(existsSync(join(h.dir(other.id), "compose"))).toBe(true);
+    const log = await readFile(join(h.dir(other.id), "pungi-stderr.log"), "utf8");
+    expect(log).toContain("inputs pinned (1); no compose to reuse");
   });
 
   test("no_reuse builds anew, into its own directory", async () => {
@@ -214,6 +216,9 @@ describe("the same request twice", () => {
       stateReason:
         "Error while generating compose: The following requested packages are not present in the generated compose: wget.",
     });
+    const log = await readFile(join(h.dir(second.id), "pungi-stderr.log"), "utf8");
+    expect(log).toContain(`pinning source ${repo} (its repomd.xml)`);
+    expect(log).toContain("ERROR: The following requested packages are not present");
   });
 });
 

@@ -72,9 +72,10 @@ async function startCompose(composeId: number, ctx: JobContext): Promise<Compose
 }
 
 /**
- * The `generate` job: build the compose in a staging dir, publish it with a
- * rename, then — in one transaction fenced by the job's lease — record its
- * package set, mark the compose done and the job complete.
+ * The `generate` job: reuse an older compose with the same inputs (§12,
+ * `worker/reuse.ts`), or build the compose in a staging dir, publish it
+ * with a rename, then — in one transaction fenced by the job's lease —
+ * record its package set, mark the compose done and the job complete.
  */
 export async function runGenerate(composeId: number, ctx: JobContext): Promise<void> {
   const compose = await startCompose(composeId, ctx);
@@ -82,30 +83,42 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
     await completeJob(ctx.db, ctx.job.id, ctx.workerId, ctx.now().getTime());
     return; // cancelled or already settled: nothing to do
   }
-  // A retry of a compose already past this step may have followers: it is built, never switched.
-  const decision = await decideReuse(compose, ctx, {
-    allowReuse: compose.stateReason !== REASONS.generating,
-  });
-  if (decision.kind !== "build") {
-    ctx.composeChanged();
-    return; // done by reuse, or following a compose being built; the job is complete
-  }
-  const pinned = decision.pinned;
-  await markBuilding(ctx.db, compose.id, pinned ? serializePins(pinned.pins) : null);
   const target = ctx.config.ODCS_TARGET_DIR;
   const staging = attemptDir(target, compose.id, ctx.job.attempts);
   // Directories are the dearest system calls of a compose. The attempt dir
   // first (clearing a leftover of this attempt), so the log is served from
-  // the start; the placement thread then makes the rest of the fixed ones
-  // while this thread reads the sources and selects (writeComposeTree asks
-  // again and so sees any failure).
+  // the start; once the compose is to be built, the placement thread makes
+  // the rest of the fixed ones while this thread reads the sources and
+  // selects (writeComposeTree asks again and so sees any failure).
   const placer = sharedFilePlacer();
   await placer.makeDirs([staging], staging);
-  const arches = treeArches(compose);
-  const skeleton = placer.makeDirs(composeSkeleton(staging, arches)).catch(() => {});
   const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
   log.line(`compose ${compose.id} attempt ${ctx.job.attempts} on worker ${ctx.workerId}`);
+  let decision: Awaited<ReturnType<typeof decideReuse>>;
+  try {
+    // A retry of a compose already past this step may have followers: it is built, never switched.
+    decision = await decideReuse(compose, ctx, {
+      allowReuse: compose.stateReason !== REASONS.generating,
+      log: (line) => log.line(line),
+    });
+  } catch (err) {
+    log.line(`ERROR: ${(err as Error).message}`);
+    await log.close();
+    throw err;
+  }
+  if (decision.kind !== "build") {
+    // Done by reuse, or following a compose being built; the job is complete. A
+    // reusing compose has no directory of its own: its URLs name the original's.
+    await log.close();
+    await rm(stagingDir(target, compose.id), { recursive: true, force: true }).catch(() => {});
+    ctx.composeChanged();
+    return;
+  }
   log.line(decision.note);
+  const pinned = decision.pinned;
+  await markBuilding(ctx.db, compose.id, pinned ? serializePins(pinned.pins) : null);
+  const arches = treeArches(compose);
+  const skeleton = placer.makeDirs(composeSkeleton(staging, arches)).catch(() => {});
   try {
     const regenerate =
       compose.regenerateOf === null ? [] : await listComposeRpms(ctx.db, compose.regenerateOf);
