@@ -56,8 +56,9 @@ export const composes = sqliteTable(
     results: integer("results").notNull().default(1),
     reusedId: integer("reused_id"),
     /**
-     * The revision of every input when the compose was built (JSON, see
-     * domain/reuse.ts `SourcePins`); a later request compares them to reuse it.
+     * The compose's inputs as its source pinned them (`Source.resolve`, as
+     * canonical JSON: repomd checksums, a Koji event …); a later request
+     * compares them to reuse it (domain/reuse.ts).
      */
     sourcePins: text("source_pins"),
     /** Id of the compose this one regenerates (renewal of a removed/failed compose). */

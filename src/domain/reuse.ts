@@ -10,35 +10,27 @@ import { REASONS } from "./transitions.ts";
  */
 
 /**
- * The revision each input repository had when a compose was built, keyed by
- * the location as written in `source` / `lookaside_repos` (for `repo`
- * sources: `sha256:<hex of repodata/repomd.xml>`). Equal pins mean equal
- * metadata, so equal inputs give the same package set.
+ * One text per JSON value, whatever the key order of its objects: how the
+ * pinned inputs of a compose (`Source.resolve`'s result — repomd checksums
+ * for `repo`, a Koji event …) are stored in `source_pins` and compared.
  */
-export type SourcePins = Readonly<Record<string, string>>;
-
-/** One canonical text per set of pins (sorted keys), so stored pins compare as strings. */
-export function serializePins(pins: SourcePins): string {
-  const sorted = Object.fromEntries(Object.entries(pins).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return JSON.stringify(sorted);
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)),
+        )
+      : v,
+  );
 }
 
-/** Stored pins, or `undefined` for none or unreadable (a compose from before pinning). */
-export function parsePins(text: string | null): SourcePins | undefined {
-  if (text === null) return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
-    const entries = Object.entries(v as Record<string, unknown>);
-    if (!entries.every(([, x]) => typeof x === "string")) return undefined;
-    return Object.fromEntries(entries) as SourcePins;
-  } catch {
-    return undefined;
-  }
-}
-
-export function pinsEqual(a: SourcePins, b: SourcePins): boolean {
-  return serializePins(a) === serializePins(b);
+/**
+ * The default "is the candidate still what the new compose would get":
+ * both were pinned to the same inputs. Null pins (a compose from before
+ * pinning) never match.
+ */
+export function samePins(candidatePins: string | null, resolved: unknown): boolean {
+  return candidatePins !== null && candidatePins === canonicalJson(resolved);
 }
 
 /** Whether compose `c` may reuse another one at all (§12: never with `no_reuse`). */

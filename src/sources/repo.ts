@@ -5,7 +5,14 @@ import { dirname, isAbsolute, join, relative } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { isUnderRoot, type RepoLocation, type RepoSourcePolicy } from "../domain/repo-source.ts";
+import { InvalidRequestError } from "../domain/errors.ts";
+import {
+  isUnderRoot,
+  parseRepoLocation,
+  type RepoLocation,
+  type RepoSourcePolicy,
+} from "../domain/sources/repo.ts";
+import { sha256Hex } from "../rpm/decompress.ts";
 import {
   REPOMD_PATH,
   type ReadFile,
@@ -13,14 +20,14 @@ import {
   readRepodataWithRepomd,
 } from "../rpm/repodata-read.ts";
 import type { PackageRecord } from "../rpm/types.ts";
-import { ComposeError } from "../worker/errors.ts";
-import { limiter } from "../worker/pipeline/map-limit.ts";
-import { sharedFilePlacer } from "../worker/tools/file-placer.ts";
-import { type PlaceRequest, type PlaceResult, realFile } from "../worker/tools/place-files.ts";
+import { ComposeError } from "./errors.ts";
 import { fetchBytes, fetchOk, fetchStream } from "./fetch.ts";
+import { limiter } from "./limit.ts";
+import { batchedPlacer } from "./place/batched-placer.ts";
+import { realFile } from "./place/place-files.ts";
 import type { RepodataCache } from "./repodata-cache.ts";
 import { fetchRpmHeader, firstReadBytes, readLocalRpmHeader } from "./sigkeys.ts";
-import type { OpenedRepo } from "./types.ts";
+import type { OpenedRepo, Source, SourceContext } from "./types.ts";
 
 /** Read size for local metadata files (fs streams default to 64 KiB). */
 const METADATA_READ_BYTES = 256 * 1024;
@@ -43,40 +50,6 @@ function insideRoot(root: string, rel: string): string {
 
 /** Downloads of one remote source in flight at once. */
 const DOWNLOAD_CONCURRENCY = 16;
-
-/**
- * One placement batch per tick: the pipeline asks for every file of an arch
- * at once, and the placement thread gets them in one message.
- */
-function batchedPlacer(allowedRoots: readonly string[]) {
-  type Waiting = { request: PlaceRequest; settle: (r: PlaceResult | Error) => void };
-  let batch: Waiting[] | null = null;
-  const flush = async () => {
-    const b = batch ?? [];
-    batch = null;
-    let results: PlaceResult[] | Error;
-    try {
-      results = await sharedFilePlacer().place(
-        b.map((w) => w.request),
-        allowedRoots,
-      );
-    } catch (err) {
-      results = err as Error;
-    }
-    for (const [i, w] of b.entries())
-      w.settle(
-        results instanceof Error ? results : (results[i] ?? new Error("no placement result")),
-      );
-  };
-  return (request: PlaceRequest) =>
-    new Promise<PlaceResult>((resolve, reject) => {
-      if (!batch) {
-        batch = [];
-        queueMicrotask(() => void flush());
-      }
-      batch.push({ request, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
-    });
-}
 
 async function localRoot(path: string, ctx: RepoSourceContext): Promise<string> {
   let root: string;
@@ -233,8 +206,7 @@ async function openRemote(
 
 /**
  * Open one `source` item or lookaside repo of a `repo` compose; with
- * `repomd`, from exactly that repomd.xml (read by `readRepomd` when the
- * compose was pinned), so what is built is what was pinned.
+ * `repomd`, from exactly that repomd.xml (the one its pin was taken from).
  */
 export function openRepo(
   loc: RepoLocation,
@@ -253,3 +225,144 @@ export async function readRepomd(loc: RepoLocation, ctx: RepoSourceContext): Pro
     return fetchBytes(new URL(REPOMD_PATH, loc.url).href, ctx.signal, ctx.downloadTimeoutMs);
   return readLocalRepomd(loc.path, await localRoot(loc.path, ctx));
 }
+
+/**
+ * The revision of yum repositories: `sha256:<hex>` of each one's
+ * repomd.xml by location as written. repomd names every other metadata
+ * file by checksum (each verified as it streams), so equal pins mean equal
+ * metadata — what makes reuse (§12) of a compose of them exact.
+ */
+export type RepomdPins = { [item: string]: string };
+
+/** The bytes each pin was taken from, for `open` in the same process (no second read). */
+const pinnedBytes = new WeakMap<RepomdPins, Map<string, Uint8Array>>();
+
+const repomdPin = (bytes: Uint8Array) => `sha256:${sha256Hex(bytes)}`;
+
+/** A `repo` compose's inputs: its source and lookaside locations as stored, and their pins. */
+export type RepoPinned = { source: string[]; lookaside: string[]; repomd: RepomdPins };
+
+const listOf = (s: string | null) => (s ? s.split(" ").filter((x) => x !== "") : []);
+
+function locationOf(item: string, ctx: SourceContext): RepoLocation {
+  try {
+    return parseRepoLocation(item, ctx.config);
+  } catch (err) {
+    // The policy may have changed since the request was accepted: not worth a retry.
+    if (err instanceof InvalidRequestError) throw new ComposeError(err.message);
+    throw err;
+  }
+}
+
+const repoContext = (ctx: SourceContext): RepoSourceContext => ({
+  policy: ctx.config,
+  cache: ctx.cache,
+  signal: ctx.signal,
+  downloadTimeoutMs: ctx.config.ODCS_DOWNLOAD_TIMEOUT_MS,
+});
+
+/**
+ * Pin yum repositories (sources or lookaside repos of any source type):
+ * one small read or GET of repomd.xml each.
+ */
+export async function pinRepos(
+  items: string[],
+  what: string,
+  ctx: SourceContext,
+): Promise<RepomdPins> {
+  const read = await Promise.all(
+    items.map(async (item) => {
+      ctx.log(`pinning ${what} ${item} (its repomd.xml)`);
+      return [item, await readRepomd(locationOf(item, ctx), repoContext(ctx))] as const;
+    }),
+  );
+  const pins: RepomdPins = Object.fromEntries(read.map(([item, b]) => [item, repomdPin(b)]));
+  pinnedBytes.set(pins, new Map(read));
+  return pins;
+}
+
+/**
+ * The repomd.xml `item` was pinned to; read again (another process, or
+ * pins read back from storage) it must still be that one. A repository
+ * that changed meanwhile is a retryable failure: the next attempt pins anew.
+ */
+async function pinnedRepomd(
+  item: string,
+  pins: RepomdPins | undefined,
+  ctx: SourceContext,
+): Promise<Uint8Array | undefined> {
+  const want = pins?.[item];
+  if (pins === undefined || want === undefined) return undefined;
+  const bytes =
+    pinnedBytes.get(pins)?.get(item) ?? (await readRepomd(locationOf(item, ctx), repoContext(ctx)));
+  if (repomdPin(bytes) !== want)
+    throw new ComposeError(`${item} changed while the compose was being made; trying again`, {
+      retryable: true,
+    });
+  return bytes;
+}
+
+async function openAll(
+  items: string[],
+  what: string,
+  ctx: SourceContext,
+  pins?: RepomdPins,
+): Promise<OpenedRepo[]> {
+  return Promise.all(
+    items.map(async (item) => {
+      ctx.log(`loading ${what} ${item}`);
+      const repo = await openRepo(
+        locationOf(item, ctx),
+        repoContext(ctx),
+        await pinnedRepomd(item, pins, ctx),
+      );
+      ctx.log(
+        `${item}: ${repo.repodata.packages.length} packages, revision ${repo.repodata.revision || "(none)"}`,
+      );
+      return repo;
+    }),
+  );
+}
+
+/**
+ * Lookaside repos of any source type: yum repositories at allowed
+ * locations, opened as a `repo` source's are; with `pins` (from
+ * `pinRepos`), exactly the pinned revisions.
+ */
+export function openLookaside(
+  items: string[],
+  ctx: SourceContext,
+  pins?: RepomdPins,
+): Promise<OpenedRepo[]> {
+  return openAll(items, "lookaside repo", ctx, pins);
+}
+
+/**
+ * The `repo` source: yum repositories under an allowed root or URL prefix,
+ * pinned to their repomd.xml. Their revision, when it is a number (Pungi
+ * writes the Koji event there), becomes the compose's `koji_event`.
+ */
+export const repoSource: Source<RepoPinned> = {
+  async resolve(compose, ctx) {
+    const source = listOf(compose.source);
+    const lookaside = listOf(compose.lookasideRepos);
+    const [a, b] = await Promise.all([
+      pinRepos(source, "source", ctx),
+      pinRepos(lookaside, "lookaside repo", ctx),
+    ]);
+    const repomd = { ...b, ...a };
+    pinnedBytes.set(
+      repomd,
+      new Map([...(pinnedBytes.get(b) ?? []), ...(pinnedBytes.get(a) ?? [])]),
+    );
+    return { source, lookaside, repomd };
+  },
+  async open(pinned, ctx) {
+    const [repos, lookaside] = await Promise.all([
+      openAll(pinned.source, "source", ctx, pinned.repomd),
+      openLookaside(pinned.lookaside, ctx, pinned.repomd),
+    ]);
+    const revision = repos[0]?.repodata.revision ?? "";
+    return { repos, lookaside, kojiEvent: /^\d{1,15}$/.test(revision) ? Number(revision) : null };
+  },
+};

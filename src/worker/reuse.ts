@@ -3,55 +3,38 @@ import { followGeneratingCompose, listReuseCandidates, reuseDoneCompose } from "
 import { completeJob } from "../db/jobs.ts";
 import type { ComposeRow } from "../db/schema.ts";
 import {
+  canonicalJson,
   isCandidate,
   mayReuse,
   missingRequested,
   orderCandidates,
-  type SourcePins,
   sameInputs,
-  serializePins,
+  samePins,
 } from "../domain/reuse.ts";
 import { COMPOSE_STATES, type SourceTypeName, sourceTypeName } from "../domain/states.ts";
-import { pinRepoCompose, repoCandidateValid } from "../sources/repo-pins.ts";
-import { ComposeError, LeaseLostError } from "./errors.ts";
+import { ComposeError } from "../sources/errors.ts";
+import { sourceFor } from "../sources/index.ts";
+import type { Json } from "../sources/types.ts";
 import type { JobContext } from "./handlers/types.ts";
-import { list } from "./pipeline/select-arches.ts";
-
-/** The pinned inputs of a compose about to be generated. */
-export interface Pinned {
-  pins: SourcePins;
-  /** `repo` sources: the repomd.xml each pin was taken from, to build from exactly it. */
-  repomds?: ReadonlyMap<string, Uint8Array>;
-}
+import { LeaseLostError } from "./lease.ts";
 
 /**
- * How one source type takes part in reuse: pin a new compose's inputs
- * cheaply, and tell whether a candidate with equal request inputs
- * (`domain/reuse.ts sameInputs`) still has what the new compose would get
- * — equal repomd checksums for `repo`; for `tag`, the hub's
- * `tagChangedSinceEvent` for the candidate's `koji_event`.
+ * Whether `candidate`, whose request inputs equal the new compose's
+ * (`domain/reuse.ts sameInputs`), still has what the new compose would get
+ * now, given the new compose's pinned inputs (`Source.resolve`). One per
+ * source type taking part in reuse: `repo` compares the stored pins (the
+ * repomd checksums); `tag` will ask the hub `tagChangedSinceEvent` for the
+ * candidate's `koji_event`.
  */
-export interface ReusePolicy {
-  pin(compose: ComposeRow, ctx: JobContext, log: (line: string) => void): Promise<Pinned>;
-  stillValid(candidate: ComposeRow, pinned: Pinned, ctx: JobContext): Promise<boolean>;
-}
+export type StillValid = (
+  candidate: ComposeRow,
+  resolved: Json,
+  ctx: JobContext,
+) => Promise<boolean>;
 
-/** Source types without an entry never reuse and are never reused. */
-export const REUSE_POLICIES: Partial<Record<SourceTypeName, ReusePolicy>> = {
-  repo: {
-    pin: (compose, ctx, log) => {
-      for (const item of list(compose.source)) log(`pinning source ${item} (its repomd.xml)`);
-      for (const item of list(compose.lookasideRepos))
-        log(`pinning lookaside repo ${item} (its repomd.xml)`);
-      return pinRepoCompose(compose, {
-        policy: ctx.config,
-        cache: ctx.cache,
-        signal: ctx.signal,
-        downloadTimeoutMs: ctx.config.ODCS_DOWNLOAD_TIMEOUT_MS,
-      });
-    },
-    stillValid: async (candidate, pinned) => repoCandidateValid(candidate, pinned.pins),
-  },
+/** Source types without an entry never reuse (they may still be built and pinned). */
+export const REUSE_CHECKS: Partial<Record<SourceTypeName, StillValid>> = {
+  repo: async (candidate, resolved) => samePins(candidate.sourcePins, resolved),
 };
 
 export type ReuseDecision =
@@ -59,12 +42,12 @@ export type ReuseDecision =
   | { kind: "reused"; of: number }
   /** Follows `of`, still generating; the cascade settles it. */
   | { kind: "following"; of: number }
-  /** No compose to reuse: build it, from `pinned` when the inputs could be pinned. */
-  | { kind: "build"; pinned?: Pinned; note: string };
+  /** No compose to reuse: build it, from `resolved` when the inputs could be pinned. */
+  | { kind: "build"; resolved?: Json; note: string };
 
 /**
  * The reuse step of the generate job (§12), before anything is built.
- * Pins the compose's inputs, looks for an older compose with equal inputs
+ * Pins the compose's inputs (`Source.resolve`), looks for an older compose with equal inputs
  * and pins, and either reuses it (the compose is done or following, and
  * the job complete, in one transaction fenced by the lease) or says to
  * build. An input that cannot be pinned is not an error here: the build
@@ -78,26 +61,33 @@ export async function decideReuse(
   ctx: JobContext,
   opts: { allowReuse: boolean; log: (line: string) => void },
 ): Promise<ReuseDecision> {
-  const policy = REUSE_POLICIES[sourceTypeName(compose.sourceType)];
-  if (!policy) return { kind: "build", note: "this source type does not take part in reuse" };
-  let pinned: Pinned;
+  const type = sourceTypeName(compose.sourceType);
+  let resolved: Json;
   try {
-    pinned = await policy.pin(compose, ctx, opts.log);
+    resolved = await sourceFor(type).resolve(compose, {
+      config: ctx.config,
+      cache: ctx.cache,
+      signal: ctx.signal,
+      log: opts.log,
+    });
   } catch (err) {
     return { kind: "build", note: `inputs not pinned: ${(err as Error).message}` };
   }
-  if (!mayReuse(compose)) return { kind: "build", pinned, note: "no_reuse: not reusing" };
+  const stillValid = REUSE_CHECKS[type];
+  if (!stillValid)
+    return { kind: "build", resolved, note: `${type} composes do not take part in reuse` };
+  if (!mayReuse(compose)) return { kind: "build", resolved, note: "no_reuse: not reusing" };
   if (!opts.allowReuse)
-    return { kind: "build", pinned, note: "past the reuse decision (a retry): building" };
+    return { kind: "build", resolved, note: "past the reuse decision (a retry): building" };
   const now = ctx.now().getTime();
   const candidates = orderCandidates(
     (await listReuseCandidates(ctx.db, compose, now)).filter(
       (o) => isCandidate(compose, o, now) && sameInputs(compose, o),
     ),
   );
-  const pins = serializePins(pinned.pins);
+  const pins = canonicalJson(resolved);
   for (const o of candidates) {
-    if (!(await policy.stillValid(o, pinned, ctx))) continue;
+    if (!(await stillValid(o, resolved, ctx))) continue;
     if (o.state === COMPOSE_STATES.done) {
       const missing = missingRequested(compose.packages, await listComposeRpms(ctx.db, o.id));
       if (missing.length > 0)
@@ -124,9 +114,5 @@ export async function decideReuse(
         ? { kind: "reused", of: o.id }
         : { kind: "following", of: o.id };
   }
-  return {
-    kind: "build",
-    pinned,
-    note: `inputs pinned (${Object.values(pinned.pins).length}); no compose to reuse`,
-  };
+  return { kind: "build", resolved, note: "inputs pinned; no compose to reuse" };
 }

@@ -17,6 +17,8 @@ import { and, eq } from "drizzle-orm";
 import { beforeEach, describe, expect, test } from "vitest";
 import { silentLogger } from "../../src/api/deps.ts";
 import { composeRpms, events } from "../../src/db/schema.ts";
+import { ComposeError } from "../../src/sources/errors.ts";
+import { repoSource } from "../../src/sources/repo.ts";
 import { expireComposes, removeOrphanDirs } from "../../src/sweep/expire.ts";
 import { requeueAndFailJobs } from "../../src/sweep/requeue.ts";
 import { tempDir } from "../helpers/db.ts";
@@ -109,7 +111,11 @@ describe("the same request twice", () => {
     expect(first).toMatchObject({
       state: 2,
       reusedId: null,
-      sourcePins: JSON.stringify({ [repo]: await repomdPin(repo) }),
+      sourcePins: JSON.stringify({
+        lookaside: [],
+        repomd: { [repo]: await repomdPin(repo) },
+        source: [repo],
+      }),
     });
     h.clock.advance(HOUR_MS);
     const second = await h.run({ ...body, seconds_to_live: 2 * 86400 });
@@ -162,7 +168,7 @@ describe("the same request twice", () => {
     expect(other).toMatchObject({ state: 2, reusedId: null });
     expect(existsSync(join(h.dir(other.id), "compose"))).toBe(true);
     const log = await readFile(join(h.dir(other.id), "pungi-stderr.log"), "utf8");
-    expect(log).toContain("inputs pinned (1); no compose to reuse");
+    expect(log).toContain("inputs pinned; no compose to reuse");
   });
 
   test("no_reuse builds anew, into its own directory", async () => {
@@ -178,7 +184,7 @@ describe("the same request twice", () => {
     await moveOn(repo);
     const second = await h.run(body);
     expect(second).toMatchObject({ state: 2, reusedId: null });
-    expect(second.sourcePins).toBe(JSON.stringify({ [repo]: await repomdPin(repo) }));
+    expect(second.sourcePins).toContain(`{"${repo}":"${await repomdPin(repo)}"}`);
     expect(second.sourcePins).not.toBe(first.sourcePins);
     expect(nevras(await h.rpms(second.id))).toContain("x86_64 wget-1.21.0.x86_64");
     const third = await h.run(body);
@@ -222,6 +228,27 @@ describe("the same request twice", () => {
   });
 });
 
+test("a repository that changed after it was pinned is not opened: a retryable failure", async () => {
+  const ctx = {
+    config: h.config,
+    cache: h.newWorker().cache,
+    signal: new AbortController().signal,
+    log: () => {},
+  };
+  const row = await h.row((await h.create(body)).id);
+  const pinned = await repoSource.resolve(row, ctx);
+  // The same pins, read back from storage (no bytes kept): still the same repo, it opens.
+  const stored = JSON.parse(JSON.stringify(pinned)) as typeof pinned;
+  expect((await repoSource.open(stored, ctx)).repos).toHaveLength(1);
+  await moveOn(repo);
+  const err = await repoSource.open(stored, ctx).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ComposeError);
+  expect(err).toMatchObject({
+    retryable: true,
+    message: `${repo} changed while the compose was being made; trying again`,
+  });
+});
+
 describe("a compose being built", () => {
   let srv: Awaited<ReturnType<typeof repoServer>>;
   beforeEach(async () => {
@@ -241,7 +268,11 @@ describe("a compose being built", () => {
     expect(await h.row(original.id)).toMatchObject({
       state: 1,
       stateReason: "Compose is generating",
-      sourcePins: JSON.stringify({ [srv.url]: await repomdPin(repo) }),
+      sourcePins: JSON.stringify({
+        lookaside: [],
+        repomd: { [srv.url]: await repomdPin(repo) },
+        source: [srv.url],
+      }),
     });
     // Less than a lease: the original's worker must keep its job.
     h.clock.advance(1000);

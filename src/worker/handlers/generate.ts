@@ -4,17 +4,17 @@ import { deleteComposeRpms, listComposeRpms, recordComposeRpms } from "../../db/
 import { findCompose, markBuilding, moveCompose } from "../../db/composes.ts";
 import { completeJob, failJobFinally } from "../../db/jobs.ts";
 import type { ComposeRow } from "../../db/schema.ts";
-import { serializePins } from "../../domain/reuse.ts";
+import { canonicalJson } from "../../domain/reuse.ts";
 import { COMPOSE_STATES } from "../../domain/states.ts";
 import { REASONS } from "../../domain/transitions.ts";
+import { sharedFilePlacer } from "../../sources/place/file-placer.ts";
 import { ComposeLog } from "../compose-log.ts";
-import { LeaseLostError } from "../errors.ts";
+import { LeaseLostError } from "../lease.ts";
 import { finalDir, LOG_FILE, stagingDir } from "../paths.ts";
 import { composeSkeleton } from "../pipeline/compose-tree.ts";
-import { generateRepoCompose } from "../pipeline/generate.ts";
+import { generateCompose } from "../pipeline/generate.ts";
 import { treeArches } from "../pipeline/select-arches.ts";
 import { decideReuse } from "../reuse.ts";
-import { sharedFilePlacer } from "../tools/file-placer.ts";
 import type { JobContext } from "./types.ts";
 
 /** Local paths in reasons become public URLs, as ODCS does (§10.2). */
@@ -115,8 +115,8 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
     return;
   }
   log.line(decision.note);
-  const pinned = decision.pinned;
-  await markBuilding(ctx.db, compose.id, pinned ? serializePins(pinned.pins) : null);
+  const resolved = decision.resolved;
+  await markBuilding(ctx.db, compose.id, resolved === undefined ? null : canonicalJson(resolved));
   const arches = treeArches(compose);
   const skeleton = placer.makeDirs(composeSkeleton(staging, arches)).catch(() => {});
   try {
@@ -124,14 +124,14 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
       compose.regenerateOf === null ? [] : await listComposeRpms(ctx.db, compose.regenerateOf);
     if (regenerate.length > 0)
       log.line(`regenerating the ${regenerate.length} packages of compose ${compose.regenerateOf}`);
-    const result = await generateRepoCompose(compose, staging, {
+    const result = await generateCompose(compose, staging, {
       config: ctx.config,
       cache: ctx.cache,
       log,
       signal: ctx.signal,
       now: ctx.now,
       pinned: regenerate,
-      ...(pinned?.repomds ? { repomds: pinned.repomds } : {}),
+      ...(resolved === undefined ? {} : { resolved }),
       recordPackages: async (rows) => {
         const owner = { jobId: ctx.job.id, workerId: ctx.workerId };
         if (!(await recordComposeRpms(ctx.db, compose.id, rows, owner)))
