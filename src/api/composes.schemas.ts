@@ -188,11 +188,22 @@ export const ComposeListSchema = z
   })
   .openapi("ComposeList");
 
+/**
+ * The id as the URL carries it (a path parameter is text; leading zeros
+ * allowed, §1.1), documented as the integer it is, so generated clients take
+ * a number.
+ */
 export const ComposeIdParam = z.object({
   id: z
     .string()
     .regex(/^\d{1,18}$/)
-    .openapi({ param: { name: "id", in: "path" }, example: "42" }),
+    .openapi({
+      param: { name: "id", in: "path" },
+      type: "integer",
+      format: "int64",
+      minimum: 1,
+      example: 42,
+    }),
 });
 
 /**

@@ -32,8 +32,8 @@ const int = (name: string) => (v: string) => {
   return Number.parseInt(v, 10);
 };
 const composeId = (v: string) => {
-  if (!/^\d{1,18}$/.test(v)) throw new InvalidArgumentError("compose_id must be a number.");
-  return v;
+  if (!/^\d{1,15}$/.test(v)) throw new InvalidArgumentError("compose_id must be a number.");
+  return Number(v);
 };
 
 type OptionName =
@@ -285,7 +285,7 @@ export function addCommands(program: Command, set: (a: Action) => void): void {
   sub("wait", "Wait for a compose to finish")
     .argument("<compose_id>", "ODCS compose id", composeId)
     .option("--watch", "print the compose log while waiting")
-    .action((id: string, o: { watch?: boolean }) => {
+    .action((id: number, o: { watch?: boolean }) => {
       set({
         name: "wait",
         waits: true,
@@ -300,7 +300,7 @@ export function addCommands(program: Command, set: (a: Action) => void): void {
     "Cancel a waiting compose, or mark a finished one expired (its files are removed later)",
   )
     .argument("<compose_id>", "ODCS compose id", composeId)
-    .action((id: string) => {
+    .action((id: number) => {
       set({
         name: "delete",
         waits: false,
@@ -314,7 +314,7 @@ export function addCommands(program: Command, set: (a: Action) => void): void {
     "Extend a compose's expiry, or regenerate a removed/failed one with the same package versions",
   )
     .argument("<compose_id>", "ODCS compose id", composeId)
-    .action((id: string) => {
+    .action((id: number) => {
       set({
         name: "renew",
         waits: true,
@@ -326,7 +326,7 @@ export function addCommands(program: Command, set: (a: Action) => void): void {
 
   sub("get", "Show a compose (and wait for it unless --no-wait)")
     .argument("<compose_id>", "ODCS compose id", composeId)
-    .action((id: string) => {
+    .action((id: number) => {
       set({
         name: "get",
         waits: true,

@@ -91,7 +91,7 @@ export async function waitForCompose(
   const clock = opts.clock ?? systemWaitClock;
   const timeout = opts.timeout ?? DEFAULT_TIMEOUT_SECONDS;
   const signal = opts.signal;
-  const path = { id: String(id) };
+  const path = { id };
   const start = clock.now();
   const get = async () => {
     const { data } = await api.GET("/api/1/composes/{id}", {

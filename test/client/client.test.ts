@@ -73,7 +73,7 @@ describe("typed calls and errors", () => {
       body: { source: { type: "repo", source: "/srv/repos/a", packages: ["wget"] } },
     });
     expect(data).toMatchObject({ id: 1, state_name: "wait", packages: "wget" });
-    const got = await odcs.api.GET("/api/1/composes/{id}", { params: { path: { id: "1" } } });
+    const got = await odcs.api.GET("/api/1/composes/{id}", { params: { path: { id: 1 } } });
     expect(got.data?.pungi_config_dump).toBeNull();
 
     const err = await odcs.api
@@ -86,7 +86,7 @@ describe("typed calls and errors", () => {
     expect((err as OdcsError).text).toBe(JSON.stringify(odcsError(400, "Unknown flag bogus")));
 
     const missing = await odcs.api
-      .GET("/api/1/composes/{id}", { params: { path: { id: "9" } } })
+      .GET("/api/1/composes/{id}", { params: { path: { id: 9 } } })
       .catch((e: unknown) => e);
     expect(missing).toMatchObject({ status: 404, body: odcsError(404, "No such compose found.") });
   });
