@@ -402,3 +402,36 @@ describe("on a terminal", () => {
     expect(run.stdout.replaceAll("\r\n", "\n")).toContain(pythonDumps(final));
   });
 });
+
+describe("Ctrl-C while waiting", () => {
+  test("stops waiting and prints the compose as last seen, as ODCS's CLI does", async () => {
+    srv.hold(/repomd\.xml$/, 1);
+    const res = await fetch(`${svc.url}/api/1/composes/`, {
+      method: "POST",
+      body: JSON.stringify({
+        source: { type: "repo", source: srv.url, packages: ["abcde"] },
+        flags: ["no_reuse"],
+      }),
+    });
+    const busy = (await res.json()) as ComposeJson;
+    await waitFor(() => srv.held > 0, {
+      timeoutMs: 15_000,
+      what: "the worker to fetch the held repo",
+    });
+    const cli = startCli([...server(), "wait", String(busy.id)]);
+    await waitFor(() => cli.stderr().includes(`compose ${busy.id}: generating`), {
+      timeoutMs: 15_000,
+      what: "the CLI to report the compose generating",
+    });
+    cli.child.kill("SIGINT");
+    const run = await cli.done;
+    const seen = await get(busy.id);
+    srv.release();
+    expect(seen.state_name).toBe("generating");
+    expect(run).toEqual({
+      code: 0,
+      stdout: `Waiting for command wait on compose ${busy.id} to finish.\n${pythonDumps(seen)}`,
+      stderr: `compose ${busy.id}: generating · ${/· (\d+s)/.exec(run.stderr)?.[1]}\n`,
+    });
+  });
+});
