@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readFile, realpath, rm } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative } from "node:path";
+import { mkdir, realpath, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { isUnderRoot, type RepoLocation, type RepoSourcePolicy } from "../domain/repo-source.ts";
+import { isAllowedPath } from "../domain/allowed-location.ts";
+import type { RepoLocation, RepoSourcePolicy } from "../domain/repo-source.ts";
 import {
   REPOMD_PATH,
   type ReadFile,
@@ -17,7 +18,8 @@ import { ComposeError } from "../worker/errors.ts";
 import { limiter } from "../worker/pipeline/map-limit.ts";
 import { sharedFilePlacer } from "../worker/tools/file-placer.ts";
 import { type PlaceRequest, type PlaceResult, realFile } from "../worker/tools/place-files.ts";
-import { fetchBytes, fetchOk, fetchStream } from "./fetch.ts";
+import { fetchBytes, fetchOk, fetchStream, readLocalBounded } from "./fetch.ts";
+import { checkRealPath, locatePath, locateRealPath, locateUrl } from "./location.ts";
 import type { RepodataCache } from "./repodata-cache.ts";
 import { fetchRpmHeader, firstReadBytes, readLocalRpmHeader } from "./sigkeys.ts";
 import type { OpenedRepo } from "./types.ts";
@@ -30,16 +32,15 @@ export interface RepoSourceContext {
   cache: RepodataCache;
   signal: AbortSignal;
   downloadTimeoutMs: number;
+  /** Largest repomd.xml read (`ODCS_MAX_REPOMD_BYTES`). */
+  maxRepomdBytes: number;
+  /** Largest metadata file, stored and decompressed (`ODCS_MAX_METADATA_BYTES`). */
+  maxMetadataBytes: number;
 }
 
-/** `rel` must stay inside the repository (a hostile location href must not escape it). */
-function insideRoot(root: string, rel: string): string {
-  const abs = join(root, rel);
-  const r = relative(root, abs);
-  if (r.startsWith("..") || isAbsolute(r))
-    throw new ComposeError(`location "${rel}" points outside the repository ${root}`);
-  return abs;
-}
+/** How refusals name a package: its NEVRA. */
+const packageName = (pkg: PackageRecord) =>
+  `package ${pkg.name}-${pkg.epoch && pkg.epoch !== "0" ? `${pkg.epoch}:` : ""}${pkg.version}-${pkg.release}.${pkg.arch}`;
 
 /** Downloads of one remote source in flight at once. */
 const DOWNLOAD_CONCURRENCY = 16;
@@ -86,30 +87,37 @@ async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRe
     throw new ComposeError(`repository ${path} does not exist or is not readable`);
   }
   // The request check saw the path as written; symlinks must not lead out of the allowed roots.
-  if (!ctx.policy.ODCS_ALLOWED_REPO_ROOTS.some((r) => isUnderRoot(root, r))) {
+  if (!isAllowedPath(root, ctx.policy.ODCS_ALLOWED_REPO_ROOTS)) {
     throw new ComposeError(
       `repository ${path} resolves to ${root}, which is outside the allowed roots`,
     );
   }
+  const metadataFile = (rel: string) =>
+    locateRealPath(root, rel, undefined, ctx.policy, `metadata file of ${path}`);
   let repomd: Uint8Array;
   try {
-    repomd = await readFile(insideRoot(root, REPOMD_PATH));
-  } catch {
+    repomd = await readLocalBounded(await metadataFile(REPOMD_PATH), ctx.maxRepomdBytes);
+  } catch (err) {
+    if (err instanceof ComposeError) throw err;
     throw new ComposeError(`${path} is not a yum repository: ${REPOMD_PATH} is missing`);
   }
   const open: ReadFile = async (rel) =>
-    createReadStream(insideRoot(root, rel), { highWaterMark: METADATA_READ_BYTES });
-  const repodata = await ctx.cache.get(path, repomd, () => parse(path, open, repomd));
+    createReadStream(await metadataFile(rel), { highWaterMark: METADATA_READ_BYTES });
+  const repodata = await ctx.cache.get(path, repomd, () =>
+    parse(path, open, repomd, ctx.maxMetadataBytes),
+  );
   const realDirs = new Map<string, string>();
-  const outside = (pkg: PackageRecord, real: string) =>
-    new ComposeError(`${pkg.location} in ${path} resolves to ${real}, outside the allowed roots`);
+  const where = (pkg: PackageRecord) =>
+    locatePath(root, pkg.location, pkg.locationBase, ctx.policy, `${packageName(pkg)} in ${path}`);
   // The file itself, never a symlink, and only from inside the allowed roots.
-  const resolve = (pkg: PackageRecord) => {
-    const real = realFile(insideRoot(root, pkg.location), realDirs);
-    if (!ctx.policy.ODCS_ALLOWED_REPO_ROOTS.some((r) => isUnderRoot(real, r)))
-      throw outside(pkg, real);
-    return real;
-  };
+  const resolve = (pkg: PackageRecord) =>
+    checkRealPath(
+      realFile(where(pkg), realDirs),
+      pkg.location,
+      pkg.locationBase,
+      ctx.policy,
+      `${packageName(pkg)} in ${path}`,
+    );
   const place = batchedPlacer(ctx.policy.ODCS_ALLOWED_REPO_ROOTS);
   return {
     origin: path,
@@ -118,9 +126,16 @@ async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRe
       return readLocalRpmHeader(resolve(pkg), firstReadBytes(pkg));
     },
     async materialise(pkg, dest) {
-      const placed = await place({ src: insideRoot(root, pkg.location), dest });
+      const placed = await place({ src: where(pkg), dest });
       if (placed.ok) return placed.how;
-      if (placed.outside) throw outside(pkg, placed.real);
+      if (placed.outside)
+        checkRealPath(
+          placed.real,
+          pkg.location,
+          pkg.locationBase,
+          ctx.policy,
+          `${packageName(pkg)} in ${path}`,
+        );
       throw new ComposeError(
         `${pkg.location} is listed in ${path} but cannot be read: ${placed.message}`,
       );
@@ -133,9 +148,14 @@ async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRe
  * repodata writer needs file lists and changelogs). A network failure
  * anywhere in a file keeps its retryable flag.
  */
-async function parse(origin: string, open: ReadFile, repomd: Uint8Array): Promise<Repodata> {
+async function parse(
+  origin: string,
+  open: ReadFile,
+  repomd: Uint8Array,
+  maxBytes: number,
+): Promise<Repodata> {
   try {
-    return await readRepodataWithRepomd(open, repomd, { filelists: true, other: true });
+    return await readRepodataWithRepomd(open, repomd, { filelists: true, other: true, maxBytes });
   } catch (err) {
     if (err instanceof ComposeError) throw err;
     const cause = (err as Error).cause;
@@ -158,10 +178,21 @@ function hashingTransform(algo: string) {
 }
 
 async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRepo> {
-  const href = (rel: string) => new URL(rel, url).href;
-  const repomd = await fetchBytes(href(REPOMD_PATH), ctx.signal, ctx.downloadTimeoutMs);
-  const open: ReadFile = (rel) => fetchStream(href(rel), ctx.signal, ctx.downloadTimeoutMs);
-  const repodata = await ctx.cache.get(url, repomd, () => parse(url, open, repomd));
+  const href = (rel: string) =>
+    locateUrl(url, rel, undefined, ctx.policy, `metadata file of ${url}`);
+  const pkgHref = (pkg: PackageRecord) =>
+    locateUrl(url, pkg.location, pkg.locationBase, ctx.policy, `${packageName(pkg)} in ${url}`);
+  const repomd = await fetchBytes(
+    href(REPOMD_PATH),
+    ctx.signal,
+    ctx.downloadTimeoutMs,
+    ctx.maxRepomdBytes,
+  );
+  const open: ReadFile = async (rel) =>
+    fetchStream(href(rel), ctx.signal, ctx.downloadTimeoutMs, ctx.maxMetadataBytes);
+  const repodata = await ctx.cache.get(url, repomd, () =>
+    parse(url, open, repomd, ctx.maxMetadataBytes),
+  );
   const download = limiter(DOWNLOAD_CONCURRENCY);
   const destDirs = new Map<string, Promise<unknown>>();
   const destDir = (dest: string) => {
@@ -176,8 +207,8 @@ async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRe
   return {
     origin: url,
     repodata,
-    readHeader(pkg, signal) {
-      return fetchRpmHeader(new URL(pkg.location, pkg.locationBase ?? url).href, {
+    async readHeader(pkg, signal) {
+      return fetchRpmHeader(pkgHref(pkg), {
         signal,
         timeoutMs: ctx.downloadTimeoutMs,
         initialBytes: firstReadBytes(pkg),
@@ -185,7 +216,7 @@ async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRe
     },
     materialise: (pkg, dest, signal) =>
       download(async () => {
-        const href = new URL(pkg.location, pkg.locationBase ?? url).href;
+        const href = pkgHref(pkg);
         const res = await fetchOk(href, signal, ctx.downloadTimeoutMs);
         await destDir(dest);
         const algo = pkg.checksumType === "sha" ? "sha1" : pkg.checksumType;

@@ -40,9 +40,9 @@ async function failure(p: Promise<unknown>): Promise<ComposeError> {
 
 describe("fetch", () => {
   test("200 gives the bytes", async () => {
-    expect(new TextDecoder().decode(await fetchBytes(`${url}/status/200`, signal, 5000))).toBe(
-      "hello",
-    );
+    expect(
+      new TextDecoder().decode(await fetchBytes(`${url}/status/200`, signal, 5000, 1024)),
+    ).toBe("hello");
   });
   test("5xx is retryable, 4xx is not, and the reason names the URL and status", async () => {
     const e503 = await failure(fetchOk(`${url}/status/503`, signal, 5000));

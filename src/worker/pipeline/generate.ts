@@ -45,6 +45,8 @@ async function openAll(items: string[], ctx: GenerateContext, what: string): Pro
         cache: ctx.cache,
         signal: ctx.signal,
         downloadTimeoutMs: ctx.config.ODCS_DOWNLOAD_TIMEOUT_MS,
+        maxRepomdBytes: ctx.config.ODCS_MAX_REPOMD_BYTES,
+        maxMetadataBytes: ctx.config.ODCS_MAX_METADATA_BYTES,
       });
       ctx.log.line(
         `${item}: ${repo.repodata.packages.length} packages, revision ${repo.repodata.revision || "(none)"}`,
