@@ -12,13 +12,14 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { tempDir } from "./db.ts";
 import { FIXTURES_DIR } from "./fixtures.ts";
 
-export const LIBDNF_REPO = `${FIXTURES_DIR}/repos/libdnf-dnf-ci-fedora`;
+const LIBDNF_REPO = `${FIXTURES_DIR}/repos/libdnf-dnf-ci-fedora`;
 
 export type Packing = "gz" | "zst" | "xz" | "none";
 
 /** A writable copy of `src` (a whole yum repository) in a fresh temp dir. */
 export async function copyOfRepo(src = LIBDNF_REPO, dir = tempDir("odcs-hostile-")) {
   await cp(src, dir, { recursive: true });
+  execFileSync("chmod", ["-R", "u+w", dir]); // the fixtures are read-only
   return dir;
 }
 
