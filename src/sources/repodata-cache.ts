@@ -31,8 +31,7 @@ export class RepodataCache {
     const checksum = sha256Hex(repomd);
     const before = this.#origins.get(origin);
     this.#origins.set(origin, checksum);
-    if (before !== undefined && before !== checksum && !this.#isCurrent(before))
-      this.#drop(before);
+    if (before !== undefined && before !== checksum && !this.#isCurrent(before)) this.#drop(before);
     const hit = this.#entries.get(checksum);
     if (hit) {
       this.#entries.delete(checksum);
