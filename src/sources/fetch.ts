@@ -1,6 +1,6 @@
 import { open } from "node:fs/promises";
 import { concatBytes } from "../rpm/bytes.ts";
-import { ComposeError } from "../worker/errors.ts";
+import { ComposeError } from "./errors.ts";
 
 /** The setting a size limit comes from, named in the refusal. */
 type LimitSetting = "ODCS_MAX_METADATA_BYTES" | "ODCS_MAX_REPOMD_BYTES";

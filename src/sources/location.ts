@@ -12,8 +12,8 @@ import { realpath } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isAllowedPath, isAllowedUrl } from "../domain/allowed-location.ts";
-import type { RepoLocation, RepoSourcePolicy } from "../domain/repo-source.ts";
-import { ComposeError } from "../worker/errors.ts";
+import type { RepoLocation, RepoSourcePolicy } from "../domain/sources/repo.ts";
+import { ComposeError } from "./errors.ts";
 
 export type Target = { kind: "path"; path: string } | { kind: "url"; url: string };
 

@@ -7,8 +7,8 @@
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { ComposeError } from "../../src/sources/errors.ts";
 import { locate, locateRealPath } from "../../src/sources/location.ts";
-import { ComposeError } from "../../src/worker/errors.ts";
 import { tempDir } from "../helpers/db.ts";
 
 const policy = {
