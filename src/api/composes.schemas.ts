@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ORDER_KEYS } from "../db/composes.ts";
+import { ORDER_KEYS } from "../db/compose-list.ts";
 import {
   COMPOSE_STATES,
   FLAGS,

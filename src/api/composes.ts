@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { listComposes } from "../db/compose-list.ts";
 import {
   createComposeWithJob,
   extendExpiry,
   findCompose,
   getCompose,
-  listComposes,
   moveCompose,
   requestRemoval,
 } from "../db/composes.ts";

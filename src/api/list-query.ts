@@ -1,4 +1,4 @@
-import { type ComposeFilters, ORDER_KEYS, type OrderKey } from "../db/composes.ts";
+import { type ComposeFilters, ORDER_KEYS, type OrderKey } from "../db/compose-list.ts";
 import { InvalidRequestError } from "../domain/errors.ts";
 import { COMPOSE_STATES, SOURCE_TYPES } from "../domain/states.ts";
 

@@ -1,18 +1,4 @@
-import {
-  and,
-  asc,
-  count,
-  desc,
-  eq,
-  gte,
-  inArray,
-  isNull,
-  lt,
-  ne,
-  or,
-  type SQL,
-  sql,
-} from "drizzle-orm";
+import { and, asc, eq, gte, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { NotFoundError } from "../domain/errors.ts";
 import { COMPOSE_STATES, type ComposeStateName } from "../domain/states.ts";
@@ -488,75 +474,6 @@ export async function markRemoved(
     { stateReason: removalReason(row.stateReason, row.removedBy) },
     lt(composes.timeToExpire, now),
   );
-}
-
-export const ORDER_KEYS = [
-  "id",
-  "owner",
-  "source_type",
-  "koji_event",
-  "state",
-  "time_to_expire",
-  "time_submitted",
-  "time_done",
-  "time_removed",
-] as const;
-export type OrderKey = (typeof ORDER_KEYS)[number];
-
-const ORDER_COLUMNS = {
-  id: composes.id,
-  owner: composes.owner,
-  source_type: composes.sourceType,
-  koji_event: composes.kojiEvent,
-  state: composes.state,
-  time_to_expire: composes.timeToExpire,
-  time_submitted: composes.timeSubmitted,
-  time_done: composes.timeDone,
-  time_removed: composes.timeRemoved,
-} as const;
-
-export interface ComposeFilters {
-  owner?: string;
-  sourceType?: number;
-  source?: string;
-  state?: number;
-  kojiTaskId?: number;
-  pungiComposeId?: string;
-  composeType?: string;
-  label?: string;
-}
-
-/** One page of composes plus the total count of matches; `id` breaks ties in the same direction. */
-export async function listComposes(
-  db: DbOrTx,
-  filters: ComposeFilters,
-  order: { key: OrderKey; descending: boolean },
-  page: number,
-  perPage: number,
-): Promise<{ rows: ComposeRow[]; total: number }> {
-  const conds: SQL[] = [];
-  if (filters.owner !== undefined) conds.push(eq(composes.owner, filters.owner));
-  if (filters.sourceType !== undefined) conds.push(eq(composes.sourceType, filters.sourceType));
-  if (filters.source !== undefined) conds.push(eq(composes.source, filters.source));
-  if (filters.state !== undefined) conds.push(eq(composes.state, filters.state));
-  if (filters.kojiTaskId !== undefined) conds.push(eq(composes.kojiTaskId, filters.kojiTaskId));
-  if (filters.pungiComposeId !== undefined)
-    conds.push(eq(composes.pungiComposeId, filters.pungiComposeId));
-  if (filters.composeType !== undefined) conds.push(eq(composes.composeType, filters.composeType));
-  if (filters.label !== undefined) conds.push(eq(composes.label, filters.label));
-  const where = conds.length > 0 ? and(...conds) : undefined;
-  const dir = order.descending ? desc : asc;
-  const [rows, totals] = await Promise.all([
-    db
-      .select()
-      .from(composes)
-      .where(where)
-      .orderBy(dir(ORDER_COLUMNS[order.key]), dir(composes.id))
-      .limit(perPage)
-      .offset((page - 1) * perPage),
-    db.select({ n: count() }).from(composes).where(where),
-  ]);
-  return { rows, total: totals[0]?.n ?? 0 };
 }
 
 /** Current state code of each of `ids` that exists (one query; the wait endpoint's poll). */

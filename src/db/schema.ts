@@ -1,5 +1,12 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 /** Job kinds and states; shared by the queue and the worker handlers. */
 export const JOB_KINDS = ["generate"] as const;
@@ -71,7 +78,43 @@ export const composes = sqliteTable(
     // Reuse looks for candidates of one source type and source; the sweep for reusers of a compose.
     index("composes_reuse_idx").on(t.sourceType, t.source),
     index("composes_reused_id_idx").on(t.reusedId),
+    // The list endpoint (§5): one index per filter and per order key, each
+    // ending in the rowid, so `WHERE f = ? ORDER BY id` and `ORDER BY k, id`
+    // read LIMIT rows off an index instead of sorting the table (checked by
+    // test/db/list-plans.test.ts). Filter-only columns that are mostly NULL
+    // get partial indexes: `col = ?` implies `col IS NOT NULL`.
+    index("composes_state_idx").on(t.state),
+    index("composes_source_type_idx").on(t.sourceType),
+    index("composes_source_idx").on(t.source),
+    index("composes_label_idx").on(t.label).where(sql`label IS NOT NULL`),
+    index("composes_koji_task_id_idx").on(t.kojiTaskId).where(sql`koji_task_id IS NOT NULL`),
+    index("composes_pungi_compose_id_idx")
+      .on(t.pungiComposeId)
+      .where(sql`pungi_compose_id IS NOT NULL`),
+    index("composes_compose_type_idx").on(t.composeType).where(sql`compose_type IS NOT NULL`),
+    index("composes_koji_event_idx").on(t.kojiEvent),
+    index("composes_time_to_expire_idx").on(t.timeToExpire),
+    index("composes_time_submitted_idx").on(t.timeSubmitted),
+    index("composes_time_done_idx").on(t.timeDone),
+    index("composes_time_removed_idx").on(t.timeRemoved),
   ],
+);
+
+/**
+ * Row counts of `composes` per shape, so a list answers `meta.total`
+ * without counting: kind `all` (key ''), `state`, `owner`, `source_type`
+ * (key the code or name as text). Maintained only by triggers on
+ * `composes` (migrations/0003_compose_counts_triggers.sql), so every
+ * write, whatever code makes it, updates them in its own transaction.
+ */
+export const composeCounts = sqliteTable(
+  "compose_counts",
+  {
+    kind: text("kind").notNull(),
+    key: text("key").notNull(),
+    n: integer("n").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.key] })],
 );
 
 /** The exact package set of a done compose: what makes regeneration honest. */
@@ -123,6 +166,8 @@ export const jobs = sqliteTable(
   (t) => [
     // Claim scans queued jobs by run_at.
     index("jobs_claim_idx").on(t.state, t.runAt),
+    // Retention prunes done/failed jobs by age (sweep/prune-jobs.ts).
+    index("jobs_finished_idx").on(t.state, t.updatedAt),
     // Requeue scans running jobs by lease expiry.
     index("jobs_lease_idx").on(t.state, t.leaseUntil),
     // Enqueue is idempotent: at most one queued job per kind and compose.

@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { listComposes } from "../../src/db/compose-list.ts";
 import {
   createComposeWithJob,
   extendExpiry,
   getCompose,
-  listComposes,
   requestRemoval,
   transitionCompose,
 } from "../../src/db/composes.ts";

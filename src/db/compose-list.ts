@@ -1,0 +1,197 @@
+import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
+import type { DbOrTx } from "./client.ts";
+import { type ComposeRow, composeCounts, composes } from "./schema.ts";
+
+export const ORDER_KEYS = [
+  "id",
+  "owner",
+  "source_type",
+  "koji_event",
+  "state",
+  "time_to_expire",
+  "time_submitted",
+  "time_done",
+  "time_removed",
+] as const;
+export type OrderKey = (typeof ORDER_KEYS)[number];
+
+const ORDER_COLUMNS = {
+  id: composes.id,
+  owner: composes.owner,
+  source_type: composes.sourceType,
+  koji_event: composes.kojiEvent,
+  state: composes.state,
+  time_to_expire: composes.timeToExpire,
+  time_submitted: composes.timeSubmitted,
+  time_done: composes.timeDone,
+  time_removed: composes.timeRemoved,
+} as const;
+
+export interface ComposeFilters {
+  owner?: string;
+  sourceType?: number;
+  source?: string;
+  state?: number;
+  kojiTaskId?: number;
+  pungiComposeId?: string;
+  composeType?: string;
+  label?: string;
+}
+
+/** Every filter, in the fixed order that names a query shape. */
+export const FILTER_KEYS = [
+  "owner",
+  "sourceType",
+  "source",
+  "state",
+  "kojiTaskId",
+  "pungiComposeId",
+  "composeType",
+  "label",
+] as const satisfies readonly (keyof ComposeFilters)[];
+type FilterKey = (typeof FILTER_KEYS)[number];
+
+const FILTER_COLUMNS = {
+  owner: composes.owner,
+  sourceType: composes.sourceType,
+  source: composes.source,
+  state: composes.state,
+  kojiTaskId: composes.kojiTaskId,
+  pungiComposeId: composes.pungiComposeId,
+  composeType: composes.composeType,
+  label: composes.label,
+} as const;
+
+export interface ComposeOrder {
+  key: OrderKey;
+  descending: boolean;
+}
+
+/** The filters that are set, in `FILTER_KEYS` order. */
+function setFilters(filters: ComposeFilters): FilterKey[] {
+  return FILTER_KEYS.filter((k) => filters[k] !== undefined);
+}
+
+function whereOf(keys: FilterKey[]): SQL | undefined {
+  const conds = keys.map((k) => eq(FILTER_COLUMNS[k], sql.placeholder(k)));
+  return conds.length > 0 ? and(...conds) : undefined;
+}
+
+/**
+ * The `compose_counts` row (kind, key) that holds the exact number of
+ * matches, when the filters are one of the maintained shapes: none, or
+ * exactly one of state, owner, source type.
+ */
+export function countsKey(filters: ComposeFilters): [string, string] | undefined {
+  const keys = setFilters(filters);
+  if (keys.length === 0) return ["all", ""];
+  if (keys.length > 1) return undefined;
+  if (keys[0] === "state") return ["state", String(filters.state)];
+  if (keys[0] === "owner") return ["owner", String(filters.owner)];
+  if (keys[0] === "sourceType") return ["source_type", String(filters.sourceType)];
+  return undefined;
+}
+
+function buildPage(db: DbOrTx, keys: FilterKey[], order: ComposeOrder) {
+  const dir = order.descending ? desc : asc;
+  return db
+    .select()
+    .from(composes)
+    .where(whereOf(keys))
+    .orderBy(dir(ORDER_COLUMNS[order.key]), dir(composes.id))
+    .limit(sql.placeholder("limit"))
+    .offset(sql.placeholder("offset"));
+}
+
+function buildCount(db: DbOrTx, keys: FilterKey[]) {
+  return db.select({ n: count() }).from(composes).where(whereOf(keys));
+}
+
+const buildStoredCount = (db: DbOrTx) =>
+  db
+    .select({ n: composeCounts.n })
+    .from(composeCounts)
+    .where(
+      and(
+        eq(composeCounts.kind, sql.placeholder("kind")),
+        eq(composeCounts.key, sql.placeholder("key")),
+      ),
+    )
+    .prepare();
+
+/**
+ * Statements prepared once per database handle and query shape (which
+ * filters are set, order key and direction): at most 2^8 × 18 shapes, in
+ * practice a handful. Building drizzle SQL anew cost ~40 µs per request.
+ */
+const cache = new WeakMap<DbOrTx, Map<string, unknown>>();
+function cached<T>(db: DbOrTx, name: string, build: () => T): T {
+  let byName = cache.get(db);
+  if (!byName) {
+    byName = new Map();
+    cache.set(db, byName);
+  }
+  let q = byName.get(name) as T | undefined;
+  if (q === undefined) {
+    q = build();
+    byName.set(name, q);
+  }
+  return q;
+}
+
+function params(filters: ComposeFilters, keys: FilterKey[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, filters[k]]));
+}
+
+/**
+ * The SQL of the page and count queries of one shape, for EXPLAIN QUERY
+ * PLAN (test/db/list-plans.test.ts); `?` for every value.
+ */
+export function listQueriesSql(
+  db: DbOrTx,
+  filters: ComposeFilters,
+  order: ComposeOrder,
+): { page: string; count: string } {
+  const keys = setFilters(filters);
+  return {
+    page: buildPage(db, keys, order).toSQL().sql,
+    count: buildCount(db, keys).toSQL().sql,
+  };
+}
+
+/**
+ * Exact number of composes matching `filters`: read from `compose_counts`
+ * for the maintained shapes (O(1)), else counted on an index.
+ */
+export async function countComposes(db: DbOrTx, filters: ComposeFilters): Promise<number> {
+  const stored = countsKey(filters);
+  if (stored) {
+    const rows = await cached(db, "storedCount", () => buildStoredCount(db)).all({
+      kind: stored[0],
+      key: stored[1],
+    });
+    return rows[0]?.n ?? 0;
+  }
+  const keys = setFilters(filters);
+  const q = cached(db, `count:${keys.join(",")}`, () => buildCount(db, keys).prepare());
+  const rows = await q.all(params(filters, keys));
+  return rows[0]?.n ?? 0;
+}
+
+/** One page of composes plus the total count of matches; `id` breaks ties in the same direction. */
+export async function listComposes(
+  db: DbOrTx,
+  filters: ComposeFilters,
+  order: ComposeOrder,
+  page: number,
+  perPage: number,
+): Promise<{ rows: ComposeRow[]; total: number }> {
+  const keys = setFilters(filters);
+  const shape = `page:${keys.join(",")}:${order.descending ? "-" : ""}${order.key}`;
+  const q = cached(db, shape, () => buildPage(db, keys, order).prepare());
+  const [rows, total] = await Promise.all([
+    q.all({ ...params(filters, keys), limit: perPage, offset: (page - 1) * perPage }),
+    countComposes(db, filters),
+  ]);
+  return { rows, total };
+}
