@@ -35,6 +35,7 @@ import {
   ListQuery,
 } from "./composes.schemas.ts";
 import type { Deps } from "./deps.ts";
+import { jsonWithEtag, notModifiedResponse } from "./etag.ts";
 import { firstValues, paginationMeta, parseListQuery } from "./list-query.ts";
 import { externalBase } from "./proxy.ts";
 import { authErrorResponses, errorResponses, notFoundResponse } from "./responses.ts";
@@ -79,7 +80,11 @@ const listRoute = createRoute({
   summary: "List composes (filters, order_by, pagination)",
   security: anonymous,
   request: { query: ListQuery },
-  responses: { 200: json(ComposeListSchema, "One page of composes"), ...errorResponses },
+  responses: {
+    200: json(ComposeListSchema, "One page of composes"),
+    ...notModifiedResponse,
+    ...errorResponses,
+  },
 });
 const getRoute = createRoute({
   method: "get",
@@ -91,6 +96,7 @@ const getRoute = createRoute({
   request: { params: ComposeIdParam },
   responses: {
     200: json(ComposeDetailSchema, "The compose"),
+    ...notModifiedResponse,
     ...notFoundResponse,
     ...errorResponses,
   },
@@ -324,18 +330,15 @@ export function composesRouter(deps: Deps, opts: { readOnly: boolean }) {
     );
     const base = `${externalBase(url, c.req.raw.headers, deps.config.ODCS_TRUST_PROXY)}/api/1/composes/`;
     corsOk(c);
-    return c.json(
-      {
-        items: rows.map((row) => toComposeJson(row, deps.config)),
-        meta: paginationMeta(base, q, req.page, req.perPage, total),
-      },
-      200,
-    );
+    return jsonWithEtag(c, {
+      items: rows.map((row) => toComposeJson(row, deps.config)),
+      meta: paginationMeta(base, q, req.page, req.perPage, total),
+    });
   });
   r.openapi(getRoute, async (c) => {
     const row = await getCompose(deps.db, Number(c.req.valid("param").id));
     corsOk(c);
-    return c.json(toComposeDetailJson(row, deps.config), 200);
+    return jsonWithEtag(c, toComposeDetailJson(row, deps.config));
   });
   if (!opts.readOnly) {
     r.openapi(createComposeRoute, (c) => createCompose(c, deps));

@@ -432,6 +432,13 @@ export interface operations {
                     "application/json": components["schemas"]["ComposeList"];
                 };
             };
+            /** @description Not modified: the If-None-Match header names the current ETag */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Invalid request (ODCS error JSON) */
             400: {
                 headers: {
@@ -531,6 +538,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ComposeDetail"];
                 };
+            };
+            /** @description Not modified: the If-None-Match header names the current ETag */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid request (ODCS error JSON) */
             400: {
