@@ -182,6 +182,8 @@ export const ConfigSchema = z
     ODCS_JOB_MAX_ATTEMPTS: intFrom(1, 100).default(3),
     ODCS_GENERATE_TIMEOUT_SECONDS: intFrom(1, 86400).default(3600),
     ODCS_SWEEP_CRON: z.string().min(1).default("* * * * *"),
+    /** Done/failed jobs older than this are deleted by the sweep. */
+    ODCS_JOBS_RETENTION_DAYS: intFrom(1, 36500).default(30),
     ODCS_REPODATA_COMPRESSION: z.enum(["gz", "zst"]).default("gz"),
     ODCS_REPODATA_WRITER: z.enum(["native", "createrepo_c"]).default("native"),
     ODCS_CACHE_BUDGET_MB: intFrom(16, 1_000_000).default(1024),

@@ -91,6 +91,7 @@ export async function startServer(
   const sweep = scheduleSweep(
     { db, now, log, targetDir: config.ODCS_TARGET_DIR },
     config.ODCS_SWEEP_CRON,
+    config.ODCS_JOBS_RETENTION_DAYS,
   );
   worker?.start();
 

@@ -3,6 +3,7 @@ import type { Logger } from "../api/deps.ts";
 import type { Db } from "../db/client.ts";
 import { findCompose, hasLiveReusers, listExpired, markRemoved } from "../db/composes.ts";
 import type { ComposeRow } from "../db/schema.ts";
+import { composeDirStatus } from "../db/sweep-scans.ts";
 import { COMPOSE_STATES } from "../domain/states.ts";
 import { finalDir, stagingDir } from "../worker/paths.ts";
 
@@ -58,7 +59,8 @@ async function removeComposeFiles(deps: SweepDeps, row: ComposeRow): Promise<voi
 /**
  * Delete `odcs-<id>` dirs whose compose is removed or unknown (§11.2
  * orphans): left by a crash between marking removed and deleting files,
- * or kept for a reuser that is gone now. Kept while a reuser lives.
+ * or kept for a reuser that is gone now. Kept while a reuser lives. Looks
+ * the directories up in batches (`composeDirStatus`), not one by one.
  */
 export async function removeOrphanDirs(deps: SweepDeps): Promise<number[]> {
   let names: string[];
@@ -67,16 +69,16 @@ export async function removeOrphanDirs(deps: SweepDeps): Promise<number[]> {
   } catch {
     return [];
   }
-  const removed: number[] = [];
-  for (const name of names) {
+  const ids = names.flatMap((name) => {
     const m = /^odcs-(\d+)$/.exec(name);
-    if (!m) continue;
-    const id = Number(m[1]);
-    const row = await findCompose(deps.db, id);
-    if (row && row.state !== COMPOSE_STATES.removed) continue;
-    if (await hasLiveReusers(deps.db, id)) continue;
+    return m ? [Number(m[1])] : [];
+  });
+  const { known, kept } = await composeDirStatus(deps.db, ids);
+  const removed: number[] = [];
+  for (const id of ids) {
+    if (kept.has(id)) continue;
     await rm(finalDir(deps.targetDir, id), { recursive: true, force: true });
-    if (row) await rm(stagingDir(deps.targetDir, id), { recursive: true, force: true });
+    if (known.has(id)) await rm(stagingDir(deps.targetDir, id), { recursive: true, force: true });
     removed.push(id);
   }
   return removed;

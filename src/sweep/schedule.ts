@@ -1,9 +1,14 @@
 import { Cron } from "croner";
 import { expireComposes, removeOrphanDirs, type SweepDeps } from "./expire.ts";
+import { DEFAULT_JOBS_RETENTION_DAYS, pruneFinishedJobs } from "./prune-jobs.ts";
 import { requeueAndFailJobs } from "./requeue.ts";
 
 /** Run the sweep tasks on `pattern` (cron syntax); `protect` skips a tick while one still runs. */
-export function scheduleSweep(deps: SweepDeps, pattern: string): Cron {
+export function scheduleSweep(
+  deps: SweepDeps,
+  pattern: string,
+  jobsRetentionDays = DEFAULT_JOBS_RETENTION_DAYS,
+): Cron {
   return new Cron(
     pattern,
     {
@@ -14,6 +19,7 @@ export function scheduleSweep(deps: SweepDeps, pattern: string): Cron {
       await requeueAndFailJobs(deps);
       await expireComposes(deps);
       await removeOrphanDirs(deps);
+      await pruneFinishedJobs(deps, jobsRetentionDays);
     },
   );
 }
