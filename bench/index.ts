@@ -1,4 +1,5 @@
 /** Runs every benchmark under bench/ (`npm run bench`) and prints figures. */
+import { benchApi } from "./api.ts";
 import { benchCompose } from "./compose.ts";
 import { benchRepodataLoad } from "./repodata-load.ts";
 import { benchRpm } from "./rpm.ts";
@@ -7,9 +8,13 @@ const benches: [string, () => Promise<void>][] = [
   ["rpm", benchRpm],
   ["repodata-load", benchRepodataLoad],
   ["compose", benchCompose],
+  ["api", benchApi],
 ];
 
+// `npm run bench -- api` runs only the named benches; no names runs them all.
+const only = process.argv.slice(2);
 for (const [name, run] of benches) {
+  if (only.length > 0 && !only.includes(name)) continue;
   console.log(`# bench ${name}`);
   await run();
 }

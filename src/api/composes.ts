@@ -336,7 +336,9 @@ export function composesRouter(deps: Deps, opts: { readOnly: boolean }) {
     });
   });
   r.openapi(getRoute, async (c) => {
-    const row = await getCompose(deps.db, Number(c.req.valid("param").id));
+    const id = Number(c.req.valid("param").id);
+    const row = deps.readCompose ? deps.readCompose(id) : await getCompose(deps.db, id);
+    if (!row) throw new NotFoundError("No such compose found.");
     corsOk(c);
     return jsonWithEtag(c, toComposeDetailJson(row, deps.config));
   });

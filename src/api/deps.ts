@@ -1,5 +1,6 @@
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
+import type { ComposeReader } from "../db/compose-reader.ts";
 import type { Authenticator } from "../domain/identity.ts";
 import type { ComposeWaits } from "./compose-waits.ts";
 
@@ -34,4 +35,9 @@ export interface Deps {
   onJobQueued?: () => void;
   /** Package version reported by /api/1/about/. */
   version: string;
+  /**
+   * Synchronous single-compose lookup on a local file (db/compose-reader.ts),
+   * for GET …/{id}; absent: that reads through `db`.
+   */
+  readCompose?: ComposeReader;
 }

@@ -2,9 +2,11 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { type Client, createClient } from "@libsql/client";
+import Database from "libsql";
 import type { Logger } from "../api/deps.ts";
 import { type Config, ConfigError, loadConfig } from "../config.ts";
 import { BUSY_TIMEOUT_MS, createDb, type Db, LOCAL_CONNECTIONS } from "../db/client.ts";
+import { type ComposeReader, createComposeReader } from "../db/compose-reader.ts";
 import { migrateDatabase } from "../db/migrate.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -57,6 +59,21 @@ export async function openDatabase(config: Config): Promise<{ db: Db; client: Cl
   });
   await migrateDatabase(client, MIGRATIONS_DIR);
   return { db: createDb(client), client };
+}
+
+/**
+ * A synchronous reader of single composes (GET …/{id}) on its own
+ * connection, for a local-file database (after `openDatabase` migrated it);
+ * `undefined` for a remote one, which reads through the client.
+ */
+export function openComposeReader(
+  config: Config,
+): { read: ComposeReader; close: () => void } | undefined {
+  const url = config.ODCS_DATABASE_URL;
+  if (!url.startsWith("file:")) return undefined;
+  const db = new Database(url.slice("file:".length));
+  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  return { read: createComposeReader(db), close: () => db.close() };
 }
 
 const LEVELS = ["debug", "info", "warn", "error"] as const;

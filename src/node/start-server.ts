@@ -9,7 +9,13 @@ import type { Config } from "../config.ts";
 import { scheduleSweep } from "../sweep/schedule.ts";
 import { Worker } from "../worker/loop.ts";
 import type { Stoppable } from "./lifecycle.ts";
-import { createLogger, defaultWorkerId, openDatabase, packageVersion } from "./runtime.ts";
+import {
+  createLogger,
+  defaultWorkerId,
+  openComposeReader,
+  openDatabase,
+  packageVersion,
+} from "./runtime.ts";
 import { mountComposeFiles } from "./static.ts";
 
 /**
@@ -38,6 +44,7 @@ export async function startServer(
 ): Promise<Stoppable & { server: Server; worker: Worker | null }> {
   mkdirSync(config.ODCS_TARGET_DIR, { recursive: true });
   const { db, client } = await openDatabase(config);
+  const reader = openComposeReader(config);
   const now = () => systemClock.now();
   const waits = new ComposeWaits(db);
   const worker = opts.withWorker
@@ -59,6 +66,7 @@ export async function startServer(
     version: packageVersion(),
     waits,
     ...(worker ? { onJobQueued: () => worker.wake() } : {}),
+    ...(reader ? { readCompose: reader.read } : {}),
   });
   mountComposeFiles(app, config.ODCS_TARGET_DIR, { trustProxy: config.ODCS_TRUST_PROXY });
 
@@ -112,6 +120,7 @@ export async function startServer(
     await Promise.all([worker?.stop(graceMs), closed]);
     clearTimeout(graceTimer);
     clearTimeout(cutTimer);
+    reader?.close();
     client.close();
   };
   return { server, worker, stop };

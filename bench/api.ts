@@ -1,0 +1,250 @@
+/**
+ * Read API at a million composes (issue 13): seeds BENCH_COMPOSES (default
+ * 1 000 000) composes — a mix of states, owners, labels, source types — into
+ * a fresh database with a few INSERT … SELECT over a recursive CTE, starts
+ * the real service (`src/main.ts`: API + worker + sweep), and measures each
+ * request shape with `wrk` (Debian package `wrk`; 2 threads, 32
+ * connections, BENCH_SECONDS each, default 10): req/s, p50, p99 and the
+ * ratio of req/s to `about` in the same run. Then the same reads again
+ * while the in-process worker generates composes, against the idle p99.
+ * Prints the database file size per compose.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createClient } from "@libsql/client";
+import { migrateDatabase } from "../src/db/migrate.ts";
+import { FIXTURES_DIR } from "../test/helpers/fixtures.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const N = Number(process.env.BENCH_COMPOSES ?? 1_000_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 32;
+const SEED_CHUNK = 100_000;
+const T0 = Date.parse("2024-01-01T00:00:00Z");
+const YEAR_MS = 365 * 86_400_000;
+const COMPOSE_REPO = join(FIXTURES_DIR, "repos/libdnf-dnf-ci-fedora");
+
+const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
+
+/**
+ * Rows i = lo..hi: 60 % removed, 20 % done, 10 % failed, 5 % wait, 5 %
+ * generating; 500 owners; source types tag/repo/build/module; every 20th
+ * with one of 1 000 labels; Koji events on tag/build composes.
+ */
+function seedSql(lo: number, hi: number, now: number): string {
+  return `
+WITH RECURSIVE n(i) AS (SELECT ${lo} UNION ALL SELECT i + 1 FROM n WHERE i < ${hi})
+INSERT INTO composes (owner, source_type, source, state, state_reason, time_submitted,
+  time_to_expire, time_started, time_done, time_removed, removed_by, koji_event, packages,
+  sigkeys, arches, label, compose_type, pungi_compose_id, flags, results)
+SELECT
+  'user' || (i % 500),
+  CASE i % 4 WHEN 0 THEN 1 WHEN 1 THEN 3 WHEN 2 THEN 6 ELSE 2 END,
+  CASE i % 4 WHEN 1 THEN '/srv/repos/r' || (i % 50) ELSE 'f40-build-' || (i % 50) END,
+  s,
+  CASE s WHEN 3 THEN 'Compose is removed' WHEN 2 THEN 'Compose is generated successfully'
+         WHEN 4 THEN 'Error while generating compose' ELSE NULL END,
+  ${T0} + i * 60000,
+  CASE WHEN s IN (2, 4) THEN ${now + YEAR_MS} ELSE ${T0} + i * 60000 + 86400000 END,
+  CASE WHEN s = 0 THEN NULL ELSE ${T0} + i * 60000 + 1000 END,
+  CASE WHEN s IN (2, 3) THEN ${T0} + i * 60000 + 30000 ELSE NULL END,
+  CASE WHEN s = 3 THEN ${T0} + i * 60000 + 86400000 ELSE NULL END,
+  NULL,
+  CASE WHEN i % 4 IN (0, 2) THEN 40000000 + i ELSE NULL END,
+  'bash wget',
+  '',
+  'x86_64',
+  CASE WHEN i % 20 = 0 THEN 'RC-' || (i / 20 % 1000) ELSE NULL END,
+  CASE WHEN i % 3 = 0 THEN 'production' ELSE 'test' END,
+  CASE WHEN s IN (2, 3) THEN 'odcs-' || i || '-1-20240101.t.0' ELSE NULL END,
+  0, 1
+FROM (SELECT i, CASE WHEN i % 20 < 12 THEN 3 WHEN i % 20 < 16 THEN 2 WHEN i % 20 < 18 THEN 4
+                     WHEN i % 20 = 18 THEN 0 ELSE 1 END AS s FROM n)`;
+}
+
+async function seed(dbPath: string): Promise<void> {
+  const client = createClient({ url: `file:${dbPath}` });
+  await migrateDatabase(client, join(ROOT, "migrations"));
+  const started = performance.now();
+  for (let lo = 1; lo <= N; lo += SEED_CHUNK)
+    await client.execute(seedSql(lo, Math.min(N, lo + SEED_CHUNK - 1), Date.now()));
+  await client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+  const seconds = (performance.now() - started) / 1000;
+  const total = (await client.execute("SELECT n FROM compose_counts WHERE kind = 'all'")).rows[0];
+  client.close();
+  const bytes = statSync(dbPath).size;
+  console.log(
+    `seeded ${Number(total?.n)} composes in ${seconds.toFixed(1)} s; database ${(bytes / 1024 ** 2).toFixed(0)} MiB, ${(bytes / N).toFixed(0)} bytes per compose`,
+  );
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
+    });
+  });
+}
+
+async function startService(root: string, dbPath: string) {
+  const port = await freePort();
+  const target = join(root, "composes");
+  mkdirSync(target, { recursive: true });
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      ODCS_DATABASE_URL: `file:${dbPath}`,
+      ODCS_TARGET_DIR: target,
+      ODCS_LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${base}/api/1/about/`)).ok) break;
+    } catch {
+      if (i > 600) throw new Error("service did not answer within 30 s");
+    }
+    await sleep(50);
+  }
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+  return { base, stop };
+}
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+/** wrk's latency with unit, in ms. */
+function toMs(s: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(s.trim());
+  if (!m) throw new Error(`unreadable wrk latency ${s}`);
+  const f = { us: 0.001, ms: 1, s: 1000, m: 60_000 }[m[2] as "us" | "ms" | "s" | "m"];
+  return Number(m[1]) * f;
+}
+
+function wrk(url: string, script?: string): Figures {
+  const args = ["-t2", `-c${CONNECTIONS}`, `-d${SECONDS}s`, "--latency"];
+  if (script) args.push("-s", script);
+  const r = spawnSync("wrk", [...args, url], { encoding: "utf8" });
+  if (r.error) throw new Error(`wrk: ${r.error.message} (install the Debian package wrk)`);
+  const out = r.stdout;
+  const num = (re: RegExp) => {
+    const m = re.exec(out);
+    if (!m?.[1]) throw new Error(`wrk output without ${re}:\n${out}${r.stderr}`);
+    return m[1];
+  };
+  return {
+    rps: Number(num(/Requests\/sec:\s+([\d.]+)/)),
+    p50: toMs(num(/\s50%\s+(\S+)/)),
+    p99: toMs(num(/\s99%\s+(\S+)/)),
+    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
+  };
+}
+
+/** Keep `inFlight` repo composes generating (no reuse) until `stop` is set. */
+function composeLoad(base: string, inFlight: number) {
+  const state = { stop: false, done: 0, failed: 0, lastReason: "" };
+  const one = async () => {
+    while (!state.stop) {
+      const res = await fetch(`${base}/api/1/composes/`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          source: { type: "repo", source: COMPOSE_REPO, packages: ["wget"] },
+          flags: ["no_reuse"],
+        }),
+      });
+      const created = (await res.json()) as { id?: number };
+      if (created.id === undefined) throw new Error(`POST answered ${res.status}`);
+      const got = (await (
+        await fetch(`${base}/api/1/composes/${created.id}/wait?state=done&timeout=120`)
+      ).json()) as { state_name: string; state_reason: string | null };
+      if (got.state_name === "done") state.done++;
+      else {
+        state.failed++;
+        state.lastReason = `${got.state_name}: ${got.state_reason}`;
+      }
+    }
+  };
+  const running = Promise.all(Array.from({ length: inFlight }, one));
+  return { state, running };
+}
+
+const fmt = (f: Figures, about?: Figures) =>
+  `${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50.toFixed(2).padStart(7)} ms  p99 ${f.p99
+    .toFixed(2)
+    .padStart(
+      7,
+    )} ms${about ? `  ${((100 * f.rps) / about.rps).toFixed(0).padStart(3)} % of about` : ""}${f.non2xx ? `  (${f.non2xx} non-2xx!)` : ""}`;
+
+export async function benchApi(): Promise<void> {
+  mkdirSync(join(ROOT, ".cache"), { recursive: true });
+  const root = mkdtempSync(join(ROOT, ".cache", "bench-api-"));
+  const dbPath = join(root, "odcs.db");
+  try {
+    await seed(dbPath);
+    const svc = await startService(root, dbPath);
+    try {
+      const script = join(root, "random-id.lua");
+      writeFileSync(
+        script,
+        `math.randomseed(os.time())\nrequest = function()\n  return wrk.format(nil, "/api/1/composes/" .. math.random(1, ${N}))\nend\n`,
+      );
+      const c = `${svc.base}/api/1/composes/`;
+      const shapes: [string, string, string?][] = [
+        ["GET /composes/<random id>", c, script],
+        ["GET /composes/ (first page)", c],
+        ["?label=RC-500", `${c}?label=RC-500`],
+        ["?state=done", `${c}?state=done`],
+        ["?source_type=repo", `${c}?source_type=repo`],
+        ["?owner=user7", `${c}?owner=user7`],
+        ["?order_by=-time_submitted", `${c}?order_by=-time_submitted`],
+        ["?state=done&owner=user7", `${c}?state=done&owner=user7`],
+      ];
+      const about = wrk(`${svc.base}/api/1/about/`);
+      console.log(`${"GET /about/ (framework floor)".padEnd(32)}${fmt(about)}`);
+      const idle = new Map<string, Figures>();
+      for (const [name, url, s] of shapes) {
+        const f = wrk(url, s);
+        idle.set(name, f);
+        console.log(`${name.padEnd(32)}${fmt(f, about)}`);
+      }
+      console.log("# while the worker generates composes (2 in flight)");
+      const load = composeLoad(svc.base, 2);
+      for (const [name, url, s] of shapes.slice(0, 4)) {
+        const f = wrk(url, s);
+        const base = idle.get(name);
+        const ratio = base ? (f.p99 / base.p99).toFixed(2) : "?";
+        console.log(`${name.padEnd(32)}${fmt(f)}  p99 ${ratio}× idle`);
+      }
+      load.state.stop = true;
+      await load.running;
+      console.log(
+        `composes generated meanwhile: ${load.state.done} done, ${load.state.failed} failed`,
+      );
+    } finally {
+      await svc.stop();
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,20 @@
+import { createClient } from "@libsql/client";
+import { createApp } from "./src/api/app.ts";
+import { silentLogger } from "./src/api/deps.ts";
+import { createDb } from "./src/db/client.ts";
+import { loadConfig } from "./src/config.ts";
+import { noauthAuthenticator } from "./src/domain/identity.ts";
+import { findCompose } from "./src/db/composes.ts";
+const c = createClient({ url: "file:/tmp/ra-prof.db" });
+const db = createDb(c);
+const app = createApp({ db, clock: { now: () => new Date() }, config: loadConfig({}), log: silentLogger, auth: noauthAuthenticator, version: "x" } as never);
+const path = process.argv[2] ?? "/api/1/composes/123";
+const time = async (name: string, f: () => Promise<unknown>) => {
+  for (let i = 0; i < 300; i++) await f();
+  const t = performance.now();
+  for (let i = 0; i < 3000; i++) await f();
+  console.log(name, (((performance.now() - t) / 3000) * 1000).toFixed(0), "µs");
+};
+await time("findCompose", () => findCompose(db, 123));
+await time("raw execute", () => c.execute({ sql: "select * from composes where id = ?", args: [123] }));
+await time("app", async () => (await app.request(path)).text());
