@@ -321,13 +321,9 @@ export function composesRouter(deps: Deps, opts: { readOnly: boolean }) {
     const url = new URL(c.req.url);
     const q = firstValues(url.searchParams);
     const req = parseListQuery(q);
-    const { rows, total } = await listComposes(
-      deps.db,
-      req.filters,
-      req.order,
-      req.page,
-      req.perPage,
-    );
+    const { rows, total } = deps.readList
+      ? deps.readList(req.filters, req.order, req.page, req.perPage)
+      : await listComposes(deps.db, req.filters, req.order, req.page, req.perPage);
     const base = `${externalBase(url, c.req.raw.headers, deps.config.ODCS_TRUST_PROXY)}/api/1/composes/`;
     corsOk(c);
     return jsonWithEtag(c, {

@@ -1,5 +1,6 @@
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
+import type { ListReader } from "../db/compose-list.ts";
 import type { ComposeReader } from "../db/compose-reader.ts";
 import type { Authenticator } from "../domain/identity.ts";
 import type { ComposeWaits } from "./compose-waits.ts";
@@ -40,4 +41,6 @@ export interface Deps {
    * for GET …/{id}; absent: that reads through `db`.
    */
   readCompose?: ComposeReader;
+  /** Likewise for the list page (db/compose-list.ts `createListReader`). */
+  readList?: ListReader;
 }

@@ -1,5 +1,16 @@
-import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  getTableColumns,
+  Placeholder,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import type { DbOrTx } from "./client.ts";
+import type { SyncDatabase } from "./compose-reader.ts";
 import { type ComposeRow, composeCounts, composes } from "./schema.ts";
 
 export const ORDER_KEYS = [
@@ -116,8 +127,7 @@ const buildStoredCount = (db: DbOrTx) =>
         eq(composeCounts.kind, sql.placeholder("kind")),
         eq(composeCounts.key, sql.placeholder("key")),
       ),
-    )
-    .prepare();
+    );
 
 /**
  * Statements prepared once per database handle and query shape (which
@@ -166,7 +176,7 @@ export function listQueriesSql(
 export async function countComposes(db: DbOrTx, filters: ComposeFilters): Promise<number> {
   const stored = countsKey(filters);
   if (stored) {
-    const rows = await cached(db, "storedCount", () => buildStoredCount(db)).all({
+    const rows = await cached(db, "storedCount", () => buildStoredCount(db).prepare()).all({
       kind: stored[0],
       key: stored[1],
     });
@@ -194,4 +204,63 @@ export async function listComposes(
     countComposes(db, filters),
   ]);
   return { rows, total };
+}
+
+/** `listComposes` run synchronously (db/compose-reader.ts); same arguments, same answer. */
+export type ListReader = (
+  filters: ComposeFilters,
+  order: ComposeOrder,
+  page: number,
+  perPage: number,
+) => { rows: ComposeRow[]; total: number };
+
+/** A statement of `sync` for drizzle-built SQL, with its placeholder names in order. */
+function syncQuery(sync: SyncDatabase, q: { toSQL(): { sql: string; params: unknown[] } }) {
+  const { sql: text, params: ps } = q.toSQL();
+  const names = ps.map((p) => {
+    if (p instanceof Placeholder) return p.name;
+    throw new Error(`list SQL with an inline value: ${text}`);
+  });
+  const stmt = sync.prepare(text).raw(true);
+  // Raw mode: each row is an array of the selected columns.
+  return (values: Record<string, unknown>) =>
+    stmt.all(...names.map((n) => values[n])) as unknown[][];
+}
+
+/**
+ * `listComposes` over a synchronous local-file connection, each shape's
+ * statements prepared once: through @libsql/client each list read
+ * prepared its SQL anew and defined 42 properties per row one by one.
+ * `db` only builds the SQL.
+ */
+export function createListReader(sync: SyncDatabase, db: DbOrTx): ListReader {
+  const keysOfRow = Object.keys(getTableColumns(composes));
+  const shapes = new Map<string, ReturnType<typeof syncQuery>>();
+  const get = (name: string, build: () => ReturnType<typeof syncQuery>) => {
+    let q = shapes.get(name);
+    if (!q) {
+      q = build();
+      shapes.set(name, q);
+    }
+    return q;
+  };
+  const stored = syncQuery(sync, buildStoredCount(db));
+  return (filters, order, page, perPage) => {
+    const keys = setFilters(filters);
+    const values = params(filters, keys);
+    const pageQ = get(`page:${keys.join(",")}:${order.descending ? "-" : ""}${order.key}`, () =>
+      syncQuery(sync, buildPage(db, keys, order)),
+    );
+    const raw = pageQ({ ...values, limit: perPage, offset: (page - 1) * perPage });
+    const rows = raw.map((r) => {
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < keysOfRow.length; i++) row[keysOfRow[i] as string] = r[i];
+      return row as ComposeRow;
+    });
+    const sk = countsKey(filters);
+    const counted = sk
+      ? stored({ kind: sk[0], key: sk[1] })
+      : get(`count:${keys.join(",")}`, () => syncQuery(sync, buildCount(db, keys)))(values);
+    return { rows, total: Number(counted[0]?.[0] ?? 0) };
+  };
 }

@@ -5,6 +5,7 @@ import { type ComposeRow, composes } from "./schema.ts";
 export interface SyncStatement {
   raw(on?: boolean): SyncStatement;
   get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
 }
 export interface SyncDatabase {
   prepare(sql: string): SyncStatement;

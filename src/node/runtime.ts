@@ -6,6 +6,7 @@ import Database from "libsql";
 import type { Logger } from "../api/deps.ts";
 import { type Config, ConfigError, loadConfig } from "../config.ts";
 import { BUSY_TIMEOUT_MS, createDb, type Db, LOCAL_CONNECTIONS } from "../db/client.ts";
+import { createListReader, type ListReader } from "../db/compose-list.ts";
 import { type ComposeReader, createComposeReader } from "../db/compose-reader.ts";
 import { migrateDatabase } from "../db/migrate.ts";
 
@@ -62,18 +63,23 @@ export async function openDatabase(config: Config): Promise<{ db: Db; client: Cl
 }
 
 /**
- * A synchronous reader of single composes (GET …/{id}) on its own
+ * Synchronous readers of single composes (GET …/{id}) and list pages on their own
  * connection, for a local-file database (after `openDatabase` migrated it);
  * `undefined` for a remote one, which reads through the client.
  */
 export function openComposeReader(
   config: Config,
-): { read: ComposeReader; close: () => void } | undefined {
+  db: Db,
+): { read: ComposeReader; list: ListReader; close: () => void } | undefined {
   const url = config.ODCS_DATABASE_URL;
   if (!url.startsWith("file:")) return undefined;
-  const db = new Database(url.slice("file:".length));
-  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  return { read: createComposeReader(db), close: () => db.close() };
+  const sync = new Database(url.slice("file:".length));
+  sync.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  return {
+    read: createComposeReader(sync),
+    list: createListReader(sync, db),
+    close: () => sync.close(),
+  };
 }
 
 const LEVELS = ["debug", "info", "warn", "error"] as const;

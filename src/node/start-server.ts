@@ -44,7 +44,7 @@ export async function startServer(
 ): Promise<Stoppable & { server: Server; worker: Worker | null }> {
   mkdirSync(config.ODCS_TARGET_DIR, { recursive: true });
   const { db, client } = await openDatabase(config);
-  const reader = openComposeReader(config);
+  const reader = openComposeReader(config, db);
   const now = () => systemClock.now();
   const waits = new ComposeWaits(db);
   const worker = opts.withWorker
@@ -66,7 +66,7 @@ export async function startServer(
     version: packageVersion(),
     waits,
     ...(worker ? { onJobQueued: () => worker.wake() } : {}),
-    ...(reader ? { readCompose: reader.read } : {}),
+    ...(reader ? { readCompose: reader.read, readList: reader.list } : {}),
   });
   mountComposeFiles(app, config.ODCS_TARGET_DIR, { trustProxy: config.ODCS_TRUST_PROXY });
 

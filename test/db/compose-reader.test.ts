@@ -1,5 +1,11 @@
 import Database from "libsql";
 import { describe, expect, it } from "vitest";
+import {
+  type ComposeFilters,
+  createListReader,
+  listComposes,
+  ORDER_KEYS,
+} from "../../src/db/compose-list.ts";
 import { createComposeReader } from "../../src/db/compose-reader.ts";
 import { findCompose } from "../../src/db/composes.ts";
 import { createTestDb } from "../helpers/db.ts";
@@ -58,5 +64,51 @@ describe("createComposeReader", () => {
       error: "Not Found",
       message: "No such compose found.",
     });
+  });
+});
+
+describe("createListReader", () => {
+  it("answers every filter and order shape as listComposes does", async () => {
+    const { db, url } = await createTestDb();
+    for (let i = 0; i < 60; i++)
+      await givenCompose(db, {
+        owner: `u${i % 4}`,
+        state: i % 5,
+        sourceType: i % 2 ? 3 : 1,
+        source: `s${i % 3}`,
+        label: i % 6 === 0 ? `L${i % 12}` : null,
+        kojiTaskId: i % 7 === 0 ? i : null,
+        kojiEvent: i % 2 ? 1000 - i : null,
+        pungiComposeId: i % 5 === 2 ? `p${i % 10}` : null,
+        composeType: i % 3 ? "test" : "production",
+        timeSubmitted: T0 + ((i * 37) % 60),
+        timeDone: i % 4 ? T0 + i : null,
+      });
+    const read = createListReader(new Database(url.slice("file:".length)), db);
+    const filterSets: ComposeFilters[] = [
+      {},
+      { owner: "u1" },
+      { state: 2 },
+      { sourceType: 3 },
+      { source: "s1" },
+      { label: "L0" },
+      { kojiTaskId: 14 },
+      { pungiComposeId: "p2" },
+      { composeType: "production" },
+      { owner: "u2", state: 2 },
+      { owner: "nobody" },
+    ];
+    for (const filters of filterSets)
+      for (const key of ORDER_KEYS)
+        for (const descending of [false, true])
+          for (const [page, perPage] of [
+            [1, 10],
+            [2, 7],
+          ] as const) {
+            const order = { key, descending };
+            expect(read(filters, order, page, perPage)).toEqual(
+              await listComposes(db, filters, order, page, perPage),
+            );
+          }
   });
 });
