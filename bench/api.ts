@@ -175,9 +175,12 @@ function composeLoad(base: string, inFlight: number) {
       });
       const created = (await res.json()) as { id?: number };
       if (created.id === undefined) throw new Error(`POST answered ${res.status}`);
-      const got = (await (
-        await fetch(`${base}/api/1/composes/${created.id}/wait?state=done&timeout=120`)
-      ).json()) as { state_name: string; state_reason: string | null };
+      let got: { state_name: string; state_reason: string | null };
+      do {
+        const res = await fetch(`${base}/api/1/composes/${created.id}/wait?state=done&timeout=60`);
+        got = (await res.json()) as typeof got;
+        if (res.status !== 200) throw new Error(`wait answered ${res.status}`);
+      } while (got.state_name === "wait" || got.state_name === "generating");
       if (got.state_name === "done") state.done++;
       else {
         state.failed++;
@@ -239,7 +242,7 @@ export async function benchApi(): Promise<void> {
       load.state.stop = true;
       await load.running;
       console.log(
-        `composes generated meanwhile: ${load.state.done} done, ${load.state.failed} failed`,
+        `composes generated meanwhile: ${load.state.done} done, ${load.state.failed} not done${load.state.failed ? ` (last: ${load.state.lastReason})` : ""}`,
       );
     } finally {
       await svc.stop();

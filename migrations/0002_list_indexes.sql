@@ -6,6 +6,8 @@ CREATE TABLE `compose_counts` (
 );
 --> statement-breakpoint
 CREATE INDEX `composes_state_idx` ON `composes` (`state`);--> statement-breakpoint
+CREATE INDEX `composes_owner_state_idx` ON `composes` (`owner`,`state`);--> statement-breakpoint
+CREATE INDEX `composes_state_source_type_idx` ON `composes` (`state`,`source_type`);--> statement-breakpoint
 CREATE INDEX `composes_source_type_idx` ON `composes` (`source_type`);--> statement-breakpoint
 CREATE INDEX `composes_source_idx` ON `composes` (`source`);--> statement-breakpoint
 CREATE INDEX `composes_label_idx` ON `composes` (`label`) WHERE label IS NOT NULL;--> statement-breakpoint

@@ -84,6 +84,10 @@ export const composes = sqliteTable(
     // test/db/list-plans.test.ts). Filter-only columns that are mostly NULL
     // get partial indexes: `col = ?` implies `col IS NOT NULL`.
     index("composes_state_idx").on(t.state),
+    // The two-column shapes pollers use; without them the planner (no
+    // ANALYZE statistics) walks all of one state's rows for one owner.
+    index("composes_owner_state_idx").on(t.owner, t.state),
+    index("composes_state_source_type_idx").on(t.state, t.sourceType),
     index("composes_source_type_idx").on(t.sourceType),
     index("composes_source_idx").on(t.source),
     index("composes_label_idx").on(t.label).where(sql`label IS NOT NULL`),

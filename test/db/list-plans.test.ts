@@ -94,6 +94,18 @@ describe("list query plans (EXPLAIN QUERY PLAN)", async () => {
     }
   });
 
+  it.each([
+    [{ owner: "alice", state: 2 }, "composes_owner_state_idx"],
+    [{ state: 2, sourceType: 3 }, "composes_state_source_type_idx"],
+  ] as [ComposeFilters, string][])(
+    "%o searches the two-column index %s",
+    async (filters, index) => {
+      const q = listQueriesSql(db, filters, DEFAULT_ORDER);
+      expect((await plan(client, q.page)).join("\n")).toContain(`INDEX ${index} (`);
+      expect((await plan(client, q.count)).join("\n")).toContain(`INDEX ${index} (`);
+    },
+  );
+
   it("the maintained shapes read their total from compose_counts by primary key", async () => {
     expect(countsKey({})).toEqual(["all", ""]);
     expect(countsKey({ state: 2 })).toEqual(["state", "2"]);
