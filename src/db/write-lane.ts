@@ -142,7 +142,12 @@ export class LanedClient implements Client {
     stmts: Array<InStatement | [string, InArgs?]>,
     mode?: TransactionMode,
   ): Promise<ResultSet[]> {
-    return this.#write(stmts.map(sqlOf).join(";\n"), () => this.inner.batch(stmts, mode));
+    // BEGIN IMMEDIATE by default: the lock is taken (or waited for) at once,
+    // never upgraded halfway through (a deferred batch that read first would
+    // fail with SQLITE_BUSY_SNAPSHOT when another process wrote meanwhile).
+    return this.#write(stmts.map(sqlOf).join(";\n"), () =>
+      this.inner.batch(stmts, mode ?? "write"),
+    );
   }
 
   migrate(stmts: InStatement[]): Promise<ResultSet[]> {
