@@ -1,10 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { requestId } from "hono/request-id";
+import { CreateComposeBody, RenewComposeBody } from "../domain/request-schemas.ts";
 import { aboutRouter } from "./about.ts";
 import { composeWaitRouter } from "./compose-wait.ts";
 import { ComposeWaits } from "./compose-waits.ts";
-import { CreateComposeBody, RenewComposeBody } from "./composes.schemas.ts";
 import { composesRouter } from "./composes.ts";
 import type { Deps } from "./deps.ts";
 import { errorResponse, handleError, METHOD_NOT_ALLOWED, NOT_FOUND_URL } from "./errors.ts";

@@ -22,7 +22,6 @@ import {
   requireScope,
 } from "../domain/permissions.ts";
 import { copyForRenewal, needsCopy, parseRenewRequest } from "../domain/renew.ts";
-import { parseRepoLocation } from "../domain/repo-source.ts";
 import { bitNames, COMPOSE_STATES, FLAGS, RESULTS, sourceTypeName } from "../domain/states.ts";
 import { REASONS } from "../domain/transitions.ts";
 import { validateOdcsInput } from "../domain/validate.ts";
@@ -68,9 +67,9 @@ const getRoute = createRoute({
     ...errorResponses,
   },
 });
-// Bodies are documented by reference and parsed by hand: ODCS reads the body
-// as JSON whatever its Content-Type, and its messages and check order
-// (auth before body) are part of the contract.
+// Bodies are documented by reference to their schemas (domain/request-schemas.ts)
+// and parsed with them in the handler: ODCS reads the body as JSON whatever
+// its Content-Type, and checks auth before the body.
 const createComposeRoute = createRoute({
   method: "post",
   path: "/",
@@ -114,21 +113,11 @@ const corsOk = (c: Context) => c.header("Access-Control-Allow-Origin", "*");
 const now = (deps: Deps) => deps.clock.now().getTime();
 const ownerOf = (id: Identity | null) => id?.username ?? NOAUTH_OWNER;
 
-/** Every source path / lookaside repo must be an allowed location (the worker re-checks after resolving symlinks). */
-function repoChecks(deps: Deps, items: readonly string[]) {
-  for (const item of items) parseRepoLocation(item, deps.config);
-}
-
 async function createCompose(c: Context, deps: Deps) {
   const identity = await deps.auth.authenticate(c.req.header("authorization"));
   requireScope(identity, "new-compose", deps.config);
   requireAllowedClient(identity, deps.config);
   const req = parseCreateRequest(await readJsonBody(c, { allowEmpty: false }), deps.config);
-  repoChecks(deps, req.sourceItems);
-  repoChecks(
-    deps,
-    req.lookasideRepoList.flatMap((r) => r.split(" ")),
-  );
   checkComposePermissions(
     identity,
     {
