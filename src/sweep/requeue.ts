@@ -1,5 +1,5 @@
 import type { Db } from "../db/client.ts";
-import { moveCompose } from "../db/composes.ts";
+import { moveCompose, settleStrandedReusers } from "../db/composes.ts";
 import { failExhaustedJob, listExhaustedJobs, requeueExpiredLeases } from "../db/jobs.ts";
 import { REASONS } from "../domain/transitions.ts";
 import type { SweepDeps } from "./expire.ts";
@@ -28,6 +28,8 @@ export async function requeueAndFailJobs(
     );
     if (await failJobAndCompose(deps.db, j.id, j.composeId, reason, now)) failed.push(j.composeId);
   }
+  for (const id of await settleStrandedReusers(deps.db, now))
+    deps.log.warn("settled a compose following a settled one", { compose: id });
   return { requeued: requeued.length, failed };
 }
 
