@@ -84,9 +84,18 @@ async function heldCompose(env: Record<string, string>) {
   return { srv, svc, id: c.id };
 }
 
-/** Resolves once the service has logged that a request for `path` started. */
-const requestStarted = (svc: ServiceProcess, method: string, path: string) =>
-  waitFor(() => svc.output().includes(`"msg":"request","method":"${method}","path":"${path}"`), {
+const requestLine = (method: string, path: string) =>
+  `"msg":"request","method":"${method}","path":"${path}"`;
+const requestsLogged = (svc: ServiceProcess, method: string, path: string) =>
+  svc.output().split(requestLine(method, path)).length - 1;
+
+/**
+ * Resolves once the service has logged that one more request for `path`
+ * started than `before` (by default: any), so an earlier request to the
+ * same path (the POST that made the compose) does not count.
+ */
+const requestStarted = (svc: ServiceProcess, method: string, path: string, before = 0) =>
+  waitFor(() => requestsLogged(svc, method, path) > before, {
     what: `${method} ${path} to reach the service`,
   });
 
@@ -94,11 +103,12 @@ test("SIGTERM: new connections are refused; a request in flight, a wait and the 
   const { srv, svc, id } = await heldCompose({ ODCS_WORKER_GRACE_MS: "30000" });
   const waited = fetch(`${svc.url}/api/1/composes/${id}/wait?state=done&timeout=60`);
   await requestStarted(svc, "GET", `/api/1/composes/${id}/wait`);
+  const postsBefore = requestsLogged(svc, "POST", "/api/1/composes/");
   const post = splitPost(
     `${svc.url}/api/1/composes/`,
     JSON.stringify({ source: { type: "repo", source: LIBDNF_REPO, packages: ["abcde"] } }),
   );
-  await requestStarted(svc, "POST", "/api/1/composes/");
+  await requestStarted(svc, "POST", "/api/1/composes/", postsBefore);
 
   svc.child.kill("SIGTERM");
   expect(
