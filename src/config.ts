@@ -187,6 +187,10 @@ export const ConfigSchema = z
     ODCS_CACHE_BUDGET_MB: intFrom(16, 1_000_000).default(1024),
     ODCS_DOWNLOAD_TIMEOUT_MS: intFrom(1000, 3_600_000).default(300_000),
     ODCS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    /** Largest repomd.xml a source may have; real ones are a few KB. */
+    ODCS_MAX_REPOMD_BYTES: intFrom(1024, 1024 ** 3).default(4 * 1024 ** 2),
+    /** Largest metadata file (primary, filelists, other), as stored and once decompressed. */
+    ODCS_MAX_METADATA_BYTES: intFrom(1024 ** 2, 64 * 1024 ** 3).default(2 * 1024 ** 3),
   })
   .superRefine((c, ctx) => {
     if (c.ODCS_AUTH_BACKEND === "openidc") {
