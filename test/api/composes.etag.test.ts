@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { etagOf, noneMatchHits } from "../../src/api/etag.ts";
-import { transitionCompose } from "../../src/db/composes.ts";
+import { moveCompose } from "../../src/db/composes.ts";
 import { composes } from "../../src/db/schema.ts";
 import { givenCompose, T0 } from "../helpers/given.ts";
 import { testApp } from "../helpers/test-app.ts";
@@ -34,7 +34,7 @@ describe("conditional GET (ETag / If-None-Match)", () => {
     expect(other.status).toBe(200);
     expect(await other.text()).toBe(body);
 
-    await transitionCompose(t.db, c.id, "wait", "generating", T0 + 5);
+    await moveCompose(t.db, c.id, "wait", "generating", T0 + 5);
     const changed = await t.request(`/api/1/composes/${c.id}`, {
       headers: { "If-None-Match": String(etag) },
     });

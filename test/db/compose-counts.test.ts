@@ -5,7 +5,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client.ts";
 import { countComposes } from "../../src/db/compose-list.ts";
-import { createComposeWithJob, transitionCompose } from "../../src/db/composes.ts";
+import { createComposeWithJob, moveCompose } from "../../src/db/composes.ts";
 import { migrateDatabase } from "../../src/db/migrate.ts";
 import { composes, events } from "../../src/db/schema.ts";
 import { createTestDb, MIGRATIONS, tempDir } from "../helpers/db.ts";
@@ -53,8 +53,8 @@ describe("compose_counts", () => {
       "source_type:3": 2,
       "source_type:4": 1,
     });
-    await transitionCompose(db, a.id, "wait", "generating", T0);
-    await transitionCompose(db, a.id, "generating", "done", T0);
+    await moveCompose(db, a.id, "wait", "generating", T0);
+    await moveCompose(db, a.id, "generating", "done", T0);
     await db.update(composes).set({ owner: "carol", sourceType: 3 }).where(eq(composes.id, b.id));
     // An update touching none of the counted columns changes nothing.
     await db.update(composes).set({ label: "x" }).where(eq(composes.id, a.id));
