@@ -72,7 +72,10 @@ describe("openapi.yaml for generators", () => {
       ).toBe(true);
       for (const [code, res] of Object.entries(op.responses)) {
         const ref = res.content?.["application/json"]?.schema?.$ref;
-        if (Number(code) >= 400) expect(ref, `${at} ${code}`).toBe("#/components/schemas/Error");
+        // 304 Not Modified (If-None-Match) has no body by definition (RFC 9110 §15.4.5).
+        if (code === "304") expect(res.content, `${at} ${code}`).toBeUndefined();
+        else if (Number(code) >= 400)
+          expect(ref, `${at} ${code}`).toBe("#/components/schemas/Error");
         else expect(ref, `${at} ${code}`).toMatch(/^#\/components\/schemas\/[A-Z]\w+$/);
       }
     }
