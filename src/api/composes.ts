@@ -124,7 +124,7 @@ async function createCompose(c: Context, deps: Deps) {
   requireScope(identity, "new-compose", deps.config);
   requireAllowedClient(identity, deps.config);
   const req = parseCreateRequest(await readJsonBody(c, { allowEmpty: false }), deps.config);
-  repoChecks(deps, req.sourceItems);
+  if (req.sourceTypeName === "repo") repoChecks(deps, req.sourceItems);
   repoChecks(
     deps,
     req.lookasideRepoList.flatMap((r) => r.split(" ")),

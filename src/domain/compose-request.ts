@@ -1,5 +1,6 @@
 import { InvalidRequestError } from "./errors.ts";
 import { ARCH_RE } from "./names.ts";
+import { type KojiRequestSettings, validateKojiRequest } from "./sources/koji.ts";
 import {
   FLAGS,
   type FlagName,
@@ -15,7 +16,7 @@ import {
 import { validateOdcsInput } from "./validate.ts";
 
 /** Settings the request parser needs (a subset of Config). */
-export interface RequestSettings {
+export interface RequestSettings extends KojiRequestSettings {
   ODCS_SECONDS_TO_LIVE: number;
   ODCS_MAX_SECONDS_TO_LIVE: number;
   ODCS_ARCHES: readonly string[];
@@ -282,7 +283,7 @@ export function parseCreateRequest(body: unknown, s: RequestSettings): ComposeRe
     throw new InvalidRequestError("respin_of should be a string");
   }
 
-  return {
+  const req: ComposeRequest = {
     sourceType: SOURCE_TYPES[sourceTypeName],
     sourceTypeName,
     sourceItems,
@@ -317,6 +318,9 @@ export function parseCreateRequest(body: unknown, s: RequestSettings): ComposeRe
     baseModuleBrStreamVersionLte: optInt(src, "base_module_br_stream_version_lte", 0),
     baseModuleBrStreamVersionGte: optInt(src, "base_module_br_stream_version_gte", 0),
   };
+  if (sourceTypeName === "tag" || sourceTypeName === "build")
+    validateKojiRequest({ ...req, sourceTypeName }, s);
+  return req;
 }
 
 /** A rough Python repr, as upstream puts the request into some messages. */

@@ -39,7 +39,7 @@ export function sourceTypeName(code: number): SourceTypeName {
 }
 
 /** Source types this server can generate; others are refused at POST. */
-export const GENERATABLE_SOURCE_TYPES: readonly SourceTypeName[] = ["repo"];
+export const GENERATABLE_SOURCE_TYPES: readonly SourceTypeName[] = ["tag", "build", "repo"];
 
 export const FLAGS = {
   no_flags: 0,

@@ -26,4 +26,17 @@ export interface OpenedRepo {
    * (a positioned read or HTTP Range requests), never the payload.
    */
   readHeader(pkg: PackageRecord, signal: AbortSignal): Promise<RpmHeader>;
+  /**
+   * Set by sources that choose each package's signed copy themselves (Koji,
+   * from the hub's signature records): why `pkg` has no copy the compose's
+   * sigkeys accept, `undefined` when it has one. The pipeline then checks
+   * the selected packages with it instead of reading their headers.
+   */
+  noAcceptableCopy?: (pkg: PackageRecord) => string | undefined;
+  /**
+   * True when a record's `pkgid` and `sizePackage` may be known only once
+   * `materialise` has read the file (Koji gives no sha256): repodata is then
+   * written after the files are placed.
+   */
+  digestsOnPlacement?: boolean;
 }

@@ -171,7 +171,9 @@ export async function writeComposeTree(
   const placing = (async () => {
     for (const plan of plans) await placeArch(plan, repos, ctx);
   })();
-  const native = ctx.config.ODCS_REPODATA_WRITER === "native";
+  // Koji gives no sha256: such a source learns each file's digest while placing it.
+  const native =
+    ctx.config.ODCS_REPODATA_WRITER === "native" && !repos.some((r) => r.digestsOnPlacement);
   await allSettled<unknown>([
     skeleton,
     placing,

@@ -1,6 +1,8 @@
 import type { Config } from "../../config.ts";
 import type { ComposeRow, NewComposeRpmRow } from "../../db/schema.ts";
 import { parseRepoLocation } from "../../domain/repo-source.ts";
+import { SOURCE_TYPES } from "../../domain/states.ts";
+import { openKoji } from "../../sources/koji/index.ts";
 import { openRepo } from "../../sources/repo.ts";
 import type { RepodataCache } from "../../sources/repodata-cache.ts";
 import type { OpenedRepo } from "../../sources/types.ts";
@@ -28,6 +30,7 @@ export interface GenerateContext {
     version: string;
     release: string;
     arch: string;
+    sigkey?: string | null;
   }[];
 }
 
@@ -64,7 +67,11 @@ export async function generateRepoCompose(
   dir: string,
   ctx: GenerateContext,
 ): Promise<GenerateResult> {
-  const repos = await openAll(list(compose.source), ctx, "source");
+  const koji =
+    compose.sourceType === SOURCE_TYPES.tag || compose.sourceType === SOURCE_TYPES.build
+      ? await openKoji(compose, compose.sourceType === SOURCE_TYPES.tag ? "tag" : "build", ctx)
+      : null;
+  const repos = koji ? [koji.repo] : await openAll(list(compose.source), ctx, "source");
   const lookaside = await openAll(list(compose.lookasideRepos), ctx, "lookaside repo");
   const arches = treeArches(compose);
   const selections = await selectArches(compose, repos, lookaside, arches, ctx);
@@ -76,6 +83,13 @@ export async function generateRepoCompose(
     selections.map(({ arch, result }) => ({ arch, packages: result.packages })),
     ctx,
   );
+  if (koji) {
+    const s = koji.stats;
+    ctx.log.line(
+      `koji: ${koji.hub.stats.calls} hub calls in ${koji.hub.stats.requests} requests; ${s.links} RPMs linked, ${s.downloads} downloaded (${s.downloadBytes} bytes)`,
+    );
+    return { ...tree, kojiEvent: koji.kojiEvent };
+  }
   const revision = repos[0]?.repodata.revision ?? "";
   return {
     ...tree,

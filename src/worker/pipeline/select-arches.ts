@@ -87,6 +87,24 @@ function check(result: SelectResult, arch: string, compose: ComposeRow, pinned: 
   }
 }
 
+/** Fails listing every selected package whose source found no copy signed by an allowed key. */
+function checkChosenCopies(
+  selections: ArchSelection[],
+  repos: OpenedRepo[],
+  compose: ComposeRow,
+): void {
+  const problems = new Set<string>();
+  for (const { result } of selections)
+    for (const { repo, pkg } of result.packages) {
+      const why = repos[repo]?.noAcceptableCopy?.(pkg);
+      if (why) problems.add(why);
+    }
+  if (problems.size > 0)
+    throw new ComposeError(
+      `these packages have no copy signed by an allowed key (sigkeys "${compose.sigkeys}"): ${shorten([...problems].sort())}`,
+    );
+}
+
 function solveArches(
   compose: ComposeRow,
   repos: Repodata[],
@@ -141,12 +159,15 @@ export async function selectArches(
   ctx: GenerateContext,
 ): Promise<ArchSelection[]> {
   const pinned = ctx.pinned.length > 0;
-  const sigkeys = signingKeys(compose);
+  // A source that chose each package's copy itself (Koji) says which have no acceptable one.
+  const bySource = repos.some((r) => r.noAcceptableCopy);
+  const sigkeys = bySource ? null : signingKeys(compose);
   const lookasideData = lookaside.map((r) => r.repodata);
   let missing = new Set<PackageRecord>();
   for (;;) {
     const sources = repos.map((r) => withoutMissing(r.repodata, missing));
     const selections = solveArches(compose, sources, lookasideData, arches, ctx);
+    if (bySource) checkChosenCopies(selections, repos, compose);
     if (!sigkeys) return selections;
     const selected = new Set(selections.flatMap((s) => s.result.packages.map((p) => p.pkg)));
     const candidates = selections.flatMap((s) => signatureCandidates(s.result, sources));
