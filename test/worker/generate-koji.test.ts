@@ -41,7 +41,7 @@ let keyB: TestKey;
 let model: KojiModel;
 let hub: KojiHub;
 /** Events of the story below. */
-const ev: Record<string, number> = {};
+const ev = { childCreated: 0, lib2: 0, lib15: 0, blocked: 0, lib10: 0, untagged: 0 };
 
 const pathOf = (name: string, version: string) => {
   const b = built.find((x) => x.description.name === name && x.description.version === version);
