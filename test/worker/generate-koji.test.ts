@@ -287,7 +287,7 @@ describe("build composes", () => {
 });
 
 describe("headers: a persistent cache; files: verified", () => {
-  test("a second compose of the same tag reads no header again", async () => {
+  test("a second compose of the same tag reads no header and downloads no file again", async () => {
     const cache = tempDir("odcs-cache-shared-");
     const h = await harness("url", { ODCS_CACHE_DIR: cache });
     const ranges = () => hub.fileRequests.filter((r) => r.range !== null).length;
@@ -300,6 +300,10 @@ describe("headers: a persistent cache; files: verified", () => {
     expect(ranges() - r0 - firstRanges).toBe(0);
     const log = await readFile(join(h.dir(second.id), "pungi-stderr.log"), "utf8");
     expect(log).toMatch(/koji: 3 headers ready in \d+ ms \(0 header reads, 0 bytes/);
+    // The files too come from the download cache (hardlinks), verified when they were downloaded.
+    expect(log).toMatch(
+      /koji: \d+ hub calls in \d+ requests; 2 RPMs linked, 0 downloaded \(0 bytes\)/,
+    );
     // Header reads never fetch whole files: each Range ends within the first 8 KiB or what the header needs.
     for (const r of hub.fileRequests.filter((x) => x.range !== null))
       expect(r.bytes).toBeLessThan(64 * 1024);

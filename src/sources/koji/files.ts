@@ -31,7 +31,7 @@ export interface TransferStats {
   /** HTTP requests or file opens for headers. */
   headerRequests: number;
   headerBytes: number;
-  /** Whole files downloaded / linked. */
+  /** Whole files downloaded / linked (from the top dir or the download cache). */
   downloads: number;
   downloadBytes: number;
   links: number;

@@ -90,6 +90,15 @@ export class KojiHeaderCache<T> {
     return m ? { size: Number(m[1]), sha256: m[2] ?? "" } : undefined;
   }
 
+  /**
+   * Where a downloaded copy is kept, to be hardlinked into later composes
+   * (an RPM file in Koji never changes). Any of these may be deleted at any
+   * time: the next compose that needs it downloads it again.
+   */
+  rpmPath(rpmId: number, sigkey: string): string {
+    return entryPath(this.dir, rpmId, sigkey, "rpm");
+  }
+
   writeFacts(rpmId: number, sigkey: string, facts: RpmFileFacts): Promise<void> {
     return writeAtomically(
       entryPath(this.dir, rpmId, sigkey, "sum"),

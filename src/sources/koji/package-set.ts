@@ -11,7 +11,7 @@
  * takes it (`noAcceptableCopy`), as repo composes do.
  */
 
-import { rm } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import { type RpmHeader, tryParseRpmHeader } from "../../rpm/header.ts";
 import { headerToRecord } from "../../rpm/header-record.ts";
 import type { Repodata } from "../../rpm/repodata-read.ts";
@@ -327,16 +327,32 @@ export async function openKojiPackageSet(
               await verify(pkg, c, await digestFile(dest, pkg.headerStart), href);
             return how;
           }
-          const d = await downloadFile(href, dest, pkg.headerStart, {
+          // Downloaded once into the cache, then hardlinked like a mounted top dir.
+          const cached = ctx.cache.rpmPath(c.rpm.id, c.key);
+          try {
+            const how = await linkFile(cached, dest);
+            ctx.stats.links++;
+            if (pkg.pkgid === "")
+              await verify(pkg, c, await digestFile(dest, pkg.headerStart), cached);
+            return how;
+          } catch (err) {
+            if (!(err instanceof MissingKojiFileError)) throw err;
+          }
+          const tmp = `${cached}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+          const d = await downloadFile(href, tmp, pkg.headerStart, {
             signal,
             timeoutMs: ctx.timeoutMs,
           });
           ctx.stats.downloads++;
           ctx.stats.downloadBytes += d.size;
-          await verify(pkg, c, d, href).catch(async (err) => {
-            await rm(dest, { force: true });
+          try {
+            await verify(pkg, c, d, href);
+            await rename(tmp, cached);
+          } catch (err) {
+            await rm(tmp, { force: true });
             throw err;
-          });
+          }
+          await linkFile(cached, dest);
           return "download" as const;
         } catch (err) {
           if (err instanceof MissingKojiFileError)
