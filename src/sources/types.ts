@@ -27,12 +27,16 @@ export interface OpenedRepo {
    */
   readHeader(pkg: PackageRecord, signal: AbortSignal): Promise<RpmHeader>;
   /**
-   * Set by sources that choose each package's signed copy themselves (Koji,
-   * from the hub's signature records): why `pkg` has no copy the compose's
-   * sigkeys accept, `undefined` when it has one. The pipeline then checks
-   * the selected packages with it instead of reading their headers.
+   * Set by sources that choose each selected package's file themselves
+   * (Koji: the copy signed with the most preferred key, from the hub's
+   * signature records): the record to place for each of `selected` (the
+   * same package; another file), and, sorted, the packages that have no
+   * copy the compose's sigkeys accept. The pipeline then skips its own
+   * header-based signature check.
    */
-  noAcceptableCopy?: (pkg: PackageRecord) => string | undefined;
+  chooseCopies?: (
+    selected: readonly PackageRecord[],
+  ) => Promise<{ chosen: Map<PackageRecord, PackageRecord>; problems: string[] }>;
   /**
    * True when a record's `pkgid` and `sizePackage` may be known only once
    * `materialise` has read the file (Koji gives no sha256): repodata is then

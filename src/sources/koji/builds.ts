@@ -1,6 +1,6 @@
 /**
  * Listed builds (`source.builds`): exactly these NVRs, each known to the hub
- * and COMPLETE, with their RPMs and signatures.
+ * and COMPLETE, with their RPMs.
  */
 
 import { ComposeError } from "../../worker/errors.ts";
@@ -17,8 +17,6 @@ import {
 export interface ListedBuilds {
   builds: KojiBuild[];
   rpms: KojiRpm[];
-  /** rpm id → sigkey → sighash, from queryRPMSigs. */
-  sighashes: Map<number, Map<string, string>>;
 }
 
 /**
@@ -52,16 +50,5 @@ export async function listBuilds(
     builds.map((b) => b.id),
     arches,
   );
-  const rpms = perBuild.flat();
-  const sigs = await queryRpmSigs(
-    hub,
-    rpms.map((r) => r.id),
-  );
-  const sighashes = new Map<number, Map<string, string>>();
-  rpms.forEach((r, i) => {
-    const m = new Map((sigs[i] ?? []).map((s) => [s.sigkey, s.sighash]));
-    sighashes.set(r.id, m);
-    r.sigkeys = [...m.keys()];
-  });
-  return { builds, rpms, sighashes };
+  return { builds, rpms: perBuild.flat() };
 }

@@ -38,8 +38,6 @@ export interface KojiRpm {
   /** Hex MD5 over header + payload (the RPM's SIGMD5); the same for every signed copy. */
   payloadhash: string;
   size: number;
-  /** Recorded signature headers (`""` = the header the RPM was imported with, when unsigned), when asked for. */
-  sigkeys: string[];
 }
 
 export interface KojiSig {
@@ -105,7 +103,7 @@ export function parseBuild(method: string, v: XmlRpcValue): KojiBuild {
   };
 }
 
-function parseRpm(method: string, v: XmlRpcValue): KojiRpm & { sigkey: string | null } {
+function parseRpm(method: string, v: XmlRpcValue): KojiRpm {
   const s = struct(method, v);
   return {
     id: int(method, s, "id"),
@@ -117,8 +115,6 @@ function parseRpm(method: string, v: XmlRpcValue): KojiRpm & { sigkey: string | 
     arch: str(method, s, "arch"),
     payloadhash: str(method, s, "payloadhash"),
     size: int(method, s, "size"),
-    sigkeys: [],
-    sigkey: optStr(method, s, "sigkey"),
   };
 }
 
@@ -153,8 +149,9 @@ export async function inheritedTagIds(
 }
 
 /**
- * `listTaggedRPMS(tag, event, inherit, latest=True, arch, rpmsigs=True)`:
- * the RPMs (each once, with every recorded sigkey) and their builds.
+ * `listTaggedRPMS(tag, event, inherit, latest=True, arch)`: the RPMs and
+ * their builds. (Signatures are asked for later, for the selected RPMs only:
+ * `queryRpmSigs`.)
  */
 export async function listTaggedRpms(
   hub: KojiClient,
@@ -169,7 +166,6 @@ export async function listTaggedRpms(
       inherit: opts.inherit,
       latest: true,
       arch: opts.arches,
-      rpmsigs: true,
     }),
   );
   // An unknown tag with strict=False is `[]` rather than `[[], []]` (observed).
@@ -177,24 +173,7 @@ export async function listTaggedRpms(
   if (v.length !== 2) bad(m, "a list that is not [rpms, builds]");
   const rows = list(m, v[0] ?? null);
   const builds = list(m, v[1] ?? null).map((b) => parseBuild(m, b));
-  return { rpms: mergeSigRows(rows.map((r) => parseRpm(m, r))), builds };
-}
-
-/** One row per RPM × recorded signature → one RPM with its sigkeys (lower-cased), in first-seen order. */
-function mergeSigRows(rows: (KojiRpm & { sigkey: string | null })[]): KojiRpm[] {
-  const byId = new Map<number, KojiRpm>();
-  for (const { sigkey, ...rpm } of rows) {
-    let r = byId.get(rpm.id);
-    if (!r) {
-      r = rpm;
-      byId.set(rpm.id, r);
-    }
-    if (sigkey !== null) {
-      const k = sigkey.toLowerCase();
-      if (!r.sigkeys.includes(k)) r.sigkeys.push(k);
-    }
-  }
-  return [...byId.values()];
+  return { rpms: rows.map((r) => parseRpm(m, r)), builds };
 }
 
 /** `getBuild(nvr)` for each NVR (one multicall): the build, or `null` when the hub does not know it. */
@@ -227,8 +206,7 @@ export async function listBuildRpms(
     if (r instanceof KojiFault) throw r;
     return list("listBuildRPMs", r)
       .map((x) => parseRpm("listBuildRPMs", x))
-      .filter((x) => wanted.has(x.arch))
-      .map(({ sigkey: _, ...rpm }) => rpm);
+      .filter((x) => wanted.has(x.arch));
   });
 }
 

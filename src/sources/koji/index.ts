@@ -19,7 +19,7 @@ import { emptyTransferStats, type KojiTop, type TransferStats } from "./files.ts
 import { sharedHeaderCache } from "./header-cache.ts";
 import type { KojiBuild, KojiRpm } from "./hub.ts";
 import { type CachedHeader, nevraOfRpm, openKojiPackageSet } from "./package-set.ts";
-import { listTag, pinKojiEvent, tagChangedSince } from "./tag.ts";
+import { resolveTagListing, tagChangedSince } from "./tag.ts";
 
 export { tagChangedSince } from "./tag.ts";
 
@@ -128,26 +128,26 @@ export async function openKoji(
   const started = performance.now();
   let rpms: KojiRpm[];
   let builds: Map<number, KojiBuild>;
-  let sighashes: Map<number, Map<string, string>> | undefined;
   let kojiEvent: number | null = null;
   let origin: string;
   if (sourceTypeName === "tag") {
     const name = compose.source;
-    kojiEvent = await pinKojiEvent(hub, compose.kojiEvent);
     const inherit = (compose.flags & FLAGS.no_inheritance) === 0;
+    const { listing, cached } = await resolveTagListing(hub, {
+      name,
+      event: compose.kojiEvent,
+      inherit,
+      arches,
+    });
+    kojiEvent = listing.event;
+    builds = new Map(listing.builds.map((b) => [b.id, b]));
+    rpms = listing.rpms;
     ctx.log.line(
-      `koji: tag ${name} at event ${kojiEvent}${inherit ? "" : " (no inheritance)"}, arches ${arches.join(" ")}`,
-    );
-    const tagged = await listTag(hub, name, { event: kojiEvent, inherit, arches });
-    builds = new Map(tagged.builds.map((b) => [b.id, b]));
-    rpms = tagged.rpms;
-    ctx.log.line(
-      `koji: ${rpms.length} RPMs of ${tagged.builds.length} builds (latest per package) in ${(performance.now() - started).toFixed(0)} ms`,
+      `koji: tag ${name} at event ${kojiEvent}${inherit ? "" : " (no inheritance)"}, arches ${arches.join(" ")}: ${rpms.length} RPMs of ${listing.builds.length} builds (latest per package), ${cached ? "listed before and unchanged since" : "listed"} in ${(performance.now() - started).toFixed(0)} ms`,
     );
     if (nvrs.length > 0) {
       const listed = await listBuilds(hub, nvrs, arches);
       rpms = withListedBuilds(rpms, builds, listed);
-      sighashes = listed.sighashes;
       ctx.log.line(`koji: builds ${nvrs.join(" ")} added on top of the tag`);
     }
     origin = `koji tag ${name} at event ${kojiEvent}`;
@@ -155,7 +155,6 @@ export async function openKoji(
     const listed = await listBuilds(hub, nvrs, arches);
     builds = new Map(listed.builds.map((b) => [b.id, b]));
     rpms = listed.rpms;
-    sighashes = listed.sighashes;
     origin = `koji builds ${nvrs.join(" ")}`;
     ctx.log.line(
       `koji: ${rpms.length} RPMs of builds ${nvrs.join(" ")}, arches ${arches.join(" ")}`,
@@ -176,7 +175,6 @@ export async function openKoji(
       builds,
       keys: kojiKeys(compose.sigkeys),
       ...(pinnedKeys ? { pinnedKeys } : {}),
-      ...(sighashes ? { sighashes } : {}),
     },
     {
       hub,

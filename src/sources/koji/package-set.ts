@@ -1,17 +1,20 @@
 /**
  * A Koji package set (the RPMs of a tag at an event, or of listed builds)
- * as an `OpenedRepo`: one `PackageRecord` per RPM, built from the RPM's
- * header, so the select/depsolve pipeline of repo composes runs unchanged.
+ * as an `OpenedRepo`: one `PackageRecord` per RPM, built from the header of
+ * the RPM as imported, so the select/depsolve pipeline of repo composes
+ * runs unchanged (every signed copy has the same main header, so which copy
+ * is taken cannot change the closure).
  *
- * Which file of an RPM: the copy signed with the most preferred key that
- * the hub recorded a signature for and whose signed copy exists, `""` (the
- * file as imported) only when allowed and after every key — Pungi's rule
- * (koji.md §6). An RPM without such a copy keeps a record (read from the
- * file as imported) so depsolving sees it, and the compose fails only if it
- * takes it (`noAcceptableCopy`), as repo composes do.
+ * Once the pipeline has selected, `chooseCopies` picks each selected RPM's
+ * file: the copy signed with the most preferred key that the hub has a
+ * signature for and whose signed copy exists, `""` (the file as imported)
+ * only when allowed and after every key — Pungi's rule (koji.md §6). The
+ * signatures are asked for then, for the selected RPMs only: they carry no
+ * event, so a cached listing must not decide them.
  */
 
-import { rename, rm } from "node:fs/promises";
+import { realpathSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
 import { type RpmHeader, tryParseRpmHeader } from "../../rpm/header.ts";
 import { headerToRecord } from "../../rpm/header-record.ts";
 import type { Repodata } from "../../rpm/repodata-read.ts";
@@ -36,6 +39,7 @@ import {
 import type { KojiHeaderCache } from "./header-cache.ts";
 import { type KojiBuild, type KojiRpm, queryRpmSigs } from "./hub.ts";
 import { rpmRelPath } from "./paths.ts";
+import { batchedLinker } from "./place.ts";
 
 /** Header reads in flight at once. */
 export const HEADER_READ_CONCURRENCY = 32;
@@ -65,12 +69,11 @@ export interface KojiPackageSetInput {
   keys: readonly string[];
   /** Regeneration: the sigkey each NEVRA had (`null` = the file as imported). */
   pinnedKeys?: ReadonlyMap<string, string | null>;
-  /** Signature hashes already known (`build` sources ask queryRPMSigs up front). */
-  sighashes?: ReadonlyMap<number, ReadonlyMap<string, string>>;
 }
 
 interface Copy {
   rpm: KojiRpm;
+  build: KojiBuild;
   key: string;
   rel: string;
 }
@@ -109,19 +112,19 @@ function recordOf(h: RpmHeader, rpm: KojiRpm, key: string, rel: string): Package
 }
 
 /**
- * The header of one copy: from memory, the disk cache, or the file (then
- * stored). A signed copy must carry that key's signature; every copy must
- * be the RPM the hub describes.
+ * The record of one copy: from memory, the disk cache, or the file's first
+ * bytes (then stored). A signed copy must carry that key's signature; every
+ * copy must be the RPM the hub describes.
  */
-async function headerOf(
+async function recordOfCopy(
   rpm: KojiRpm,
   build: KojiBuild,
   key: string,
   ctx: KojiFilesContext,
-): Promise<CachedHeader & { rel: string }> {
+): Promise<{ record: PackageRecord; rel: string }> {
   const rel = rpmRelPath(build, rpm, key);
   const known = ctx.cache.remembered(rpm.id, key);
-  if (known) return { ...known, rel };
+  if (known) return { record: known.record, rel };
   let hb: HeaderBytes | undefined;
   const stored = await ctx.cache.readHeader(rpm.id, key);
   if (stored) {
@@ -129,6 +132,7 @@ async function headerOf(
     if (r.ok && matches(r.header, rpm)) hb = headerFromBytes(stored);
   }
   if (!hb) {
+    const href = topHref(ctx.top, rel);
     try {
       hb = await readKojiHeader(ctx.top, rel, {
         stats: ctx.stats,
@@ -138,79 +142,52 @@ async function headerOf(
     } catch (err) {
       if (err instanceof MissingKojiFileError || err instanceof ComposeError || ctx.signal.aborted)
         throw err;
-      throw new ComposeError(
-        `cannot read the header of ${topHref(ctx.top, rel)}: ${(err as Error).message}`,
-        { cause: err },
-      );
+      throw new ComposeError(`cannot read the header of ${href}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     if (!matches(hb.header, rpm))
       throw new ComposeError(
-        `${topHref(ctx.top, rel)} is ${hb.header.name}-${hb.header.version}-${hb.header.release}.${hb.header.arch}, but the Koji hub says RPM ${rpm.id} is ${nvraOf(rpm)}`,
+        `${href} is ${hb.header.name}-${hb.header.version}-${hb.header.release}.${hb.header.arch}, but the Koji hub says RPM ${rpm.id} is ${nvraOf(rpm)}`,
       );
     if (key !== "" && hb.header.sigkey !== key)
       throw new ComposeError(
-        `the signed copy ${topHref(ctx.top, rel)} is signed with ${hb.header.sigkey ?? "no key"}, not ${key}`,
+        `the signed copy ${href} is signed with ${hb.header.sigkey ?? "no key"}, not ${key}`,
       );
     await ctx.cache.writeHeader(rpm.id, key, hb.bytes);
   }
-  const entry: CachedHeader = { record: recordOf(hb.header, rpm, key, rel) };
+  const record = recordOf(hb.header, rpm, key, rel);
   const facts = await ctx.cache.readFacts(rpm.id, key);
   if (facts) {
-    entry.record.pkgid = facts.sha256;
-    entry.record.sizePackage = facts.size;
+    record.pkgid = facts.sha256;
+    record.sizePackage = facts.size;
   }
-  ctx.cache.remember(rpm.id, key, entry);
-  return { ...entry, rel };
+  ctx.cache.remember(rpm.id, key, { record });
+  return { record, rel };
 }
 
-/** Batches the sighash look-ups of the files placed in one tick into one multicall. */
-function sighashBatcher(
-  ctx: KojiFilesContext,
-  known?: ReadonlyMap<number, ReadonlyMap<string, string>>,
-) {
-  let batch: Map<number, ((m: ReadonlyMap<string, string>) => void)[]> | null = null;
-  let failed: ((err: unknown) => void)[] = [];
-  const flush = async () => {
-    const b = batch ?? new Map();
-    const fails = failed;
-    batch = null;
-    failed = [];
-    try {
-      const ids = [...b.keys()];
-      const sigs = await queryRpmSigs(ctx.hub, ids);
-      ids.forEach((id, i) => {
-        const m = new Map((sigs[i] ?? []).map((s) => [s.sigkey, s.sighash]));
-        for (const settle of b.get(id) ?? []) settle(m);
-      });
-    } catch (err) {
-      for (const f of fails) f(err);
-    }
-  };
-  return (rpmId: number) =>
-    new Promise<ReadonlyMap<string, string>>((resolve, reject) => {
-      const k = known?.get(rpmId);
-      if (k) return resolve(k);
-      if (!batch) {
-        batch = new Map();
-        queueMicrotask(() => void flush());
-      }
-      const list = batch.get(rpmId) ?? [];
-      list.push(resolve);
-      batch.set(rpmId, list);
-      failed.push(reject);
-    });
+const missing = (rpm: KojiRpm, err: unknown) =>
+  err instanceof MissingKojiFileError
+    ? new ComposeError(`the Koji top dir has no file for RPM ${nvraOf(rpm)}: ${err.message}`, {
+        retryable: true,
+      })
+    : err;
+
+/** A real path for the placer's root check (made first: the cache dir may not exist yet). */
+async function realRoot(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  return realpathSync.native(dir);
 }
 
 /**
- * Read (or find cached) the header of each RPM's chosen copy and return the
+ * Read (or find cached) the header of each RPM as imported and return the
  * package set as an `OpenedRepo`.
  */
 export async function openKojiPackageSet(
   input: KojiPackageSetInput,
   ctx: KojiFilesContext,
 ): Promise<OpenedRepo & { copies: number }> {
-  const info = new Map<PackageRecord, Copy>();
-  const unacceptable = new Map<PackageRecord, string>();
+  const copies = new Map<PackageRecord, Copy>();
   const records = await mapLimit(input.rpms, HEADER_READ_CONCURRENCY, async (rpm) => {
     ctx.signal.throwIfAborted();
     const build = input.builds.get(rpm.buildId);
@@ -218,82 +195,112 @@ export async function openKojiPackageSet(
       throw new ComposeError(
         `the Koji hub listed RPM ${nvraOf(rpm)} without its build ${rpm.buildId}`,
       );
-    const pinned = input.pinnedKeys?.get(nevraOfRpm(rpm));
-    const candidates =
-      pinned !== undefined
-        ? [pinned ?? ""]
-        : input.keys.filter((k) => k === "" || rpm.sigkeys.includes(k));
-    for (const key of candidates) {
-      try {
-        const h = await headerOf(rpm, build, key, ctx);
-        info.set(h.record, { rpm, key, rel: h.rel });
-        return h.record;
-      } catch (err) {
-        // A recorded signature does not mean its signed copy was written (koji.md §6).
-        if (!(err instanceof MissingKojiFileError) || key === "") {
-          if (err instanceof MissingKojiFileError)
-            throw new ComposeError(
-              `the Koji top dir has no file for RPM ${nvraOf(rpm)}: ${err.message}`,
-              { retryable: true },
-            );
-          throw err;
-        }
-      }
-    }
-    // No acceptable copy: its header still feeds depsolving; taking it fails the compose.
-    let h: CachedHeader & { rel: string };
     try {
-      h = await headerOf(rpm, build, "", ctx);
+      const { record, rel } = await recordOfCopy(rpm, build, "", ctx);
+      copies.set(record, { rpm, build, key: "", rel });
+      return record;
     } catch (err) {
-      if (err instanceof MissingKojiFileError)
-        throw new ComposeError(
-          `the Koji top dir has no file for RPM ${nvraOf(rpm)}: ${err.message}`,
-          { retryable: true },
-        );
-      throw err;
+      throw missing(rpm, err);
     }
-    const tried = candidates.filter((k) => k !== "");
-    const keys = input.keys.filter((k) => k !== "");
-    unacceptable.set(
-      h.record,
-      `${nvraOf(rpm)} (${keys.length === 0 ? "no keys" : `keys ${keys.join(", ")}`}: ${
-        tried.length === 0 ? "no signature recorded" : `no signed copy for ${tried.join(", ")}`
-      })`,
-    );
-    info.set(h.record, { rpm, key: "", rel: h.rel });
-    return h.record;
   });
-
   records.sort((a, b) =>
     a.name < b.name ? -1 : a.name > b.name ? 1 : a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0,
   );
   const repodata: Repodata = { repomdChecksum: "", revision: "", packages: records };
-  const sighashes = sighashBatcher(ctx, input.sighashes);
-  const download = limiter(ctx.top.kind === "url" ? DOWNLOAD_CONCURRENCY : HEADER_READ_CONCURRENCY);
+  const sighashes = new Map<number, Map<string, string>>();
+  const download = limiter(DOWNLOAD_CONCURRENCY);
+  const roots = [await realRoot(ctx.cache.dir)];
+  if (ctx.top.kind === "dir") roots.push(realpathSync.native(ctx.top.dir));
+  const link = batchedLinker(roots);
 
   const copyOf = (pkg: PackageRecord): Copy => {
-    const c = info.get(pkg);
+    const c = copies.get(pkg);
     if (!c) throw new Error(`${pkg.location} is not a record of ${input.origin}`);
     return c;
   };
 
+  async function fetchSigs(rpms: readonly KojiRpm[]): Promise<void> {
+    const todo = rpms.filter((r) => !sighashes.has(r.id));
+    if (todo.length === 0) return;
+    const sigs = await queryRpmSigs(
+      ctx.hub,
+      todo.map((r) => r.id),
+    );
+    todo.forEach((r, i) =>
+      sighashes.set(r.id, new Map((sigs[i] ?? []).map((s) => [s.sigkey, s.sighash]))),
+    );
+  }
+
+  /** Signature hashes of the files placed in one tick, asked for in one multicall. */
+  let pendingSigs: { rpms: KojiRpm[]; done: Promise<void> } | null = null;
+  function sigsOf(rpm: KojiRpm): Promise<void> {
+    if (sighashes.has(rpm.id)) return Promise.resolve();
+    if (!pendingSigs) {
+      const rpms: KojiRpm[] = [];
+      pendingSigs = {
+        rpms,
+        done: Promise.resolve().then(() => {
+          pendingSigs = null;
+          return fetchSigs(rpms);
+        }),
+      };
+    }
+    pendingSigs.rpms.push(rpm);
+    return pendingSigs.done;
+  }
+
   async function verify(pkg: PackageRecord, c: Copy, d: RpmDigests, where: string): Promise<void> {
+    const retryable = ctx.top.kind === "url";
     if (d.payloadhash !== c.rpm.payloadhash)
       throw new ComposeError(
         `${where} has payload MD5 ${d.payloadhash}, but the Koji hub says ${c.rpm.payloadhash}`,
-        {
-          retryable: ctx.top.kind === "url",
-        },
+        { retryable },
       );
-    const recorded = (await sighashes(c.rpm.id)).get(pkg.sigkey ?? "");
+    await sigsOf(c.rpm);
+    // The file as imported carries whatever header it was imported with; its row is that key's (or "").
+    const recorded = sighashes.get(c.rpm.id)?.get(c.key === "" ? "" : c.key);
+    if (c.key !== "" && recorded === undefined)
+      throw new ComposeError(
+        `the Koji hub has no signature ${c.key} for ${nvraOf(c.rpm)} any more`,
+      );
     if (recorded !== undefined && recorded !== d.sighash)
       throw new ComposeError(
-        `${where} has a signature header with MD5 ${d.sighash}, but the Koji hub recorded ${recorded} for key "${pkg.sigkey ?? ""}"`,
-        { retryable: ctx.top.kind === "url" },
+        `${where} has a signature header with MD5 ${d.sighash}, but the Koji hub recorded ${recorded} for key "${c.key}"`,
+        { retryable },
       );
     pkg.pkgid = d.sha256;
     pkg.sizePackage = d.size;
     await ctx.cache.writeFacts(c.rpm.id, c.key, { size: d.size, sha256: d.sha256 });
+  }
+
+  async function chooseCopy(
+    pkg: PackageRecord,
+  ): Promise<{ chosen: PackageRecord } | { problem: string }> {
+    const c = copyOf(pkg);
+    const pinned = input.pinnedKeys?.get(nevraOfRpm(c.rpm));
+    const recorded = sighashes.get(c.rpm.id);
+    const candidates =
+      pinned !== undefined
+        ? [pinned ?? ""]
+        : input.keys.filter((k) => k === "" || recorded?.has(k));
+    for (const key of candidates) {
+      if (key === "") return { chosen: pkg };
+      try {
+        const { record, rel } = await recordOfCopy(c.rpm, c.build, key, ctx);
+        copies.set(record, { ...c, key, rel });
+        return { chosen: record };
+      } catch (err) {
+        // A recorded signature does not mean its signed copy was written (koji.md §6).
+        if (!(err instanceof MissingKojiFileError)) throw err;
+      }
+    }
+    const tried = candidates.filter((k) => k !== "");
+    const keys = input.keys.filter((k) => k !== "");
+    return {
+      problem: `${nvraOf(c.rpm)} (${keys.length === 0 ? "no keys" : `keys ${keys.join(", ")}`}: ${
+        tried.length === 0 ? "no signature recorded" : `no signed copy for ${tried.join(", ")}`
+      })`,
+    };
   }
 
   return {
@@ -301,7 +308,18 @@ export async function openKojiPackageSet(
     repodata,
     copies: records.length,
     digestsOnPlacement: true,
-    noAcceptableCopy: (pkg) => unacceptable.get(pkg),
+    async chooseCopies(selected) {
+      const needsSigs = input.pinnedKeys !== undefined || input.keys.some((k) => k !== "");
+      if (needsSigs) await fetchSigs(selected.map((p) => copyOf(p).rpm));
+      const chosen = new Map<PackageRecord, PackageRecord>();
+      const problems: string[] = [];
+      await mapLimit(selected, HEADER_READ_CONCURRENCY, async (pkg) => {
+        const r = await chooseCopy(pkg);
+        if ("chosen" in r) chosen.set(pkg, r.chosen);
+        else problems.push(r.problem);
+      });
+      return { chosen, problems: problems.sort() };
+    },
     async readHeader(pkg) {
       const c = copyOf(pkg);
       const stored = await ctx.cache.readHeader(c.rpm.id, c.key);
@@ -314,46 +332,30 @@ export async function openKojiPackageSet(
         })
       ).header;
     },
-    materialise: (pkg, dest, signal) =>
-      download(async () => {
-        const c = copyOf(pkg);
-        const href = topHref(ctx.top, c.rel);
+    async materialise(pkg, dest) {
+      const c = copyOf(pkg);
+      const href = topHref(ctx.top, c.rel);
+      // From a mounted top dir, or from the download cache: a hardlink.
+      const src = ctx.top.kind === "dir" ? href : ctx.cache.rpmPath(c.rpm.id, c.key);
+      const placed = await link({ src, dest });
+      if (placed.ok) {
+        ctx.stats.links++;
+        // Checked once: the digests of a Koji file never change.
+        if (pkg.pkgid === "") await verify(pkg, c, await digestFile(dest, pkg.headerStart), src);
+        return placed.how;
+      }
+      if (placed.outside || !/ENOENT/.test(placed.message))
+        throw new ComposeError(`cannot link ${src} into the compose: ${placed.message}`);
+      if (ctx.top.kind === "dir")
+        throw new ComposeError(`the Koji top dir has no file ${href}`, { retryable: true });
+      return download(async () => {
+        const tmp = `${src}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+        let d: RpmDigests;
         try {
-          if (ctx.top.kind === "dir") {
-            const how = await linkFile(href, dest);
-            ctx.stats.links++;
-            // Checked once: the digests of a Koji file never change.
-            if (pkg.pkgid === "")
-              await verify(pkg, c, await digestFile(dest, pkg.headerStart), href);
-            return how;
-          }
-          // Downloaded once into the cache, then hardlinked like a mounted top dir.
-          const cached = ctx.cache.rpmPath(c.rpm.id, c.key);
-          try {
-            const how = await linkFile(cached, dest);
-            ctx.stats.links++;
-            if (pkg.pkgid === "")
-              await verify(pkg, c, await digestFile(dest, pkg.headerStart), cached);
-            return how;
-          } catch (err) {
-            if (!(err instanceof MissingKojiFileError)) throw err;
-          }
-          const tmp = `${cached}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-          const d = await downloadFile(href, tmp, pkg.headerStart, {
-            signal,
+          d = await downloadFile(href, tmp, pkg.headerStart, {
+            signal: ctx.signal,
             timeoutMs: ctx.timeoutMs,
           });
-          ctx.stats.downloads++;
-          ctx.stats.downloadBytes += d.size;
-          try {
-            await verify(pkg, c, d, href);
-            await rename(tmp, cached);
-          } catch (err) {
-            await rm(tmp, { force: true });
-            throw err;
-          }
-          await linkFile(cached, dest);
-          return "download" as const;
         } catch (err) {
           if (err instanceof MissingKojiFileError)
             throw new ComposeError(`the Koji top dir has no file ${href} any more`, {
@@ -361,6 +363,18 @@ export async function openKojiPackageSet(
             });
           throw err;
         }
-      }),
+        ctx.stats.downloads++;
+        ctx.stats.downloadBytes += d.size;
+        try {
+          await verify(pkg, c, d, href);
+          await rename(tmp, src);
+        } catch (err) {
+          await rm(tmp, { force: true });
+          throw err;
+        }
+        await linkFile(src, dest);
+        return "download" as const;
+      });
+    },
   };
 }

@@ -3,6 +3,12 @@
  * Pungi follow): the event from the request or the hub's last event, the
  * tag checked at that event, then `listTaggedRPMS(tag, event, inherit,
  * latest=True)`.
+ *
+ * Listings are kept in memory: a compose that names no event reuses the
+ * newest listing of the same tag when neither the tag nor a tag it inherits
+ * from changed since (`tagChangedSinceEvent`), and is pinned to that
+ * listing's event — what ODCS does with its cached tag composes (§10.3). A
+ * 10 000-RPM listing is ~30 MB of XML; the check is one small call.
  */
 
 import { ComposeError } from "../../worker/errors.ts";
@@ -17,6 +23,9 @@ import {
   listTaggedRpms,
   tagChangedSinceEvent,
 } from "./hub.ts";
+
+/** Listings kept per process (each a few MB for a large tag); the least recently used go first. */
+export const MAX_CACHED_LISTINGS = 16;
 
 /**
  * The event to compose at: `requested` when given (it must exist: a future
@@ -44,20 +53,71 @@ export async function tagAtEvent(hub: KojiClient, name: string, event: number): 
   );
 }
 
-export interface TaggedSet {
-  tag: KojiTag;
+export interface TagListing {
+  event: number;
+  /** The tag and every tag it inherits from at `event` (all of them, with inheritance). */
+  tagIds: number[];
   rpms: KojiRpm[];
   builds: KojiBuild[];
 }
 
-export async function listTag(
+export interface TagQuery {
+  name: string;
+  /** The request's `koji_event`, or `null` for "now". */
+  event: number | null;
+  inherit: boolean;
+  arches: readonly string[];
+}
+
+const listings = new Map<string, TagListing>();
+
+const queryKey = (hub: KojiClient, q: TagQuery) =>
+  JSON.stringify([hub.hubUrl, q.name, q.inherit, [...q.arches].sort()]);
+
+function remember(key: string, l: TagListing): void {
+  const k = `${key}@${l.event}`;
+  listings.delete(k);
+  listings.set(k, l);
+  if (listings.size > MAX_CACHED_LISTINGS) {
+    const oldest = listings.keys().next().value;
+    if (oldest !== undefined) listings.delete(oldest);
+  }
+}
+
+function newest(key: string): TagListing | undefined {
+  let best: TagListing | undefined;
+  for (const [k, l] of listings)
+    if (k.startsWith(`${key}@`) && (!best || l.event > best.event)) best = l;
+  return best;
+}
+
+/** The tag's RPMs for `q`, and how they were found (for the log). */
+export async function resolveTagListing(
   hub: KojiClient,
-  name: string,
-  opts: { event: number; inherit: boolean; arches: string[] },
-): Promise<TaggedSet> {
-  const tag = await tagAtEvent(hub, name, opts.event);
-  const { rpms, builds } = await listTaggedRpms(hub, name, opts);
-  return { tag, rpms, builds };
+  q: TagQuery,
+): Promise<{ listing: TagListing; cached: boolean }> {
+  const key = queryKey(hub, q);
+  let event: number;
+  if (q.event !== null) {
+    const hit = listings.get(`${key}@${q.event}`);
+    if (hit) return { listing: hit, cached: true };
+    event = await pinKojiEvent(hub, q.event);
+  } else {
+    const last = newest(key);
+    if (last && !(await tagChangedSinceEvent(hub, last.event, last.tagIds))) {
+      remember(key, last);
+      return { listing: last, cached: true };
+    }
+    event = await getLastEvent(hub);
+  }
+  const tag = await tagAtEvent(hub, q.name, event);
+  const [parents, listed] = await Promise.all([
+    q.inherit ? inheritedTagIds(hub, tag.id, event) : Promise.resolve([]),
+    listTaggedRpms(hub, q.name, { event, inherit: q.inherit, arches: [...q.arches] }),
+  ]);
+  const listing: TagListing = { event, tagIds: [tag.id, ...parents], ...listed };
+  remember(key, listing);
+  return { listing, cached: false };
 }
 
 /**

@@ -87,22 +87,38 @@ function check(result: SelectResult, arch: string, compose: ComposeRow, pinned: 
   }
 }
 
-/** Fails listing every selected package whose source found no copy signed by an allowed key. */
-function checkChosenCopies(
+/**
+ * With sources that choose the file of each selected package (Koji), the
+ * selections with those files; fails listing every selected package that
+ * has no copy signed by an allowed key.
+ */
+async function chooseCopies(
   selections: ArchSelection[],
   repos: OpenedRepo[],
   compose: ComposeRow,
-): void {
-  const problems = new Set<string>();
-  for (const { result } of selections)
-    for (const { repo, pkg } of result.packages) {
-      const why = repos[repo]?.noAcceptableCopy?.(pkg);
-      if (why) problems.add(why);
-    }
-  if (problems.size > 0)
+): Promise<ArchSelection[]> {
+  const swaps = new Map<PackageRecord, PackageRecord>();
+  const problems: string[] = [];
+  for (const [i, repo] of repos.entries()) {
+    if (!repo.chooseCopies) continue;
+    const selected = new Set<PackageRecord>();
+    for (const { result } of selections)
+      for (const p of result.packages) if (p.repo === i) selected.add(p.pkg);
+    const r = await repo.chooseCopies([...selected]);
+    for (const [a, b] of r.chosen) swaps.set(a, b);
+    problems.push(...r.problems);
+  }
+  if (problems.length > 0)
     throw new ComposeError(
-      `these packages have no copy signed by an allowed key (sigkeys "${compose.sigkeys}"): ${shorten([...problems].sort())}`,
+      `these packages have no copy signed by an allowed key (sigkeys "${compose.sigkeys}"): ${shorten(problems)}`,
     );
+  return selections.map(({ arch, result }) => ({
+    arch,
+    result: {
+      ...result,
+      packages: result.packages.map((p) => ({ repo: p.repo, pkg: swaps.get(p.pkg) ?? p.pkg })),
+    },
+  }));
 }
 
 function solveArches(
@@ -160,14 +176,14 @@ export async function selectArches(
 ): Promise<ArchSelection[]> {
   const pinned = ctx.pinned.length > 0;
   // A source that chose each package's copy itself (Koji) says which have no acceptable one.
-  const bySource = repos.some((r) => r.noAcceptableCopy);
+  const bySource = repos.some((r) => r.chooseCopies);
   const sigkeys = bySource ? null : signingKeys(compose);
   const lookasideData = lookaside.map((r) => r.repodata);
   let missing = new Set<PackageRecord>();
   for (;;) {
     const sources = repos.map((r) => withoutMissing(r.repodata, missing));
     const selections = solveArches(compose, sources, lookasideData, arches, ctx);
-    if (bySource) checkChosenCopies(selections, repos, compose);
+    if (bySource) return chooseCopies(selections, repos, compose);
     if (!sigkeys) return selections;
     const selected = new Set(selections.flatMap((s) => s.result.packages.map((p) => p.pkg)));
     const candidates = selections.flatMap((s) => signatureCandidates(s.result, sources));
