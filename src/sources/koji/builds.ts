@@ -5,14 +5,7 @@
 
 import { ComposeError } from "../../worker/errors.ts";
 import type { KojiClient } from "./client.ts";
-import {
-  BUILD_STATES,
-  getBuilds,
-  type KojiBuild,
-  type KojiRpm,
-  listBuildRpms,
-  queryRpmSigs,
-} from "./hub.ts";
+import { BUILD_STATES, getBuilds, type KojiBuild, type KojiRpm, listBuildRpms } from "./hub.ts";
 
 export interface ListedBuilds {
   builds: KojiBuild[];

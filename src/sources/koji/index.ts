@@ -5,6 +5,7 @@
  * opened by the caller as for repo composes.
  */
 
+import { setMaxListeners } from "node:events";
 import { join } from "node:path";
 import type { ComposeRow } from "../../db/schema.ts";
 import { FLAGS } from "../../domain/states.ts";
@@ -18,7 +19,13 @@ import { KojiClient } from "./client.ts";
 import { emptyTransferStats, type KojiTop, type TransferStats } from "./files.ts";
 import { sharedHeaderCache } from "./header-cache.ts";
 import type { KojiBuild, KojiRpm } from "./hub.ts";
-import { type CachedHeader, nevraOfRpm, openKojiPackageSet } from "./package-set.ts";
+import {
+  type CachedHeader,
+  DOWNLOAD_CONCURRENCY,
+  HEADER_READ_CONCURRENCY,
+  nevraOfRpm,
+  openKojiPackageSet,
+} from "./package-set.ts";
 import { resolveTagListing, tagChangedSince } from "./tag.ts";
 
 export { tagChangedSince } from "./tag.ts";
@@ -120,6 +127,8 @@ export async function openKoji(
   sourceTypeName: "tag" | "build",
   ctx: KojiOpenContext,
 ): Promise<KojiOpened> {
+  // Up to HEADER_READ_CONCURRENCY reads and DOWNLOAD_CONCURRENCY downloads listen on the job's signal at once.
+  setMaxListeners(4 * (HEADER_READ_CONCURRENCY + DOWNLOAD_CONCURRENCY), ctx.signal);
   const hub = kojiClient(ctx.config, ctx.signal);
   const top = kojiTop(ctx.config);
   const arches = kojiArches(compose);

@@ -226,9 +226,8 @@ export async function openKojiPackageSet(
       ctx.hub,
       todo.map((r) => r.id),
     );
-    todo.forEach((r, i) =>
-      sighashes.set(r.id, new Map((sigs[i] ?? []).map((s) => [s.sigkey, s.sighash]))),
-    );
+    for (const [i, r] of todo.entries())
+      sighashes.set(r.id, new Map((sigs[i] ?? []).map((s) => [s.sigkey, s.sighash])));
   }
 
   /** Signature hashes of the files placed in one tick, asked for in one multicall. */
