@@ -308,8 +308,12 @@ export async function openKojiPackageSet(
     copies: records.length,
     digestsOnPlacement: true,
     async chooseCopies(selected) {
+      // Choosing among keys needs every selected RPM's signatures; verifying a file read for
+      // the first time needs its own. One multicall (in batches) for all of them.
       const needsSigs = input.pinnedKeys !== undefined || input.keys.some((k) => k !== "");
-      if (needsSigs) await fetchSigs(selected.map((p) => copyOf(p).rpm));
+      await fetchSigs(
+        selected.filter((p) => needsSigs || p.pkgid === "").map((p) => copyOf(p).rpm),
+      );
       const chosen = new Map<PackageRecord, PackageRecord>();
       const problems: string[] = [];
       await mapLimit(selected, HEADER_READ_CONCURRENCY, async (pkg) => {
