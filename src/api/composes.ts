@@ -22,7 +22,6 @@ import {
   requireScope,
 } from "../domain/permissions.ts";
 import { copyForRenewal, needsCopy, parseRenewRequest } from "../domain/renew.ts";
-import { parseRepoLocation } from "../domain/repo-source.ts";
 import { bitNames, COMPOSE_STATES, FLAGS, RESULTS, sourceTypeName } from "../domain/states.ts";
 import { REASONS } from "../domain/transitions.ts";
 import { validateOdcsInput } from "../domain/validate.ts";
@@ -36,7 +35,8 @@ import {
   ListQuery,
 } from "./composes.schemas.ts";
 import type { Deps } from "./deps.ts";
-import { externalBase, firstValues, paginationMeta, parseListQuery } from "./list-query.ts";
+import { firstValues, paginationMeta, parseListQuery } from "./list-query.ts";
+import { externalBase } from "./proxy.ts";
 import { authErrorResponses, errorResponses, notFoundResponse } from "./responses.ts";
 import { newRouter } from "./router.ts";
 
@@ -68,9 +68,9 @@ const getRoute = createRoute({
     ...errorResponses,
   },
 });
-// Bodies are documented by reference and parsed by hand: ODCS reads the body
-// as JSON whatever its Content-Type, and its messages and check order
-// (auth before body) are part of the contract.
+// Bodies are documented by reference to their schemas (domain/request-schemas.ts)
+// and parsed with them in the handler: ODCS reads the body as JSON whatever
+// its Content-Type, and checks auth before the body.
 const createComposeRoute = createRoute({
   method: "post",
   path: "/",
@@ -114,21 +114,11 @@ const corsOk = (c: Context) => c.header("Access-Control-Allow-Origin", "*");
 const now = (deps: Deps) => deps.clock.now().getTime();
 const ownerOf = (id: Identity | null) => id?.username ?? NOAUTH_OWNER;
 
-/** Every source path / lookaside repo must be an allowed location (the worker re-checks after resolving symlinks). */
-function repoChecks(deps: Deps, items: readonly string[]) {
-  for (const item of items) parseRepoLocation(item, deps.config);
-}
-
 async function createCompose(c: Context, deps: Deps) {
   const identity = await deps.auth.authenticate(c.req.header("authorization"));
   requireScope(identity, "new-compose", deps.config);
   requireAllowedClient(identity, deps.config);
   const req = parseCreateRequest(await readJsonBody(c, { allowEmpty: false }), deps.config);
-  if (req.sourceTypeName === "repo") repoChecks(deps, req.sourceItems);
-  repoChecks(
-    deps,
-    req.lookasideRepoList.flatMap((r) => r.split(" ")),
-  );
   checkComposePermissions(
     identity,
     {
@@ -299,7 +289,7 @@ export function composesRouter(deps: Deps, opts: { readOnly: boolean }) {
       req.page,
       req.perPage,
     );
-    const base = `${externalBase(url, c.req.raw.headers)}/api/1/composes/`;
+    const base = `${externalBase(url, c.req.raw.headers, deps.config.ODCS_TRUST_PROXY)}/api/1/composes/`;
     corsOk(c);
     return c.json(
       {

@@ -1,10 +1,13 @@
+import type { z } from "zod";
 import { InvalidRequestError } from "./errors.ts";
 import { ARCH_RE } from "./names.ts";
-import { type KojiRequestSettings, validateKojiRequest } from "./sources/koji.ts";
+import { CreateComposeBody, firstIssueMessage, sourceItems } from "./request-schemas.ts";
+import { validateSourceRequest } from "./sources/index.ts";
+import type { KojiRequestSettings } from "./sources/koji.ts";
+import type { RepoSourcePolicy } from "./sources/repo.ts";
 import {
   FLAGS,
   type FlagName,
-  GENERATABLE_SOURCE_TYPES,
   MULTILIB_METHODS,
   type MultilibMethodName,
   RESULTS,
@@ -16,7 +19,7 @@ import {
 import { validateOdcsInput } from "./validate.ts";
 
 /** Settings the request parser needs (a subset of Config). */
-export interface RequestSettings extends KojiRequestSettings {
+export interface RequestSettings extends RepoSourcePolicy, KojiRequestSettings {
   ODCS_SECONDS_TO_LIVE: number;
   ODCS_MAX_SECONDS_TO_LIVE: number;
   ODCS_ARCHES: readonly string[];
@@ -61,82 +64,8 @@ export interface ComposeRequest {
   baseModuleBrStreamVersionGte: number | null;
 }
 
-const TOP_KEYS = new Set([
-  "source",
-  "seconds_to_live",
-  "seconds-to-live",
-  "flags",
-  "results",
-  "arches",
-  "multilib_arches",
-  "multilib_method",
-  "lookaside_repos",
-  "label",
-  "compose_type",
-  "target_dir",
-  "parent_pungi_compose_ids",
-  "respin_of",
-]);
-const SOURCE_KEYS = new Set([
-  "type",
-  "source",
-  "packages",
-  "builds",
-  "sigkeys",
-  "koji_event",
-  "modular_koji_tags",
-  "module_defaults_url",
-  "module_defaults_commit",
-  "scratch_modules",
-  "scratch_build_tasks",
-  "modules",
-  "base_module_br_name",
-  "base_module_br_stream",
-  "base_module_br_stream_version_lte",
-  "base_module_br_stream_version_gte",
-]);
-
-/** Upper bounds that keep a single row and its work sane. */
-export const MAX_LIST_ITEMS = 10_000;
-export const MAX_STRING_LENGTH = 4096;
-
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
-
-function stringList(obj: Record<string, unknown>, key: string): string[] | undefined {
-  const v = obj[key];
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v)) throw new InvalidRequestError(`${key} should be a list`);
-  if (v.length > MAX_LIST_ITEMS)
-    throw new InvalidRequestError(`${key} has more than ${MAX_LIST_ITEMS} items`);
-  for (const item of v) {
-    if (typeof item !== "string")
-      throw new InvalidRequestError(`${key} should be a list of strings`);
-    if (item.length > MAX_STRING_LENGTH)
-      throw new InvalidRequestError(
-        `${key} has an item longer than ${MAX_STRING_LENGTH} characters`,
-      );
-  }
-  return v as string[];
-}
-
-function optString(obj: Record<string, unknown>, key: string): string | undefined {
-  const v = obj[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== "string") throw new InvalidRequestError(`${key} should be a string`);
-  if (v.length > MAX_STRING_LENGTH)
-    throw new InvalidRequestError(`${key} is longer than ${MAX_STRING_LENGTH} characters`);
-  return v;
-}
-
-function optInt(obj: Record<string, unknown>, key: string, min: number): number | null {
-  const v = obj[key];
-  if (v === undefined) return null;
-  if (typeof v !== "number" || !Number.isSafeInteger(v))
-    throw new InvalidRequestError(`${key} should be an integer`);
-  if (v < min) throw new InvalidRequestError(`${key} must be at least ${min}`);
-  return v;
-}
 
 const joinOrNull = (list: string[] | undefined) => (list === undefined ? null : list.join(" "));
 
@@ -144,10 +73,10 @@ const joinOrNull = (list: string[] | undefined) => (list === undefined ? null : 
  * `seconds_to_live` as ODCS reads it (§11.1): the hyphenated legacy key only
  * when the underscored one is absent; falsy (`0`, `false`, `""`) means the
  * default; the legacy key also takes integer strings and truncates floats,
- * as Python's `int()` does. Deviation (deliberate): negative values and
- * values above the maximum are refused with a 400 — upstream accepts
- * negatives (the compose expires at once) and silently clamps to the
- * maximum, so the client would not learn that its request was not met.
+ * as Python's `int()` does; above the server's maximum means the maximum
+ * (`min(value, max)`, as upstream). Deviation (deliberate): a negative value
+ * is refused with a 400 — upstream accepts it and the compose expires as
+ * soon as it is done, which no client means.
  */
 export function parseSecondsToLive(body: Record<string, unknown>, s: RequestSettings): number {
   let raw: unknown = body.seconds_to_live;
@@ -165,45 +94,34 @@ export function parseSecondsToLive(body: Record<string, unknown>, s: RequestSett
     throw new InvalidRequestError(`Invalid seconds_to_live specified in request: ${pyRepr(body)}`);
   if (n < 0) throw new InvalidRequestError(`${key} must not be negative`);
   if (n === 0) return s.ODCS_SECONDS_TO_LIVE;
-  if (n > s.ODCS_MAX_SECONDS_TO_LIVE) {
-    throw new InvalidRequestError(
-      `${key} must be at most ${s.ODCS_MAX_SECONDS_TO_LIVE} (the server's max_seconds_to_live)`,
-    );
-  }
-  return n;
+  return Math.min(n, s.ODCS_MAX_SECONDS_TO_LIVE);
 }
 
-function namesFrom<T extends Record<string, number>>(
-  body: Record<string, unknown>,
-  key: string,
-  table: T,
-  message: (name: string) => string,
-): (keyof T & string)[] {
-  const list = stringList(body, key) ?? [];
-  for (const n of list) if (!Object.hasOwn(table, n)) throw new InvalidRequestError(message(n));
-  return list as (keyof T & string)[];
-}
-
-function rejectUnknownKeys(obj: Record<string, unknown>, known: Set<string>, where: string): void {
-  for (const k of Object.keys(obj)) {
-    if (!known.has(k)) throw new InvalidRequestError(`Unknown field "${k}"${where}`);
-  }
+/** `body` as `schema` types it; else `InvalidRequestError` with the message of its first issue. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const r = schema.safeParse(body);
+  if (!r.success) throw new InvalidRequestError(firstIssueMessage(r.error));
+  return r.data;
 }
 
 /**
  * Parse and check a POST body (already JSON-decoded) the way ODCS does
- * (§7.1 steps 4–17, same messages and order), then our own stricter checks.
- * Throws `InvalidRequestError`. Deliberate deviations, all towards refusing
- * instead of guessing or crashing:
+ * (§7.1 steps 4–17, same messages and order), then our own stricter checks:
+ * the schema `CreateComposeBody` says what each field may be, the type's
+ * validator (`domain/sources/`) what its source may be. The steps before
+ * the schema are ODCS's, in its order, and need the whole body (its Python
+ * repr is in their messages). Throws `InvalidRequestError`. Deliberate
+ * deviations, all towards refusing instead of guessing or crashing:
  * - unknown fields are a 400 (upstream ignores them), so a typo such as
  *   `seconds_to_life` does not silently fall back to a default;
  * - non-object bodies (`[1]`, `"abc"`, `5`) and non-list / non-string list
  *   items are a 400 (upstream: 500);
- * - source types other than `repo` are refused with a 400 naming the
+ * - source types without a validator are refused with a 400 naming the
  *   supported ones: this server cannot generate them yet, and a compose that
  *   can only fail later is worse than an immediate answer;
  * - results other than `repository` likewise; sigkeys must be 8 or 16 hex
- *   digits (or `""`), arches must look like RPM arches.
+ *   digits (or `""`), arches must look like RPM arches, package names must
+ *   not contain whitespace or control characters.
  */
 export function parseCreateRequest(body: unknown, s: RequestSettings): ComposeRequest {
   if (!body || (Array.isArray(body) && body.length === 0))
@@ -212,82 +130,30 @@ export function parseCreateRequest(body: unknown, s: RequestSettings): ComposeRe
   if (Object.keys(body).length === 0) throw new InvalidRequestError("No JSON POST data submitted");
   validateOdcsInput(body);
   const secondsToLive = parseSecondsToLive(body, s);
-
-  const src = body.source;
-  if (!isObject(src))
+  if (!isObject(body.source))
     throw new InvalidRequestError(`Invalid source configuration provided: ${pyRepr(body)}`);
-  if (!("type" in src))
-    throw new InvalidRequestError(`Missing type in source configuration, received: ${pyRepr(src)}`);
-  const typeName = src.type as string;
-  if (!Object.hasOwn(SOURCE_TYPES, typeName))
-    throw new InvalidRequestError(`Unknown source type "${typeName}"`);
-  const sourceTypeName = typeName as SourceTypeName;
-  rejectUnknownKeys(body, TOP_KEYS, "");
-  rejectUnknownKeys(src, SOURCE_KEYS, " in source");
-
-  const rawSource = optString(src, "source") ?? "";
-  const sourceItems = rawSource === "" ? [] : [...new Set(rawSource.split(" "))];
-  const scratchModules = stringList(src, "scratch_modules");
-  if (
-    sourceItems.length === 0 &&
-    sourceTypeName !== "build" &&
-    !(sourceTypeName === "module" && scratchModules?.length)
-  ) {
-    throw new InvalidRequestError(`No source provided for ${SOURCE_TYPES[sourceTypeName]}`);
-  }
-  if (!GENERATABLE_SOURCE_TYPES.includes(sourceTypeName)) {
+  if (!("type" in body.source))
     throw new InvalidRequestError(
-      `Source type "${sourceTypeName}" is not supported by this server yet; supported: ${GENERATABLE_SOURCE_TYPES.join(", ")}`,
+      `Missing type in source configuration, received: ${pyRepr(body.source)}`,
     );
-  }
-
-  const flagNames = namesFrom(body, "flags", FLAGS, (n) => `Unknown flag ${n}`);
-  const resultNames = namesFrom(body, "results", RESULTS, (n) => `Unknown result ${n}`);
-  if (resultNames.some((r) => r !== "repository")) {
-    throw new InvalidRequestError(`Only the "repository" result is supported by this server`);
-  }
-  const multilibNames = namesFrom(
-    body,
-    "multilib_method",
-    MULTILIB_METHODS,
-    (n) => `Unknown multilib method "${n}"`,
-  );
-
-  const defaultsUrl = optString(src, "module_defaults_url") ?? "";
-  const defaultsCommit = optString(src, "module_defaults_commit") ?? "";
-  if (Boolean(defaultsUrl) !== Boolean(defaultsCommit)) {
-    throw new InvalidRequestError(
-      'The "module_defaults_url" and "module_defaults_commit" must be used together.',
-    );
-  }
-  const targetDir = optString(body, "target_dir") ?? "";
-  if (targetDir !== "" && targetDir !== "default")
-    throw new InvalidRequestError(`Unknown "target_dir" "${targetDir}"`);
-
-  const arches = stringList(body, "arches") ?? [];
-  const archList = arches.length > 0 ? arches : [...s.ODCS_ARCHES];
+  const b = parseBody(CreateComposeBody, body);
+  const src = b.source;
+  const sourceTypeName = src.type as SourceTypeName;
+  const items = sourceItems(src.source);
+  const flagNames = (b.flags ?? []) as FlagName[];
+  const resultNames = (b.results ?? []) as ResultName[];
+  const multilibNames = (b.multilib_method ?? []) as MultilibMethodName[];
+  const archList = b.arches?.length ? b.arches : [...s.ODCS_ARCHES];
   for (const a of archList)
     if (!ARCH_RE.test(a)) throw new InvalidRequestError(`Invalid arch "${a}"`);
-  const multilibArches = stringList(body, "multilib_arches") ?? [];
-  for (const a of multilibArches)
-    if (!ARCH_RE.test(a)) throw new InvalidRequestError(`Invalid arch "${a}"`);
-
-  const sigkeys = stringList(src, "sigkeys") ?? [...s.ODCS_SIGKEYS];
-  for (const k of sigkeys) {
-    if (k !== "" && !/^[0-9A-Fa-f]{8}([0-9A-Fa-f]{8})?$/.test(k))
-      throw new InvalidRequestError(`Invalid sigkey "${k}": expected 8 or 16 hex digits`);
-  }
-  const lookasideRepoList = stringList(body, "lookaside_repos") ?? [];
-  const respin = body.respin_of;
-  if (respin !== undefined && typeof respin !== "string" && typeof respin !== "number") {
-    throw new InvalidRequestError("respin_of should be a string");
-  }
-
+  const lookasideRepoList = b.lookaside_repos ?? [];
+  const defaultsUrl = src.module_defaults_url ?? "";
+  const defaultsCommit = src.module_defaults_commit ?? "";
   const req: ComposeRequest = {
     sourceType: SOURCE_TYPES[sourceTypeName],
     sourceTypeName,
-    sourceItems,
-    source: sourceItems.join(" "),
+    sourceItems: items,
+    source: items.join(" "),
     secondsToLive,
     flags: toMask(FLAGS, flagNames),
     flagNames,
@@ -295,31 +161,30 @@ export function parseCreateRequest(body: unknown, s: RequestSettings): ComposeRe
     resultNames: [...new Set<ResultName>(["repository", ...resultNames])],
     arches: archList.join(" "),
     archList,
-    packages: joinOrNull(stringList(src, "packages")),
-    builds: joinOrNull(stringList(src, "builds")),
-    sigkeys: sigkeys.join(" "),
-    kojiEvent: optInt(src, "koji_event", 0),
-    multilibArches: multilibArches.join(" "),
-    multilibMethod: toMask(MULTILIB_METHODS, multilibNames as MultilibMethodName[]),
+    packages: joinOrNull(src.packages),
+    builds: joinOrNull(src.builds),
+    sigkeys: (src.sigkeys ?? [...s.ODCS_SIGKEYS]).join(" "),
+    kojiEvent: src.koji_event ?? null,
+    multilibArches: (b.multilib_arches ?? []).join(" "),
+    multilibMethod: toMask(MULTILIB_METHODS, multilibNames),
     lookasideRepos: lookasideRepoList.join(" "),
     lookasideRepoList,
-    label: optString(body, "label") ?? null,
-    composeType: optString(body, "compose_type") ?? "test",
+    label: b.label ?? null,
+    composeType: b.compose_type ?? "test",
     targetDir: "default",
-    modularKojiTags: joinOrNull(stringList(src, "modular_koji_tags")),
+    modularKojiTags: joinOrNull(src.modular_koji_tags),
     moduleDefaultsUrl: defaultsUrl ? `${defaultsUrl} ${defaultsCommit}` : null,
-    scratchModules: joinOrNull(scratchModules),
-    parentPungiComposeIds: joinOrNull(stringList(body, "parent_pungi_compose_ids")),
-    scratchBuildTasks: joinOrNull(stringList(src, "scratch_build_tasks")),
-    modules: joinOrNull(stringList(src, "modules")),
-    respinOf: respin === undefined ? null : String(respin),
-    baseModuleBrName: optString(src, "base_module_br_name") ?? null,
-    baseModuleBrStream: optString(src, "base_module_br_stream") ?? null,
-    baseModuleBrStreamVersionLte: optInt(src, "base_module_br_stream_version_lte", 0),
-    baseModuleBrStreamVersionGte: optInt(src, "base_module_br_stream_version_gte", 0),
+    scratchModules: joinOrNull(src.scratch_modules),
+    parentPungiComposeIds: joinOrNull(b.parent_pungi_compose_ids),
+    scratchBuildTasks: joinOrNull(src.scratch_build_tasks),
+    modules: joinOrNull(src.modules),
+    respinOf: b.respin_of === undefined ? null : String(b.respin_of),
+    baseModuleBrName: src.base_module_br_name ?? null,
+    baseModuleBrStream: src.base_module_br_stream ?? null,
+    baseModuleBrStreamVersionLte: src.base_module_br_stream_version_lte ?? null,
+    baseModuleBrStreamVersionGte: src.base_module_br_stream_version_gte ?? null,
   };
-  if (sourceTypeName === "tag" || sourceTypeName === "build")
-    validateKojiRequest({ ...req, sourceTypeName }, s);
+  validateSourceRequest(req, s);
   return req;
 }
 

@@ -1,5 +1,6 @@
 import type { ComposeRow, NewComposeRow } from "../db/schema.ts";
-import { InvalidRequestError } from "./errors.ts";
+import { parseBody } from "./compose-request.ts";
+import { RenewComposeBody } from "./request-schemas.ts";
 import { COMPOSE_STATES } from "./states.ts";
 
 /** What a PATCH body (§8.2) may change. */
@@ -9,39 +10,18 @@ export interface RenewRequest {
   builds?: string[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
-function strings(v: unknown, key: string): string[] {
-  if (!Array.isArray(v)) throw new InvalidRequestError(`${key} should be a list`);
-  if (!v.every((x) => typeof x === "string"))
-    throw new InvalidRequestError(`${key} should be a list of strings`);
-  return v as string[];
-}
-
 /**
- * Read the overrides of a PATCH body already checked by `validateOdcsInput`.
+ * Read the overrides of a PATCH body already checked by `validateOdcsInput`,
+ * with the schema `RenewComposeBody`: `sigkeys` exactly as POST checks them.
  * Deliberate deviation: fields other than §8.2's are refused (upstream
  * ignores them), so `{"seconds_to_life": …}` is not silently a default renewal.
  */
 export function parseRenewRequest(body: Record<string, unknown>): RenewRequest {
-  for (const k of Object.keys(body)) {
-    if (!["seconds_to_live", "seconds-to-live", "sigkeys", "source"].includes(k)) {
-      throw new InvalidRequestError(`Unknown field "${k}"`);
-    }
-  }
+  const b = parseBody(RenewComposeBody, body);
   const req: RenewRequest = {};
-  if (body.sigkeys !== undefined) req.sigkeys = strings(body.sigkeys, "sigkeys");
-  const src = body.source;
-  if (src !== undefined) {
-    if (!isObject(src)) throw new InvalidRequestError("source should be an object");
-    for (const k of Object.keys(src)) {
-      if (k !== "modules" && k !== "builds")
-        throw new InvalidRequestError(`Unknown field "${k}" in source`);
-    }
-    if (src.modules !== undefined) req.modules = strings(src.modules, "modules");
-    if (src.builds !== undefined) req.builds = strings(src.builds, "builds");
-  }
+  if (b.sigkeys !== undefined) req.sigkeys = b.sigkeys;
+  if (b.source?.modules !== undefined) req.modules = b.source.modules;
+  if (b.source?.builds !== undefined) req.builds = b.source.builds;
   return req;
 }
 

@@ -38,9 +38,6 @@ export function sourceTypeName(code: number): SourceTypeName {
   return name;
 }
 
-/** Source types this server can generate; others are refused at POST. */
-export const GENERATABLE_SOURCE_TYPES: readonly SourceTypeName[] = ["tag", "build", "repo"];
-
 export const FLAGS = {
   no_flags: 0,
   no_deps: 1,

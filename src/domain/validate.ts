@@ -1,4 +1,11 @@
+import { z } from "zod";
 import { InvalidRequestError } from "./errors.ts";
+import {
+  CreateComposeBody,
+  type OdcsKind,
+  odcsKinds,
+  RenewComposeBody,
+} from "./request-schemas.ts";
 
 /**
  * ODCS's generic input validation (reference/odcs-api.md §7.3), applied to
@@ -6,29 +13,28 @@ import { InvalidRequestError } from "./errors.ts";
  * exact messages so clients and scripts that match on them keep working.
  */
 
-const LIST_KEYS = new Set([
-  "builds",
-  "multilib_method",
-  "packages",
-  "scratch_build_tasks",
-  "scratch_modules",
-  "sigkeys",
-  "modules",
-]);
-const STRING_KEYS = new Set([
-  "base_module_br_name",
-  "base_module_br_stream",
-  "compose_type",
-  "label",
-  "target_dir",
-  "type",
-]);
-const INT_KEYS = new Set([
-  "seconds_to_live",
-  "koji_event",
-  "base_module_br_stream_version_lte",
-  "base_module_br_stream_version_gte",
-]);
+/**
+ * Upstream's key groups, read off the request schemas (the fields marked
+ * with an `OdcsKind` there): like upstream, by name at any level.
+ */
+function keysOf(kind: OdcsKind): Set<string> {
+  const keys = new Set<string>();
+  const walk = (shape: Record<string, z.ZodType>) => {
+    for (const [key, field] of Object.entries(shape)) {
+      const inner = field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType) : field;
+      if (odcsKinds.get(inner)?.kind === kind) keys.add(key);
+      if (inner instanceof z.ZodObject) walk(inner.shape);
+    }
+  };
+  walk(CreateComposeBody.shape);
+  walk(RenewComposeBody.shape);
+  return keys;
+}
+const LIST_KEYS = keysOf("list");
+const STRING_KEYS = keysOf("string");
+const INT_KEYS = keysOf("int");
+/** The key groups as derived, for tests to hold against §7.3's list. */
+export const ODCS_KEY_GROUPS = { list: LIST_KEYS, string: STRING_KEYS, int: INT_KEYS };
 
 const ALLOWED_PUNCT = [" ", "-", "/", "_", ".", ":", "#", "+", "?", "$", "~"];
 const CHARS_MESSAGE = `Only alphanumerical characters and [${ALLOWED_PUNCT.map((c) => `'${c}'`).join(", ")}] characters are allowed in ODCS input variables`;

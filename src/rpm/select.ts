@@ -185,12 +185,21 @@ function newestPerNameArch(pool: PackagePool, native: string[]): number[] {
   return [...best.values()];
 }
 
+/** A requested package pattern that is no valid glob (`[z-a]`, `[abc`). */
+export class InvalidPatternError extends Error {
+  override name = "InvalidPatternError";
+}
+
 function globToRegExp(glob: string): RegExp {
   const body = glob
     .replace(/[.+^${}()|\\]/g, "\\$&")
     .replace(/\*/g, ".*")
     .replace(/\?/g, ".");
-  return new RegExp(`^${body}$`);
+  try {
+    return new RegExp(`^${body}$`);
+  } catch {
+    throw new InvalidPatternError(`package pattern "${glob}" is not a valid glob`);
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { readAll } from "../rpm/decompress.ts";
-import { ComposeError } from "../worker/errors.ts";
+import { ComposeError } from "./errors.ts";
 
 /** Metadata files larger than this are refused (a hostile or broken server). */
 export const MAX_METADATA_BYTES = 2 * 1024 * 1024 * 1024;

@@ -5,7 +5,13 @@ import { dirname, isAbsolute, join, relative } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { isUnderRoot, type RepoLocation, type RepoSourcePolicy } from "../domain/repo-source.ts";
+import { InvalidRequestError } from "../domain/errors.ts";
+import {
+  isUnderRoot,
+  parseRepoLocation,
+  type RepoLocation,
+  type RepoSourcePolicy,
+} from "../domain/sources/repo.ts";
 import {
   REPOMD_PATH,
   type ReadFile,
@@ -13,14 +19,14 @@ import {
   readRepodataWithRepomd,
 } from "../rpm/repodata-read.ts";
 import type { PackageRecord } from "../rpm/types.ts";
-import { ComposeError } from "../worker/errors.ts";
-import { limiter } from "../worker/pipeline/map-limit.ts";
-import { sharedFilePlacer } from "../worker/tools/file-placer.ts";
-import { type PlaceRequest, type PlaceResult, realFile } from "../worker/tools/place-files.ts";
+import { ComposeError } from "./errors.ts";
 import { fetchBytes, fetchOk, fetchStream } from "./fetch.ts";
+import { limiter } from "./limit.ts";
+import { batchedPlacer } from "./place/batched-placer.ts";
+import { realFile } from "./place/place-files.ts";
 import type { RepodataCache } from "./repodata-cache.ts";
 import { fetchRpmHeader, firstReadBytes, readLocalRpmHeader } from "./sigkeys.ts";
-import type { OpenedRepo } from "./types.ts";
+import type { OpenedRepo, Source, SourceContext } from "./types.ts";
 
 /** Read size for local metadata files (fs streams default to 64 KiB). */
 const METADATA_READ_BYTES = 256 * 1024;
@@ -43,40 +49,6 @@ function insideRoot(root: string, rel: string): string {
 
 /** Downloads of one remote source in flight at once. */
 const DOWNLOAD_CONCURRENCY = 16;
-
-/**
- * One placement batch per tick: the pipeline asks for every file of an arch
- * at once, and the placement thread gets them in one message.
- */
-function batchedPlacer(allowedRoots: readonly string[]) {
-  type Waiting = { request: PlaceRequest; settle: (r: PlaceResult | Error) => void };
-  let batch: Waiting[] | null = null;
-  const flush = async () => {
-    const b = batch ?? [];
-    batch = null;
-    let results: PlaceResult[] | Error;
-    try {
-      results = await sharedFilePlacer().place(
-        b.map((w) => w.request),
-        allowedRoots,
-      );
-    } catch (err) {
-      results = err as Error;
-    }
-    for (const [i, w] of b.entries())
-      w.settle(
-        results instanceof Error ? results : (results[i] ?? new Error("no placement result")),
-      );
-  };
-  return (request: PlaceRequest) =>
-    new Promise<PlaceResult>((resolve, reject) => {
-      if (!batch) {
-        batch = [];
-        queueMicrotask(() => void flush());
-      }
-      batch.push({ request, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
-    });
-}
 
 async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRepo> {
   let root: string;
@@ -218,3 +190,67 @@ async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRe
 export function openRepo(loc: RepoLocation, ctx: RepoSourceContext): Promise<OpenedRepo> {
   return loc.kind === "path" ? openLocal(loc.path, ctx) : openRemote(loc.url, ctx);
 }
+
+/** A `repo` compose's inputs: its source and lookaside locations as stored. */
+export interface RepoPinned {
+  [key: string]: string[];
+  source: string[];
+  lookaside: string[];
+}
+
+const listOf = (s: string | null) => (s ? s.split(" ").filter((x) => x !== "") : []);
+
+function locationOf(item: string, ctx: SourceContext): RepoLocation {
+  try {
+    return parseRepoLocation(item, ctx.config);
+  } catch (err) {
+    // The policy may have changed since the request was accepted: not worth a retry.
+    if (err instanceof InvalidRequestError) throw new ComposeError(err.message);
+    throw err;
+  }
+}
+
+async function openAll(items: string[], what: string, ctx: SourceContext): Promise<OpenedRepo[]> {
+  return Promise.all(
+    items.map(async (item) => {
+      ctx.log(`loading ${what} ${item}`);
+      const repo = await openRepo(locationOf(item, ctx), {
+        policy: ctx.config,
+        cache: ctx.cache,
+        signal: ctx.signal,
+        downloadTimeoutMs: ctx.config.ODCS_DOWNLOAD_TIMEOUT_MS,
+      });
+      ctx.log(
+        `${item}: ${repo.repodata.packages.length} packages, revision ${repo.repodata.revision || "(none)"}`,
+      );
+      return repo;
+    }),
+  );
+}
+
+/**
+ * Lookaside repos of any source type: yum repositories at allowed
+ * locations, opened as a `repo` source's are.
+ */
+export function openLookaside(items: string[], ctx: SourceContext): Promise<OpenedRepo[]> {
+  return openAll(items, "lookaside repo", ctx);
+}
+
+/**
+ * The `repo` source: yum repositories under an allowed root or URL prefix.
+ * Their revision, when it is a number (Pungi writes the Koji event there),
+ * becomes the compose's `koji_event`.
+ */
+export const repoSource: Source<RepoPinned> = {
+  async resolve(compose) {
+    return { source: listOf(compose.source), lookaside: listOf(compose.lookasideRepos) };
+  },
+  async open(pinned, ctx) {
+    const [repos, lookaside] = await Promise.all([
+      openAll(pinned.source, "source", ctx),
+      openLookaside(pinned.lookaside, ctx),
+    ]);
+    const revision = repos[0]?.repodata.revision ?? "";
+    return { repos, lookaside, kojiEvent: /^\d{1,15}$/.test(revision) ? Number(revision) : null };
+  },
+};

@@ -16,8 +16,8 @@ import {
 import type { Repodata } from "../rpm/repodata-read.ts";
 import { readRpmFileHeader } from "../rpm/rpm-file.ts";
 import type { PackageRecord } from "../rpm/types.ts";
-import { ComposeError } from "../worker/errors.ts";
-import { mapLimit } from "../worker/pipeline/map-limit.ts";
+import { ComposeError } from "./errors.ts";
+import { mapLimit } from "./limit.ts";
 import type { OpenedRepo } from "./types.ts";
 
 /**

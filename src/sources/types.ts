@@ -1,6 +1,9 @@
+import type { Config } from "../config.ts";
+import type { ComposeRow } from "../db/schema.ts";
 import type { RpmHeader } from "../rpm/header.ts";
 import type { Repodata } from "../rpm/repodata-read.ts";
 import type { PackageRecord } from "../rpm/types.ts";
+import type { RepodataCache } from "./repodata-cache.ts";
 
 /**
  * One opened package source: its parsed metadata and a way to put one of its
@@ -43,4 +46,59 @@ export interface OpenedRepo {
    * written after the files are placed.
    */
   digestsOnPlacement?: boolean;
+}
+
+/** A JSON value: what a source's pinned inputs are made of (they may be stored). */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** What every source gets from the worker for one compose. */
+export interface SourceContext {
+  config: Config;
+  /** Parsed metadata shared by the composes of this worker process. */
+  cache: RepodataCache;
+  signal: AbortSignal;
+  /** One line of the compose's own log. */
+  log: (line: string) => void;
+  /**
+   * Regeneration of a removed compose: its package set, with the key each
+   * RPM's file was signed with (`null`: unsigned or the file as imported).
+   */
+  regenerating?: readonly RegeneratedRpm[];
+}
+
+export interface RegeneratedRpm {
+  name: string;
+  epoch: string;
+  version: string;
+  release: string;
+  arch: string;
+  sigkey?: string | null;
+}
+
+/** The package sets a compose is selected from, as `Source.open` returns them. */
+export interface OpenedSources {
+  /** Packages may come from these; the selection refers to them by index. */
+  repos: OpenedRepo[];
+  /** Only satisfy dependencies; never selected. */
+  lookaside: OpenedRepo[];
+  /** The Koji event the package sets were taken at, stored on the compose (null: none). */
+  kojiEvent: number | null;
+}
+
+/**
+ * One source type (DESIGN.md "Sources: one interface, one file each"). The
+ * request was checked by the type's pure validator in `domain/sources/`;
+ * the worker then calls `resolve` once per attempt and `open` with its
+ * result. Select, depsolve, placement and metadata are the same pipeline
+ * for every type.
+ */
+export interface Source<P extends Json = Json> {
+  /**
+   * Pin the compose's inputs (a Koji event, repomd checksums …) so that
+   * `open` of the same value gives the same package sets: JSON, so it can be
+   * stored for renewal and reuse. Throws `ComposeError` (retryable or not).
+   */
+  resolve(compose: ComposeRow, ctx: SourceContext): Promise<P>;
+  /** The package sets of `pinned`. Throws `ComposeError`. */
+  open(pinned: P, ctx: SourceContext): Promise<OpenedSources>;
 }

@@ -4,13 +4,14 @@ import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { claimNextJob, heartbeatJob, releaseJob, retryJob } from "../db/jobs.ts";
 import type { JobRow } from "../db/schema.ts";
+import { ComposeError, isRetryable } from "../sources/errors.ts";
+import { sharedFilePlacer } from "../sources/place/file-placer.ts";
 import { RepodataCache } from "../sources/repodata-cache.ts";
 import { requeueAndFailJobs } from "../sweep/requeue.ts";
 import { retryDelayMs } from "./backoff.ts";
-import { ComposeError, isRetryable, LeaseLostError } from "./errors.ts";
 import { failGenerate, runGenerate } from "./handlers/generate.ts";
 import type { JobContext } from "./handlers/types.ts";
-import { sharedFilePlacer } from "./tools/file-placer.ts";
+import { LeaseLostError } from "./lease.ts";
 
 export interface WorkerOptions {
   db: Db;

@@ -1,9 +1,42 @@
 import { describe, expect, it } from "vitest";
-import { MAX_DEPTH, validateOdcsInput } from "../../src/domain/validate.ts";
+import { MAX_DEPTH, ODCS_KEY_GROUPS, validateOdcsInput } from "../../src/domain/validate.ts";
 
 const CHARS = "Only alphanumerical characters";
 
 describe("validateOdcsInput (§7.3)", () => {
+  it("takes upstream's key groups from the request schemas", () => {
+    const sorted = (keys: Set<string>) => [...keys].sort();
+    expect({
+      list: sorted(ODCS_KEY_GROUPS.list),
+      string: sorted(ODCS_KEY_GROUPS.string),
+      int: sorted(ODCS_KEY_GROUPS.int),
+    }).toEqual({
+      list: [
+        "builds",
+        "modules",
+        "multilib_method",
+        "packages",
+        "scratch_build_tasks",
+        "scratch_modules",
+        "sigkeys",
+      ],
+      string: [
+        "base_module_br_name",
+        "base_module_br_stream",
+        "compose_type",
+        "label",
+        "target_dir",
+        "type",
+      ],
+      int: [
+        "base_module_br_stream_version_gte",
+        "base_module_br_stream_version_lte",
+        "koji_event",
+        "seconds_to_live",
+      ],
+    });
+  });
+
   it.each([
     [{ source: { type: "repo", source: "/a b-c_d.e:f#g+h?i$j~k" } }],
     [{ label: "ümlaut ñ 日本 ½" }],

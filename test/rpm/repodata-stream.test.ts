@@ -22,9 +22,9 @@ import {
   readRepodata,
 } from "../../src/rpm/repodata-read.ts";
 import type { PackageRecord } from "../../src/rpm/types.ts";
+import { ComposeError } from "../../src/sources/errors.ts";
 import { openRepo, type RepoSourceContext } from "../../src/sources/repo.ts";
 import { RepodataCache } from "../../src/sources/repodata-cache.ts";
-import { ComposeError } from "../../src/worker/errors.ts";
 import { prng } from "../helpers/corpus.ts";
 import { FIXTURES_DIR } from "../helpers/fixtures.ts";
 import { digestPackages } from "../helpers/repodata-digest.ts";

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { estimateRepodataBytes } from "../../src/rpm/record-size.ts";
 import { type ReadFile, type Repodata, readRepodata } from "../../src/rpm/repodata-read.ts";
+import { ComposeError } from "../../src/sources/errors.ts";
 import { fetchBytes, fetchOk } from "../../src/sources/fetch.ts";
 import { RepodataCache } from "../../src/sources/repodata-cache.ts";
-import { ComposeError } from "../../src/worker/errors.ts";
 import { generateCorpus } from "../helpers/corpus.ts";
 import { FIXTURES_DIR } from "../helpers/fixtures.ts";
 

@@ -5,24 +5,10 @@
  */
 
 import { InvalidRequestError } from "../errors.ts";
+import type { SourceRequest } from "./types.ts";
 
 export interface KojiRequestSettings {
   ODCS_KOJI_HUB_URL?: string | undefined;
-}
-
-export interface KojiRequestFields {
-  sourceTypeName: "tag" | "build";
-  sourceItems: readonly string[];
-  builds: string | null;
-  modularKojiTags: string | null;
-  moduleDefaultsUrl: string | null;
-  scratchModules: string | null;
-  scratchBuildTasks: string | null;
-  modules: string | null;
-  baseModuleBrName: string | null;
-  baseModuleBrStream: string | null;
-  baseModuleBrStreamVersionLte: number | null;
-  baseModuleBrStreamVersionGte: number | null;
 }
 
 /**
@@ -31,7 +17,7 @@ export interface KojiRequestFields {
  */
 export const NVR_RE = /^[^\s/]+-[^\s/-]+-[^\s/-]+$/;
 
-const MODULE_FIELDS: [keyof KojiRequestFields, string][] = [
+const MODULE_FIELDS: [keyof SourceRequest, string][] = [
   ["modularKojiTags", "modular_koji_tags"],
   ["moduleDefaultsUrl", "module_defaults_url"],
   ["scratchModules", "scratch_modules"],
@@ -44,7 +30,7 @@ const MODULE_FIELDS: [keyof KojiRequestFields, string][] = [
 ];
 
 /** Throws `InvalidRequestError` (400) for a `tag`/`build` request this server cannot compose. */
-export function validateKojiRequest(req: KojiRequestFields, s: KojiRequestSettings): void {
+export function validateKojiRequest(req: SourceRequest, s: KojiRequestSettings): void {
   const type = req.sourceTypeName;
   if (!s.ODCS_KOJI_HUB_URL)
     throw new InvalidRequestError(

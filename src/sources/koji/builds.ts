@@ -3,7 +3,7 @@
  * and COMPLETE, with their RPMs.
  */
 
-import { ComposeError } from "../../worker/errors.ts";
+import { ComposeError } from "../errors.ts";
 import type { KojiClient } from "./client.ts";
 import { BUILD_STATES, getBuilds, type KojiBuild, type KojiRpm, listBuildRpms } from "./hub.ts";
 

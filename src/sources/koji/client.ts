@@ -7,7 +7,7 @@
  * retryable error so the job is tried again later.
  */
 
-import { ComposeError } from "../../worker/errors.ts";
+import { ComposeError } from "../errors.ts";
 import {
   asFault,
   callParams,

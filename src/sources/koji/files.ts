@@ -18,7 +18,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { concatBytes } from "../../rpm/bytes.ts";
 import { webStreamChunks } from "../../rpm/decompress.ts";
 import { RpmFormatError, type RpmHeader, tryParseRpmHeader } from "../../rpm/header.ts";
-import { ComposeError } from "../../worker/errors.ts";
+import { ComposeError } from "../errors.ts";
 
 /** First read of a header: most headers fit; a larger one says how much more it needs. */
 export const HEADER_FIRST_READ_BYTES = 8 * 1024;

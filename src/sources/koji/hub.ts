@@ -3,7 +3,7 @@
  * (reference/koji.md §4). Rows keep only the fields the sources use.
  */
 
-import { ComposeError } from "../../worker/errors.ts";
+import { ComposeError } from "../errors.ts";
 import { type KojiClient, KojiFault } from "./client.ts";
 import type { XmlRpcStruct, XmlRpcValue } from "./xmlrpc.ts";
 

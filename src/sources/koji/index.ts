@@ -12,11 +12,12 @@ import { FLAGS } from "../../domain/states.ts";
 import { secondaryArches } from "../../rpm/multilib.ts";
 import { sigkeyPolicy } from "../../rpm/sigkeys.ts";
 import { nativeArches } from "../../rpm/tree-arches.ts";
-import { ComposeError } from "../../worker/errors.ts";
-import type { OpenedRepo } from "../types.ts";
+import { ComposeError } from "../errors.ts";
+import { openLookaside } from "../repo.ts";
+import type { Json, OpenedSources, Source, SourceContext } from "../types.ts";
 import { listBuilds } from "./builds.ts";
 import { KojiClient } from "./client.ts";
-import { emptyTransferStats, type KojiTop, type TransferStats } from "./files.ts";
+import { emptyTransferStats, type KojiTop } from "./files.ts";
 import { sharedHeaderCache } from "./header-cache.ts";
 import type { KojiBuild, KojiRpm } from "./hub.ts";
 import {
@@ -40,26 +41,27 @@ export interface KojiSettings {
   ODCS_CACHE_DIR: string;
 }
 
-export interface KojiOpenContext {
-  config: KojiSettings;
-  signal: AbortSignal;
-  log: { line(text: string): void };
-  /** Regeneration: the package set to reproduce, with the sigkey each had. */
-  pinned: readonly {
-    name: string;
-    epoch: string;
-    version: string;
-    release: string;
-    arch: string;
-    sigkey?: string | null;
-  }[];
-}
-
-export interface KojiOpened {
-  repo: OpenedRepo;
-  kojiEvent: number | null;
-  stats: TransferStats;
-  hub: KojiClient;
+/**
+ * What a `tag` or `build` compose is pinned to: the event (tag), and the
+ * request fields the package set depends on, so `open` needs nothing else.
+ */
+export interface KojiPinned {
+  [key: string]: Json;
+  type: "tag" | "build";
+  /** The tag (`tag`), `""` for `build`. */
+  tag: string;
+  /** The event the tag is listed at; `null` for `build`. */
+  event: number | null;
+  inherit: boolean;
+  /** RPM arches to list (`kojiArches`). */
+  arches: string[];
+  /** NVRs: the `build` compose's builds, or those added on top of the tag. */
+  builds: string[];
+  /** Koji keys to try (`kojiKeys`). */
+  keys: string[];
+  lookaside: string[];
+  /** Regeneration: `[NEVRA, sigkey or null]` of each RPM of the compose reproduced. */
+  pinnedKeys: [string, string | null][];
 }
 
 const list = (s: string | null) => (s ? s.split(" ").filter((x) => x !== "") : []);
@@ -118,87 +120,117 @@ function withListedBuilds(
   return [...kept, ...listed.rpms.filter((r) => !ids.has(r.id))];
 }
 
-/**
- * Open a `tag` or `build` compose's package set: pin the event (tag),
- * list the RPMs, read the headers of the chosen copies (cached).
- */
-export async function openKoji(
+async function resolveKoji(
+  type: "tag" | "build",
   compose: ComposeRow,
-  sourceTypeName: "tag" | "build",
-  ctx: KojiOpenContext,
-): Promise<KojiOpened> {
-  // Up to HEADER_READ_CONCURRENCY reads and DOWNLOAD_CONCURRENCY downloads listen on the job's signal at once.
-  setMaxListeners(4 * (HEADER_READ_CONCURRENCY + DOWNLOAD_CONCURRENCY), ctx.signal);
-  const hub = kojiClient(ctx.config, ctx.signal);
-  const top = kojiTop(ctx.config);
+  ctx: SourceContext,
+): Promise<KojiPinned> {
   const arches = kojiArches(compose);
-  const nvrs = list(compose.builds);
-  const stats = emptyTransferStats();
-  const started = performance.now();
-  let rpms: KojiRpm[];
-  let builds: Map<number, KojiBuild>;
-  let kojiEvent: number | null = null;
-  let origin: string;
-  if (sourceTypeName === "tag") {
-    const name = compose.source;
-    const inherit = (compose.flags & FLAGS.no_inheritance) === 0;
+  const inherit = (compose.flags & FLAGS.no_inheritance) === 0;
+  let event: number | null = null;
+  if (type === "tag") {
+    const hub = kojiClient(ctx.config, ctx.signal);
+    const started = performance.now();
     const { listing, cached } = await resolveTagListing(hub, {
-      name,
+      name: compose.source,
       event: compose.kojiEvent,
       inherit,
       arches,
     });
-    kojiEvent = listing.event;
-    builds = new Map(listing.builds.map((b) => [b.id, b]));
-    rpms = listing.rpms;
-    ctx.log.line(
-      `koji: tag ${name} at event ${kojiEvent}${inherit ? "" : " (no inheritance)"}, arches ${arches.join(" ")}: ${rpms.length} RPMs of ${listing.builds.length} builds (latest per package), ${cached ? "listed before and unchanged since" : "listed"} in ${(performance.now() - started).toFixed(0)} ms`,
-    );
-    if (nvrs.length > 0) {
-      const listed = await listBuilds(hub, nvrs, arches);
-      rpms = withListedBuilds(rpms, builds, listed);
-      ctx.log.line(`koji: builds ${nvrs.join(" ")} added on top of the tag`);
-    }
-    origin = `koji tag ${name} at event ${kojiEvent}`;
-  } else {
-    const listed = await listBuilds(hub, nvrs, arches);
-    builds = new Map(listed.builds.map((b) => [b.id, b]));
-    rpms = listed.rpms;
-    origin = `koji builds ${nvrs.join(" ")}`;
-    ctx.log.line(
-      `koji: ${rpms.length} RPMs of builds ${nvrs.join(" ")}, arches ${arches.join(" ")}`,
+    event = listing.event;
+    ctx.log(
+      `koji: tag ${compose.source} at event ${event}${inherit ? "" : " (no inheritance)"}, arches ${arches.join(" ")}: ${listing.rpms.length} RPMs of ${listing.builds.length} builds (latest per package), ${cached ? "listed before and unchanged since" : "listed"} in ${(performance.now() - started).toFixed(0)} ms`,
     );
   }
-  // A regeneration takes each RPM's copy from the same key as before (signatures are not versioned by events).
-  const pinnedKeys =
-    ctx.pinned.length > 0
-      ? new Map(
-          ctx.pinned.map((p) => [nevraOfRpm({ ...p, epoch: Number(p.epoch) }), p.sigkey ?? null]),
-        )
-      : undefined;
-  const headersStarted = performance.now();
-  const repo = await openKojiPackageSet(
-    {
-      origin,
-      rpms,
-      builds,
-      keys: kojiKeys(compose.sigkeys),
-      ...(pinnedKeys ? { pinnedKeys } : {}),
-    },
-    {
-      hub,
-      top,
-      cache: sharedHeaderCache<CachedHeader>(join(ctx.config.ODCS_CACHE_DIR, "koji-headers")),
-      stats,
-      signal: ctx.signal,
-      timeoutMs: ctx.config.ODCS_KOJI_TIMEOUT_MS,
-    },
-  );
-  ctx.log.line(
-    `koji: ${repo.copies} headers ready in ${(performance.now() - headersStarted).toFixed(0)} ms (${stats.headerRequests} header reads, ${stats.headerBytes} bytes; the rest cached)`,
-  );
-  return { repo, kojiEvent, stats, hub };
+  return {
+    type,
+    tag: type === "tag" ? compose.source : "",
+    event,
+    inherit,
+    arches,
+    builds: list(compose.builds),
+    keys: kojiKeys(compose.sigkeys),
+    lookaside: list(compose.lookasideRepos),
+    // Signatures are not versioned by events: a regeneration takes each RPM from the same key as before.
+    pinnedKeys: (ctx.regenerating ?? []).map((p) => [
+      nevraOfRpm({ ...p, epoch: Number(p.epoch) }),
+      p.sigkey ?? null,
+    ]),
+  };
 }
+
+/** List the RPMs (a cache hit for a tag just resolved), read their headers (cached), open the lookaside repos. */
+async function openKoji(pinned: KojiPinned, ctx: SourceContext): Promise<OpenedSources> {
+  // Up to HEADER_READ_CONCURRENCY reads and DOWNLOAD_CONCURRENCY downloads listen on the job's signal at once.
+  setMaxListeners(4 * (HEADER_READ_CONCURRENCY + DOWNLOAD_CONCURRENCY), ctx.signal);
+  const hub = kojiClient(ctx.config, ctx.signal);
+  const top = kojiTop(ctx.config);
+  const stats = emptyTransferStats();
+  let rpms: KojiRpm[];
+  let builds: Map<number, KojiBuild>;
+  let origin: string;
+  if (pinned.type === "tag") {
+    const { listing } = await resolveTagListing(hub, {
+      name: pinned.tag,
+      event: pinned.event,
+      inherit: pinned.inherit,
+      arches: pinned.arches,
+    });
+    builds = new Map(listing.builds.map((b) => [b.id, b]));
+    rpms = listing.rpms;
+    if (pinned.builds.length > 0) {
+      const listed = await listBuilds(hub, pinned.builds, pinned.arches);
+      rpms = withListedBuilds(rpms, builds, listed);
+      ctx.log(`koji: builds ${pinned.builds.join(" ")} added on top of the tag`);
+    }
+    origin = `koji tag ${pinned.tag} at event ${pinned.event}`;
+  } else {
+    const listed = await listBuilds(hub, pinned.builds, pinned.arches);
+    builds = new Map(listed.builds.map((b) => [b.id, b]));
+    rpms = listed.rpms;
+    origin = `koji builds ${pinned.builds.join(" ")}`;
+    ctx.log(
+      `koji: ${rpms.length} RPMs of builds ${pinned.builds.join(" ")}, arches ${pinned.arches.join(" ")}`,
+    );
+  }
+  const started = performance.now();
+  const [repo, lookaside] = await Promise.all([
+    openKojiPackageSet(
+      {
+        origin,
+        rpms,
+        builds,
+        keys: pinned.keys,
+        ...(pinned.pinnedKeys.length > 0 ? { pinnedKeys: new Map(pinned.pinnedKeys) } : {}),
+      },
+      {
+        hub,
+        top,
+        cache: sharedHeaderCache<CachedHeader>(join(ctx.config.ODCS_CACHE_DIR, "koji-headers")),
+        stats,
+        signal: ctx.signal,
+        timeoutMs: ctx.config.ODCS_KOJI_TIMEOUT_MS,
+      },
+    ),
+    openLookaside(pinned.lookaside, ctx),
+  ]);
+  ctx.log(
+    `koji: ${repo.copies} headers ready in ${(performance.now() - started).toFixed(0)} ms (${stats.headerRequests} header reads, ${stats.headerBytes} bytes; the rest cached); ${hub.stats.calls} hub calls in ${hub.stats.requests} requests`,
+  );
+  return { repos: [repo], lookaside, kojiEvent: pinned.event };
+}
+
+/** `tag` composes: a Koji tag at an event, with builds on top. */
+export const kojiTagSource: Source<KojiPinned> = {
+  resolve: (compose, ctx) => resolveKoji("tag", compose, ctx),
+  open: openKoji,
+};
+
+/** `build` composes: exactly the listed Koji builds. */
+export const kojiBuildSource: Source<KojiPinned> = {
+  resolve: (compose, ctx) => resolveKoji("build", compose, ctx),
+  open: openKoji,
+};
 
 /** For reuse: whether a done tag compose made at `event` is still what the tag gives now. */
 export async function isTagComposeCurrent(

@@ -19,8 +19,9 @@ import { type RpmHeader, tryParseRpmHeader } from "../../rpm/header.ts";
 import { headerToRecord } from "../../rpm/header-record.ts";
 import type { Repodata } from "../../rpm/repodata-read.ts";
 import type { PackageRecord } from "../../rpm/types.ts";
-import { ComposeError } from "../../worker/errors.ts";
-import { limiter, mapLimit } from "../../worker/pipeline/map-limit.ts";
+import { ComposeError } from "../errors.ts";
+import { limiter, mapLimit } from "../limit.ts";
+import { batchedPlacer } from "../place/batched-placer.ts";
 import type { OpenedRepo } from "../types.ts";
 import type { KojiClient } from "./client.ts";
 import {
@@ -39,7 +40,6 @@ import {
 import type { KojiHeaderCache } from "./header-cache.ts";
 import { type KojiBuild, type KojiRpm, queryRpmSigs } from "./hub.ts";
 import { rpmRelPath } from "./paths.ts";
-import { batchedLinker } from "./place.ts";
 
 /** Header reads in flight at once. */
 export const HEADER_READ_CONCURRENCY = 32;
@@ -211,7 +211,7 @@ export async function openKojiPackageSet(
   const download = limiter(DOWNLOAD_CONCURRENCY);
   const roots = [await realRoot(ctx.cache.dir)];
   if (ctx.top.kind === "dir") roots.push(realpathSync.native(ctx.top.dir));
-  const link = batchedLinker(roots);
+  const link = batchedPlacer(roots);
 
   const copyOf = (pkg: PackageRecord): Copy => {
     const c = copies.get(pkg);

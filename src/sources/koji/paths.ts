@@ -5,7 +5,7 @@
  * of the top dir.
  */
 
-import { ComposeError } from "../../worker/errors.ts";
+import { ComposeError } from "../errors.ts";
 
 export interface KojiBuildPath {
   name: string;

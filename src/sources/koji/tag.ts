@@ -11,7 +11,7 @@
  * 10 000-RPM listing is ~30 MB of XML; the check is one small call.
  */
 
-import { ComposeError } from "../../worker/errors.ts";
+import { ComposeError } from "../errors.ts";
 import type { KojiClient } from "./client.ts";
 import {
   getLastEvent,

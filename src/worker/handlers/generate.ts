@@ -6,13 +6,13 @@ import { completeJob, failJobFinally } from "../../db/jobs.ts";
 import type { ComposeRow } from "../../db/schema.ts";
 import { COMPOSE_STATES } from "../../domain/states.ts";
 import { REASONS } from "../../domain/transitions.ts";
+import { sharedFilePlacer } from "../../sources/place/file-placer.ts";
 import { ComposeLog } from "../compose-log.ts";
-import { LeaseLostError } from "../errors.ts";
+import { LeaseLostError } from "../lease.ts";
 import { finalDir, LOG_FILE, stagingDir } from "../paths.ts";
 import { composeSkeleton } from "../pipeline/compose-tree.ts";
-import { generateRepoCompose } from "../pipeline/generate.ts";
+import { generateCompose } from "../pipeline/generate.ts";
 import { treeArches } from "../pipeline/select-arches.ts";
-import { sharedFilePlacer } from "../tools/file-placer.ts";
 import type { JobContext } from "./types.ts";
 
 /** Local paths in reasons become public URLs, as ODCS does (§10.2). */
@@ -98,7 +98,7 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
       compose.regenerateOf === null ? [] : await listComposeRpms(ctx.db, compose.regenerateOf);
     if (pinned.length > 0)
       log.line(`regenerating the ${pinned.length} packages of compose ${compose.regenerateOf}`);
-    const result = await generateRepoCompose(compose, staging, {
+    const result = await generateCompose(compose, staging, {
       config: ctx.config,
       cache: ctx.cache,
       log,

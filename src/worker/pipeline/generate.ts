@@ -1,14 +1,16 @@
 import type { Config } from "../../config.ts";
 import type { ComposeRow, NewComposeRpmRow } from "../../db/schema.ts";
-import { parseRepoLocation } from "../../domain/repo-source.ts";
-import { SOURCE_TYPES } from "../../domain/states.ts";
-import { openKoji } from "../../sources/koji/index.ts";
-import { openRepo } from "../../sources/repo.ts";
+import { InvalidRequestError } from "../../domain/errors.ts";
+import { sourceTypeName } from "../../domain/states.ts";
+import { InvalidPatternError } from "../../rpm/select.ts";
+import { InvalidSigkeyError } from "../../rpm/sigkeys.ts";
+import { ComposeError } from "../../sources/errors.ts";
+import { sourceFor } from "../../sources/index.ts";
 import type { RepodataCache } from "../../sources/repodata-cache.ts";
-import type { OpenedRepo } from "../../sources/types.ts";
+import type { SourceContext } from "../../sources/types.ts";
 import type { ComposeLog } from "../compose-log.ts";
 import { writeComposeTree } from "./compose-tree.ts";
-import { list, selectArches, treeArches } from "./select-arches.ts";
+import { selectArches, treeArches } from "./select-arches.ts";
 
 export interface GenerateContext {
   config: Config;
@@ -39,60 +41,54 @@ export interface GenerateResult {
   pungiComposeId: string;
 }
 
-async function openAll(items: string[], ctx: GenerateContext, what: string): Promise<OpenedRepo[]> {
-  return Promise.all(
-    items.map(async (item) => {
-      ctx.log.line(`loading ${what} ${item}`);
-      const repo = await openRepo(parseRepoLocation(item, ctx.config), {
-        policy: ctx.config,
-        cache: ctx.cache,
-        signal: ctx.signal,
-        downloadTimeoutMs: ctx.config.ODCS_DOWNLOAD_TIMEOUT_MS,
-      });
-      ctx.log.line(
-        `${item}: ${repo.repodata.packages.length} packages, revision ${repo.repodata.revision || "(none)"}`,
-      );
-      return repo;
-    }),
-  );
+/**
+ * Errors the request itself causes — a malformed sigkey or package pattern
+ * stored before the API checked it, a location no longer allowed — say so
+ * and are not retried: another attempt would fail the same way.
+ */
+function requestErrorAsComposeError(err: unknown): unknown {
+  if (
+    err instanceof InvalidSigkeyError ||
+    err instanceof InvalidPatternError ||
+    err instanceof InvalidRequestError
+  )
+    return new ComposeError(err.message, { cause: err });
+  return err;
 }
 
 /**
- * Build the whole compose of a `repo` source inside `dir` (the staging top
- * dir): select and depsolve per arch, place the RPMs, write repodata, the
- * .repo file and productmd metadata. Touches nothing outside `dir`.
+ * Build the whole compose inside `dir` (the staging top dir): pin and open
+ * the compose's source (`sources/index.ts` picks it by type), select and
+ * depsolve per arch, place the RPMs, write repodata, the .repo file and
+ * productmd metadata. Touches nothing outside `dir`.
  */
-export async function generateRepoCompose(
+export async function generateCompose(
   compose: ComposeRow,
   dir: string,
   ctx: GenerateContext,
 ): Promise<GenerateResult> {
-  const koji =
-    compose.sourceType === SOURCE_TYPES.tag || compose.sourceType === SOURCE_TYPES.build
-      ? await openKoji(compose, compose.sourceType === SOURCE_TYPES.tag ? "tag" : "build", ctx)
-      : null;
-  const repos = koji ? [koji.repo] : await openAll(list(compose.source), ctx, "source");
-  const lookaside = await openAll(list(compose.lookasideRepos), ctx, "lookaside repo");
-  const arches = treeArches(compose);
-  const selections = await selectArches(compose, repos, lookaside, arches, ctx);
-
-  const tree = await writeComposeTree(
-    compose,
-    dir,
-    repos,
-    selections.map(({ arch, result }) => ({ arch, packages: result.packages })),
-    ctx,
-  );
-  if (koji) {
-    const s = koji.stats;
-    ctx.log.line(
-      `koji: ${koji.hub.stats.calls} hub calls in ${koji.hub.stats.requests} requests; ${s.links} RPMs linked, ${s.downloads} downloaded (${s.downloadBytes} bytes)`,
+  try {
+    const source = sourceFor(sourceTypeName(compose.sourceType));
+    const sctx: SourceContext = {
+      config: ctx.config,
+      cache: ctx.cache,
+      signal: ctx.signal,
+      log: (line) => ctx.log.line(line),
+      regenerating: ctx.pinned,
+    };
+    const pinned = await source.resolve(compose, sctx);
+    const { repos, lookaside, kojiEvent } = await source.open(pinned, sctx);
+    const arches = treeArches(compose);
+    const selections = await selectArches(compose, repos, lookaside, arches, ctx);
+    const tree = await writeComposeTree(
+      compose,
+      dir,
+      repos,
+      selections.map(({ arch, result }) => ({ arch, packages: result.packages })),
+      ctx,
     );
-    return { ...tree, kojiEvent: koji.kojiEvent };
+    return { ...tree, kojiEvent };
+  } catch (err) {
+    throw requestErrorAsComposeError(err);
   }
-  const revision = repos[0]?.repodata.revision ?? "";
-  return {
-    ...tree,
-    kojiEvent: /^\d{1,15}$/.test(revision) ? Number(revision) : null,
-  };
 }

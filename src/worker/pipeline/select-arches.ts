@@ -14,9 +14,9 @@ import { type SelectResult, selectPackages } from "../../rpm/select.ts";
 import { preferSignedCopies, signatureCandidates } from "../../rpm/select-signed.ts";
 import { sigkeyPolicy } from "../../rpm/sigkeys.ts";
 import type { PackageRecord } from "../../rpm/types.ts";
+import { ComposeError } from "../../sources/errors.ts";
 import { fillSigkeys, withoutMissing } from "../../sources/sigkeys.ts";
 import type { OpenedRepo } from "../../sources/types.ts";
-import { ComposeError } from "../errors.ts";
 import type { GenerateContext } from "./generate.ts";
 
 export interface ArchSelection {

@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ComposeError } from "../../../src/sources/errors.ts";
 import { KojiClient, KojiFault } from "../../../src/sources/koji/client.ts";
-import { ComposeError } from "../../../src/worker/errors.ts";
 import { type KojiHub, KojiModel, startKojiHub } from "../../helpers/koji-hub.ts";
 
 let hub: KojiHub;

@@ -13,11 +13,6 @@ export class ComposeError extends Error {
   }
 }
 
-/** The job lost its lease (another worker owns it now): stop, write nothing more. */
-export class LeaseLostError extends Error {
-  override name = "LeaseLostError";
-}
-
 export function isRetryable(err: unknown): boolean {
   return err instanceof ComposeError ? err.retryable : false;
 }

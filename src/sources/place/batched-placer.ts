@@ -1,16 +1,12 @@
+import { sharedFilePlacer } from "./file-placer.ts";
+import type { PlaceRequest, PlaceResult } from "./place-files.ts";
+
 /**
- * Hardlinks from the Koji top dir or the download cache into a compose, on
- * the placement thread: the pipeline asks for every file of an arch at
- * once, and the thread gets them in one message per tick (as local repo
- * sources do), each directory made once.
+ * One placement batch per tick: the pipeline asks for every file of an arch
+ * at once, and the placement thread gets them in one message. Files that
+ * resolve outside `allowedRoots` are refused, not placed.
  */
-
-import { sharedFilePlacer } from "../../worker/tools/file-placer.ts";
-import type { PlaceRequest, PlaceResult } from "../../worker/tools/place-files.ts";
-
-export function batchedLinker(
-  allowedRoots: readonly string[],
-): (r: PlaceRequest) => Promise<PlaceResult> {
+export function batchedPlacer(allowedRoots: readonly string[]) {
   type Waiting = { request: PlaceRequest; settle: (r: PlaceResult | Error) => void };
   let batch: Waiting[] | null = null;
   const flush = async () => {
@@ -30,7 +26,7 @@ export function batchedLinker(
         results instanceof Error ? results : (results[i] ?? new Error("no placement result")),
       );
   };
-  return (request) =>
+  return (request: PlaceRequest) =>
     new Promise<PlaceResult>((resolve, reject) => {
       if (!batch) {
         batch = [];

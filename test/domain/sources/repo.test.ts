@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isUnderRoot, parseRepoLocation } from "../../src/domain/repo-source.ts";
+import { isUnderRoot, parseRepoLocation } from "../../../src/domain/sources/repo.ts";
 
 const policy = {
   ODCS_ALLOWED_REPO_ROOTS: ["/srv/repos/", "/mnt/mirror"],

@@ -1,4 +1,5 @@
-import { InvalidRequestError } from "./errors.ts";
+import { InvalidRequestError } from "../errors.ts";
+import type { SourceRequest } from "./types.ts";
 
 /**
  * Where a `repo` compose may read from. Pure string checks, done at request
@@ -96,4 +97,9 @@ function checkUrl(item: string, policy: RepoSourcePolicy): RepoLocation {
 export function parseRepoLocation(item: string, policy: RepoSourcePolicy): RepoLocation {
   if (/^[a-z][a-z0-9+.-]*:/i.test(item)) return checkUrl(item, policy);
   return checkPath(item, policy);
+}
+
+/** A `repo` compose: every source item is an allowed location. */
+export function validateRepoRequest(req: SourceRequest, policy: RepoSourcePolicy): void {
+  for (const item of req.sourceItems) parseRepoLocation(item, policy);
 }

@@ -15,7 +15,7 @@ import {
   rmSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { isUnderRoot } from "../../domain/repo-source.ts";
+import { isUnderRoot } from "../../domain/sources/repo.ts";
 
 export interface PlaceRequest {
   /** The file in the source repository (absolute, already checked to be inside it). */

@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import {
+  isSupportedSourceType,
+  SUPPORTED_SOURCE_TYPES,
+  validateSourceRequest,
+} from "../../../src/domain/sources/index.ts";
+import type { SourceRequest } from "../../../src/domain/sources/types.ts";
+
+const POLICY = { ODCS_ALLOWED_REPO_ROOTS: ["/srv/repos"], ODCS_ALLOWED_REPO_URLS: [] };
+const req = (over: Partial<SourceRequest>): SourceRequest => ({
+  sourceTypeName: "repo",
+  sourceItems: ["/srv/repos/a"],
+  packages: null,
+  builds: null,
+  kojiEvent: null,
+  lookasideRepoList: [],
+  modularKojiTags: null,
+  moduleDefaultsUrl: null,
+  scratchModules: null,
+  scratchBuildTasks: null,
+  modules: null,
+  baseModuleBrName: null,
+  baseModuleBrStream: null,
+  baseModuleBrStreamVersionLte: null,
+  baseModuleBrStreamVersionGte: null,
+  ...over,
+});
+
+describe("the registry of per-type request checks", () => {
+  it("lists the types this server generates; the others are not supported", () => {
+    expect(SUPPORTED_SOURCE_TYPES).toEqual(["tag", "build", "repo"]);
+    for (const t of ["tag", "build", "repo"] as const) expect(isSupportedSourceType(t)).toBe(true);
+    for (const t of ["module", "pulp", "raw_config", "pungi_compose"] as const)
+      expect(isSupportedSourceType(t)).toBe(false);
+  });
+
+  it("runs the type's check on the source items", () => {
+    expect(() => validateSourceRequest(req({}), POLICY)).not.toThrow();
+    expect(() => validateSourceRequest(req({ sourceItems: ["/etc"] }), POLICY)).toThrow(
+      'Repository path "/etc" is not under an allowed root (/srv/repos)',
+    );
+  });
+
+  it("checks lookaside repos whatever the type, each space-separated item", () => {
+    expect(() =>
+      validateSourceRequest(req({ lookasideRepoList: ["/srv/repos/l /tmp/x"] }), POLICY),
+    ).toThrow('Repository path "/tmp/x" is not under an allowed root (/srv/repos)');
+  });
+
+  it("tag and build: need a Koji hub; lookaside repos are checked as for repo composes", () => {
+    const koji = { ...POLICY, ODCS_KOJI_HUB_URL: "https://koji.example.org/kojihub" };
+    const tag = req({ sourceTypeName: "tag", sourceItems: ["f40-build"] });
+    expect(() => validateSourceRequest(tag, POLICY)).toThrow(
+      'Source type "tag" is not supported by this server: no Koji hub is configured (ODCS_KOJI_HUB_URL)',
+    );
+    expect(() => validateSourceRequest(tag, koji)).not.toThrow();
+    expect(() => validateSourceRequest({ ...tag, lookasideRepoList: ["/tmp/x"] }, koji)).toThrow(
+      'Repository path "/tmp/x" is not under an allowed root (/srv/repos)',
+    );
+    const build = req({ sourceTypeName: "build", sourceItems: [], builds: "a-1-1 b-c-2.0-1.fc40" });
+    expect(() => validateSourceRequest(build, koji)).not.toThrow();
+    expect(() => validateSourceRequest({ ...build, builds: "a-1-1 b-2" }, koji)).toThrow(
+      'Invalid NVR "b-2" in builds: expected name-version-release',
+    );
+  });
+});
