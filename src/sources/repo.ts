@@ -12,6 +12,7 @@ import {
   type RepoLocation,
   type RepoSourcePolicy,
 } from "../domain/sources/repo.ts";
+import { sha256Hex } from "../rpm/decompress.ts";
 import {
   REPOMD_PATH,
   type ReadFile,
@@ -50,7 +51,7 @@ function insideRoot(root: string, rel: string): string {
 /** Downloads of one remote source in flight at once. */
 const DOWNLOAD_CONCURRENCY = 16;
 
-async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRepo> {
+async function localRoot(path: string, ctx: RepoSourceContext): Promise<string> {
   let root: string;
   try {
     root = await realpath(path);
@@ -63,12 +64,24 @@ async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRe
       `repository ${path} resolves to ${root}, which is outside the allowed roots`,
     );
   }
-  let repomd: Uint8Array;
+  return root;
+}
+
+async function readLocalRepomd(path: string, root: string): Promise<Uint8Array> {
   try {
-    repomd = await readFile(insideRoot(root, REPOMD_PATH));
+    return await readFile(insideRoot(root, REPOMD_PATH));
   } catch {
     throw new ComposeError(`${path} is not a yum repository: ${REPOMD_PATH} is missing`);
   }
+}
+
+async function openLocal(
+  path: string,
+  ctx: RepoSourceContext,
+  pinnedRepomd?: Uint8Array,
+): Promise<OpenedRepo> {
+  const root = await localRoot(path, ctx);
+  const repomd = pinnedRepomd ?? (await readLocalRepomd(path, root));
   const open: ReadFile = async (rel) =>
     createReadStream(insideRoot(root, rel), { highWaterMark: METADATA_READ_BYTES });
   const repodata = await ctx.cache.get(path, repomd, () => parse(path, open, repomd));
@@ -129,9 +142,14 @@ function hashingTransform(algo: string) {
   return { t, digest: () => hash.digest("hex") };
 }
 
-async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRepo> {
+async function openRemote(
+  url: string,
+  ctx: RepoSourceContext,
+  pinnedRepomd?: Uint8Array,
+): Promise<OpenedRepo> {
   const href = (rel: string) => new URL(rel, url).href;
-  const repomd = await fetchBytes(href(REPOMD_PATH), ctx.signal, ctx.downloadTimeoutMs);
+  const repomd =
+    pinnedRepomd ?? (await fetchBytes(href(REPOMD_PATH), ctx.signal, ctx.downloadTimeoutMs));
   const open: ReadFile = (rel) => fetchStream(href(rel), ctx.signal, ctx.downloadTimeoutMs);
   const repodata = await ctx.cache.get(url, repomd, () => parse(url, open, repomd));
   const download = limiter(DOWNLOAD_CONCURRENCY);
@@ -186,17 +204,43 @@ async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRe
   };
 }
 
-/** Open one `source` item or lookaside repo of a `repo` compose. */
-export function openRepo(loc: RepoLocation, ctx: RepoSourceContext): Promise<OpenedRepo> {
-  return loc.kind === "path" ? openLocal(loc.path, ctx) : openRemote(loc.url, ctx);
+/**
+ * Open one `source` item or lookaside repo of a `repo` compose; with
+ * `repomd`, from exactly that repomd.xml (the one its pin was taken from).
+ */
+export function openRepo(
+  loc: RepoLocation,
+  ctx: RepoSourceContext,
+  repomd?: Uint8Array,
+): Promise<OpenedRepo> {
+  return loc.kind === "path" ? openLocal(loc.path, ctx, repomd) : openRemote(loc.url, ctx, repomd);
 }
 
-/** A `repo` compose's inputs: its source and lookaside locations as stored. */
-export interface RepoPinned {
-  [key: string]: string[];
-  source: string[];
-  lookaside: string[];
+/**
+ * The bytes of a repository's `repodata/repomd.xml` (small: it only names
+ * the metadata files by checksum), with the same checks as `openRepo`.
+ */
+export async function readRepomd(loc: RepoLocation, ctx: RepoSourceContext): Promise<Uint8Array> {
+  if (loc.kind === "url")
+    return fetchBytes(new URL(REPOMD_PATH, loc.url).href, ctx.signal, ctx.downloadTimeoutMs);
+  return readLocalRepomd(loc.path, await localRoot(loc.path, ctx));
 }
+
+/**
+ * The revision of yum repositories: `sha256:<hex>` of each one's
+ * repomd.xml by location as written. repomd names every other metadata
+ * file by checksum (each verified as it streams), so equal pins mean equal
+ * metadata — what makes reuse (§12) of a compose of them exact.
+ */
+export type RepomdPins = { [item: string]: string };
+
+/** The bytes each pin was taken from, for `open` in the same process (no second read). */
+const pinnedBytes = new WeakMap<RepomdPins, Map<string, Uint8Array>>();
+
+const repomdPin = (bytes: Uint8Array) => `sha256:${sha256Hex(bytes)}`;
+
+/** A `repo` compose's inputs: its source and lookaside locations as stored, and their pins. */
+export type RepoPinned = { source: string[]; lookaside: string[]; repomd: RepomdPins };
 
 const listOf = (s: string | null) => (s ? s.split(" ").filter((x) => x !== "") : []);
 
@@ -210,16 +254,68 @@ function locationOf(item: string, ctx: SourceContext): RepoLocation {
   }
 }
 
-async function openAll(items: string[], what: string, ctx: SourceContext): Promise<OpenedRepo[]> {
+const repoContext = (ctx: SourceContext): RepoSourceContext => ({
+  policy: ctx.config,
+  cache: ctx.cache,
+  signal: ctx.signal,
+  downloadTimeoutMs: ctx.config.ODCS_DOWNLOAD_TIMEOUT_MS,
+});
+
+/**
+ * Pin yum repositories (sources or lookaside repos of any source type):
+ * one small read or GET of repomd.xml each.
+ */
+export async function pinRepos(
+  items: string[],
+  what: string,
+  ctx: SourceContext,
+): Promise<RepomdPins> {
+  const read = await Promise.all(
+    items.map(async (item) => {
+      ctx.log(`pinning ${what} ${item} (its repomd.xml)`);
+      return [item, await readRepomd(locationOf(item, ctx), repoContext(ctx))] as const;
+    }),
+  );
+  const pins: RepomdPins = Object.fromEntries(read.map(([item, b]) => [item, repomdPin(b)]));
+  pinnedBytes.set(pins, new Map(read));
+  return pins;
+}
+
+/**
+ * The repomd.xml `item` was pinned to; read again (another process, or
+ * pins read back from storage) it must still be that one. A repository
+ * that changed meanwhile is a retryable failure: the next attempt pins anew.
+ */
+async function pinnedRepomd(
+  item: string,
+  pins: RepomdPins | undefined,
+  ctx: SourceContext,
+): Promise<Uint8Array | undefined> {
+  const want = pins?.[item];
+  if (pins === undefined || want === undefined) return undefined;
+  const bytes =
+    pinnedBytes.get(pins)?.get(item) ?? (await readRepomd(locationOf(item, ctx), repoContext(ctx)));
+  if (repomdPin(bytes) !== want)
+    throw new ComposeError(`${item} changed while the compose was being made; trying again`, {
+      retryable: true,
+    });
+  return bytes;
+}
+
+async function openAll(
+  items: string[],
+  what: string,
+  ctx: SourceContext,
+  pins?: RepomdPins,
+): Promise<OpenedRepo[]> {
   return Promise.all(
     items.map(async (item) => {
       ctx.log(`loading ${what} ${item}`);
-      const repo = await openRepo(locationOf(item, ctx), {
-        policy: ctx.config,
-        cache: ctx.cache,
-        signal: ctx.signal,
-        downloadTimeoutMs: ctx.config.ODCS_DOWNLOAD_TIMEOUT_MS,
-      });
+      const repo = await openRepo(
+        locationOf(item, ctx),
+        repoContext(ctx),
+        await pinnedRepomd(item, pins, ctx),
+      );
       ctx.log(
         `${item}: ${repo.repodata.packages.length} packages, revision ${repo.repodata.revision || "(none)"}`,
       );
@@ -230,25 +326,41 @@ async function openAll(items: string[], what: string, ctx: SourceContext): Promi
 
 /**
  * Lookaside repos of any source type: yum repositories at allowed
- * locations, opened as a `repo` source's are.
+ * locations, opened as a `repo` source's are; with `pins` (from
+ * `pinRepos`), exactly the pinned revisions.
  */
-export function openLookaside(items: string[], ctx: SourceContext): Promise<OpenedRepo[]> {
-  return openAll(items, "lookaside repo", ctx);
+export function openLookaside(
+  items: string[],
+  ctx: SourceContext,
+  pins?: RepomdPins,
+): Promise<OpenedRepo[]> {
+  return openAll(items, "lookaside repo", ctx, pins);
 }
 
 /**
- * The `repo` source: yum repositories under an allowed root or URL prefix.
- * Their revision, when it is a number (Pungi writes the Koji event there),
- * becomes the compose's `koji_event`.
+ * The `repo` source: yum repositories under an allowed root or URL prefix,
+ * pinned to their repomd.xml. Their revision, when it is a number (Pungi
+ * writes the Koji event there), becomes the compose's `koji_event`.
  */
 export const repoSource: Source<RepoPinned> = {
-  async resolve(compose) {
-    return { source: listOf(compose.source), lookaside: listOf(compose.lookasideRepos) };
+  async resolve(compose, ctx) {
+    const source = listOf(compose.source);
+    const lookaside = listOf(compose.lookasideRepos);
+    const [a, b] = await Promise.all([
+      pinRepos(source, "source", ctx),
+      pinRepos(lookaside, "lookaside repo", ctx),
+    ]);
+    const repomd = { ...b, ...a };
+    pinnedBytes.set(
+      repomd,
+      new Map([...(pinnedBytes.get(b) ?? []), ...(pinnedBytes.get(a) ?? [])]),
+    );
+    return { source, lookaside, repomd };
   },
   async open(pinned, ctx) {
     const [repos, lookaside] = await Promise.all([
-      openAll(pinned.source, "source", ctx),
-      openLookaside(pinned.lookaside, ctx),
+      openAll(pinned.source, "source", ctx, pinned.repomd),
+      openLookaside(pinned.lookaside, ctx, pinned.repomd),
     ]);
     const revision = repos[0]?.repodata.revision ?? "";
     return { repos, lookaside, kojiEvent: /^\d{1,15}$/.test(revision) ? Number(revision) : null };
