@@ -100,6 +100,11 @@ describe("POST /api/1/composes/ with a Koji hub configured", () => {
       '"scratch_build_tasks" is not supported by this server yet (module composes); leave it out of "tag" composes',
     ],
     [
+      "no_inheritance on a build compose (it acts on tags only)",
+      { source: { type: "build", builds: ["a-1-1"] }, flags: ["no_inheritance"] },
+      'Flag "no_inheritance" is not supported yet for source type "build"',
+    ],
+    [
       "module composes stay refused",
       { source: { type: "module", source: "m:s" } },
       'Source type "module" is not supported by this server yet; supported: tag, build, repo',

@@ -110,8 +110,10 @@ function harness(files: "url" | "dir" = "url", extra: Record<string, unknown> = 
 }
 type Harness = Awaited<ReturnType<typeof harness>>;
 
+/** A tag compose request; built afresh (`no_reuse`) unless `top.flags` says otherwise. */
 const tag = (source: Record<string, unknown>, top: Record<string, unknown> = {}) => ({
   source: { type: "tag", source: "kb-f40", ...source },
+  flags: ["no_reuse"],
   ...top,
 });
 
@@ -154,10 +156,15 @@ describe("tag composes", () => {
       "Error while generating compose: The following requested packages are not present in the generated compose: kb-extra.",
     );
     const own = await h.run(
-      tag({ packages: ["kb-lib"], koji_event: ev.lib10 }, { flags: ["no_inheritance"] }),
+      tag(
+        { packages: ["kb-lib"], koji_event: ev.lib10 },
+        { flags: ["no_inheritance", "no_reuse"] },
+      ),
     );
     expect(nevras(await h.rpms(own.id))).toEqual(["kb-lib-1.0-1.noarch"]);
-    const none = await h.run(tag({ packages: ["kb-app"] }, { flags: ["no_inheritance"] }));
+    const none = await h.run(
+      tag({ packages: ["kb-app"] }, { flags: ["no_inheritance", "no_reuse"] }),
+    );
     expect(none.stateReason).toMatch(/not present in the generated compose: kb-app\.$/);
   });
 
@@ -281,7 +288,7 @@ describe("build composes", () => {
       },
     });
     expect(row.stateReason).toBe(
-      "Error while generating compose: Cannot compose the requested builds; unknown to the Koji hub: kb-nope-1-1; not COMPLETE: kb-new-1.0-1 (BUILDING), kb-broken-1.0-1 (FAILED)",
+      "Error while generating compose: Cannot compose the requested builds; unknown to the Koji hub: kb-nope-1-1; not COMPLETE: kb-broken-1.0-1 (FAILED), kb-new-1.0-1 (BUILDING)",
     );
   });
 });
@@ -354,6 +361,41 @@ describe("headers: a persistent cache; files: verified", () => {
   });
 });
 
+describe("reuse (ODCS §12)", () => {
+  test("a tag compose is reused while neither the tag nor a parent changed since its event; then built anew", async () => {
+    const h = await harness("url");
+    const req = tag({ packages: ["kb-tool"] }, { flags: [] });
+    const a = await h.run(req);
+    expect(a.stateReason).toBe("Compose is generated successfully");
+    expect(a.reusedId).toBeNull();
+    model.createTag("kb-unrelated-2");
+    const b = await h.run(req);
+    expect({ reused: b.reusedId, event: b.kojiEvent, state: b.state }).toEqual({
+      reused: a.id,
+      event: a.kojiEvent,
+      state: 2,
+    });
+    // A change in a parent (kb-extras) makes the old compose stale.
+    const changed = model.tagBuild("kb-extras", "kb-extra-1.0-1");
+    const c = await h.run(req);
+    expect({ reused: c.reusedId, event: c.kojiEvent }).toEqual({ reused: null, event: changed });
+    expect(nevras(await h.rpms(c.id))).toEqual(["kb-tool-3.0-1.noarch"]);
+    // Another request (other packages) is never a candidate.
+    const d = await h.run(tag({ packages: ["kb-lib"] }, { flags: [] }));
+    expect(d.reusedId).toBeNull();
+  });
+
+  test("a build compose with the same builds is reused", async () => {
+    const h = await harness("dir");
+    const req = { source: { type: "build", builds: ["kb-tool-3.0-1", "kb-lib-2.0-1"] } };
+    const a = await h.run(req);
+    const b = await h.run({ source: { type: "build", builds: ["kb-lib-2.0-1", "kb-tool-3.0-1"] } });
+    expect(b.reusedId).toBe(a.id);
+    const c = await h.run({ ...req, flags: ["no_reuse"] });
+    expect(c.reusedId).toBeNull();
+  });
+});
+
 describe("hub failures", () => {
   test("connection resets are retried inside the compose; ServerOffline fails the attempt and the job retries", async () => {
     const h = await harness("url");
@@ -361,7 +403,8 @@ describe("hub failures", () => {
     const row = await h.run(tag({ packages: ["kb-tool"] }));
     expect(row.stateReason).toBe("Compose is generated successfully");
 
-    hub.failNext(1, "offline");
+    // Twice: the reuse step's pinning, then the build's own.
+    hub.failNext(2, "offline");
     const c = await h.create(tag({ packages: ["kb-tool"] }));
     const w = h.newWorker();
     while ((await w.fill()) > 0) await w.idle();

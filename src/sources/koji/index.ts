@@ -60,8 +60,6 @@ export interface KojiPinned {
   /** Koji keys to try (`kojiKeys`). */
   keys: string[];
   lookaside: string[];
-  /** Regeneration: `[NEVRA, sigkey or null]` of each RPM of the compose reproduced. */
-  pinnedKeys: [string, string | null][];
 }
 
 const list = (s: string | null) => (s ? s.split(" ").filter((x) => x !== "") : []);
@@ -148,14 +146,10 @@ async function resolveKoji(
     event,
     inherit,
     arches,
-    builds: list(compose.builds),
+    // A set: the order of the NVRs changes nothing (and pins are compared for reuse).
+    builds: [...new Set(list(compose.builds))].sort(),
     keys: kojiKeys(compose.sigkeys),
     lookaside: list(compose.lookasideRepos),
-    // Signatures are not versioned by events: a regeneration takes each RPM from the same key as before.
-    pinnedKeys: (ctx.regenerating ?? []).map((p) => [
-      nevraOfRpm({ ...p, epoch: Number(p.epoch) }),
-      p.sigkey ?? null,
-    ]),
   };
 }
 
@@ -193,6 +187,13 @@ async function openKoji(pinned: KojiPinned, ctx: SourceContext): Promise<OpenedS
       `koji: ${rpms.length} RPMs of builds ${pinned.builds.join(" ")}, arches ${pinned.arches.join(" ")}`,
     );
   }
+  // Signatures are not versioned by events: a regeneration takes each RPM from the same key as before.
+  const pinnedKeys = new Map(
+    (ctx.regenerating ?? []).map((p) => [
+      nevraOfRpm({ ...p, epoch: Number(p.epoch) }),
+      p.sigkey ?? null,
+    ]),
+  );
   const started = performance.now();
   const [repo, lookaside] = await Promise.all([
     openKojiPackageSet(
@@ -201,7 +202,7 @@ async function openKoji(pinned: KojiPinned, ctx: SourceContext): Promise<OpenedS
         rpms,
         builds,
         keys: pinned.keys,
-        ...(pinned.pinnedKeys.length > 0 ? { pinnedKeys: new Map(pinned.pinnedKeys) } : {}),
+        ...(pinnedKeys.size > 0 ? { pinnedKeys } : {}),
       },
       {
         hub,
@@ -231,6 +232,41 @@ export const kojiBuildSource: Source<KojiPinned> = {
   resolve: (compose, ctx) => resolveKoji("build", compose, ctx),
   open: openKoji,
 };
+
+/** The event a tag compose was pinned to: its `koji_event`, or (still generating) its stored pins'. */
+function pinnedEventOf(c: Pick<ComposeRow, "kojiEvent" | "sourcePins">): number | null {
+  if (c.kojiEvent !== null) return c.kojiEvent;
+  try {
+    const pins = JSON.parse(c.sourcePins ?? "null") as { event?: unknown } | null;
+    return typeof pins?.event === "number" ? pins.event : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * For reuse (ODCS §12): whether `candidate`, a tag compose with the same
+ * request, still is what the tag gives now — neither the tag nor a tag it
+ * inherits from changed since the candidate's event. `resolved` is the new
+ * compose's pinned inputs: pinned to the same event it is the same listing
+ * (no hub call); pinned to an earlier one (a renewal of an old compose) it
+ * must not take a newer compose.
+ */
+export async function tagComposeStillValid(
+  candidate: Pick<ComposeRow, "source" | "flags" | "kojiEvent" | "sourcePins">,
+  resolved: Json,
+  config: KojiSettings,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const event = pinnedEventOf(candidate);
+  const now =
+    resolved !== null && typeof resolved === "object" && !Array.isArray(resolved)
+      ? resolved.event
+      : null;
+  if (event === null || typeof now !== "number" || now < event) return false;
+  if (now === event) return true;
+  return isTagComposeCurrent({ ...candidate, kojiEvent: event }, config, signal);
+}
 
 /** For reuse: whether a done tag compose made at `event` is still what the tag gives now. */
 export async function isTagComposeCurrent(
