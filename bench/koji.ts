@@ -131,6 +131,8 @@ export async function benchKoji(): Promise<void> {
     console.log(`warm tag / repo: ${ratio.toFixed(2)}× (target ≤ ${WARM_TARGET}×)`);
     console.log("last warm tag compose, per step:");
     console.log(composeLogTimings(svc, lastTag));
+    console.log("last repo compose, per step:");
+    console.log(composeLogTimings(svc, lastRepo));
 
     const tagRpms = countRpms(composeRepo(svc, lastTag));
     const repoRpms = countRpms(composeRepo(svc, lastRepo));

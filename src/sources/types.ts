@@ -17,7 +17,8 @@ export interface OpenedRepo {
   /**
    * Place the RPM of `pkg` at `dest` (hardlink, reflink, copy or download),
    * making `dest`'s directory if needed, verifying its checksum when the
-   * bytes are copied over the network.
+   * bytes are copied over the network. A record whose `pkgid` is `""` (Koji
+   * gives no sha256) gets its `pkgid` and `sizePackage` set here.
    */
   materialise(
     pkg: PackageRecord,
@@ -40,12 +41,6 @@ export interface OpenedRepo {
   chooseCopies?: (
     selected: readonly PackageRecord[],
   ) => Promise<{ chosen: Map<PackageRecord, PackageRecord>; problems: string[] }>;
-  /**
-   * True when a record's `pkgid` and `sizePackage` may be known only once
-   * `materialise` has read the file (Koji gives no sha256): repodata is then
-   * written after the files are placed.
-   */
-  digestsOnPlacement?: boolean;
 }
 
 /** A JSON value: what a source's pinned inputs are made of (they may be stored). */

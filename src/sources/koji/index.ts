@@ -163,6 +163,7 @@ async function openKoji(pinned: KojiPinned, ctx: SourceContext): Promise<OpenedS
   let rpms: KojiRpm[];
   let builds: Map<number, KojiBuild>;
   let origin: string;
+  let listKey: object | undefined;
   if (pinned.type === "tag") {
     const { listing } = await resolveTagListing(hub, {
       name: pinned.tag,
@@ -172,6 +173,7 @@ async function openKoji(pinned: KojiPinned, ctx: SourceContext): Promise<OpenedS
     });
     builds = new Map(listing.builds.map((b) => [b.id, b]));
     rpms = listing.rpms;
+    if (pinned.builds.length === 0) listKey = listing;
     if (pinned.builds.length > 0) {
       const listed = await listBuilds(hub, pinned.builds, pinned.arches);
       rpms = withListedBuilds(rpms, builds, listed);
@@ -212,6 +214,7 @@ async function openKoji(pinned: KojiPinned, ctx: SourceContext): Promise<OpenedS
         signal: ctx.signal,
         timeoutMs: ctx.config.ODCS_KOJI_TIMEOUT_MS,
       },
+      listKey,
     ),
     openLookaside(pinned.lookaside, ctx),
   ]);

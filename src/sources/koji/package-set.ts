@@ -173,44 +173,71 @@ const missing = (rpm: KojiRpm, err: unknown) =>
       })
     : err;
 
+const realRoots = new Map<string, string>();
 /** A real path for the placer's root check (made first: the cache dir may not exist yet). */
 async function realRoot(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  return realpathSync.native(dir);
+  let real = realRoots.get(dir);
+  if (real === undefined) {
+    await mkdir(dir, { recursive: true });
+    real = realpathSync.native(dir);
+    realRoots.set(dir, real);
+  }
+  return real;
 }
 
 /**
  * Read (or find cached) the header of each RPM as imported and return the
  * package set as an `OpenedRepo`.
  */
+/**
+ * Opened package sets per listing (a tag at an event): the same `Repodata`
+ * object for every compose of it, so the solver's indexes and rule caches,
+ * kept beside that object, serve them all.
+ */
+const openedSets = new WeakMap<
+  object,
+  { repodata: Repodata; copies: Map<PackageRecord, Copy>; cache: object }
+>();
+
 export async function openKojiPackageSet(
   input: KojiPackageSetInput,
   ctx: KojiFilesContext,
+  /** Identity of the RPM list (a cached tag listing): the set opened for it before is reused. */
+  listKey?: object,
 ): Promise<OpenedRepo & { copies: number }> {
-  const copies = new Map<PackageRecord, Copy>();
-  const records = await mapLimit(input.rpms, HEADER_READ_CONCURRENCY, async (rpm) => {
-    ctx.signal.throwIfAborted();
-    const build = input.builds.get(rpm.buildId);
-    if (!build)
-      throw new ComposeError(
-        `the Koji hub listed RPM ${nvraOf(rpm)} without its build ${rpm.buildId}`,
-      );
-    try {
-      const { record, rel } = await recordOfCopy(rpm, build, "", ctx);
-      copies.set(record, { rpm, build, key: "", rel });
-      return record;
-    } catch (err) {
-      throw missing(rpm, err);
-    }
-  });
-  records.sort((a, b) =>
-    a.name < b.name ? -1 : a.name > b.name ? 1 : a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0,
-  );
-  const repodata: Repodata = { repomdChecksum: "", revision: "", packages: records };
+  const known = listKey ? openedSets.get(listKey) : undefined;
+  let repodata: Repodata;
+  let copies: Map<PackageRecord, Copy>;
+  if (known && known.cache === ctx.cache) {
+    ({ repodata, copies } = known);
+  } else {
+    copies = new Map<PackageRecord, Copy>();
+    const found = copies;
+    const records = await mapLimit(input.rpms, HEADER_READ_CONCURRENCY, async (rpm) => {
+      ctx.signal.throwIfAborted();
+      const build = input.builds.get(rpm.buildId);
+      if (!build)
+        throw new ComposeError(
+          `the Koji hub listed RPM ${nvraOf(rpm)} without its build ${rpm.buildId}`,
+        );
+      try {
+        const { record, rel } = await recordOfCopy(rpm, build, "", ctx);
+        found.set(record, { rpm, build, key: "", rel });
+        return record;
+      } catch (err) {
+        throw missing(rpm, err);
+      }
+    });
+    records.sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0,
+    );
+    repodata = { repomdChecksum: "", revision: "", packages: records };
+    if (listKey) openedSets.set(listKey, { repodata, copies, cache: ctx.cache });
+  }
   const sighashes = new Map<number, Map<string, string>>();
   const download = limiter(DOWNLOAD_CONCURRENCY);
   const roots = [await realRoot(ctx.cache.dir)];
-  if (ctx.top.kind === "dir") roots.push(realpathSync.native(ctx.top.dir));
+  if (ctx.top.kind === "dir") roots.push(await realRoot(ctx.top.dir));
   const link = batchedPlacer(roots);
 
   const copyOf = (pkg: PackageRecord): Copy => {
@@ -305,8 +332,7 @@ export async function openKojiPackageSet(
   return {
     origin: input.origin,
     repodata,
-    copies: records.length,
-    digestsOnPlacement: true,
+    copies: repodata.packages.length,
     async chooseCopies(selected) {
       // Choosing among keys needs every selected RPM's signatures; verifying a file read for
       // the first time needs its own. One multicall (in batches) for all of them.
