@@ -197,6 +197,10 @@ export const ConfigSchema = z
     /** Persistent caches (Koji RPM headers). */
     ODCS_CACHE_DIR: z.string().min(1).default("./data/cache"),
     ODCS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    /** Largest repomd.xml a source may have; real ones are a few KB. */
+    ODCS_MAX_REPOMD_BYTES: intFrom(1024, 1024 ** 3).default(4 * 1024 ** 2),
+    /** Largest metadata file (primary, filelists, other), as stored and once decompressed. */
+    ODCS_MAX_METADATA_BYTES: intFrom(1024 ** 2, 64 * 1024 ** 3).default(2 * 1024 ** 3),
   })
   .superRefine((c, ctx) => {
     if (c.ODCS_KOJI_HUB_URL && !c.ODCS_KOJI_TOPURL && !c.ODCS_KOJI_TOPDIR)

@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readFile, realpath, rm } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative } from "node:path";
+import { mkdir, realpath, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { isAllowedPath } from "../domain/allowed-location.ts";
 import { InvalidRequestError } from "../domain/errors.ts";
 import {
-  isUnderRoot,
   parseRepoLocation,
   type RepoLocation,
   type RepoSourcePolicy,
@@ -21,8 +21,9 @@ import {
 } from "../rpm/repodata-read.ts";
 import type { PackageRecord } from "../rpm/types.ts";
 import { ComposeError } from "./errors.ts";
-import { fetchBytes, fetchOk, fetchStream } from "./fetch.ts";
+import { fetchBytes, fetchOk, fetchStream, readLocalBounded } from "./fetch.ts";
 import { limiter } from "./limit.ts";
+import { checkRealPath, locatePath, locateRealPath, locateUrl } from "./location.ts";
 import { batchedPlacer } from "./place/batched-placer.ts";
 import { realFile } from "./place/place-files.ts";
 import type { RepodataCache } from "./repodata-cache.ts";
@@ -37,16 +38,23 @@ export interface RepoSourceContext {
   cache: RepodataCache;
   signal: AbortSignal;
   downloadTimeoutMs: number;
+  /** Largest repomd.xml read (`ODCS_MAX_REPOMD_BYTES`). */
+  maxRepomdBytes: number;
+  /** Largest metadata file, stored and decompressed (`ODCS_MAX_METADATA_BYTES`). */
+  maxMetadataBytes: number;
 }
 
-/** `rel` must stay inside the repository (a hostile location href must not escape it). */
-function insideRoot(root: string, rel: string): string {
-  const abs = join(root, rel);
-  const r = relative(root, abs);
-  if (r.startsWith("..") || isAbsolute(r))
-    throw new ComposeError(`location "${rel}" points outside the repository ${root}`);
-  return abs;
-}
+/** How refusals name a package: its NEVRA. */
+const packageName = (pkg: PackageRecord) =>
+  `package ${pkg.name}-${pkg.epoch && pkg.epoch !== "0" ? `${pkg.epoch}:` : ""}${pkg.version}-${pkg.release}.${pkg.arch}`;
+
+/** A metadata file of the local repository `root`, symlinks resolved and checked. */
+const localMetadataFile = (path: string, root: string, rel: string, ctx: RepoSourceContext) =>
+  locateRealPath(root, rel, undefined, ctx.policy, `metadata file of ${path}`);
+
+/** A metadata file of the remote repository `url`, checked. */
+const remoteMetadataFile = (url: string, rel: string, ctx: RepoSourceContext) =>
+  locateUrl(url, rel, undefined, ctx.policy, `metadata file of ${url}`);
 
 /** Downloads of one remote source in flight at once. */
 const DOWNLOAD_CONCURRENCY = 16;
@@ -59,7 +67,7 @@ async function localRoot(path: string, ctx: RepoSourceContext): Promise<string> 
     throw new ComposeError(`repository ${path} does not exist or is not readable`);
   }
   // The request check saw the path as written; symlinks must not lead out of the allowed roots.
-  if (!ctx.policy.ODCS_ALLOWED_REPO_ROOTS.some((r) => isUnderRoot(root, r))) {
+  if (!isAllowedPath(root, ctx.policy.ODCS_ALLOWED_REPO_ROOTS)) {
     throw new ComposeError(
       `repository ${path} resolves to ${root}, which is outside the allowed roots`,
     );
@@ -67,10 +75,18 @@ async function localRoot(path: string, ctx: RepoSourceContext): Promise<string> 
   return root;
 }
 
-async function readLocalRepomd(path: string, root: string): Promise<Uint8Array> {
+async function readLocalRepomd(
+  path: string,
+  root: string,
+  ctx: RepoSourceContext,
+): Promise<Uint8Array> {
   try {
-    return await readFile(insideRoot(root, REPOMD_PATH));
-  } catch {
+    return await readLocalBounded(
+      await localMetadataFile(path, root, REPOMD_PATH, ctx),
+      ctx.maxRepomdBytes,
+    );
+  } catch (err) {
+    if (err instanceof ComposeError) throw err;
     throw new ComposeError(`${path} is not a yum repository: ${REPOMD_PATH} is missing`);
   }
 }
@@ -81,20 +97,26 @@ async function openLocal(
   pinnedRepomd?: Uint8Array,
 ): Promise<OpenedRepo> {
   const root = await localRoot(path, ctx);
-  const repomd = pinnedRepomd ?? (await readLocalRepomd(path, root));
+  const repomd = pinnedRepomd ?? (await readLocalRepomd(path, root, ctx));
   const open: ReadFile = async (rel) =>
-    createReadStream(insideRoot(root, rel), { highWaterMark: METADATA_READ_BYTES });
-  const repodata = await ctx.cache.get(path, repomd, () => parse(path, open, repomd));
+    createReadStream(await localMetadataFile(path, root, rel, ctx), {
+      highWaterMark: METADATA_READ_BYTES,
+    });
+  const repodata = await ctx.cache.get(path, repomd, () =>
+    parse(path, open, repomd, ctx.maxMetadataBytes),
+  );
   const realDirs = new Map<string, string>();
-  const outside = (pkg: PackageRecord, real: string) =>
-    new ComposeError(`${pkg.location} in ${path} resolves to ${real}, outside the allowed roots`);
+  const where = (pkg: PackageRecord) =>
+    locatePath(root, pkg.location, pkg.locationBase, ctx.policy, `${packageName(pkg)} in ${path}`);
   // The file itself, never a symlink, and only from inside the allowed roots.
-  const resolve = (pkg: PackageRecord) => {
-    const real = realFile(insideRoot(root, pkg.location), realDirs);
-    if (!ctx.policy.ODCS_ALLOWED_REPO_ROOTS.some((r) => isUnderRoot(real, r)))
-      throw outside(pkg, real);
-    return real;
-  };
+  const resolve = (pkg: PackageRecord) =>
+    checkRealPath(
+      realFile(where(pkg), realDirs),
+      pkg.location,
+      pkg.locationBase,
+      ctx.policy,
+      `${packageName(pkg)} in ${path}`,
+    );
   const place = batchedPlacer(ctx.policy.ODCS_ALLOWED_REPO_ROOTS);
   return {
     origin: path,
@@ -103,9 +125,16 @@ async function openLocal(
       return readLocalRpmHeader(resolve(pkg), firstReadBytes(pkg));
     },
     async materialise(pkg, dest) {
-      const placed = await place({ src: insideRoot(root, pkg.location), dest });
+      const placed = await place({ src: where(pkg), dest });
       if (placed.ok) return placed.how;
-      if (placed.outside) throw outside(pkg, placed.real);
+      if (placed.outside)
+        checkRealPath(
+          placed.real,
+          pkg.location,
+          pkg.locationBase,
+          ctx.policy,
+          `${packageName(pkg)} in ${path}`,
+        );
       throw new ComposeError(
         `${pkg.location} is listed in ${path} but cannot be read: ${placed.message}`,
       );
@@ -118,9 +147,14 @@ async function openLocal(
  * repodata writer needs file lists and changelogs). A network failure
  * anywhere in a file keeps its retryable flag.
  */
-async function parse(origin: string, open: ReadFile, repomd: Uint8Array): Promise<Repodata> {
+async function parse(
+  origin: string,
+  open: ReadFile,
+  repomd: Uint8Array,
+  maxBytes: number,
+): Promise<Repodata> {
   try {
-    return await readRepodataWithRepomd(open, repomd, { filelists: true, other: true });
+    return await readRepodataWithRepomd(open, repomd, { filelists: true, other: true, maxBytes });
   } catch (err) {
     if (err instanceof ComposeError) throw err;
     const cause = (err as Error).cause;
@@ -147,11 +181,19 @@ async function openRemote(
   ctx: RepoSourceContext,
   pinnedRepomd?: Uint8Array,
 ): Promise<OpenedRepo> {
-  const href = (rel: string) => new URL(rel, url).href;
-  const repomd =
-    pinnedRepomd ?? (await fetchBytes(href(REPOMD_PATH), ctx.signal, ctx.downloadTimeoutMs));
-  const open: ReadFile = (rel) => fetchStream(href(rel), ctx.signal, ctx.downloadTimeoutMs);
-  const repodata = await ctx.cache.get(url, repomd, () => parse(url, open, repomd));
+  const pkgHref = (pkg: PackageRecord) =>
+    locateUrl(url, pkg.location, pkg.locationBase, ctx.policy, `${packageName(pkg)} in ${url}`);
+  const repomd = pinnedRepomd ?? (await readRemoteRepomd(url, ctx));
+  const open: ReadFile = async (rel) =>
+    fetchStream(
+      remoteMetadataFile(url, rel, ctx),
+      ctx.signal,
+      ctx.downloadTimeoutMs,
+      ctx.maxMetadataBytes,
+    );
+  const repodata = await ctx.cache.get(url, repomd, () =>
+    parse(url, open, repomd, ctx.maxMetadataBytes),
+  );
   const download = limiter(DOWNLOAD_CONCURRENCY);
   const destDirs = new Map<string, Promise<unknown>>();
   const destDir = (dest: string) => {
@@ -166,8 +208,8 @@ async function openRemote(
   return {
     origin: url,
     repodata,
-    readHeader(pkg, signal) {
-      return fetchRpmHeader(new URL(pkg.location, pkg.locationBase ?? url).href, {
+    async readHeader(pkg, signal) {
+      return fetchRpmHeader(pkgHref(pkg), {
         signal,
         timeoutMs: ctx.downloadTimeoutMs,
         initialBytes: firstReadBytes(pkg),
@@ -175,7 +217,7 @@ async function openRemote(
     },
     materialise: (pkg, dest, signal) =>
       download(async () => {
-        const href = new URL(pkg.location, pkg.locationBase ?? url).href;
+        const href = pkgHref(pkg);
         const res = await fetchOk(href, signal, ctx.downloadTimeoutMs);
         await destDir(dest);
         const algo = pkg.checksumType === "sha" ? "sha1" : pkg.checksumType;
@@ -216,14 +258,22 @@ export function openRepo(
   return loc.kind === "path" ? openLocal(loc.path, ctx, repomd) : openRemote(loc.url, ctx, repomd);
 }
 
+function readRemoteRepomd(url: string, ctx: RepoSourceContext): Promise<Uint8Array> {
+  return fetchBytes(
+    remoteMetadataFile(url, REPOMD_PATH, ctx),
+    ctx.signal,
+    ctx.downloadTimeoutMs,
+    ctx.maxRepomdBytes,
+  );
+}
+
 /**
  * The bytes of a repository's `repodata/repomd.xml` (small: it only names
  * the metadata files by checksum), with the same checks as `openRepo`.
  */
 export async function readRepomd(loc: RepoLocation, ctx: RepoSourceContext): Promise<Uint8Array> {
-  if (loc.kind === "url")
-    return fetchBytes(new URL(REPOMD_PATH, loc.url).href, ctx.signal, ctx.downloadTimeoutMs);
-  return readLocalRepomd(loc.path, await localRoot(loc.path, ctx));
+  if (loc.kind === "url") return readRemoteRepomd(loc.url, ctx);
+  return readLocalRepomd(loc.path, await localRoot(loc.path, ctx), ctx);
 }
 
 /**
@@ -259,6 +309,8 @@ const repoContext = (ctx: SourceContext): RepoSourceContext => ({
   cache: ctx.cache,
   signal: ctx.signal,
   downloadTimeoutMs: ctx.config.ODCS_DOWNLOAD_TIMEOUT_MS,
+  maxRepomdBytes: ctx.config.ODCS_MAX_REPOMD_BYTES,
+  maxMetadataBytes: ctx.config.ODCS_MAX_METADATA_BYTES,
 });
 
 /**
