@@ -15,8 +15,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
-/** Entries kept parsed in memory (records of ~1–3 KB each); the oldest go first. */
-export const HEADER_MEMORY_ENTRIES = 300_000;
+/** Entries kept parsed in memory (records of ~1–3 KB each, so at most a few hundred MB); the oldest go first. */
+export const HEADER_MEMORY_ENTRIES = 100_000;
 
 /** What the cache knows of one RPM file once it has been read whole. */
 export interface RpmFileFacts {
