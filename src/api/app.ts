@@ -16,7 +16,25 @@ export const OPENAPI_INFO = {
   description:
     "Builds temporary RPM repositories (composes) on request. Wire-compatible with the ODCS REST API v1: " +
     "the ODCS Python client and CLI work unchanged.",
+  license: { name: "MIT", identifier: "MIT" },
 };
+
+/**
+ * The top of the OpenAPI document. The server is `npm start`'s default
+ * address; clients set their own base URL. Fixed, so the document does not
+ * depend on where it is rendered.
+ */
+export function openApiHead(version: string) {
+  return {
+    openapi: "3.1.0",
+    info: { ...OPENAPI_INFO, version },
+    servers: [{ url: "http://localhost:5000", description: "npm start's default address" }],
+    tags: [
+      { name: "composes", description: "Request, read, renew and remove composes" },
+      { name: "about", description: "Server information" },
+    ],
+  };
+}
 
 const READ_ONLY = ["GET", "HEAD", "OPTIONS"];
 
@@ -69,10 +87,7 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
   if (waits) app.route("/api/1/composes", composeWaitRouter(deps, waits));
   app.route("/api/1/about", aboutRouter(deps));
 
-  app.doc31("/api/1/openapi.json", {
-    openapi: "3.1.0",
-    info: { ...OPENAPI_INFO, version: deps.version },
-  });
+  app.doc31("/api/1/openapi.json", openApiHead(deps.version));
   // Links in pages are root-relative: behind a trusted proxy they carry its X-Script-Name.
   const base = (c: Context) => scriptName(c.req.raw.headers, trustProxy);
   app.get(
