@@ -1,6 +1,7 @@
 /** Runs every benchmark under bench/ (`npm run bench`) and prints figures. */
 import { benchApi } from "./api.ts";
 import { benchCompose } from "./compose.ts";
+import { benchKoji } from "./koji.ts";
 import { benchRepodataLoad } from "./repodata-load.ts";
 import { benchRpm } from "./rpm.ts";
 
@@ -9,6 +10,7 @@ const benches: [string, () => Promise<void>][] = [
   ["repodata-load", benchRepodataLoad],
   ["compose", benchCompose],
   ["api", benchApi],
+  ["koji", benchKoji],
 ];
 
 // `npm run bench -- api` runs only the named benches; no names runs them all.
