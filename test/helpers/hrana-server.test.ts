@@ -101,6 +101,20 @@ describe("@libsql/client over http://", () => {
     ]);
   });
 
+  it("a deferred transaction's first write waits for the lock and then commits", async () => {
+    await client.execute("CREATE TABLE deferred (k INTEGER)");
+    const holder = await client.transaction("write");
+    await holder.execute("INSERT INTO deferred VALUES (1)");
+    const waiter = await client.transaction("deferred");
+    const write = waiter.execute("INSERT INTO deferred VALUES (2)");
+    await holder.execute("SELECT 1");
+    await holder.commit();
+    await write;
+    await waiter.commit();
+    const rows = await client.execute("SELECT k FROM deferred ORDER BY k");
+    expect(rows.rows.map((r) => r.k)).toEqual([1, 2]);
+  });
+
   it("runs a script with executeMultiple (sequence) and drizzle migrations over it", async () => {
     await client.executeMultiple(
       "CREATE TABLE s1 (a); INSERT INTO s1 VALUES (1); INSERT INTO s1 VALUES (2);",

@@ -31,6 +31,7 @@ import {
   StmtSchema,
   sequence,
   sqlText,
+  takesWriteLock,
 } from "./hrana-sql.ts";
 
 const SqlRef = { sql: z.string().nullish(), sql_id: z.int().nullish() };
@@ -53,6 +54,8 @@ const PipelineSchema = z.strictObject({
 interface Stream {
   id: number;
   conn: SqlConn;
+  /** Wrote inside the open transaction: holds the database's write lock. */
+  holdsWriteLock: boolean;
   baton: string;
   idle: NodeJS.Timeout | undefined;
 }
@@ -94,7 +97,19 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
   let released: (() => void)[] = [];
 
   // WAL lets readers go on while one stream writes, as under sqld.
-  openConn(opts.path).db.exec("PRAGMA journal_mode = WAL");
+  const probe = openConn(opts.path).db;
+  probe.exec("PRAGMA journal_mode = WAL");
+  /** Is the write lock free? (`exec` finalizes its statements, so a BUSY here leaves nothing behind.) */
+  const isWriteLockFree = () => {
+    try {
+      probe.exec("BEGIN IMMEDIATE");
+      probe.exec("ROLLBACK");
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code?.startsWith("SQLITE_BUSY")) return false;
+      throw err;
+    }
+  };
 
   const release = () => {
     const waiting = released;
@@ -102,26 +117,53 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
     for (const wake of waiting) wake();
   };
 
-  /** Run `fn`; while another stream holds the lock, wait for a request to finish and retry. */
-  async function retry<T>(conn: SqlConn, fn: () => T): Promise<T> {
+  const waitForRelease = (deadline: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      released.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+
+  /**
+   * Run one statement (or script, `sql` undefined) of stream `s`. One that
+   * takes the write lock first waits until no other stream holds it, as
+   * SQLite's busy handler would in sqld. Waiting before rather than retrying
+   * after SQLITE_BUSY matters: a libsql statement that failed with
+   * SQLITE_BUSY stays "in progress" (it cannot be reset), and its transaction
+   * can then never commit. The check and the statement run in one
+   * synchronous step, and all connections live in this event loop, so the
+   * lock found free is still free when the statement runs.
+   */
+  async function runLocked<T>(s: Stream, sql: string | undefined, fn: () => T): Promise<T> {
     const deadline = Date.now() + busyMs;
+    const needsLock = sql === undefined || takesWriteLock(sql);
     for (;;) {
-      try {
-        return fn();
-      } catch (err) {
-        // Inside a transaction, waiting would not help: SQLite's own busy
-        // handler gives up there too (a snapshot older than the writer's).
-        if (!isBusy(err) || conn.db.inTransaction || Date.now() >= deadline) throw err;
-        renewIfPoisoned(conn);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-          released.push(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
+      const mayRun =
+        !needsLock || (s.holdsWriteLock && s.conn.db.inTransaction) || isWriteLockFree();
+      if (mayRun) {
+        try {
+          return fn();
+        } catch (err) {
+          // Taken by surprise (a lock this server does not foresee): outside a
+          // transaction, on a fresh connection, try again.
+          if (!isBusy(err) || s.conn.db.inTransaction || Date.now() >= deadline) throw err;
+          renewIfPoisoned(s.conn);
+        } finally {
+          noteWriteLock(s, sql);
+        }
+      } else if (Date.now() >= deadline) {
+        throw new HranaError("SQLITE_BUSY: database is locked", "SQLITE_BUSY");
       }
+      await waitForRelease(deadline);
     }
+  }
+
+  /** After a request: remember whether the stream's open transaction holds the lock. */
+  function noteWriteLock(s: Stream, sql: string | undefined) {
+    if (!s.conn.db.inTransaction) s.holdsWriteLock = false;
+    else if (sql === undefined || takesWriteLock(sql)) s.holdsWriteLock = true;
   }
 
   function closeStream(s: Stream) {
@@ -141,7 +183,13 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
 
   function streamFor(baton: string | null | undefined): Stream {
     if (baton == null) {
-      const s: Stream = { id: nextStream++, conn: openConn(opts.path), baton: "", idle: undefined };
+      const s: Stream = {
+        id: nextStream++,
+        conn: openConn(opts.path),
+        holdsWriteLock: false,
+        baton: "",
+        idle: undefined,
+      };
       streams.set(s.id, s);
       stats.streams++;
       return s;
@@ -158,13 +206,23 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
     switch (req.type) {
       case "close":
         return { type: "close" };
-      case "execute":
-        return { type: "execute", result: await retry(s.conn, () => execute(s.conn, req.stmt)) };
+      case "execute": {
+        const sql = sqlText(s.conn, req.stmt.sql, req.stmt.sql_id);
+        return {
+          type: "execute",
+          result: await runLocked(s, sql, () => execute(s.conn, req.stmt)),
+        };
+      }
       case "batch":
-        return { type: "batch", result: await batch(s.conn, req.batch, (fn) => retry(s.conn, fn)) };
+        return {
+          type: "batch",
+          result: await batch(s.conn, req.batch, (stmt, run) =>
+            runLocked(s, sqlText(s.conn, stmt.sql, stmt.sql_id), run),
+          ),
+        };
       case "sequence": {
         const sql = sqlText(s.conn, req.sql, req.sql_id);
-        await retry(s.conn, () => sequence(s.conn, sql));
+        await runLocked(s, undefined, () => sequence(s.conn, sql)); // a script: assume it writes
         return { type: "sequence" };
       }
       case "describe":

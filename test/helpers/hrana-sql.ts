@@ -62,6 +62,7 @@ function toSqlError(err: unknown, conn?: SqlConn): HranaError {
   if (err instanceof HranaError) return err;
   const e = err as { message?: string; code?: string };
   if (conn && e.code?.startsWith("SQLITE_BUSY")) conn.isPoisoned = true;
+  console.error("BUSY", e.code, e.message, conn?.db.inTransaction, new Error().stack);
   return new HranaError(e.message ?? String(err), e.code ?? "SQLITE_ERROR");
 }
 
@@ -199,9 +200,13 @@ function holds(cond: Cond, conn: SqlConn, ok: (boolean | undefined)[]): boolean 
 
 /**
  * Run a batch: each step whose condition holds (conditions may only name
- * earlier steps). `retry` runs one step and waits out another stream's lock.
+ * earlier steps). `run` runs one step, after waiting for the write lock it needs.
  */
-export async function batch(conn: SqlConn, b: HranaBatch, retry: <T>(fn: () => T) => Promise<T>) {
+export async function batch(
+  conn: SqlConn,
+  b: HranaBatch,
+  run: <T>(stmt: HranaStmt, fn: () => T) => Promise<T>,
+) {
   const step_results: (ReturnType<typeof execute> | null)[] = [];
   const step_errors: ({ message: string; code: string } | null)[] = [];
   const ok: (boolean | undefined)[] = [];
@@ -215,7 +220,7 @@ export async function batch(conn: SqlConn, b: HranaBatch, retry: <T>(fn: () => T
       continue;
     }
     try {
-      step_results.push(await retry(() => execute(conn, step.stmt)));
+      step_results.push(await run(step.stmt, () => execute(conn, step.stmt)));
       step_errors.push(null);
       ok[i] = true;
     } catch (err) {
@@ -235,6 +240,18 @@ function mentionsOnlyBefore(cond: Cond, step: number): boolean {
     return cond.conds.every((c) => mentionsOnlyBefore(c, step));
   }
   return true;
+}
+
+/**
+ * Whether a statement takes the database's write lock: data and schema
+ * changes and `BEGIN IMMEDIATE/EXCLUSIVE` (not a deferred BEGIN, a read,
+ * COMMIT or ROLLBACK, which need no lock of their own).
+ */
+export function takesWriteLock(sql: string): boolean {
+  const head = sql.replace(/^(\s|--[^\n]*\n?|\/\*[\s\S]*?\*\/)+/, "").toUpperCase();
+  if (/^BEGIN\s+(IMMEDIATE|EXCLUSIVE)\b/.test(head)) return true;
+  if (/^(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|REINDEX|VACUUM)\b/.test(head)) return true;
+  return /^WITH\b/.test(head) && /\b(INSERT|UPDATE|DELETE|REPLACE)\b/.test(head);
 }
 
 /** `sequence`: every statement of a script, no arguments, stop at the first error. */
