@@ -1,5 +1,6 @@
 import type { Client } from "@libsql/client";
-import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import type { LibSQLDatabase } from "drizzle-orm/libsql";
+import { drizzle } from "drizzle-orm/libsql/web";
 import * as schema from "./schema.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
@@ -7,7 +8,12 @@ export type Db = LibSQLDatabase<typeof schema>;
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type DbOrTx = Db | Tx;
 
-/** Wrap a libSQL client (node: `@libsql/client`, edge: `@libsql/client/web`). */
+/**
+ * Wrap a libSQL client (node: `@libsql/client`, edge: `@libsql/client/web`).
+ * drizzle's `libsql/web` entry, not `libsql`: that one imports
+ * `@libsql/client` itself, which Deno resolves to the native driver; given
+ * a client, both only wrap it.
+ */
 export function createDb(client: Client): Db {
   return drizzle(client, { schema });
 }
