@@ -1,6 +1,7 @@
 /** Runs every benchmark under bench/ (`npm run bench`) and prints figures. */
 import { benchCompose } from "./compose.ts";
 import { benchEdge } from "./edge.ts";
+import { benchKoji } from "./koji.ts";
 import { benchRepodataLoad } from "./repodata-load.ts";
 import { benchRpm } from "./rpm.ts";
 
@@ -8,6 +9,7 @@ const benches: [string, () => Promise<void>][] = [
   ["rpm", benchRpm],
   ["repodata-load", benchRepodataLoad],
   ["compose", benchCompose],
+  ["koji", benchKoji],
   ["edge", benchEdge],
 ];
 

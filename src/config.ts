@@ -190,6 +190,16 @@ export const ConfigSchema = z
     ODCS_REPODATA_WRITER: z.enum(["native", "createrepo_c"]).default("native"),
     ODCS_CACHE_BUDGET_MB: intFrom(16, 1_000_000).default(1024),
     ODCS_DOWNLOAD_TIMEOUT_MS: intFrom(1000, 3_600_000).default(300_000),
+    /** Koji hub XML-RPC URL; unset = `tag` and `build` composes are refused. */
+    ODCS_KOJI_HUB_URL: httpUrl.optional(),
+    /** Koji file server (topurl), for headers (Range requests) and downloads. */
+    ODCS_KOJI_TOPURL: httpUrl.optional(),
+    /** Koji's top dir mounted here (wins over the topurl): positioned header reads, hardlinks. */
+    ODCS_KOJI_TOPDIR: z.string().min(1).optional(),
+    ODCS_KOJI_TIMEOUT_MS: intFrom(1000, 3_600_000).default(120_000),
+    ODCS_KOJI_RETRIES: intFrom(0, 20).default(3),
+    /** Persistent caches (Koji RPM headers). */
+    ODCS_CACHE_DIR: z.string().min(1).default("./data/cache"),
     ODCS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
     /** Largest repomd.xml a source may have; real ones are a few KB. */
     ODCS_MAX_REPOMD_BYTES: intFrom(1024, 1024 ** 3).default(4 * 1024 ** 2),
@@ -197,6 +207,13 @@ export const ConfigSchema = z
     ODCS_MAX_METADATA_BYTES: intFrom(1024 ** 2, 64 * 1024 ** 3).default(2 * 1024 ** 3),
   })
   .superRefine((c, ctx) => {
+    if (c.ODCS_KOJI_HUB_URL && !c.ODCS_KOJI_TOPURL && !c.ODCS_KOJI_TOPDIR)
+      ctx.addIssue({
+        code: "custom",
+        path: ["ODCS_KOJI_TOPURL"],
+        message:
+          "ODCS_KOJI_HUB_URL needs ODCS_KOJI_TOPURL or ODCS_KOJI_TOPDIR (where the RPMs are)",
+      });
     if (c.ODCS_AUTH_BACKEND === "openidc") {
       for (const key of ["ODCS_OIDC_ISSUER", "ODCS_OIDC_AUDIENCE"] as const) {
         if (!c[key])
