@@ -1,6 +1,7 @@
 /** Runs every benchmark under bench/ (`npm run bench`) and prints figures. */
 import { benchApi } from "./api.ts";
 import { benchCompose } from "./compose.ts";
+import { benchEdge } from "./edge.ts";
 import { benchKoji } from "./koji.ts";
 import { benchRepodataLoad } from "./repodata-load.ts";
 import { benchRpm } from "./rpm.ts";
@@ -11,6 +12,7 @@ const benches: [string, () => Promise<void>][] = [
   ["compose", benchCompose],
   ["api", benchApi],
   ["koji", benchKoji],
+  ["edge", benchEdge],
 ];
 
 // `npm run bench -- api` runs only the named benches; no names runs them all.

@@ -125,6 +125,10 @@ export const ConfigSchema = z
     ODCS_TARGET_DIR: z.string().min(1).default("./data/composes"),
     /** Public URL of ODCS_TARGET_DIR; by default served by this process at /composes. */
     ODCS_TARGET_DIR_URL: httpUrl.optional(),
+    /** The full service, named in the read-only (edge) app's 405 answers to writes. */
+    ODCS_ORIGIN_URL: httpUrl.optional(),
+    /** Seconds the edge keeps answers about done/removed/failed composes (Cache API, max-age); 0: none. */
+    ODCS_EDGE_CACHE_SECONDS: intFrom(0, 86400).default(60),
     /** Local repository roots a `repo` compose may read; "/" (anywhere) suits a single host, narrow it in production. */
     ODCS_ALLOWED_REPO_ROOTS: csv.default(["/"]),
     ODCS_ALLOWED_REPO_URLS: csv.default([]),

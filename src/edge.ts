@@ -1,32 +1,21 @@
-import { createClient } from "@libsql/client/web";
-import { createApp } from "./api/app.ts";
-import { silentLogger } from "./api/deps.ts";
-import { loadConfig } from "./config.ts";
-import { createDb } from "./db/client.ts";
-import { noauthAuthenticator } from "./domain/identity.ts";
+import {
+  createReadOnlyHandler,
+  type ExecutionContextLike,
+  type Handler,
+} from "./edge/read-only.ts";
 
 /**
- * Cloudflare Workers entry: read-only status lookups (list, get, about)
- * over a remote libSQL database. Writing routes are not mounted.
+ * Cloudflare Workers entry (wrangler.toml): read-only status lookups —
+ * compose get/list, about, openapi.json, docs — over a remote libSQL
+ * database. Writes answer 405 naming `ODCS_ORIGIN_URL`. The app is built
+ * on the first request from the Worker's bindings and kept for the life of
+ * the isolate (the bindings do not change within one).
  */
+let handler: Handler | undefined;
+
 export default {
-  fetch(request: Request, env: Record<string, string | undefined>) {
-    const config = loadConfig(env);
-    const client = createClient({
-      url: config.ODCS_DATABASE_URL,
-      ...(config.ODCS_DATABASE_AUTH_TOKEN ? { authToken: config.ODCS_DATABASE_AUTH_TOKEN } : {}),
-    });
-    const app = createApp(
-      {
-        db: createDb(client),
-        clock: { now: () => new Date() },
-        config,
-        log: silentLogger,
-        auth: noauthAuthenticator,
-        version: env.ODCS_VERSION ?? "edge",
-      },
-      { readOnly: true },
-    );
-    return app.fetch(request);
+  fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContextLike) {
+    handler ??= createReadOnlyHandler(env);
+    return handler(request, ctx);
   },
 };

@@ -1,106 +1,36 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
-import type { Context } from "hono";
-import { requestId } from "hono/request-id";
+// First: it extends zod with .openapi(), which the request schemas need at load.
+import "@hono/zod-openapi";
 import { CreateComposeBody, RenewComposeBody } from "../domain/request-schemas.ts";
-import { aboutRouter } from "./about.ts";
+import { type App, buildApp, createReadOnlyApp } from "./app-core.ts";
 import { composeWaitRouter } from "./compose-wait.ts";
 import { ComposeWaits } from "./compose-waits.ts";
-import { composesRouter } from "./composes.ts";
+import { composesWriteRouter } from "./composes-write.ts";
 import type { Deps } from "./deps.ts";
-import { errorResponse, handleError, METHOD_NOT_ALLOWED, NOT_FOUND_URL } from "./errors.ts";
-import { appGetPath, scriptName } from "./proxy.ts";
 
-export const OPENAPI_INFO = {
-  title: "ODCS-TS — On Demand Compose Service",
-  description:
-    "Builds temporary RPM repositories (composes) on request. Wire-compatible with the ODCS REST API v1: " +
-    "the ODCS Python client and CLI work unchanged.",
-  license: { name: "MIT", identifier: "MIT" },
-};
-
-/**
- * The top of the OpenAPI document. The server is `npm start`'s default
- * address; clients set their own base URL. Fixed, so the document does not
- * depend on where it is rendered.
- */
-export function openApiHead(version: string) {
-  return {
-    openapi: "3.1.0",
-    info: { ...OPENAPI_INFO, version },
-    servers: [{ url: "http://localhost:5000", description: "npm start's default address" }],
-    tags: [
-      { name: "composes", description: "Request, read, renew and remove composes" },
-      { name: "about", description: "Server information" },
-    ],
-  };
-}
-
-const READ_ONLY = ["GET", "HEAD", "OPTIONS"];
-
-/**
- * Methods a known path answers, for OPTIONS (200 + `Allow`, as upstream) and
- * for 405s. Upstream answers a wrong method with a 500 carrying the 405 text
- * (§1.2 quirk); we send the real status with the same JSON shape.
- */
-function allowedMethods(path: string, readOnly: boolean): string[] | undefined {
-  const p = path.length > 1 ? path.replace(/\/$/, "") : path;
-  if (p === "/api/1/composes") return readOnly ? READ_ONLY : ["GET", "HEAD", "OPTIONS", "POST"];
-  if (/^\/api\/1\/composes\/\d+\/wait$/.test(p) && !readOnly) return READ_ONLY;
-  if (/^\/api\/1\/composes\/\d+$/.test(p)) {
-    return readOnly ? READ_ONLY : ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH"];
-  }
-  if (["/", "/api/1/about", "/api/1/openapi.json", "/api/1/docs"].includes(p)) return READ_ONLY;
-  return undefined;
-}
+export { OPENAPI_INFO, openApiHead } from "./app-core.ts";
 
 /**
  * Build the HTTP app from its dependencies. `readOnly` leaves out every
  * writing route (the edge deployment serves status lookups only).
  */
-export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: false }) {
-  const trustProxy = deps.config.ODCS_TRUST_PROXY;
-  // Not `strict: false`, which would ignore `getPath`; appGetPath is non-strict itself.
-  const app = new OpenAPIHono({ getPath: appGetPath(trustProxy) });
-  app.use("*", requestId({ headerName: "X-Request-Id" }));
-  app.onError(handleError(deps.log));
-  app.notFound((c) => {
-    const allowed = allowedMethods(c.req.path, opts.readOnly);
-    if (allowed === undefined) return errorResponse(c, 404, NOT_FOUND_URL);
-    c.header("Allow", allowed.join(", "));
-    if (c.req.method === "OPTIONS") return c.body(null, 200);
-    return errorResponse(c, 405, METHOD_NOT_ALLOWED);
+export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: false }): App {
+  if (opts.readOnly) return createReadOnlyApp(deps);
+  return buildApp(deps, {
+    readOnly: false,
+    register: (app) => {
+      app.openAPIRegistry.register("CreateComposeBody", CreateComposeBody);
+      app.openAPIRegistry.register("RenewComposeBody", RenewComposeBody);
+      app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+        type: "http",
+        scheme: "bearer",
+        bearerFormat: "JWT",
+        description: "OIDC access token (ODCS_AUTH_BACKEND=openidc); not needed with noauth",
+      });
+    },
+    extend: (app) => {
+      const waits = deps.waits ?? new ComposeWaits(deps.db);
+      app.route("/api/1/composes", composesWriteRouter({ ...deps, waits }));
+      app.route("/api/1/composes", composeWaitRouter(deps, waits));
+    },
   });
-
-  app.openAPIRegistry.register("CreateComposeBody", CreateComposeBody);
-  app.openAPIRegistry.register("RenewComposeBody", RenewComposeBody);
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
-    type: "http",
-    scheme: "bearer",
-    bearerFormat: "JWT",
-    description: "OIDC access token (ODCS_AUTH_BACKEND=openidc); not needed with noauth",
-  });
-  // Not at the edge: there the app lives for one request, so neither the
-  // waiter limit nor the shared poll would hold; clients poll GET instead.
-  const waits = opts.readOnly ? undefined : (deps.waits ?? new ComposeWaits(deps.db));
-  app.route("/api/1/composes", composesRouter({ ...deps, waits }, opts));
-  if (waits) app.route("/api/1/composes", composeWaitRouter(deps, waits));
-  app.route("/api/1/about", aboutRouter(deps));
-
-  app.doc31("/api/1/openapi.json", openApiHead(deps.version));
-  // Links in pages are root-relative: behind a trusted proxy they carry its X-Script-Name.
-  const base = (c: Context) => scriptName(c.req.raw.headers, trustProxy);
-  app.get(
-    "/api/1/docs",
-    Scalar((c) => ({ url: `${base(c)}/api/1/openapi.json`, pageTitle: OPENAPI_INFO.title })),
-  );
-  app.get("/", (c) =>
-    c.html(
-      `<!doctype html><html><head><title>On Demand Compose Service</title></head><body>` +
-        `<h1>On Demand Compose Service</h1><p>API: <a href="${base(c)}/api/1/composes/">/api/1/composes/</a>, ` +
-        `reference: <a href="${base(c)}/api/1/docs">/api/1/docs</a>. Composes are published at ` +
-        `<a href="${deps.config.ODCS_TARGET_DIR_URL}">${deps.config.ODCS_TARGET_DIR_URL}</a>.</p></body></html>`,
-    ),
-  );
-  return app;
 }

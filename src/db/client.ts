@@ -1,5 +1,6 @@
 import type { Client } from "@libsql/client";
-import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import type { LibSQLDatabase } from "drizzle-orm/libsql";
+import { drizzle } from "drizzle-orm/libsql/web";
 import * as schema from "./schema.ts";
 import { type LanedClient, type WriteFault, withWriteLane } from "./write-lane.ts";
 
@@ -18,6 +19,8 @@ export const BUSY_TIMEOUT_MS = 15_000;
  * another of its connections holds; any number of `createDb` calls, on any
  * number of clients, share it.
  */
+// drizzle's `libsql/web` entry, not `libsql`: that one imports `@libsql/client`
+// itself, which Deno resolves to the native driver; given a client, both only wrap it.
 export function createDb(client: Client): Db {
   const laned = withWriteLane(client, BUSY_TIMEOUT_MS);
   const db = drizzle(laned, { schema });

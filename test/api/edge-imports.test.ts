@@ -8,7 +8,7 @@ import { expect, it } from "vitest";
  * Node's builtins, so src/edge.ts can bundle them for a Workers runtime.
  */
 const ROOT = join(import.meta.dirname, "../..");
-const DIRS = ["src/api", "src/db", "src/domain"];
+const DIRS = ["src/api", "src/db", "src/domain", "src/edge"];
 const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith("_")));
 
 function sources(dir: string): string[] {
