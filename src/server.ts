@@ -5,6 +5,7 @@ import { createAuthenticator } from "./api/auth.ts";
 import { ComposeWaits } from "./api/compose-waits.ts";
 import { systemClock } from "./api/deps.ts";
 import type { Config } from "./config.ts";
+import { startEventServices } from "./events/runtime.ts";
 import {
   configFromProcess,
   createLogger,
@@ -30,6 +31,7 @@ export async function startServer(config: Config, opts: { withWorker: boolean })
   const { db, client } = await openDatabase(config);
   const now = () => systemClock.now();
   const waits = new ComposeWaits(db);
+  const events = await startEventServices({ db, config, log, now, owner: defaultWorkerId() });
   const worker = opts.withWorker
     ? new Worker({
         db,
@@ -37,7 +39,10 @@ export async function startServer(config: Config, opts: { withWorker: boolean })
         now,
         log: createLogger(config.ODCS_LOG_LEVEL, "worker"),
         workerId: defaultWorkerId(),
-        onComposeChanged: (id) => waits.notify(id),
+        onComposeChanged: (id) => {
+          waits.notify(id);
+          events.wake();
+        },
       })
     : null;
   const app = createApp({
@@ -48,11 +53,23 @@ export async function startServer(config: Config, opts: { withWorker: boolean })
     auth: createAuthenticator(config),
     version: packageVersion(),
     waits,
-    ...(worker ? { onJobQueued: () => worker.wake() } : {}),
+    eventFeed: events.feed,
+    metrics: events.metrics,
+    onJobQueued: () => {
+      worker?.wake();
+      events.wake();
+    },
   });
   mountComposeFiles(app, config.ODCS_TARGET_DIR);
   const sweep = scheduleSweep(
-    { db, now, log, targetDir: config.ODCS_TARGET_DIR },
+    {
+      db,
+      now,
+      log,
+      targetDir: config.ODCS_TARGET_DIR,
+      eventsRetentionDays: config.ODCS_EVENTS_RETENTION_DAYS,
+      observe: events.observeSweep,
+    },
     config.ODCS_SWEEP_CRON,
   );
   worker?.start();
@@ -69,6 +86,7 @@ export async function startServer(config: Config, opts: { withWorker: boolean })
     sweep.stop();
     server.close();
     await worker?.stop(SHUTDOWN_GRACE_MS);
+    await events.stop();
     client.close();
     process.exit(0);
   };

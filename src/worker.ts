@@ -1,3 +1,4 @@
+import { createWorkerMetrics, serveMetrics } from "./metrics/worker-metrics.ts";
 import { configFromProcess, createLogger, defaultWorkerId, openDatabase } from "./node/runtime.ts";
 import { Worker } from "./worker/loop.ts";
 
@@ -13,6 +14,18 @@ const worker = new Worker({
   workerId: process.env.ODCS_WORKER_ID ?? defaultWorkerId(),
 });
 worker.start();
+const metricsServer =
+  config.ODCS_WORKER_METRICS_PORT === undefined
+    ? undefined
+    : await serveMetrics(
+        createWorkerMetrics({
+          db,
+          busy: () => worker.busy,
+          concurrency: config.ODCS_WORKER_CONCURRENCY,
+        }),
+        config.ODCS_WORKER_METRICS_PORT,
+        config.HOST,
+      );
 log.info("worker started", {
   concurrency: config.ODCS_WORKER_CONCURRENCY,
   pollMs: config.ODCS_WORKER_POLL_MS,
@@ -25,6 +38,7 @@ const stop = async () => {
   stopping = true;
   log.info("stopping: no new jobs; finishing or releasing the running ones");
   await worker.stop(GRACE_MS);
+  metricsServer?.close();
   client.close();
   process.exit(0);
 };

@@ -8,6 +8,9 @@ import { ComposeWaits } from "./compose-waits.ts";
 import { composesRouter } from "./composes.ts";
 import type { Deps } from "./deps.ts";
 import { errorResponse, handleError, METHOD_NOT_ALLOWED, NOT_FOUND_URL } from "./errors.ts";
+import { EventFeed } from "./event-feed.ts";
+import { eventsRouter } from "./events.ts";
+import { metricsRouter, requestTiming } from "./metrics.ts";
 
 export const OPENAPI_INFO = {
   title: "ODCS-TS — On Demand Compose Service",
@@ -30,6 +33,7 @@ function allowedMethods(path: string, readOnly: boolean): string[] | undefined {
   if (/^\/api\/1\/composes\/\d+$/.test(p)) {
     return readOnly ? READ_ONLY : ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH"];
   }
+  if (["/api/1/events", "/api/1/metrics"].includes(p) && !readOnly) return READ_ONLY;
   if (["/", "/api/1/about", "/api/1/openapi.json", "/api/1/docs"].includes(p)) return READ_ONLY;
   return undefined;
 }
@@ -41,6 +45,7 @@ function allowedMethods(path: string, readOnly: boolean): string[] | undefined {
 export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: false }) {
   const app = new OpenAPIHono({ strict: false });
   app.use("*", requestId({ headerName: "X-Request-Id" }));
+  if (deps.metrics) app.use("*", requestTiming(deps.metrics));
   app.onError(handleError(deps.log));
   app.notFound((c) => {
     const allowed = allowedMethods(c.req.path, opts.readOnly);
@@ -64,6 +69,11 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
   app.route("/api/1/composes", composesRouter({ ...deps, waits }, opts));
   if (waits) app.route("/api/1/composes", composeWaitRouter(deps, waits));
   app.route("/api/1/about", aboutRouter(deps));
+  if (!opts.readOnly) {
+    const feed = deps.eventFeed ?? new EventFeed(deps.db, deps.config.ODCS_EVENTS_POLL_MS);
+    app.route("/api/1/events", eventsRouter(deps, feed));
+    app.route("/api/1/metrics", metricsRouter(deps));
+  }
 
   app.doc31("/api/1/openapi.json", {
     openapi: "3.1.0",
