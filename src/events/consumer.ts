@@ -62,7 +62,8 @@ export function retryDelayMs(failures: number, base: number, max: number): numbe
 export class DurableConsumer {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> | undefined;
-  private stopped = true;
+  private stopped = false;
+  private started = false;
   private again = false;
 
   constructor(
@@ -70,15 +71,21 @@ export class DurableConsumer {
     readonly sink: Sink,
   ) {}
 
-  async start(): Promise<void> {
+  /** Create the consumer's row if it is new (cursor at the newest event). */
+  async register(): Promise<void> {
     await ensureEventConsumer(this.deps.db, this.sink.name, this.deps.now().getTime());
-    this.stopped = false;
+  }
+
+  /** Register, then deliver on every poll (and `wake()`) until `stop()`. */
+  async start(): Promise<void> {
+    await this.register();
+    this.started = true;
     this.schedule(0);
   }
 
   /** Look for new events now (e.g. after a state change in this process). */
   wake(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.started) return;
     if (this.running) this.again = true;
     else this.schedule(0);
   }

@@ -93,7 +93,11 @@ export async function startRabbit(opts: { startTimeoutMs?: number } = {}): Promi
         await conn.close();
         return true;
       },
-      { timeoutMs: opts.startTimeoutMs ?? 90_000, intervalMs: 200, what: "RabbitMQ to accept AMQP" },
+      {
+        timeoutMs: opts.startTimeoutMs ?? 90_000,
+        intervalMs: 200,
+        what: "RabbitMQ to accept AMQP",
+      },
     );
   };
 
