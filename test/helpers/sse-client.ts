@@ -20,7 +20,12 @@ export async function openStream(url: string, headers: Record<string, string> = 
     if (!body) return;
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of body) parser.feed(decoder.decode(chunk, { stream: true }));
+      const reader = body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parser.feed(decoder.decode(value, { stream: true }));
+      }
     } catch {
       // aborted by close() or the server went away
     } finally {
