@@ -183,10 +183,10 @@ export class ServerMetrics {
 
   async render(): Promise<string> {
     const text = await this.registry.metrics();
-    return text
-      .split("\n")
-      .map((line) => (ODCS_FAMILIES.test(line) && / -?\d+$/.test(line) ? `${line}.0` : line))
-      .join("\n");
+    // ODCS prints no blank line between families; prom-client does.
+    const lines = text.split("\n").filter((line) => line !== "");
+    const out = lines.map((l) => (ODCS_FAMILIES.test(l) && / -?\d+$/.test(l) ? `${l}.0` : l));
+    return `${out.join("\n")}\n`;
   }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
