@@ -68,7 +68,11 @@ export class AmqpSink implements Sink {
     }
   }
 
-  async deliver(items: EventWithCompose[], confirm: (id: number) => Promise<boolean>) {
+  async deliver(
+    items: EventWithCompose[],
+    confirm: (id: number) => Promise<boolean>,
+    stop: AbortSignal,
+  ) {
     const ch = await this.open();
     try {
       for (const { event, compose } of items) {
@@ -81,7 +85,7 @@ export class AmqpSink implements Sink {
           type: "state-changed",
         });
       }
-      await withTimeout(ch.waitForConfirms(), AMQP_TIMEOUT_MS, "broker confirms");
+      await withTimeout(ch.waitForConfirms(), AMQP_TIMEOUT_MS, "broker confirms", stop);
     } catch (err) {
       await this.close();
       throw err;
@@ -98,10 +102,16 @@ export class AmqpSink implements Sink {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+function withTimeout<T>(p: Promise<T>, ms: number, what: string, stop: AbortSignal): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onStop = () => {};
   const t = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    onStop = () => reject(new Error(`stopped while waiting for ${what}`));
+    stop.addEventListener("abort", onStop, { once: true });
   });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+  return Promise.race([p, t]).finally(() => {
+    clearTimeout(timer);
+    stop.removeEventListener("abort", onStop);
+  });
 }

@@ -27,7 +27,11 @@ export interface Sink {
   readonly name: string;
   /** Events this sink does not want are skipped (the cursor moves past them). */
   accepts(item: EventWithCompose): boolean;
-  deliver(items: EventWithCompose[], confirm: (id: number) => Promise<boolean>): Promise<void>;
+  deliver(
+    items: EventWithCompose[],
+    confirm: (id: number) => Promise<boolean>,
+    signal: AbortSignal,
+  ): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -64,6 +68,8 @@ export class DurableConsumer {
   private running: Promise<void> | undefined;
   private stopped = false;
   private started = false;
+  /** Aborts deliveries in flight at stop(): a hanging receiver must not hold up shutdown. */
+  private readonly abort = new AbortController();
   private again = false;
 
   constructor(
@@ -93,6 +99,7 @@ export class DurableConsumer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.abort.abort(new Error("consumer stopped"));
     await this.running;
     await releaseEventConsumer(
       this.deps.db,
@@ -145,12 +152,16 @@ export class DurableConsumer {
       const confirm = async (id: number) =>
         advanceEventConsumer(db, name, owner, id, this.deps.now().getTime(), this.deps.leaseMs);
       try {
-        if (wanted.length > 0) await this.sink.deliver(wanted, confirm);
+        if (wanted.length > 0) await this.sink.deliver(wanted, confirm, this.abort.signal);
         const last = batch[batch.length - 1]?.event.id ?? claimed.cursor;
         if (!(await confirm(last))) throw new LeaseLostError(`lease of ${name} lost`);
       } catch (err) {
         if (err instanceof LeaseLostError) {
           this.deps.log.warn("event delivery lease lost", { consumer: name });
+          return moved;
+        }
+        if (this.stopped) {
+          // Aborted by stop(): not the receiver's failure; the lease is released by stop().
           return moved;
         }
         const failures = claimed.attempts + 1;

@@ -44,6 +44,7 @@ export class WebhookSink implements Sink {
   async deliver(
     items: EventWithCompose[],
     confirm: (id: number) => Promise<boolean>,
+    stop: AbortSignal,
   ): Promise<void> {
     for (const item of items) {
       const body = JSON.stringify(stateChangedMessage(item.event, item.compose, this.opts.view));
@@ -51,7 +52,7 @@ export class WebhookSink implements Sink {
         method: "POST",
         body,
         redirect: "manual",
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
+        signal: AbortSignal.any([stop, AbortSignal.timeout(this.opts.timeoutMs)]),
         headers: {
           "Content-Type": "application/json",
           "User-Agent": "odcs-ts-webhook",
