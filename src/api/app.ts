@@ -10,6 +10,7 @@ import type { Deps } from "./deps.ts";
 import { errorResponse, handleError, METHOD_NOT_ALLOWED, NOT_FOUND_URL } from "./errors.ts";
 import { EventFeed } from "./event-feed.ts";
 import { eventsRouter } from "./events.ts";
+import { StateChangedMessageSchema } from "./events.schemas.ts";
 import { metricsRouter, requestTiming } from "./metrics.ts";
 
 export const OPENAPI_INFO = {
@@ -57,6 +58,7 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
 
   app.openAPIRegistry.register("CreateComposeBody", CreateComposeBody);
   app.openAPIRegistry.register("RenewComposeBody", RenewComposeBody);
+  app.openAPIRegistry.register("StateChangedMessage", StateChangedMessageSchema);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
