@@ -9,8 +9,8 @@ import { composesRouter } from "./composes.ts";
 import type { Deps } from "./deps.ts";
 import { errorResponse, handleError, METHOD_NOT_ALLOWED, NOT_FOUND_URL } from "./errors.ts";
 import { EventFeed } from "./event-feed.ts";
-import { eventsRouter } from "./events.ts";
 import { StateChangedMessageSchema } from "./events.schemas.ts";
+import { eventsRouter } from "./events.ts";
 import { metricsRouter, requestTiming } from "./metrics.ts";
 
 export const OPENAPI_INFO = {
