@@ -99,6 +99,19 @@ const multilibGlobs = jsonFrom(
     }),
 );
 
+/**
+ * How the processes start, stop and sit behind a proxy (kept apart so other
+ * groups of settings merge without touching these lines).
+ */
+const processSettings = {
+  /** Grace of a SIGTERM: running composes, in-flight requests and waits finish within it. */
+  ODCS_WORKER_GRACE_MS: intFrom(0, 3_600_000).default(30_000),
+  /** Worker id in leases and compose logs; default `<hostname>:<pid>`. */
+  ODCS_WORKER_ID: z.string().min(1).optional(),
+  /** Honour X-Forwarded-Host, X-Scheme/X-Forwarded-Proto and X-Script-Name (set by a proxy in front). */
+  ODCS_TRUST_PROXY: boolFrom.default(false),
+};
+
 const httpUrl = z
   .string()
   .url()
@@ -119,6 +132,7 @@ export type WebhookConfig = z.infer<typeof WebhookSchema>;
 
 export const ConfigSchema = z
   .object({
+    ...processSettings,
     PORT: intFrom(0, 65535).default(5000),
     HOST: z.string().min(1).default("0.0.0.0"),
     ODCS_DATABASE_URL: z.string().min(1).default("file:./data/odcs.db"),
@@ -218,6 +232,10 @@ export const ConfigSchema = z
     ODCS_WEBHOOK_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
     /** Port of the standalone worker's own /metrics endpoint; off when unset. */
     ODCS_WORKER_METRICS_PORT: intFrom(0, 65535).optional(),
+    /** Largest repomd.xml a source may have; real ones are a few KB. */
+    ODCS_MAX_REPOMD_BYTES: intFrom(1024, 1024 ** 3).default(4 * 1024 ** 2),
+    /** Largest metadata file (primary, filelists, other), as stored and once decompressed. */
+    ODCS_MAX_METADATA_BYTES: intFrom(1024 ** 2, 64 * 1024 ** 3).default(2 * 1024 ** 3),
   })
   .superRefine((c, ctx) => {
     c.ODCS_WEBHOOKS.forEach((hook, i) => {
@@ -286,4 +304,73 @@ export function loadConfig(
     ...c,
     ODCS_TARGET_DIR_URL: c.ODCS_TARGET_DIR_URL ?? `http://localhost:${c.PORT}/composes`,
   });
+}
+
+/** `ODCS_*` variables that are ours without being settings of the service. */
+const OTHER_KNOWN_VARIABLES = [
+  "ODCS_CONFIG", // names the config file
+  "ODCS_SERVER", // the `odcs` CLI's server URL
+  "ODCS_TOKEN", // the `odcs` CLI's token
+];
+
+/** Every `ODCS_*` name the service or its CLI reads. */
+export function knownVariables(): string[] {
+  return [
+    ...Object.keys(ConfigSchema.shape).filter((k) => k.startsWith("ODCS_")),
+    ...OTHER_KNOWN_VARIABLES,
+  ];
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    const row = d[i] as number[];
+    const prev = d[i - 1] as number[];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(
+        (prev[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (prev[j - 1] as number) + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, ((d[i - 2] as number[])[j - 2] as number) + 1);
+      row[j] = best;
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+export interface UnknownVariable {
+  name: string;
+  /** The known name nearest by edit distance (ties: the first in schema order). */
+  closest: string;
+}
+
+/**
+ * `ODCS_*` environment variables nobody reads: a typo in a setting name is
+ * otherwise silently ignored and its default used. Entry points log each as a
+ * warning at start-up.
+ */
+export function unknownVariables(env: Record<string, string | undefined>): UnknownVariable[] {
+  const known = knownVariables();
+  const knownSet = new Set(known);
+  return Object.keys(env)
+    .filter((k) => k.startsWith("ODCS_") && !knownSet.has(k))
+    .sort()
+    .map((name) => {
+      let closest = known[0] as string;
+      let best = Number.POSITIVE_INFINITY;
+      for (const k of known) {
+        const dist = editDistance(name, k);
+        if (dist < best) {
+          best = dist;
+          closest = k;
+        }
+      }
+      return { name, closest };
+    });
 }

@@ -1,5 +1,8 @@
-import { configFromProcess } from "./node/runtime.ts";
-import { startServer } from "./server.ts";
+/**
+ * Single host (`npm start`): API, compose file server, expiry sweep and one
+ * worker in one process.
+ */
+import { runProcess } from "./node/lifecycle.ts";
+import { startServer } from "./node/start-server.ts";
 
-/** Single host: API, compose file server, expiry sweep and one worker in one process. */
-await startServer(configFromProcess(), { withWorker: true });
+await runProcess("server", (config, log) => startServer(config, log, { withWorker: true }));

@@ -1,5 +1,11 @@
 import { describe, expect, test } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import {
+  ConfigError,
+  editDistance,
+  knownVariables,
+  loadConfig,
+  unknownVariables,
+} from "../src/config.ts";
 
 const rejection = (env: Record<string, string>, file?: Record<string, unknown>) => {
   try {
@@ -64,5 +70,83 @@ describe("ODCS_MULTILIB_BLACKLIST / ODCS_MULTILIB_WHITELIST", () => {
         "invalid setting ODCS_MULTILIB_WHITELIST.*.0: a package name glob must be non-empty, without spaces",
       ].join("\n"),
     );
+  });
+});
+
+describe("process settings", () => {
+  test("defaults: 30 s grace, proxy headers not trusted, no worker id", () => {
+    const c = loadConfig({});
+    expect(c.ODCS_WORKER_GRACE_MS).toBe(30_000);
+    expect(c.ODCS_TRUST_PROXY).toBe(false);
+    expect(c.ODCS_WORKER_ID).toBeUndefined();
+  });
+
+  test("set from the environment", () => {
+    const c = loadConfig({
+      ODCS_WORKER_GRACE_MS: "0",
+      ODCS_TRUST_PROXY: "true",
+      ODCS_WORKER_ID: "builder-1",
+    });
+    expect(c).toMatchObject({
+      ODCS_WORKER_GRACE_MS: 0,
+      ODCS_TRUST_PROXY: true,
+      ODCS_WORKER_ID: "builder-1",
+    });
+  });
+
+  test("a grace time that is not a number of ms in range is refused", () => {
+    expect(rejection({ ODCS_WORKER_GRACE_MS: "soon" })).toMatch(
+      /^invalid setting ODCS_WORKER_GRACE_MS: /,
+    );
+    expect(rejection({ ODCS_WORKER_GRACE_MS: "-1" })).toMatch(
+      /^invalid setting ODCS_WORKER_GRACE_MS: /,
+    );
+  });
+});
+
+describe("unknown ODCS_* variables", () => {
+  test("each is named with the closest known setting, sorted; others are left alone", () => {
+    expect(
+      unknownVariables({
+        ODCS_WORKER_CONCURENCY: "4",
+        ODCS_DATABSE_URL: "file:x",
+        ODCS_TRUST_PROXY: "true",
+        ODCS_CONFIG: "/etc/odcs.json",
+        ODCS_SERVER: "https://odcs.example.com",
+        ODCS_TOKEN: "t",
+        PATH: "/usr/bin",
+        PORT: "5000",
+        MY_ODCS_THING: "x",
+      }),
+    ).toEqual([
+      { name: "ODCS_DATABSE_URL", closest: "ODCS_DATABASE_URL" },
+      { name: "ODCS_WORKER_CONCURENCY", closest: "ODCS_WORKER_CONCURRENCY" },
+    ]);
+  });
+
+  test("every schema setting, ODCS_CONFIG and the CLI's variables are known", () => {
+    const known = knownVariables();
+    for (const name of [
+      "ODCS_WORKER_GRACE_MS",
+      "ODCS_TRUST_PROXY",
+      "ODCS_WORKER_ID",
+      "ODCS_CONFIG",
+      "ODCS_SERVER",
+      "ODCS_TOKEN",
+      "ODCS_LOG_LEVEL",
+    ])
+      expect(known).toContain(name);
+    expect(unknownVariables(Object.fromEntries(known.map((k) => [k, "x"])))).toEqual([]);
+  });
+
+  test.each([
+    ["", "", 0],
+    ["abc", "abc", 0],
+    ["abc", "acb", 1],
+    ["kitten", "sitting", 3],
+    ["ODCS_ARCH", "ODCS_ARCHES", 2],
+  ])("editDistance(%j, %j) = %i", (a, b, d) => {
+    expect(editDistance(a, b)).toBe(d);
+    expect(editDistance(b, a)).toBe(d);
   });
 });

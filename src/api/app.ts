@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
+import type { Context } from "hono";
 import { requestId } from "hono/request-id";
 import { CreateComposeBody, RenewComposeBody } from "../domain/request-schemas.ts";
 import { aboutRouter } from "./about.ts";
@@ -12,6 +13,7 @@ import { EventFeed } from "./event-feed.ts";
 import { StateChangedMessageSchema } from "./events.schemas.ts";
 import { eventsRouter } from "./events.ts";
 import { metricsRouter, requestTiming } from "./metrics.ts";
+import { appGetPath, scriptName } from "./proxy.ts";
 
 export const OPENAPI_INFO = {
   title: "ODCS-TS — On Demand Compose Service",
@@ -44,7 +46,9 @@ function allowedMethods(path: string, readOnly: boolean): string[] | undefined {
  * writing route (the edge deployment serves status lookups only).
  */
 export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: false }) {
-  const app = new OpenAPIHono({ strict: false });
+  const trustProxy = deps.config.ODCS_TRUST_PROXY;
+  // Not `strict: false`, which would ignore `getPath`; appGetPath is non-strict itself.
+  const app = new OpenAPIHono({ getPath: appGetPath(trustProxy) });
   app.use("*", requestId({ headerName: "X-Request-Id" }));
   if (deps.metrics) app.use("*", requestTiming(deps.metrics));
   app.onError(handleError(deps.log));
@@ -81,12 +85,17 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
     openapi: "3.1.0",
     info: { ...OPENAPI_INFO, version: deps.version },
   });
-  app.get("/api/1/docs", Scalar({ url: "/api/1/openapi.json", pageTitle: OPENAPI_INFO.title }));
+  // Links in pages are root-relative: behind a trusted proxy they carry its X-Script-Name.
+  const base = (c: Context) => scriptName(c.req.raw.headers, trustProxy);
+  app.get(
+    "/api/1/docs",
+    Scalar((c) => ({ url: `${base(c)}/api/1/openapi.json`, pageTitle: OPENAPI_INFO.title })),
+  );
   app.get("/", (c) =>
     c.html(
       `<!doctype html><html><head><title>On Demand Compose Service</title></head><body>` +
-        `<h1>On Demand Compose Service</h1><p>API: <a href="/api/1/composes/">/api/1/composes/</a>, ` +
-        `reference: <a href="/api/1/docs">/api/1/docs</a>. Composes are published at ` +
+        `<h1>On Demand Compose Service</h1><p>API: <a href="${base(c)}/api/1/composes/">/api/1/composes/</a>, ` +
+        `reference: <a href="${base(c)}/api/1/docs">/api/1/docs</a>. Composes are published at ` +
         `<a href="${deps.config.ODCS_TARGET_DIR_URL}">${deps.config.ODCS_TARGET_DIR_URL}</a>.</p></body></html>`,
     ),
   );

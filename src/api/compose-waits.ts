@@ -22,6 +22,8 @@ interface Waiter {
   state: number;
   pending: boolean;
   wake: (() => void) | null;
+  /** Ends the wait: the request answers the compose as it is. */
+  end: () => void;
 }
 
 /**
@@ -37,6 +39,7 @@ export class ComposeWaits {
   #count = 0;
   #poll: ReturnType<typeof setTimeout> | undefined;
   #polling = false;
+  #ended = false;
 
   constructor(
     private readonly db: Db,
@@ -73,8 +76,8 @@ export class ComposeWaits {
       throw new TooManyWaitersError(
         `${this.#count} requests are already waiting, the most this server allows`,
       );
-    const w: Waiter = { id, state: -1, pending: false, wake: null };
-    let over = false;
+    let over = this.#ended;
+    const w: Waiter = { id, state: -1, pending: false, wake: null, end: () => stop() };
     const stop = () => {
       over = true;
       this.#wake(w);
@@ -95,6 +98,15 @@ export class ComposeWaits {
       signal?.removeEventListener("abort", stop);
       this.#remove(w);
     }
+  }
+
+  /**
+   * Shutting down: every wait ends now, answering its compose as it is (as
+   * at its timeout), and later ones answer at once.
+   */
+  endAll(): void {
+    this.#ended = true;
+    for (const set of this.#byCompose.values()) for (const w of set) w.end();
   }
 
   #sleep(w: Waiter): Promise<void> {

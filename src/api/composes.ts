@@ -35,7 +35,8 @@ import {
   ListQuery,
 } from "./composes.schemas.ts";
 import type { Deps } from "./deps.ts";
-import { externalBase, firstValues, paginationMeta, parseListQuery } from "./list-query.ts";
+import { firstValues, paginationMeta, parseListQuery } from "./list-query.ts";
+import { externalBase } from "./proxy.ts";
 import { authErrorResponses, errorResponses, notFoundResponse } from "./responses.ts";
 import { newRouter } from "./router.ts";
 
@@ -288,7 +289,7 @@ export function composesRouter(deps: Deps, opts: { readOnly: boolean }) {
       req.page,
       req.perPage,
     );
-    const base = `${externalBase(url, c.req.raw.headers)}/api/1/composes/`;
+    const base = `${externalBase(url, c.req.raw.headers, deps.config.ODCS_TRUST_PROXY)}/api/1/composes/`;
     corsOk(c);
     return c.json(
       {

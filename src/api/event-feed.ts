@@ -21,7 +21,7 @@ export class EventFeed {
   /** Call `listener` whenever newer events may exist; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
-    if (!this.timer) this.schedule();
+    if (!this.timer && !this.closed) this.schedule();
     return () => {
       this.listeners.delete(listener);
       if (this.listeners.size === 0) {
@@ -29,6 +29,16 @@ export class EventFeed {
         this.timer = undefined;
       }
     };
+  }
+
+  /** True after `close()`: streams end (shutdown). */
+  closed = false;
+
+  /** End every stream of this feed (they see `closed` when woken). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.notify();
   }
 
   notify(): void {
@@ -50,7 +60,7 @@ export class EventFeed {
         })
         .catch(() => {})
         .finally(() => {
-          if (this.listeners.size > 0) this.schedule();
+          if (this.listeners.size > 0 && !this.closed) this.schedule();
           else this.timer = undefined;
         });
     }, this.pollMs);

@@ -63,7 +63,7 @@ export function eventsRouter(deps: Deps, feed: EventFeed) {
       const unsubscribe = feed.subscribe(() => wake());
       stream.onAbort(() => wake());
       try {
-        while (!stream.aborted) {
+        while (!stream.aborted && !feed.closed) {
           const top = await lastEventId(deps.db);
           const items = await listEventsAfter(deps.db, cursor, PAGE, filter);
           for (const { event, compose } of items) {
@@ -84,7 +84,7 @@ export function eventsRouter(deps: Deps, feed: EventFeed) {
               resolve(true);
             };
           });
-          if (!woken && !stream.aborted) await stream.write(": heartbeat\n\n");
+          if (!woken && !stream.aborted && !feed.closed) await stream.write(": heartbeat\n\n");
         }
       } finally {
         unsubscribe();

@@ -112,14 +112,3 @@ export function paginationMeta(
     total,
   };
 }
-
-/** Scheme://host[/prefix] of the request, honouring the proxy headers ODCS honours (§1). */
-export function externalBase(
-  url: URL,
-  headers: { get(name: string): string | null | undefined },
-): string {
-  const scheme = headers.get("x-scheme") ?? url.protocol.replace(/:$/, "");
-  const host = headers.get("x-forwarded-host") ?? headers.get("host") ?? url.host;
-  const prefix = (headers.get("x-script-name") ?? "").replace(/\/+$/, "");
-  return `${scheme}://${host}${prefix}`;
-}

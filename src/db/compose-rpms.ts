@@ -101,13 +101,16 @@ export async function deleteComposeRpms(tx: DbOrTx, composeId: number): Promise<
 
 /**
  * The package set of a compose that was done (rows are recorded while it
- * generates; those of a compose that never got done do not count).
+ * generates; those of a compose that never got done do not count). A
+ * compose that reused another has the reused one's set.
  */
 export async function listComposeRpms(db: DbOrTx, composeId: number): Promise<ComposeRpmRow[]> {
+  const owner = sql`(SELECT coalesce(${composes.reusedId}, ${composes.id}) FROM ${composes}
+                      WHERE ${composes.id} = ${composeId})`;
   return db
     .select(getTableColumns(composeRpms))
     .from(composeRpms)
     .innerJoin(composes, eq(composes.id, composeRpms.composeId))
-    .where(and(eq(composeRpms.composeId, composeId), isNotNull(composes.timeDone)))
+    .where(and(eq(composeRpms.composeId, owner), isNotNull(composes.timeDone)))
     .orderBy(asc(composeRpms.id));
 }

@@ -1,7 +1,22 @@
-import { and, asc, count, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gte,
+  inArray,
+  isNull,
+  lt,
+  ne,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import { NotFoundError } from "../domain/errors.ts";
 import { COMPOSE_STATES, type ComposeStateName } from "../domain/states.ts";
-import { canTransition, removalReason } from "../domain/transitions.ts";
+import { canTransition, REASONS, removalReason } from "../domain/transitions.ts";
 import type { Db, DbOrTx, Tx } from "./client.ts";
 import { enqueueJob } from "./jobs.ts";
 import { type ComposeRow, composes, events, type NewComposeRow } from "./schema.ts";
@@ -106,6 +121,8 @@ export interface TransitionPatch {
   removedBy?: string | null;
   kojiEvent?: number | null;
   pungiComposeId?: string | null;
+  reusedId?: number | null;
+  sourcePins?: string | null;
 }
 
 function transitionSet(
@@ -151,7 +168,10 @@ export async function transitionCompose(
     .set(transitionSet(from, to, now, patch))
     .where(stillIn(id, from, also))
     .returning();
-  if (row) await recordEvent(tx, id, COMPOSE_STATES[from], row, now);
+  if (row) {
+    await recordEvent(tx, id, COMPOSE_STATES[from], row, now);
+    await cascadeToReusers(tx, id, to, now);
+  }
   return row;
 }
 
@@ -173,8 +193,233 @@ export async function moveCompose(
     .set(transitionSet(from, to, now, patch))
     .where(stillIn(id, from))
     .returning({ state: composes.state, stateReason: composes.stateReason });
-  if (row) await recordEvent(tx, id, COMPOSE_STATES[from], row, now);
+  if (row) {
+    await recordEvent(tx, id, COMPOSE_STATES[from], row, now);
+    await cascadeToReusers(tx, id, to, now);
+  }
   return row !== undefined;
+}
+
+/**
+ * §10.1 cascade: a compose that finished (done or failed) takes the
+ * composes reusing it while it was generating along, with its reason,
+ * `pungi_compose_id` and `koji_event`. Runs in the caller's transaction, so
+ * a reuser never stays `generating` behind a settled original. One level:
+ * a reusing compose is never itself reused.
+ */
+async function cascadeToReusers(tx: DbOrTx, id: number, to: ComposeStateName, now: number) {
+  if (to !== "done" && to !== "failed") return;
+  const reusers = await tx
+    .select({ id: composes.id })
+    .from(composes)
+    .where(and(eq(composes.reusedId, id), eq(composes.state, COMPOSE_STATES.generating)));
+  if (reusers.length === 0) return;
+  const [o] = await tx
+    .select({
+      stateReason: composes.stateReason,
+      pungiComposeId: composes.pungiComposeId,
+      kojiEvent: composes.kojiEvent,
+    })
+    .from(composes)
+    .where(eq(composes.id, id));
+  if (!o) return;
+  for (const r of reusers) await transitionCompose(tx, r.id, "generating", to, now, o);
+}
+
+/**
+ * Composes another one of `c`'s source type and source might reuse (§12):
+ * older, reusing nothing, and either live `done` (not expired, no removal
+ * requested) or past the reuse decision of their own generation. The
+ * remaining comparisons are `domain/reuse.ts`'s.
+ */
+export async function listReuseCandidates(
+  db: DbOrTx,
+  c: Pick<ComposeRow, "id" | "sourceType" | "source">,
+  now: number,
+): Promise<ComposeRow[]> {
+  return db
+    .select()
+    .from(composes)
+    .where(
+      and(
+        eq(composes.sourceType, c.sourceType),
+        eq(composes.source, c.source),
+        lt(composes.id, c.id),
+        isNull(composes.reusedId),
+        or(
+          and(
+            eq(composes.state, COMPOSE_STATES.done),
+            gte(composes.timeToExpire, now),
+            isNull(composes.removedBy),
+          ),
+          and(
+            eq(composes.state, COMPOSE_STATES.generating),
+            eq(composes.stateReason, REASONS.generating),
+          ),
+        ),
+      ),
+    );
+}
+
+/**
+ * Record that a generating compose is being built rather than reusing one
+ * (§10.2 "Compose is generating", the marker that makes it a reuse
+ * candidate itself) with the pins of its inputs. Not a state change, so no
+ * event. False when the compose is not generating any more.
+ */
+export async function markBuilding(db: DbOrTx, id: number, pins: string | null): Promise<boolean> {
+  const rows = await db
+    .update(composes)
+    .set({ stateReason: REASONS.generating, sourcePins: pins })
+    .where(and(eq(composes.id, id), eq(composes.state, COMPOSE_STATES.generating)))
+    .returning({ id: composes.id });
+  return rows.length > 0;
+}
+
+/**
+ * `c` (generating) reuses the live done compose `o` (§12): `c` becomes
+ * done at once with `reused_id`, `o`'s `pungi_compose_id` (and
+ * `koji_event` unless it has one), and both get the later of the two
+ * expiry times. Nothing is written unless `o` is still a live done compose
+ * and `c` still generating; call it in a transaction (it writes three
+ * rows). Returns whether the reuse happened.
+ */
+export async function reuseDoneCompose(
+  tx: DbOrTx,
+  c: ComposeRow,
+  oId: number,
+  pins: string | null,
+  now: number,
+): Promise<boolean> {
+  // What the transition to done makes of c's expiry (§10.1).
+  const rebased = now + (c.timeToExpire - c.timeSubmitted);
+  const [o] = await tx
+    .update(composes)
+    .set({ timeToExpire: sql`max(${composes.timeToExpire}, ${rebased})` })
+    .where(
+      and(
+        eq(composes.id, oId),
+        eq(composes.state, COMPOSE_STATES.done),
+        isNull(composes.reusedId),
+        isNull(composes.removedBy),
+        gte(composes.timeToExpire, now),
+      ),
+    )
+    .returning({
+      timeToExpire: composes.timeToExpire,
+      pungiComposeId: composes.pungiComposeId,
+      kojiEvent: composes.kojiEvent,
+    });
+  if (!o) return false;
+  const moved = await moveCompose(tx, c.id, "generating", "done", now, {
+    stateReason: REASONS.done,
+    reusedId: oId,
+    pungiComposeId: o.pungiComposeId,
+    kojiEvent: c.kojiEvent ?? o.kojiEvent,
+    sourcePins: pins,
+  });
+  if (!moved) throw new Error(`compose ${c.id} is not generating any more`);
+  await tx.update(composes).set({ timeToExpire: o.timeToExpire }).where(eq(composes.id, c.id));
+  return true;
+}
+
+/**
+ * `c` (generating) follows `o`, which is being built (§12): `c` keeps
+ * generating with `reused_id` set until `o` settles and the cascade of
+ * `transitionCompose` takes it along; both get the later expiry. Nothing is
+ * written unless `o` is still past its reuse decision; call it in a
+ * transaction. Returns whether `c` follows `o` now.
+ */
+export async function followGeneratingCompose(
+  tx: DbOrTx,
+  c: ComposeRow,
+  oId: number,
+  pins: string | null,
+): Promise<boolean> {
+  const [o] = await tx
+    .update(composes)
+    .set({ timeToExpire: sql`max(${composes.timeToExpire}, ${c.timeToExpire})` })
+    .where(
+      and(
+        eq(composes.id, oId),
+        eq(composes.state, COMPOSE_STATES.generating),
+        eq(composes.stateReason, REASONS.generating),
+        isNull(composes.reusedId),
+      ),
+    )
+    .returning({ timeToExpire: composes.timeToExpire });
+  if (!o) return false;
+  const [row] = await tx
+    .update(composes)
+    .set({ reusedId: oId, sourcePins: pins, timeToExpire: o.timeToExpire })
+    .where(and(eq(composes.id, c.id), eq(composes.state, COMPOSE_STATES.generating)))
+    .returning({ id: composes.id });
+  if (!row) throw new Error(`compose ${c.id} is not generating any more`);
+  return true;
+}
+
+/**
+ * §10.4: settle composes still following an original that is already
+ * settled — left by a crash between the original's state change and its
+ * cascade where those were not one transaction. A reuser takes its
+ * original's outcome: done if the original got done (even if removed
+ * since: its files stay while a reuser lives), failed otherwise. Safe in
+ * several processes at once (conditional transitions). Returns the ids moved.
+ */
+export async function settleStrandedReusers(db: DbOrTx, now: number): Promise<number[]> {
+  const original = alias(composes, "original");
+  const rows = await db
+    .select({
+      id: composes.id,
+      originalState: original.state,
+      timeDone: original.timeDone,
+      stateReason: original.stateReason,
+      pungiComposeId: original.pungiComposeId,
+      kojiEvent: original.kojiEvent,
+    })
+    .from(composes)
+    .innerJoin(original, eq(original.id, composes.reusedId))
+    .where(
+      and(
+        eq(composes.state, COMPOSE_STATES.generating),
+        inArray(original.state, [
+          COMPOSE_STATES.done,
+          COMPOSE_STATES.failed,
+          COMPOSE_STATES.removed,
+        ]),
+      ),
+    );
+  const moved: number[] = [];
+  for (const r of rows) {
+    const done = r.timeDone !== null;
+    const stateReason =
+      r.originalState === COMPOSE_STATES.removed
+        ? done
+          ? REASONS.done
+          : REASONS.error("the reused compose failed")
+        : r.stateReason;
+    const ok = await moveCompose(db, r.id, "generating", done ? "done" : "failed", now, {
+      stateReason,
+      pungiComposeId: r.pungiComposeId,
+      kojiEvent: r.kojiEvent,
+    });
+    if (ok) moved.push(r.id);
+  }
+  return moved;
+}
+
+/**
+ * Whether a compose that is not removed reuses compose `id`: its files are
+ * then still pointed at and must stay (§11.2 leaves that to the lifetimes
+ * being aligned; an admin DELETE or a shorter renewal breaks that).
+ */
+export async function hasLiveReusers(db: DbOrTx, id: number): Promise<boolean> {
+  const rows = await db
+    .select({ id: composes.id })
+    .from(composes)
+    .where(and(eq(composes.reusedId, id), ne(composes.state, COMPOSE_STATES.removed)))
+    .limit(1);
+  return rows.length > 0;
 }
 
 /** Mark a done/failed compose for removal by the next sweep (§9 step 6). */

@@ -55,6 +55,12 @@ export const composes = sqliteTable(
     flags: integer("flags").notNull().default(0),
     results: integer("results").notNull().default(1),
     reusedId: integer("reused_id"),
+    /**
+     * The compose's inputs as its source pinned them (`Source.resolve`, as
+     * canonical JSON: repomd checksums, a Koji event …); a later request
+     * compares them to reuse it (domain/reuse.ts).
+     */
+    sourcePins: text("source_pins"),
     /** Id of the compose this one regenerates (renewal of a removed/failed compose). */
     regenerateOf: integer("regenerate_of"),
   },
@@ -62,6 +68,9 @@ export const composes = sqliteTable(
     // The expiry sweep scans done/failed composes by expiry time.
     index("composes_state_expire_idx").on(t.state, t.timeToExpire),
     index("composes_owner_idx").on(t.owner),
+    // Reuse looks for candidates of one source type and source; the sweep for reusers of a compose.
+    index("composes_reuse_idx").on(t.sourceType, t.source),
+    index("composes_reused_id_idx").on(t.reusedId),
   ],
 );
 

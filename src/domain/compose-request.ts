@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { InvalidRequestError } from "./errors.ts";
+import { checkFlagsSupported } from "./flag-support.ts";
 import { ARCH_RE } from "./names.ts";
 import { CreateComposeBody, firstIssueMessage, sourceItems } from "./request-schemas.ts";
 import { validateSourceRequest } from "./sources/index.ts";
@@ -140,6 +141,7 @@ export function parseCreateRequest(body: unknown, s: RequestSettings): ComposeRe
   const sourceTypeName = src.type as SourceTypeName;
   const items = sourceItems(src.source);
   const flagNames = (b.flags ?? []) as FlagName[];
+  checkFlagsSupported(sourceTypeName, flagNames);
   const resultNames = (b.results ?? []) as ResultName[];
   const multilibNames = (b.multilib_method ?? []) as MultilibMethodName[];
   const archList = b.arches?.length ? b.arches : [...s.ODCS_ARCHES];

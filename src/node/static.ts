@@ -1,7 +1,8 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { serveStatic } from "@hono/node-server/serve-static";
-import type { Env, Hono } from "hono";
+import type { Context, Env, Hono } from "hono";
+import { scriptName, stripScriptName } from "../api/proxy.ts";
 import { LOG_FILE, STAGING_DIR } from "../worker/paths.ts";
 
 /**
@@ -23,37 +24,85 @@ function stagingLog(targetDir: string, name: string): string | undefined {
 }
 
 /**
+ * The path of the request exactly as sent: still percent-encoded, dot
+ * segments not yet removed (the Node request line, which the WHATWG URL of
+ * `c.req.url` has normalised), no query or fragment.
+ */
+function rawPath(c: Context): string {
+  const incoming = (c.env as { incoming?: { url?: string } } | undefined)?.incoming?.url;
+  let path = incoming;
+  if (path === undefined || !path.startsWith("/")) {
+    const url = c.req.url;
+    const start = url.indexOf("/", url.indexOf("://") + 3);
+    path = start < 0 ? "/" : url.slice(start);
+  }
+  const end = path.search(/[?#]/);
+  return end < 0 ? path : path.slice(0, end);
+}
+
+/**
+ * The segments of a file path below the served dir, each percent-decoded
+ * exactly once (`%2B` is `+`, a literal `+` stays `+`, `%252B` is the name
+ * `%2B`); `undefined` for anything that must not reach the disk: malformed
+ * escapes, empty segments, dot segments and hidden entries (also when
+ * encoded, `%2e`), and segments that decode to a slash, backslash or NUL.
+ */
+export function fileSegments(encoded: string): string[] | undefined {
+  const parts = encoded.replace(/^\//, "").split("/");
+  const out: string[] = [];
+  for (const part of parts) {
+    let seg: string;
+    try {
+      seg = decodeURIComponent(part);
+    } catch {
+      return undefined;
+    }
+    if (seg === "" || seg.startsWith(".") || /[/\\\0]/.test(seg)) return undefined;
+    out.push(seg);
+  }
+  return out;
+}
+
+const notFound = (c: Context) => c.text("Not Found", 404);
+
+/**
  * Serve the compose tree at `/composes/` with Range support (the ODCS client
- * tails `pungi-stderr.log` with Range requests). Hidden entries (the staging
- * area) are never served, except that the log of a compose still being
+ * tails `pungi-stderr.log` with Range requests). Paths are percent-decoded
+ * once, segment by segment, as dnf (librepo) encodes `+`, `^` and the like
+ * in package file names. Only regular files are served; hidden entries (the
+ * staging area) never, except that the log of a compose still being
  * generated is served at its final URL from the staging dir.
  */
 export function mountComposeFiles<E extends Env>(
   app: Hono<E>,
   targetDir: string,
-  prefix = "/composes",
+  opts: { prefix?: string; trustProxy?: boolean } = {},
 ): void {
-  app.use(`${prefix}/*`, async (c, next) => {
-    const rest = c.req.path.slice(prefix.length);
-    let decoded: string;
+  const prefix = opts.prefix ?? "/composes";
+  app.on(["GET", "HEAD"], [prefix, `${prefix}/*`], async (c, next) => {
+    const path = stripScriptName(
+      rawPath(c),
+      scriptName(c.req.raw.headers, opts.trustProxy ?? false),
+    );
+    if (!path.startsWith(`${prefix}/`)) return notFound(c);
+    const segments = fileSegments(path.slice(prefix.length));
+    if (!segments) return notFound(c);
+    const [top, ...rest] = segments;
+    let file = join(targetDir, ...segments);
+    if (top && rest.length === 1 && rest[0] === LOG_FILE && /^odcs-\d+$/.test(top)) {
+      if (!existsSync(join(targetDir, top))) {
+        const log = stagingLog(targetDir, top);
+        if (!log) return notFound(c);
+        file = log;
+      }
+    }
+    let isFile = false;
     try {
-      decoded = decodeURIComponent(rest);
+      isFile = statSync(file).isFile();
     } catch {
-      return c.text("Not Found", 404);
+      isFile = false;
     }
-    // Checked on the decoded path too: "%2estaging" must not reach the staging area.
-    if ([rest, decoded].some((p) => p.split("/").some((seg) => seg.startsWith("."))))
-      return c.text("Not Found", 404);
-    const m = /^\/(odcs-\d+)\/pungi-stderr\.log$/.exec(rest);
-    if (m?.[1] && !existsSync(join(targetDir, m[1]))) {
-      const log = stagingLog(targetDir, m[1]);
-      if (!log) return c.text("Not Found", 404);
-      return serveStatic({ path: log })(c, next);
-    }
-    return next();
+    if (!isFile) return notFound(c);
+    return serveStatic({ path: file })(c, next);
   });
-  app.use(
-    `${prefix}/*`,
-    serveStatic({ root: targetDir, rewriteRequestPath: (p) => p.slice(prefix.length) || "/" }),
-  );
 }

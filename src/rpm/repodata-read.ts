@@ -46,9 +46,17 @@ export interface ReadRepodataOptions {
   other?: boolean;
   /** Characters of XML buffered before parsing; only tests change it. */
   batchChars?: number;
+  /**
+   * Largest metadata file once decompressed, in bytes (a decompression bomb
+   * is stopped here, not when memory runs out). Default 2 GiB.
+   */
+  maxBytes?: number;
 }
 
 export const REPOMD_PATH = "repodata/repomd.xml";
+
+/** Default of `ReadRepodataOptions.maxBytes` (and of `ODCS_MAX_METADATA_BYTES`). */
+export const DEFAULT_MAX_METADATA_BYTES = 2 * 1024 ** 3;
 
 /** Whole buffers are fed on in slices of this size, to bound the decoded text. */
 const SLICE_BYTES = 1024 * 1024;
@@ -80,14 +88,15 @@ export async function readRepodataWithRepomd(
   const filelistsEntry = opts.filelists ? findData(repomd, "filelists") : undefined;
   const otherEntry = opts.other ? findData(repomd, "other") : undefined;
   const parseOpts = { strings: new Interner(), batchChars: opts.batchChars };
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_METADATA_BYTES;
   const packages: PackageRecord[] = [];
-  await readXml(read, primaryEntry, (text) =>
+  await readXml(read, primaryEntry, maxBytes, (text) =>
     parsePrimary(text, (p) => packages.push(p), parseOpts),
   );
   if (filelistsEntry || otherEntry) {
     const byPkgid = groupByPkgid(packages);
     if (filelistsEntry) {
-      await readXml(read, filelistsEntry, (text) =>
+      await readXml(read, filelistsEntry, maxBytes, (text) =>
         parseFilelists(
           text,
           (extra) => {
@@ -102,7 +111,7 @@ export async function readRepodataWithRepomd(
     }
     if (otherEntry) {
       const share = changelogSharer();
-      await readXml(read, otherEntry, (text) =>
+      await readXml(read, otherEntry, maxBytes, (text) =>
         parseOther(
           text,
           (extra) => {
@@ -132,6 +141,7 @@ function findData(repomd: Repomd, type: string): RepomdData | undefined {
 async function readXml(
   read: ReadFile,
   entry: RepomdData,
+  maxBytes: number,
   parse: (text: AsyncIterable<string>) => Promise<void>,
 ): Promise<void> {
   if (entry.locationBase) {
@@ -143,12 +153,33 @@ async function readXml(
     let bytes = chunks(await read(entry.location));
     if (entry.checksum && entry.checksumType)
       bytes = verifyChecksum(bytes, entry.checksumType, entry.checksum);
-    await parse(decodeUtf8(decompressStream(bytes, entry.location)));
+    await parse(decodeUtf8(atMost(decompressStream(bytes, entry.location), maxBytes)));
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(`cannot read ${entry.type} metadata ${entry.location}: ${why}`, {
       cause: err,
     });
+  }
+}
+
+/**
+ * `source` unchanged, failing as soon as it passes `maxBytes`: the
+ * decompressor is then stopped (its generator returned), so a small file
+ * that inflates to terabytes costs `maxBytes` of work and a few chunks of
+ * memory.
+ */
+async function* atMost(
+  source: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  for await (const chunk of source) {
+    total += chunk.length;
+    if (total > maxBytes)
+      throw new Error(
+        `it is larger than ${maxBytes} bytes decompressed (ODCS_MAX_METADATA_BYTES); a broken or hostile repository`,
+      );
+    yield chunk;
   }
 }
 

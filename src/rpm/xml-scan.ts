@@ -443,6 +443,14 @@ export class XmlScanner {
 /** Characters gathered before a step runs: each batch's last unit is read twice. */
 const MIN_BATCH_CHARS = 256 * 1024;
 
+/**
+ * Longest unit (one `<package>` with its text) held while waiting for its
+ * end. The largest real ones are file lists of some 100 000 files, a few
+ * MB; without a bound, text that never closes its element would be held
+ * whole, however large the file.
+ */
+export const MAX_UNIT_CHARS = 64 * 1024 * 1024;
+
 export interface ScanOptions {
   /** See `MIN_BATCH_CHARS`; tests use tiny batches to split input everywhere. */
   batchChars?: number;
@@ -452,6 +460,8 @@ export interface ScanOptions {
    * unit larger than a batch (a 2 MB package) is not re-read per chunk.
    */
   unitEnd: string;
+  /** See `MAX_UNIT_CHARS`. */
+  maxUnitChars?: number;
 }
 
 /**
@@ -465,6 +475,7 @@ export async function scanXml(
 ): Promise<void> {
   const batchChars = opts.batchChars ?? MIN_BATCH_CHARS;
   const unitEnd = opts.unitEnd;
+  const maxUnitChars = opts.maxUnitChars ?? MAX_UNIT_CHARS;
   const x = new XmlScanner("", false);
   const parts: string[] = [];
   let buffered = 0;
@@ -473,6 +484,10 @@ export async function scanXml(
   for await (const chunk of chunks) {
     parts.push(chunk);
     buffered += chunk.length;
+    if (x.pending + buffered > maxUnitChars + batchChars)
+      throw new Error(
+        `an element (up to ${unitEnd}) is longer than ${maxUnitChars} characters; this is not repository metadata`,
+      );
     if (waitTail !== undefined) {
       const seam = waitTail + chunk.slice(0, unitEnd.length - 1);
       if (chunk.indexOf(unitEnd) < 0 && seam.indexOf(unitEnd) < 0) {

@@ -1,8 +1,12 @@
-import { readAll } from "../rpm/decompress.ts";
+import { open } from "node:fs/promises";
+import { concatBytes } from "../rpm/bytes.ts";
 import { ComposeError } from "./errors.ts";
 
-/** Metadata files larger than this are refused (a hostile or broken server). */
-export const MAX_METADATA_BYTES = 2 * 1024 * 1024 * 1024;
+/** The setting a size limit comes from, named in the refusal. */
+type LimitSetting = "ODCS_MAX_METADATA_BYTES" | "ODCS_MAX_REPOMD_BYTES";
+
+const tooLarge = (what: string, maxBytes: number, setting: LimitSetting) =>
+  new ComposeError(`${what} is larger than ${maxBytes} bytes (${setting})`);
 
 /** GET a URL with a timeout; network failures and 5xx are retryable, 4xx are not. */
 export async function fetchOk(
@@ -34,28 +38,42 @@ export async function fetchOk(
 
 /**
  * GET a metadata file as the chunks of its body, as they arrive. A body
- * that breaks off is a retryable failure; one past `MAX_METADATA_BYTES`
- * (announced or counted) is refused. Stopping early cancels the download.
+ * that breaks off is a retryable failure; one past `maxBytes` (announced or
+ * counted) is refused, and the download is cancelled at that point, so no
+ * more than `maxBytes` plus one chunk is ever read. Stopping early cancels
+ * the download.
  */
 export async function fetchStream(
   url: string,
   signal: AbortSignal,
   timeoutMs: number,
+  maxBytes: number,
+  setting: LimitSetting = "ODCS_MAX_METADATA_BYTES",
 ): Promise<AsyncIterable<Uint8Array>> {
   const res = await fetchOk(url, signal, timeoutMs);
   const length = Number(res.headers.get("content-length") ?? "0");
-  if (length > MAX_METADATA_BYTES) {
+  if (length > maxBytes) {
     await res.body?.cancel();
-    throw new ComposeError(`${url} is larger than ${MAX_METADATA_BYTES} bytes`);
+    throw tooLarge(url, maxBytes, setting);
   }
   if (!res.body) throw new ComposeError(`${url} answered with no body`, { retryable: true });
-  return bodyChunks(url, res.body.getReader(), signal);
+  return bodyChunks(
+    url,
+    res.body.getReader(),
+    signal,
+    () => {
+      throw tooLarge(url, maxBytes, setting);
+    },
+    maxBytes,
+  );
 }
 
 async function* bodyChunks(
   url: string,
   reader: ReadableStreamDefaultReader<Uint8Array>,
   signal: AbortSignal,
+  refuse: () => never,
+  maxBytes: number,
 ): AsyncGenerator<Uint8Array> {
   let total = 0;
   let done = false;
@@ -76,8 +94,7 @@ async function* bodyChunks(
         return;
       }
       total += next.value.length;
-      if (total > MAX_METADATA_BYTES)
-        throw new ComposeError(`${url} is larger than ${MAX_METADATA_BYTES} bytes`);
+      if (total > maxBytes) refuse();
       yield next.value;
     }
   } finally {
@@ -90,6 +107,37 @@ export async function fetchBytes(
   url: string,
   signal: AbortSignal,
   timeoutMs: number,
+  maxBytes: number,
 ): Promise<Uint8Array> {
-  return readAll(await fetchStream(url, signal, timeoutMs));
+  const parts: Uint8Array[] = [];
+  const body = await fetchStream(url, signal, timeoutMs, maxBytes, "ODCS_MAX_REPOMD_BYTES");
+  for await (const part of body) parts.push(part);
+  return concatBytes(parts);
+}
+
+/**
+ * A small local file (repomd.xml) whole, refused past `maxBytes`: at most
+ * `maxBytes + 1` bytes are read, whatever the file claims to be (a FIFO or
+ * a character device such as /dev/zero has no useful size).
+ */
+export async function readLocalBounded(
+  path: string,
+  maxBytes: number,
+  setting: LimitSetting = "ODCS_MAX_REPOMD_BYTES",
+): Promise<Uint8Array> {
+  const fh = await open(path, "r");
+  try {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = new Uint8Array(Math.min(256 * 1024, maxBytes + 1 - total));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) return concatBytes(parts);
+      parts.push(buf.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > maxBytes) throw tooLarge(path, maxBytes, setting);
+    }
+  } finally {
+    await fh.close();
+  }
 }

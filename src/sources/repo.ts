@@ -1,17 +1,18 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readFile, realpath, rm } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative } from "node:path";
+import { mkdir, realpath, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { isAllowedPath } from "../domain/allowed-location.ts";
 import { InvalidRequestError } from "../domain/errors.ts";
 import {
-  isUnderRoot,
   parseRepoLocation,
   type RepoLocation,
   type RepoSourcePolicy,
 } from "../domain/sources/repo.ts";
+import { sha256Hex } from "../rpm/decompress.ts";
 import {
   REPOMD_PATH,
   type ReadFile,
@@ -20,8 +21,9 @@ import {
 } from "../rpm/repodata-read.ts";
 import type { PackageRecord } from "../rpm/types.ts";
 import { ComposeError } from "./errors.ts";
-import { fetchBytes, fetchOk, fetchStream } from "./fetch.ts";
+import { fetchBytes, fetchOk, fetchStream, readLocalBounded } from "./fetch.ts";
 import { limiter } from "./limit.ts";
+import { checkRealPath, locatePath, locateRealPath, locateUrl } from "./location.ts";
 import { batchedPlacer } from "./place/batched-placer.ts";
 import { realFile } from "./place/place-files.ts";
 import type { RepodataCache } from "./repodata-cache.ts";
@@ -36,21 +38,28 @@ export interface RepoSourceContext {
   cache: RepodataCache;
   signal: AbortSignal;
   downloadTimeoutMs: number;
+  /** Largest repomd.xml read (`ODCS_MAX_REPOMD_BYTES`). */
+  maxRepomdBytes: number;
+  /** Largest metadata file, stored and decompressed (`ODCS_MAX_METADATA_BYTES`). */
+  maxMetadataBytes: number;
 }
 
-/** `rel` must stay inside the repository (a hostile location href must not escape it). */
-function insideRoot(root: string, rel: string): string {
-  const abs = join(root, rel);
-  const r = relative(root, abs);
-  if (r.startsWith("..") || isAbsolute(r))
-    throw new ComposeError(`location "${rel}" points outside the repository ${root}`);
-  return abs;
-}
+/** How refusals name a package: its NEVRA. */
+const packageName = (pkg: PackageRecord) =>
+  `package ${pkg.name}-${pkg.epoch && pkg.epoch !== "0" ? `${pkg.epoch}:` : ""}${pkg.version}-${pkg.release}.${pkg.arch}`;
+
+/** A metadata file of the local repository `root`, symlinks resolved and checked. */
+const localMetadataFile = (path: string, root: string, rel: string, ctx: RepoSourceContext) =>
+  locateRealPath(root, rel, undefined, ctx.policy, `metadata file of ${path}`);
+
+/** A metadata file of the remote repository `url`, checked. */
+const remoteMetadataFile = (url: string, rel: string, ctx: RepoSourceContext) =>
+  locateUrl(url, rel, undefined, ctx.policy, `metadata file of ${url}`);
 
 /** Downloads of one remote source in flight at once. */
 const DOWNLOAD_CONCURRENCY = 16;
 
-async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRepo> {
+async function localRoot(path: string, ctx: RepoSourceContext): Promise<string> {
   let root: string;
   try {
     root = await realpath(path);
@@ -58,30 +67,56 @@ async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRe
     throw new ComposeError(`repository ${path} does not exist or is not readable`);
   }
   // The request check saw the path as written; symlinks must not lead out of the allowed roots.
-  if (!ctx.policy.ODCS_ALLOWED_REPO_ROOTS.some((r) => isUnderRoot(root, r))) {
+  if (!isAllowedPath(root, ctx.policy.ODCS_ALLOWED_REPO_ROOTS)) {
     throw new ComposeError(
       `repository ${path} resolves to ${root}, which is outside the allowed roots`,
     );
   }
-  let repomd: Uint8Array;
+  return root;
+}
+
+async function readLocalRepomd(
+  path: string,
+  root: string,
+  ctx: RepoSourceContext,
+): Promise<Uint8Array> {
   try {
-    repomd = await readFile(insideRoot(root, REPOMD_PATH));
-  } catch {
+    return await readLocalBounded(
+      await localMetadataFile(path, root, REPOMD_PATH, ctx),
+      ctx.maxRepomdBytes,
+    );
+  } catch (err) {
+    if (err instanceof ComposeError) throw err;
     throw new ComposeError(`${path} is not a yum repository: ${REPOMD_PATH} is missing`);
   }
+}
+
+async function openLocal(
+  path: string,
+  ctx: RepoSourceContext,
+  pinnedRepomd?: Uint8Array,
+): Promise<OpenedRepo> {
+  const root = await localRoot(path, ctx);
+  const repomd = pinnedRepomd ?? (await readLocalRepomd(path, root, ctx));
   const open: ReadFile = async (rel) =>
-    createReadStream(insideRoot(root, rel), { highWaterMark: METADATA_READ_BYTES });
-  const repodata = await ctx.cache.get(path, repomd, () => parse(path, open, repomd));
+    createReadStream(await localMetadataFile(path, root, rel, ctx), {
+      highWaterMark: METADATA_READ_BYTES,
+    });
+  const repodata = await ctx.cache.get(path, repomd, () =>
+    parse(path, open, repomd, ctx.maxMetadataBytes),
+  );
   const realDirs = new Map<string, string>();
-  const outside = (pkg: PackageRecord, real: string) =>
-    new ComposeError(`${pkg.location} in ${path} resolves to ${real}, outside the allowed roots`);
+  const where = (pkg: PackageRecord) =>
+    locatePath(root, pkg.location, pkg.locationBase, ctx.policy, `${packageName(pkg)} in ${path}`);
   // The file itself, never a symlink, and only from inside the allowed roots.
-  const resolve = (pkg: PackageRecord) => {
-    const real = realFile(insideRoot(root, pkg.location), realDirs);
-    if (!ctx.policy.ODCS_ALLOWED_REPO_ROOTS.some((r) => isUnderRoot(real, r)))
-      throw outside(pkg, real);
-    return real;
-  };
+  const resolve = (pkg: PackageRecord) =>
+    checkRealPath(
+      realFile(where(pkg), realDirs),
+      pkg.location,
+      pkg.locationBase,
+      ctx.policy,
+      `${packageName(pkg)} in ${path}`,
+    );
   const place = batchedPlacer(ctx.policy.ODCS_ALLOWED_REPO_ROOTS);
   return {
     origin: path,
@@ -90,9 +125,16 @@ async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRe
       return readLocalRpmHeader(resolve(pkg), firstReadBytes(pkg));
     },
     async materialise(pkg, dest) {
-      const placed = await place({ src: insideRoot(root, pkg.location), dest });
+      const placed = await place({ src: where(pkg), dest });
       if (placed.ok) return placed.how;
-      if (placed.outside) throw outside(pkg, placed.real);
+      if (placed.outside)
+        checkRealPath(
+          placed.real,
+          pkg.location,
+          pkg.locationBase,
+          ctx.policy,
+          `${packageName(pkg)} in ${path}`,
+        );
       throw new ComposeError(
         `${pkg.location} is listed in ${path} but cannot be read: ${placed.message}`,
       );
@@ -105,9 +147,14 @@ async function openLocal(path: string, ctx: RepoSourceContext): Promise<OpenedRe
  * repodata writer needs file lists and changelogs). A network failure
  * anywhere in a file keeps its retryable flag.
  */
-async function parse(origin: string, open: ReadFile, repomd: Uint8Array): Promise<Repodata> {
+async function parse(
+  origin: string,
+  open: ReadFile,
+  repomd: Uint8Array,
+  maxBytes: number,
+): Promise<Repodata> {
   try {
-    return await readRepodataWithRepomd(open, repomd, { filelists: true, other: true });
+    return await readRepodataWithRepomd(open, repomd, { filelists: true, other: true, maxBytes });
   } catch (err) {
     if (err instanceof ComposeError) throw err;
     const cause = (err as Error).cause;
@@ -129,11 +176,24 @@ function hashingTransform(algo: string) {
   return { t, digest: () => hash.digest("hex") };
 }
 
-async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRepo> {
-  const href = (rel: string) => new URL(rel, url).href;
-  const repomd = await fetchBytes(href(REPOMD_PATH), ctx.signal, ctx.downloadTimeoutMs);
-  const open: ReadFile = (rel) => fetchStream(href(rel), ctx.signal, ctx.downloadTimeoutMs);
-  const repodata = await ctx.cache.get(url, repomd, () => parse(url, open, repomd));
+async function openRemote(
+  url: string,
+  ctx: RepoSourceContext,
+  pinnedRepomd?: Uint8Array,
+): Promise<OpenedRepo> {
+  const pkgHref = (pkg: PackageRecord) =>
+    locateUrl(url, pkg.location, pkg.locationBase, ctx.policy, `${packageName(pkg)} in ${url}`);
+  const repomd = pinnedRepomd ?? (await readRemoteRepomd(url, ctx));
+  const open: ReadFile = async (rel) =>
+    fetchStream(
+      remoteMetadataFile(url, rel, ctx),
+      ctx.signal,
+      ctx.downloadTimeoutMs,
+      ctx.maxMetadataBytes,
+    );
+  const repodata = await ctx.cache.get(url, repomd, () =>
+    parse(url, open, repomd, ctx.maxMetadataBytes),
+  );
   const download = limiter(DOWNLOAD_CONCURRENCY);
   const destDirs = new Map<string, Promise<unknown>>();
   const destDir = (dest: string) => {
@@ -148,8 +208,8 @@ async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRe
   return {
     origin: url,
     repodata,
-    readHeader(pkg, signal) {
-      return fetchRpmHeader(new URL(pkg.location, pkg.locationBase ?? url).href, {
+    async readHeader(pkg, signal) {
+      return fetchRpmHeader(pkgHref(pkg), {
         signal,
         timeoutMs: ctx.downloadTimeoutMs,
         initialBytes: firstReadBytes(pkg),
@@ -157,7 +217,7 @@ async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRe
     },
     materialise: (pkg, dest, signal) =>
       download(async () => {
-        const href = new URL(pkg.location, pkg.locationBase ?? url).href;
+        const href = pkgHref(pkg);
         const res = await fetchOk(href, signal, ctx.downloadTimeoutMs);
         await destDir(dest);
         const algo = pkg.checksumType === "sha" ? "sha1" : pkg.checksumType;
@@ -186,17 +246,51 @@ async function openRemote(url: string, ctx: RepoSourceContext): Promise<OpenedRe
   };
 }
 
-/** Open one `source` item or lookaside repo of a `repo` compose. */
-export function openRepo(loc: RepoLocation, ctx: RepoSourceContext): Promise<OpenedRepo> {
-  return loc.kind === "path" ? openLocal(loc.path, ctx) : openRemote(loc.url, ctx);
+/**
+ * Open one `source` item or lookaside repo of a `repo` compose; with
+ * `repomd`, from exactly that repomd.xml (the one its pin was taken from).
+ */
+export function openRepo(
+  loc: RepoLocation,
+  ctx: RepoSourceContext,
+  repomd?: Uint8Array,
+): Promise<OpenedRepo> {
+  return loc.kind === "path" ? openLocal(loc.path, ctx, repomd) : openRemote(loc.url, ctx, repomd);
 }
 
-/** A `repo` compose's inputs: its source and lookaside locations as stored. */
-export interface RepoPinned {
-  [key: string]: string[];
-  source: string[];
-  lookaside: string[];
+function readRemoteRepomd(url: string, ctx: RepoSourceContext): Promise<Uint8Array> {
+  return fetchBytes(
+    remoteMetadataFile(url, REPOMD_PATH, ctx),
+    ctx.signal,
+    ctx.downloadTimeoutMs,
+    ctx.maxRepomdBytes,
+  );
 }
+
+/**
+ * The bytes of a repository's `repodata/repomd.xml` (small: it only names
+ * the metadata files by checksum), with the same checks as `openRepo`.
+ */
+export async function readRepomd(loc: RepoLocation, ctx: RepoSourceContext): Promise<Uint8Array> {
+  if (loc.kind === "url") return readRemoteRepomd(loc.url, ctx);
+  return readLocalRepomd(loc.path, await localRoot(loc.path, ctx), ctx);
+}
+
+/**
+ * The revision of yum repositories: `sha256:<hex>` of each one's
+ * repomd.xml by location as written. repomd names every other metadata
+ * file by checksum (each verified as it streams), so equal pins mean equal
+ * metadata — what makes reuse (§12) of a compose of them exact.
+ */
+export type RepomdPins = { [item: string]: string };
+
+/** The bytes each pin was taken from, for `open` in the same process (no second read). */
+const pinnedBytes = new WeakMap<RepomdPins, Map<string, Uint8Array>>();
+
+const repomdPin = (bytes: Uint8Array) => `sha256:${sha256Hex(bytes)}`;
+
+/** A `repo` compose's inputs: its source and lookaside locations as stored, and their pins. */
+export type RepoPinned = { source: string[]; lookaside: string[]; repomd: RepomdPins };
 
 const listOf = (s: string | null) => (s ? s.split(" ").filter((x) => x !== "") : []);
 
@@ -210,16 +304,70 @@ function locationOf(item: string, ctx: SourceContext): RepoLocation {
   }
 }
 
-async function openAll(items: string[], what: string, ctx: SourceContext): Promise<OpenedRepo[]> {
+const repoContext = (ctx: SourceContext): RepoSourceContext => ({
+  policy: ctx.config,
+  cache: ctx.cache,
+  signal: ctx.signal,
+  downloadTimeoutMs: ctx.config.ODCS_DOWNLOAD_TIMEOUT_MS,
+  maxRepomdBytes: ctx.config.ODCS_MAX_REPOMD_BYTES,
+  maxMetadataBytes: ctx.config.ODCS_MAX_METADATA_BYTES,
+});
+
+/**
+ * Pin yum repositories (sources or lookaside repos of any source type):
+ * one small read or GET of repomd.xml each.
+ */
+export async function pinRepos(
+  items: string[],
+  what: string,
+  ctx: SourceContext,
+): Promise<RepomdPins> {
+  const read = await Promise.all(
+    items.map(async (item) => {
+      ctx.log(`pinning ${what} ${item} (its repomd.xml)`);
+      return [item, await readRepomd(locationOf(item, ctx), repoContext(ctx))] as const;
+    }),
+  );
+  const pins: RepomdPins = Object.fromEntries(read.map(([item, b]) => [item, repomdPin(b)]));
+  pinnedBytes.set(pins, new Map(read));
+  return pins;
+}
+
+/**
+ * The repomd.xml `item` was pinned to; read again (another process, or
+ * pins read back from storage) it must still be that one. A repository
+ * that changed meanwhile is a retryable failure: the next attempt pins anew.
+ */
+async function pinnedRepomd(
+  item: string,
+  pins: RepomdPins | undefined,
+  ctx: SourceContext,
+): Promise<Uint8Array | undefined> {
+  const want = pins?.[item];
+  if (pins === undefined || want === undefined) return undefined;
+  const bytes =
+    pinnedBytes.get(pins)?.get(item) ?? (await readRepomd(locationOf(item, ctx), repoContext(ctx)));
+  if (repomdPin(bytes) !== want)
+    throw new ComposeError(`${item} changed while the compose was being made; trying again`, {
+      retryable: true,
+    });
+  return bytes;
+}
+
+async function openAll(
+  items: string[],
+  what: string,
+  ctx: SourceContext,
+  pins?: RepomdPins,
+): Promise<OpenedRepo[]> {
   return Promise.all(
     items.map(async (item) => {
       ctx.log(`loading ${what} ${item}`);
-      const repo = await openRepo(locationOf(item, ctx), {
-        policy: ctx.config,
-        cache: ctx.cache,
-        signal: ctx.signal,
-        downloadTimeoutMs: ctx.config.ODCS_DOWNLOAD_TIMEOUT_MS,
-      });
+      const repo = await openRepo(
+        locationOf(item, ctx),
+        repoContext(ctx),
+        await pinnedRepomd(item, pins, ctx),
+      );
       ctx.log(
         `${item}: ${repo.repodata.packages.length} packages, revision ${repo.repodata.revision || "(none)"}`,
       );
@@ -230,25 +378,41 @@ async function openAll(items: string[], what: string, ctx: SourceContext): Promi
 
 /**
  * Lookaside repos of any source type: yum repositories at allowed
- * locations, opened as a `repo` source's are.
+ * locations, opened as a `repo` source's are; with `pins` (from
+ * `pinRepos`), exactly the pinned revisions.
  */
-export function openLookaside(items: string[], ctx: SourceContext): Promise<OpenedRepo[]> {
-  return openAll(items, "lookaside repo", ctx);
+export function openLookaside(
+  items: string[],
+  ctx: SourceContext,
+  pins?: RepomdPins,
+): Promise<OpenedRepo[]> {
+  return openAll(items, "lookaside repo", ctx, pins);
 }
 
 /**
- * The `repo` source: yum repositories under an allowed root or URL prefix.
- * Their revision, when it is a number (Pungi writes the Koji event there),
- * becomes the compose's `koji_event`.
+ * The `repo` source: yum repositories under an allowed root or URL prefix,
+ * pinned to their repomd.xml. Their revision, when it is a number (Pungi
+ * writes the Koji event there), becomes the compose's `koji_event`.
  */
 export const repoSource: Source<RepoPinned> = {
-  async resolve(compose) {
-    return { source: listOf(compose.source), lookaside: listOf(compose.lookasideRepos) };
+  async resolve(compose, ctx) {
+    const source = listOf(compose.source);
+    const lookaside = listOf(compose.lookasideRepos);
+    const [a, b] = await Promise.all([
+      pinRepos(source, "source", ctx),
+      pinRepos(lookaside, "lookaside repo", ctx),
+    ]);
+    const repomd = { ...b, ...a };
+    pinnedBytes.set(
+      repomd,
+      new Map([...(pinnedBytes.get(b) ?? []), ...(pinnedBytes.get(a) ?? [])]),
+    );
+    return { source, lookaside, repomd };
   },
   async open(pinned, ctx) {
     const [repos, lookaside] = await Promise.all([
-      openAll(pinned.source, "source", ctx),
-      openLookaside(pinned.lookaside, ctx),
+      openAll(pinned.source, "source", ctx, pinned.repomd),
+      openLookaside(pinned.lookaside, ctx, pinned.repomd),
     ]);
     const revision = repos[0]?.repodata.revision ?? "";
     return { repos, lookaside, kojiEvent: /^\d{1,15}$/.test(revision) ? Number(revision) : null };

@@ -1,7 +1,7 @@
 import { readdir, rm } from "node:fs/promises";
 import type { Logger } from "../api/deps.ts";
 import type { Db } from "../db/client.ts";
-import { findCompose, listExpired, markRemoved } from "../db/composes.ts";
+import { findCompose, hasLiveReusers, listExpired, markRemoved } from "../db/composes.ts";
 import type { ComposeRow } from "../db/schema.ts";
 import { COMPOSE_STATES } from "../domain/states.ts";
 import { finalDir, stagingDir } from "../worker/paths.ts";
@@ -40,24 +40,35 @@ export async function expireComposes(deps: SweepDeps): Promise<number[]> {
   for (const row of await listExpired(deps.db, now, BATCH)) {
     const moved = await markRemoved(deps.db, row, now);
     if (!moved) continue;
-    await removeComposeFiles(deps.targetDir, row);
+    await removeComposeFiles(deps, row);
     removed.push(row.id);
     deps.log.info("compose expired", { compose: row.id });
   }
   return removed;
 }
 
-async function removeComposeFiles(targetDir: string, row: ComposeRow): Promise<void> {
-  // A compose reusing another owns no directory (§11.2).
-  if (row.reusedId === null)
-    await rm(finalDir(targetDir, row.id), { recursive: true, force: true });
+/**
+ * Delete the files of a compose just marked removed. A compose reusing
+ * another owns no directory (§11.2); the reused one's directory goes when
+ * it is removed and no compose pointing at it is left — so removing an
+ * original early (admin DELETE, a shorter renewal) never takes the files a
+ * live reuser's URLs name, and the last reuser to go takes them along.
+ */
+async function removeComposeFiles(deps: SweepDeps, row: ComposeRow): Promise<void> {
+  const owner = row.reusedId ?? row.id;
+  const ownerRow = row.reusedId === null ? row : await findCompose(deps.db, owner);
+  const ownerGone =
+    ownerRow === undefined || ownerRow.id === row.id || ownerRow.state === COMPOSE_STATES.removed;
+  if (ownerGone && !(await hasLiveReusers(deps.db, owner)))
+    await rm(finalDir(deps.targetDir, owner), { recursive: true, force: true });
   // Staging trees a crashed worker left behind are never served; drop them with the compose.
-  await rm(stagingDir(targetDir, row.id), { recursive: true, force: true });
+  await rm(stagingDir(deps.targetDir, row.id), { recursive: true, force: true });
 }
 
 /**
  * Delete `odcs-<id>` dirs whose compose is removed or unknown (§11.2
- * orphans): left by a crash between marking removed and deleting files.
+ * orphans): left by a crash between marking removed and deleting files,
+ * or kept for a reuser that is gone now. Kept while a reuser lives.
  */
 export async function removeOrphanDirs(deps: SweepDeps): Promise<number[]> {
   let names: string[];
@@ -73,8 +84,9 @@ export async function removeOrphanDirs(deps: SweepDeps): Promise<number[]> {
     const id = Number(m[1]);
     const row = await findCompose(deps.db, id);
     if (row && row.state !== COMPOSE_STATES.removed) continue;
-    if (row) await removeComposeFiles(deps.targetDir, row);
-    else await rm(finalDir(deps.targetDir, id), { recursive: true, force: true });
+    if (await hasLiveReusers(deps.db, id)) continue;
+    await rm(finalDir(deps.targetDir, id), { recursive: true, force: true });
+    if (row) await rm(stagingDir(deps.targetDir, id), { recursive: true, force: true });
     removed.push(id);
   }
   return removed;

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { transitionCompose } from "../db/composes.ts";
+import { settleStrandedReusers, transitionCompose } from "../db/composes.ts";
 import { failExhaustedJobs, requeueExpiredLeases } from "../db/jobs.ts";
 import { composes } from "../db/schema.ts";
 import { COMPOSE_STATES } from "../domain/states.ts";
@@ -28,6 +28,8 @@ export async function requeueAndFailJobs(
     const moved = await failCompose(deps.db, j.composeId, reason, now);
     if (moved) failed.push(j.composeId);
   }
+  for (const id of await settleStrandedReusers(deps.db, now))
+    deps.log.warn("settled a compose following a settled one", { compose: id });
   return { requeued: requeued.length, failed };
 }
 

@@ -269,14 +269,22 @@ describe("GET /api/1/composes/ pagination (§5)", () => {
     expect(body.meta.total).toBe(38);
   });
 
-  it("links honour X-Forwarded-Host, X-Scheme and X-Script-Name", async () => {
-    const { body } = await get(t, "?per_page=1", {
-      "X-Forwarded-Host": "odcs.example.com",
-      "X-Scheme": "https",
-      "X-Script-Name": "/odcs/",
-      "X-Forwarded-Proto": "ftp",
-    });
+  const proxyHeaders = {
+    "X-Forwarded-Host": "odcs.example.com",
+    "X-Scheme": "https",
+    "X-Script-Name": "/odcs/",
+    "X-Forwarded-Proto": "ftp",
+  };
+
+  it("links honour X-Forwarded-Host, X-Scheme and X-Script-Name with ODCS_TRUST_PROXY", async () => {
+    const trusted = await testApp({ config: { ODCS_TRUST_PROXY: "true" } });
+    const { body } = await get(trusted, "?per_page=1", proxyHeaders);
     expect(body.meta.first).toBe("https://odcs.example.com/odcs/api/1/composes/?page=1&per_page=1");
+  });
+
+  it("links ignore the proxy headers without ODCS_TRUST_PROXY (any client could send them)", async () => {
+    const { body } = await get(t, "?per_page=1", proxyHeaders);
+    expect(body.meta.first).toBe(`${L}?page=1&per_page=1`);
   });
 
   it("links use the Host header", async () => {

@@ -132,7 +132,8 @@ test("while generating, the log is served at its final URL and nothing else is p
   await waitFor(() => srv.held === 1 || undefined, { what: "the worker to fetch repomd" });
   const log = await fetch(`${c.toplevel_url}/pungi-stderr.log`);
   expect(log.status).toBe(200);
-  expect(await log.text()).toMatch(/loading source http/);
+  // The worker's first request of a compose is the pin of its sources' repomd.xml (reuse, §12).
+  expect(await log.text()).toMatch(/pinning source http/);
   const repofile = await fetch(c.result_repofile);
   expect(repofile.status).toBe(404);
   await repofile.body?.cancel();

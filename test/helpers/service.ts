@@ -161,6 +161,14 @@ export interface ServiceProcess {
 export interface StartOptions {
   /** Entry point relative to the repo root; default `src/main.ts`. */
   entry?: string;
+  /**
+   * Run this instead of `node --import tsx <entry>` (e.g. `["node",
+   * "bin/odcs-server.js"]` or `["npm", "run", "server"]`), in a process group
+   * of its own that `stop`/`kill` signal as a whole.
+   */
+  command?: readonly string[];
+  /** Node options after `--import tsx`, before the entry (e.g. `--import` of a test preload module). */
+  nodeArgs?: readonly string[];
   /** Share a data dir (and so the DB file and target dir) with another process. */
   dataDir?: string;
   env?: Record<string, string>;
@@ -172,15 +180,16 @@ export interface StartOptions {
   readyText?: string;
 }
 
-const live = new Set<ChildProcess>();
+/** SIGKILL of every child still running, when the test process exits. */
+const live = new Set<() => void>();
 process.once("exit", () => {
-  for (const c of live) c.kill("SIGKILL");
+  for (const kill of live) kill();
 });
 
 /** Start an entry point of the service as a child process (see the file comment). */
 export async function startService(opts: StartOptions = {}): Promise<ServiceProcess> {
-  const entry = opts.entry ?? "src/main.ts";
-  const http = opts.http ?? !entry.endsWith("worker.ts");
+  const entry = opts.entry ?? opts.command?.join(" ") ?? "src/main.ts";
+  const http = opts.http ?? !entry.includes("worker");
   const dataDir = opts.dataDir ?? tempDir("odcs-svc-");
   const targetDir = join(dataDir, "composes");
   const dbUrl = `file:${join(dataDir, "odcs.db")}`;
@@ -188,8 +197,26 @@ export async function startService(opts: StartOptions = {}): Promise<ServiceProc
   const url = `http://127.0.0.1:${port}`;
   // `node --import tsx` rather than the tsx binary: one process, so SIGKILL
   // really kills the service (the tsx CLI would leave its node child running).
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, entry)], {
+  const [file, ...args] = opts.command ?? [
+    process.execPath,
+    "--import",
+    "tsx",
+    ...(opts.nodeArgs ?? []),
+    join(ROOT, entry),
+  ];
+  const group = opts.command !== undefined;
+  const signal = (sig: NodeJS.Signals) => {
+    if (group && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        // the group is gone already
+      }
+    } else child.kill(sig);
+  };
+  const child = spawn(file as string, args, {
     cwd: ROOT,
+    detached: group,
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? dataDir,
@@ -204,7 +231,8 @@ export async function startService(opts: StartOptions = {}): Promise<ServiceProc
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  live.add(child);
+  const killNow = () => signal("SIGKILL");
+  live.add(killNow);
   let out = "";
   child.stdout?.on("data", (d: Buffer) => {
     out += d.toString();
@@ -212,9 +240,11 @@ export async function startService(opts: StartOptions = {}): Promise<ServiceProc
   child.stderr?.on("data", (d: Buffer) => {
     out += d.toString();
   });
+  // A group (npm → sh → tsx → node) is over when the last holder of its
+  // stdout has exited, not when its leader has.
   const exited = new Promise<number | null>((res) => {
-    child.once("exit", (code) => {
-      live.delete(child);
+    child.once(group ? "close" : "exit", (code) => {
+      live.delete(killNow);
       res(code);
     });
   });
@@ -224,14 +254,14 @@ export async function startService(opts: StartOptions = {}): Promise<ServiceProc
   });
   const stop = async (timeoutMs = 15_000) => {
     if (hasExited) return exited;
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    signal("SIGTERM");
+    const timer = setTimeout(() => signal("SIGKILL"), timeoutMs);
     const code = await exited;
     clearTimeout(timer);
     return code;
   };
   const kill = async () => {
-    if (!hasExited) child.kill("SIGKILL");
+    if (!hasExited) signal("SIGKILL");
     await exited;
   };
   const svc: ServiceProcess = {

@@ -547,12 +547,13 @@ describe("corrupt or truncated files fail the read", () => {
   });
 });
 
-const policy = { ODCS_ALLOWED_REPO_ROOTS: ["/"], ODCS_ALLOWED_REPO_URLS: ["http://127.0.0.1"] };
-const context = (cache: RepodataCache): RepoSourceContext => ({
-  policy,
+const context = (cache: RepodataCache, allowedUrl = "http://127.0.0.1"): RepoSourceContext => ({
+  policy: { ODCS_ALLOWED_REPO_ROOTS: ["/"], ODCS_ALLOWED_REPO_URLS: [allowedUrl] },
   cache,
   signal: new AbortController().signal,
   downloadTimeoutMs: 30_000,
+  maxRepomdBytes: 4 << 20,
+  maxMetadataBytes: 2 ** 31,
 });
 
 describe("sources: local and HTTP repositories stream into the cache", () => {
@@ -590,9 +591,9 @@ describe("sources: local and HTTP repositories stream into the cache", () => {
 
   test("an HTTP source reads the same records as the local fixture", async () => {
     const cache = new RepodataCache(1 << 30);
-    const opened = await openRepo({ kind: "url", url }, context(cache));
+    const opened = await openRepo({ kind: "url", url }, context(cache, url));
     expect(digestPackages(opened.repodata.packages)).toBe(golden(TIZEN, FULL)[3]);
-    const again = await openRepo({ kind: "url", url }, context(cache));
+    const again = await openRepo({ kind: "url", url }, context(cache, url));
     expect(again.repodata).toBe(opened.repodata);
   });
 
@@ -602,7 +603,7 @@ describe("sources: local and HTTP repositories stream into the cache", () => {
     breakOff.add(`/tizen/${href}`);
     const cache = new RepodataCache(1 << 30);
     try {
-      const err = await openRepo({ kind: "url", url }, context(cache)).then(
+      const err = await openRepo({ kind: "url", url }, context(cache, url)).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -615,7 +616,7 @@ describe("sources: local and HTTP repositories stream into the cache", () => {
     } finally {
       breakOff.clear();
     }
-    const opened = await openRepo({ kind: "url", url }, context(cache));
+    const opened = await openRepo({ kind: "url", url }, context(cache, url));
     expect(opened.repodata.packages).toHaveLength(592);
   });
 

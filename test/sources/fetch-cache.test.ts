@@ -40,9 +40,9 @@ async function failure(p: Promise<unknown>): Promise<ComposeError> {
 
 describe("fetch", () => {
   test("200 gives the bytes", async () => {
-    expect(new TextDecoder().decode(await fetchBytes(`${url}/status/200`, signal, 5000))).toBe(
-      "hello",
-    );
+    expect(
+      new TextDecoder().decode(await fetchBytes(`${url}/status/200`, signal, 5000, 1024)),
+    ).toBe("hello");
   });
   test("5xx is retryable, 4xx is not, and the reason names the URL and status", async () => {
     const e503 = await failure(fetchOk(`${url}/status/503`, signal, 5000));
@@ -130,6 +130,49 @@ describe("RepodataCache", () => {
         return one;
       });
     expect(reloaded).toBe("b");
+  });
+
+  test("an entry larger than the whole budget is handed out but not kept", async () => {
+    const one = await md(20);
+    const cache = new RepodataCache(estimateRepodataBytes(one) / 2);
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return one;
+    };
+    expect(await cache.get("big", bytes("big"), load)).toBe(one);
+    expect(cache.size).toBe(0);
+    expect(cache.bytes).toBe(0);
+    expect(cache.origins).toBe(0);
+    await cache.get("big", bytes("big"), load);
+    expect(loads).toBe(2);
+  });
+
+  test("after every load the entries held add up to at most the budget", async () => {
+    const sizes = [5, 40, 12, 60, 3, 25, 80, 8];
+    const repos = await Promise.all(sizes.map((n) => md(n)));
+    const budget = estimateRepodataBytes(repos[3] as Repodata) * 1.5;
+    const cache = new RepodataCache(budget);
+    let held = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const [i, r] of repos.entries()) {
+        await cache.get(`origin-${round}-${i}`, bytes(`v${i}`), async () => r);
+        expect(cache.bytes).toBeLessThanOrEqual(budget);
+        held = Math.max(held, cache.bytes);
+      }
+    }
+    expect(held).toBeGreaterThan(budget / 2); // it does keep what fits
+    // Origins whose entry went are forgotten: no more than one per load still held.
+    expect(cache.origins).toBeLessThanOrEqual(2 * cache.size);
+  });
+
+  test("a failed load forgets its origin", async () => {
+    const cache = new RepodataCache(1 << 30);
+    for (let i = 0; i < 5; i++)
+      await cache
+        .get(`bad-${i}`, bytes(`b${i}`), () => Promise.reject(new Error("x")))
+        .catch(() => {});
+    expect(cache.origins).toBe(0);
   });
 
   test("the estimate follows the records: file lists and changelogs count", async () => {

@@ -71,6 +71,8 @@ async function harness(config: Record<string, unknown> = {}) {
     const res = await t.postJson("/api/1/composes/", {
       source: { type: "repo", ...source },
       arches: ["x86_64"],
+      // Each compose built (these count header reads per compose), never reused.
+      flags: ["no_reuse"],
     });
     const body = (await res.json()) as { id: number };
     expect(res.status, JSON.stringify(body)).toBe(200);

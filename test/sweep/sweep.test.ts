@@ -28,7 +28,11 @@ const deps = (db: Db = h.db) => ({
   log: silentLogger,
   targetDir: h.target,
 });
-const wget = { source: { type: "repo", source: LIBDNF_REPO, packages: ["wget"] } };
+/** Built each time (not reused): every compose here has files of its own. */
+const wget = {
+  source: { type: "repo", source: LIBDNF_REPO, packages: ["wget"] },
+  flags: ["no_reuse"],
+};
 
 async function removedEvents(id: number): Promise<number> {
   const rows = await h.db

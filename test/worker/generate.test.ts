@@ -328,7 +328,7 @@ describe("allowed roots hold after symlinks are resolved", () => {
     const row = await g.run({ source: { type: "repo", source: repo, packages: ["wget"] } });
     expect(row.state).toBe(4);
     expect(row.stateReason).toContain(
-      `wget.rpm in ${repo} resolves to ${LIBDNF_REPO}/x86_64/wget-1.19.5-5.fc29.x86_64.rpm, outside the allowed roots`,
+      `package wget-1.19.5-5.fc29.x86_64 in ${repo}: location "wget.rpm" resolves to ${LIBDNF_REPO}/x86_64/wget-1.19.5-5.fc29.x86_64.rpm through symlinks, which is outside the allowed roots`,
     );
     expect(existsSync(join(g.dir(row.id), "compose"))).toBe(false);
   });

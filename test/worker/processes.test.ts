@@ -31,7 +31,8 @@ test("30 composes, 3 worker processes on one DB file: each generated exactly onc
   for (let i = 0; i < 30; i++) {
     const c = await h.create({
       source: { type: "repo", source: LIBDNF_REPO, packages: ["wget"] },
-      flags: ["no_deps"],
+      // Built each, not reused: this counts generations.
+      flags: ["no_deps", "no_reuse"],
     });
     ids.push(c.id);
   }

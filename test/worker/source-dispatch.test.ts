@@ -2,12 +2,16 @@
  * The worker picks the compose's source by its type (`sources/index.ts`),
  * and failures the request itself causes are final at the first attempt.
  */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { composes } from "../../src/db/schema.ts";
 import { ComposeError } from "../../src/sources/errors.ts";
 import { sourceFor } from "../../src/sources/index.ts";
 import { repoSource } from "../../src/sources/repo.ts";
+import { FIXTURES_DIR } from "../helpers/fixtures.ts";
 import { givenCompose } from "../helpers/given.ts";
 import { composeHarness, LIBDNF_REPO } from "../helpers/service.ts";
 
@@ -34,21 +38,29 @@ describe("dispatch by source type", () => {
     expect(() => sourceFor("tag")).toThrow('this worker cannot generate "tag" composes');
   });
 
-  it("a repo source pins its source and lookaside locations", async () => {
-    const row = await givenCompose(h.db, {
-      source: `${LIBDNF_REPO} /srv/b`,
-      lookasideRepos: "/srv/l",
-    });
+  it("a repo source pins its source and lookaside locations to their repomd.xml", async () => {
+    const lookaside = `${FIXTURES_DIR}/repos/librepo-yum-mock-01`;
+    const row = await givenCompose(h.db, { source: LIBDNF_REPO, lookasideRepos: lookaside });
+    const lines: string[] = [];
     const ctx = {
       config: h.config,
       cache: h.newWorker().cache,
-      signal: AbortSignal.abort(),
-      log: () => {},
+      signal: new AbortController().signal,
+      log: (line: string) => lines.push(line),
     };
+    const pin = async (dir: string) =>
+      `sha256:${createHash("sha256")
+        .update(await readFile(join(dir, "repodata/repomd.xml")))
+        .digest("hex")}`;
     expect(await repoSource.resolve(row, ctx)).toEqual({
-      source: [LIBDNF_REPO, "/srv/b"],
-      lookaside: ["/srv/l"],
+      source: [LIBDNF_REPO],
+      lookaside: [lookaside],
+      repomd: { [LIBDNF_REPO]: await pin(LIBDNF_REPO), [lookaside]: await pin(lookaside) },
     });
+    expect(lines.sort()).toEqual([
+      `pinning lookaside repo ${lookaside} (its repomd.xml)`,
+      `pinning source ${LIBDNF_REPO} (its repomd.xml)`,
+    ]);
     await h.db.delete(composes).where(eq(composes.id, row.id));
   });
 

@@ -1,3 +1,4 @@
+import { isAllowedUrl, isUnderRoot } from "../allowed-location.ts";
 import { InvalidRequestError } from "../errors.ts";
 import type { SourceRequest } from "./types.ts";
 
@@ -11,15 +12,11 @@ export interface RepoSourcePolicy {
   ODCS_ALLOWED_REPO_URLS: readonly string[];
 }
 
+export { isUnderRoot };
+
 export type RepoLocation = { kind: "path"; path: string } | { kind: "url"; url: string };
 
 const stripSlash = (s: string) => (s.length > 1 ? s.replace(/\/+$/, "") : s);
-
-/** True when `path` is `root` itself or lies below it (both normalised, absolute). */
-export function isUnderRoot(path: string, root: string): boolean {
-  const r = stripSlash(root);
-  return path === r || path.startsWith(r === "/" ? "/" : `${r}/`);
-}
 
 function checkPath(item: string, policy: RepoSourcePolicy): RepoLocation {
   if (item === "") {
@@ -79,11 +76,7 @@ function checkUrl(item: string, policy: RepoSourcePolicy): RepoLocation {
     );
   }
   const href = stripSlash(url.href);
-  const allowed = policy.ODCS_ALLOWED_REPO_URLS.some((prefix) => {
-    const p = stripSlash(prefix);
-    return href === p || href.startsWith(`${p}/`);
-  });
-  if (!allowed) {
+  if (!isAllowedUrl(href, policy.ODCS_ALLOWED_REPO_URLS)) {
     throw new InvalidRequestError(
       policy.ODCS_ALLOWED_REPO_URLS.length === 0
         ? `Repository URL "${item}" is not allowed: this server allows no repository URLs (ODCS_ALLOWED_REPO_URLS)`

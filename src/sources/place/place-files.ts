@@ -15,7 +15,7 @@ import {
   rmSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { isUnderRoot } from "../../domain/sources/repo.ts";
+import { isAllowedPath } from "../../domain/allowed-location.ts";
 
 export interface PlaceRequest {
   /** The file in the source repository (absolute, already checked to be inside it). */
@@ -71,7 +71,7 @@ export function placeFilesSync(
     let real = src;
     try {
       real = realFile(src, realDirs);
-      if (!allowedRoots.some((r) => isUnderRoot(real, r)))
+      if (!isAllowedPath(real, allowedRoots))
         return { ok: false, outside: true, real, message: "outside the allowed roots" };
       const destDir = dirname(dest);
       if (!destDirs.has(destDir)) {

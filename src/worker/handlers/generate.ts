@@ -1,9 +1,10 @@
 import { rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { deleteComposeRpms, listComposeRpms, recordComposeRpms } from "../../db/compose-rpms.ts";
-import { findCompose, moveCompose } from "../../db/composes.ts";
+import { findCompose, markBuilding, moveCompose } from "../../db/composes.ts";
 import { completeJob, failJobFinally } from "../../db/jobs.ts";
 import type { ComposeRow } from "../../db/schema.ts";
+import { canonicalJson } from "../../domain/reuse.ts";
 import { COMPOSE_STATES } from "../../domain/states.ts";
 import { REASONS } from "../../domain/transitions.ts";
 import { sharedFilePlacer } from "../../sources/place/file-placer.ts";
@@ -13,6 +14,7 @@ import { finalDir, LOG_FILE, stagingDir } from "../paths.ts";
 import { composeSkeleton } from "../pipeline/compose-tree.ts";
 import { generateCompose } from "../pipeline/generate.ts";
 import { treeArches } from "../pipeline/select-arches.ts";
+import { decideReuse } from "../reuse.ts";
 import type { JobContext } from "./types.ts";
 
 /** Local paths in reasons become public URLs, as ODCS does (§10.2). */
@@ -70,9 +72,10 @@ async function startCompose(composeId: number, ctx: JobContext): Promise<Compose
 }
 
 /**
- * The `generate` job: build the compose in a staging dir, publish it with a
- * rename, then — in one transaction fenced by the job's lease — record its
- * package set, mark the compose done and the job complete.
+ * The `generate` job: reuse an older compose with the same inputs (§12,
+ * `worker/reuse.ts`), or build the compose in a staging dir, publish it
+ * with a rename, then — in one transaction fenced by the job's lease —
+ * record its package set, mark the compose done and the job complete.
  */
 export async function runGenerate(composeId: number, ctx: JobContext): Promise<void> {
   const compose = await startCompose(composeId, ctx);
@@ -84,27 +87,51 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
   const staging = attemptDir(target, compose.id, ctx.job.attempts);
   // Directories are the dearest system calls of a compose. The attempt dir
   // first (clearing a leftover of this attempt), so the log is served from
-  // the start; the placement thread then makes the rest of the fixed ones
-  // while this thread reads the sources and selects (writeComposeTree asks
-  // again and so sees any failure).
+  // the start; once the compose is to be built, the placement thread makes
+  // the rest of the fixed ones while this thread reads the sources and
+  // selects (writeComposeTree asks again and so sees any failure).
   const placer = sharedFilePlacer();
   await placer.makeDirs([staging], staging);
-  const arches = treeArches(compose);
-  const skeleton = placer.makeDirs(composeSkeleton(staging, arches)).catch(() => {});
   const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
   log.line(`compose ${compose.id} attempt ${ctx.job.attempts} on worker ${ctx.workerId}`);
+  let decision: Awaited<ReturnType<typeof decideReuse>>;
   try {
-    const pinned =
+    // A retry of a compose already past this step may have followers: it is built, never switched.
+    decision = await decideReuse(compose, ctx, {
+      allowReuse: compose.stateReason !== REASONS.generating,
+      log: (line) => log.line(line),
+    });
+  } catch (err) {
+    log.line(`ERROR: ${(err as Error).message}`);
+    await log.close();
+    throw err;
+  }
+  if (decision.kind !== "build") {
+    // Done by reuse, or following a compose being built; the job is complete. A
+    // reusing compose has no directory of its own: its URLs name the original's.
+    await log.close();
+    await rm(stagingDir(target, compose.id), { recursive: true, force: true }).catch(() => {});
+    ctx.composeChanged();
+    return;
+  }
+  log.line(decision.note);
+  const resolved = decision.resolved;
+  await markBuilding(ctx.db, compose.id, resolved === undefined ? null : canonicalJson(resolved));
+  const arches = treeArches(compose);
+  const skeleton = placer.makeDirs(composeSkeleton(staging, arches)).catch(() => {});
+  try {
+    const regenerate =
       compose.regenerateOf === null ? [] : await listComposeRpms(ctx.db, compose.regenerateOf);
-    if (pinned.length > 0)
-      log.line(`regenerating the ${pinned.length} packages of compose ${compose.regenerateOf}`);
+    if (regenerate.length > 0)
+      log.line(`regenerating the ${regenerate.length} packages of compose ${compose.regenerateOf}`);
     const result = await generateCompose(compose, staging, {
       config: ctx.config,
       cache: ctx.cache,
       log,
       signal: ctx.signal,
       now: ctx.now,
-      pinned,
+      pinned: regenerate,
+      ...(resolved === undefined ? {} : { resolved }),
       recordPackages: async (rows) => {
         const owner = { jobId: ctx.job.id, workerId: ctx.workerId };
         if (!(await recordComposeRpms(ctx.db, compose.id, rows, owner)))

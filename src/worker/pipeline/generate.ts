@@ -7,7 +7,7 @@ import { InvalidSigkeyError } from "../../rpm/sigkeys.ts";
 import { ComposeError } from "../../sources/errors.ts";
 import { sourceFor } from "../../sources/index.ts";
 import type { RepodataCache } from "../../sources/repodata-cache.ts";
-import type { SourceContext } from "../../sources/types.ts";
+import type { Json, SourceContext } from "../../sources/types.ts";
 import type { ComposeLog } from "../compose-log.ts";
 import { writeComposeTree } from "./compose-tree.ts";
 import { selectArches, treeArches } from "./select-arches.ts";
@@ -24,6 +24,8 @@ export interface GenerateContext {
    * lease was lost.
    */
   recordPackages?: (rows: Omit<NewComposeRpmRow, "composeId">[]) => Promise<void>;
+  /** The compose's inputs as `Source.resolve` pinned them for this attempt; absent: resolve here. */
+  resolved?: Json;
   /** The package set to reproduce (regeneration of a removed compose); empty = solve afresh. */
   pinned: readonly {
     treeArch: string;
@@ -74,7 +76,7 @@ export async function generateCompose(
       signal: ctx.signal,
       log: (line) => ctx.log.line(line),
     };
-    const pinned = await source.resolve(compose, sctx);
+    const pinned = ctx.resolved ?? (await source.resolve(compose, sctx));
     const { repos, lookaside, kojiEvent } = await source.open(pinned, sctx);
     const arches = treeArches(compose);
     const selections = await selectArches(compose, repos, lookaside, arches, ctx);

@@ -16,6 +16,7 @@ import { Transform, type TransformCallback, type TransformOptions } from "node:s
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { createGzip, gzip, type ZlibOptions } from "node:zlib";
+import { CappedText } from "./capped-text.ts";
 
 export const COMPRESSIONS = ["gz", "zst"] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -67,15 +68,13 @@ class ZstdProcessCompressor extends Transform {
       stdio: ["pipe", "pipe", "pipe"],
     });
     const child = this.#child;
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
+    const stderr = new CappedText();
+    child.stderr.setEncoding("utf8").on("data", (d: string) => stderr.append(d));
     this.#exited = new Promise<void>((resolve, reject) => {
       child.once("error", reject);
       child.once("close", (code, signal) => {
         if (code === 0) resolve();
-        else reject(new Error(`${bin} exited with ${code ?? signal}: ${stderr.trim()}`));
+        else reject(new Error(`${bin} exited with ${code ?? signal}: ${stderr.toString().trim()}`));
       });
     });
     this.#exited.catch((err: unknown) => this.destroy(toError(err)));

@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CappedText } from "./capped-text.ts";
 
 /**
  * Compression of primary/filelists/other. createrepo_c 0.17 knows gz, bz2 and
@@ -39,6 +40,7 @@ export class CreaterepoError extends Error {
   constructor(
     message: string,
     readonly exitCode: number | null,
+    /** What it wrote to stderr, at most `MAX_CAPTURED_CHARS` of it (start and end). */
     readonly stderr: string,
   ) {
     super(message);
@@ -73,15 +75,14 @@ function run(bin: string, args: string[], signal: AbortSignal | undefined): Prom
       stdio: ["ignore", "ignore", "pipe"],
       ...(signal ? { signal } : {}),
     });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
+    const captured = new CappedText();
+    child.stderr.setEncoding("utf8").on("data", (d: string) => captured.append(d));
     child.once("error", reject);
     child.once("close", (code, sig) => {
       if (code === 0) resolve();
       else {
         const how = code === null ? `killed by ${sig}` : `exited with ${code}`;
+        const stderr = captured.toString();
         reject(new CreaterepoError(`${bin} ${how}: ${stderr.trim()}`, code, stderr));
       }
     });

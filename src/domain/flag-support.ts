@@ -1,0 +1,30 @@
+import { InvalidRequestError } from "./errors.ts";
+import type { FlagName, SourceTypeName } from "./states.ts";
+
+/**
+ * The source types each ODCS flag (§2.3) acts on in this server. A flag
+ * accepted for a source type it does nothing for would be a silent no-op,
+ * so it is refused instead. `no_flags` is ODCS's "no flag" and always fine.
+ * The Koji, Pulp and module flags join their source types as those land.
+ */
+const FLAG_SUPPORT: Readonly<Record<FlagName, readonly SourceTypeName[]>> = {
+  no_flags: ["repo"],
+  no_deps: ["repo"],
+  no_inheritance: [],
+  include_unpublished_pulp_repos: [],
+  check_deps: ["repo"],
+  include_done_modules: [],
+  ignore_absent_pulp_repos: [],
+  no_reuse: ["repo"],
+  use_only_compatible_arch: [],
+};
+
+/** Throws `InvalidRequestError` for the first flag that does not act on `sourceType`. */
+export function checkFlagsSupported(sourceType: SourceTypeName, flags: readonly FlagName[]): void {
+  for (const flag of flags) {
+    if (!FLAG_SUPPORT[flag].includes(sourceType))
+      throw new InvalidRequestError(
+        `Flag "${flag}" is not supported yet for source type "${sourceType}"`,
+      );
+  }
+}

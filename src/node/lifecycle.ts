@@ -1,0 +1,96 @@
+import type { Logger } from "../api/deps.ts";
+import { type Config, unknownVariables } from "../config.ts";
+import { configFromProcess, createLogger } from "./runtime.ts";
+
+/** A started process part that can be stopped gracefully. */
+export interface Stoppable {
+  /** Stop taking work, let what runs finish within `graceMs`, release everything. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/** Exit status after a crash (an unhandled rejection or uncaught exception). */
+export const CRASH_EXIT_CODE = 70; // EX_SOFTWARE
+/** Exit status after a second SIGTERM/SIGINT interrupts a graceful stop. */
+export const INTERRUPTED_EXIT_CODE = 1;
+
+function describe(err: unknown): Record<string, unknown> {
+  return err instanceof Error
+    ? { error: err.message, name: err.name, stack: err.stack }
+    : { error: String(err) };
+}
+
+/** Log every `ODCS_*` variable nobody reads, with the nearest known name. */
+export function warnUnknownVariables(env: Record<string, string | undefined>, log: Logger): void {
+  for (const { name, closest } of unknownVariables(env))
+    log.warn(`unknown setting ${name} is ignored; the closest known setting is ${closest}`, {
+      setting: name,
+      closest,
+    });
+}
+
+/**
+ * A rejection nobody handles or an exception nobody catches leaves the
+ * process in an unknown state: log it as one JSON line and exit non-zero
+ * at once (leases run out and the jobs are requeued elsewhere).
+ */
+export function exitOnCrash(log: Logger): void {
+  process.on("unhandledRejection", (reason) => {
+    log.error("unhandled promise rejection; exiting", describe(reason));
+    process.exit(CRASH_EXIT_CODE);
+  });
+  process.on("uncaughtException", (err) => {
+    log.error("uncaught exception; exiting", describe(err));
+    process.exit(CRASH_EXIT_CODE);
+  });
+}
+
+/**
+ * Run one process of the service: read the config (exit 2 on a bad
+ * setting), warn about unknown `ODCS_*` variables, exit non-zero on a
+ * crash, start, and on the first SIGTERM/SIGINT stop gracefully within
+ * ODCS_WORKER_GRACE_MS and exit 0; a second signal exits at once.
+ */
+export async function runProcess(
+  component: string,
+  start: (config: Config, log: Logger) => Promise<Stoppable>,
+): Promise<void> {
+  const config = configFromProcess();
+  const log = createLogger(config.ODCS_LOG_LEVEL, component);
+  exitOnCrash(log);
+  warnUnknownVariables(process.env, log);
+  // Listening before start-up: a signal without a listener would kill the
+  // process outright; one that comes while starting stops it right after.
+  let running: Stoppable | undefined;
+  let stopping = false;
+  const stop = (r: Stoppable) => {
+    const graceMs = config.ODCS_WORKER_GRACE_MS;
+    r.stop(graceMs).then(
+      () => {
+        log.info("stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error("graceful stop failed", describe(err));
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn("second signal: exiting without waiting", { signal });
+      process.exit(INTERRUPTED_EXIT_CODE);
+    }
+    stopping = true;
+    log.info("stopping", { signal, graceMs: config.ODCS_WORKER_GRACE_MS });
+    if (running) stop(running);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  try {
+    running = await start(config, log);
+  } catch (err) {
+    log.error("start-up failed", describe(err));
+    process.exit(1);
+  }
+  if (stopping) stop(running);
+}

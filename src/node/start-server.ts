@@ -1,0 +1,138 @@
+import { mkdirSync } from "node:fs";
+import type { Server } from "node:http";
+import { serve } from "@hono/node-server";
+import { createApp } from "../api/app.ts";
+import { createAuthenticator } from "../api/auth.ts";
+import { ComposeWaits } from "../api/compose-waits.ts";
+import { type Logger, systemClock } from "../api/deps.ts";
+import type { Config } from "../config.ts";
+import { startEventServices } from "../events/runtime.ts";
+import { scheduleSweep } from "../sweep/schedule.ts";
+import { Worker } from "../worker/loop.ts";
+import type { Stoppable } from "./lifecycle.ts";
+import { createLogger, defaultWorkerId, openDatabase, packageVersion } from "./runtime.ts";
+import { mountComposeFiles } from "./static.ts";
+
+/**
+ * After the grace time the waits are answered (the compose as it is); this
+ * long more is left for those answers to be written before the remaining
+ * connections are cut.
+ */
+export const ANSWER_AFTER_GRACE_MS = 1_000;
+
+/**
+ * Start the HTTP API (and the compose file server and the expiry sweep);
+ * with `withWorker`, also a worker in the same process, woken directly when
+ * a compose is created (single-host mode, `npm start`). Resolves once the
+ * port is bound.
+ *
+ * `stop(graceMs)`: the listening socket closes at once (new connections are
+ * refused), the sweep and the worker stop taking work; requests in flight,
+ * waits (`GET …/wait`) and running composes get `graceMs` to finish — a
+ * wait still open then is answered with the compose as it is, a running
+ * compose is aborted and its job given back to the queue.
+ */
+export async function startServer(
+  config: Config,
+  log: Logger,
+  opts: { withWorker: boolean },
+): Promise<Stoppable & { server: Server; worker: Worker | null }> {
+  mkdirSync(config.ODCS_TARGET_DIR, { recursive: true });
+  const { db, client } = await openDatabase(config);
+  const now = () => systemClock.now();
+  const waits = new ComposeWaits(db);
+  const owner = config.ODCS_WORKER_ID ?? defaultWorkerId();
+  const events = await startEventServices({ db, config, log, now, owner });
+  const worker = opts.withWorker
+    ? new Worker({
+        db,
+        config,
+        now,
+        log: createLogger(config.ODCS_LOG_LEVEL, "worker"),
+        workerId: config.ODCS_WORKER_ID ?? defaultWorkerId(),
+        onComposeChanged: (id) => {
+          waits.notify(id);
+          events.wake();
+        },
+      })
+    : null;
+  const app = createApp({
+    db,
+    clock: systemClock,
+    config,
+    log,
+    auth: createAuthenticator(config),
+    version: packageVersion(),
+    waits,
+    eventFeed: events.feed,
+    metrics: events.metrics,
+    onJobQueued: () => {
+      worker?.wake();
+      events.wake();
+    },
+  });
+  mountComposeFiles(app, config.ODCS_TARGET_DIR, { trustProxy: config.ODCS_TRUST_PROXY });
+
+  let draining = false;
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve(
+      {
+        // While draining, every answer closes its connection, so a keep-alive
+        // client cannot hold the process open with new requests.
+        fetch: async (req, env) => {
+          log.debug("request", { method: req.method, path: new URL(req.url).pathname });
+          const res = await app.fetch(req, env);
+          if (draining) res.headers.set("Connection", "close");
+          return res;
+        },
+        port: config.PORT,
+        hostname: config.HOST,
+      },
+      (info) => {
+        s.off("error", reject);
+        log.info("listening", { url: `http://${config.HOST}:${info.port}` });
+        process.stdout.write(
+          `ODCS listening on http://localhost:${info.port} (API /api/1/, docs /api/1/docs, composes ${config.ODCS_TARGET_DIR_URL})\n`,
+        );
+        resolve(s as Server);
+      },
+    );
+    s.once("error", reject);
+  });
+  const sweep = scheduleSweep(
+    {
+      db,
+      now,
+      log,
+      targetDir: config.ODCS_TARGET_DIR,
+      eventsRetentionDays: config.ODCS_EVENTS_RETENTION_DAYS,
+      observe: events.observeSweep,
+    },
+    config.ODCS_SWEEP_CRON,
+  );
+  worker?.start();
+
+  const stop = async (graceMs: number) => {
+    draining = true;
+    sweep.stop();
+    // Event streams end now (clients resume with Last-Event-ID); deliveries in flight are aborted.
+    events.feed.close();
+    const eventsStopped = events.stop();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    let graceTimer: NodeJS.Timeout | undefined;
+    let cutTimer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      graceTimer = setTimeout(resolve, graceMs);
+    });
+    void graceOver.then(() => {
+      waits.endAll();
+      cutTimer = setTimeout(() => server.closeAllConnections(), ANSWER_AFTER_GRACE_MS);
+    });
+    await Promise.all([worker?.stop(graceMs), closed, eventsStopped]);
+    clearTimeout(graceTimer);
+    clearTimeout(cutTimer);
+    client.close();
+  };
+  return { server, worker, stop };
+}
