@@ -8,7 +8,10 @@ import { newRouter } from "./router.ts";
 const aboutRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "getAbout",
+  tags: ["about"],
   summary: "Server information",
+  security: [],
   responses: {
     200: {
       description: "About this server",

@@ -10,7 +10,6 @@ import { composesRouter } from "./composes.ts";
 import type { Deps } from "./deps.ts";
 import { errorResponse, handleError, METHOD_NOT_ALLOWED, NOT_FOUND_URL } from "./errors.ts";
 import { EventFeed } from "./event-feed.ts";
-import { StateChangedMessageSchema } from "./events.schemas.ts";
 import { eventsRouter } from "./events.ts";
 import { metricsRouter, requestTiming } from "./metrics.ts";
 import { appGetPath, scriptName } from "./proxy.ts";
@@ -20,7 +19,25 @@ export const OPENAPI_INFO = {
   description:
     "Builds temporary RPM repositories (composes) on request. Wire-compatible with the ODCS REST API v1: " +
     "the ODCS Python client and CLI work unchanged.",
+  license: { name: "MIT", identifier: "MIT" },
 };
+
+/**
+ * The top of the OpenAPI document. The server is `npm start`'s default
+ * address; clients set their own base URL. Fixed, so the document does not
+ * depend on where it is rendered.
+ */
+export function openApiHead(version: string) {
+  return {
+    openapi: "3.1.0",
+    info: { ...OPENAPI_INFO, version },
+    servers: [{ url: "http://localhost:5000", description: "npm start's default address" }],
+    tags: [
+      { name: "composes", description: "Request, read, renew and remove composes" },
+      { name: "about", description: "Server information" },
+    ],
+  };
+}
 
 const READ_ONLY = ["GET", "HEAD", "OPTIONS"];
 
@@ -62,7 +79,6 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
 
   app.openAPIRegistry.register("CreateComposeBody", CreateComposeBody);
   app.openAPIRegistry.register("RenewComposeBody", RenewComposeBody);
-  app.openAPIRegistry.register("StateChangedMessage", StateChangedMessageSchema);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
@@ -81,10 +97,7 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
     app.route("/api/1/metrics", metricsRouter(deps));
   }
 
-  app.doc31("/api/1/openapi.json", {
-    openapi: "3.1.0",
-    info: { ...OPENAPI_INFO, version: deps.version },
-  });
+  app.doc31("/api/1/openapi.json", openApiHead(deps.version));
   // Links in pages are root-relative: behind a trusted proxy they carry its X-Script-Name.
   const base = (c: Context) => scriptName(c.req.raw.headers, trustProxy);
   app.get(

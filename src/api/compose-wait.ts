@@ -15,6 +15,9 @@ const FINAL: readonly ComposeStateName[] = ["done", "failed", "removed"];
 const waitRoute = createRoute({
   method: "get",
   path: "/{id}/wait",
+  operationId: "waitForComposeState",
+  tags: ["composes"],
+  security: [],
   summary: "Wait until a compose reaches a state (long poll)",
   description:
     "Not part of ODCS: answers the compose, as GET /api/1/composes/{id} does, as soon as it is in one of " +

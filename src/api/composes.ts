@@ -44,23 +44,50 @@ const json = <T>(schema: T, description: string) => ({
   description,
   content: { "application/json": { schema } },
 });
-const bodyRef = (name: string, required: boolean) => ({
+const bodyRef = (name: string, required: boolean, examples: Record<string, unknown>) => ({
   required,
-  content: { "application/json": { schema: { $ref: `#/components/schemas/${name}` } } },
+  content: {
+    "application/json": {
+      schema: { $ref: `#/components/schemas/${name}` },
+      examples: Object.fromEntries(Object.entries(examples).map(([k, value]) => [k, { value }])),
+    },
+  },
 });
+const CREATE_EXAMPLES = {
+  repo: { source: { type: "repo", source: "/srv/repos/fedora", packages: ["wget"] } },
+  tag: {
+    source: { type: "tag", source: "f40-build", packages: ["bash"], sigkeys: ["A15B79CC"] },
+    arches: ["x86_64", "aarch64"],
+    flags: ["no_deps"],
+    seconds_to_live: 3600,
+  },
+  build: { source: { type: "build", source: "", builds: ["bash-5.2.26-3.fc40"] } },
+};
+const RENEW_EXAMPLES = {
+  extend: { seconds_to_live: 86400 },
+  resign: { sigkeys: ["A15B79CC"] },
+};
 const bearer = [{ bearerAuth: [] }];
+/** Reads need no identity: an explicitly empty requirement. */
+const anonymous: { [name: string]: string[] }[] = [];
 
 const listRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "listComposes",
+  tags: ["composes"],
   summary: "List composes (filters, order_by, pagination)",
+  security: anonymous,
   request: { query: ListQuery },
   responses: { 200: json(ComposeListSchema, "One page of composes"), ...errorResponses },
 });
 const getRoute = createRoute({
   method: "get",
   path: "/{id}",
+  operationId: "getCompose",
+  tags: ["composes"],
   summary: "Get one compose",
+  security: anonymous,
   request: { params: ComposeIdParam },
   responses: {
     200: json(ComposeDetailSchema, "The compose"),
@@ -74,9 +101,11 @@ const getRoute = createRoute({
 const createComposeRoute = createRoute({
   method: "post",
   path: "/",
+  operationId: "createCompose",
+  tags: ["composes"],
   summary: "Request a new compose",
   security: bearer,
-  request: { body: bodyRef("CreateComposeBody", true) },
+  request: { body: bodyRef("CreateComposeBody", true, CREATE_EXAMPLES) },
   responses: {
     200: json(ComposeSchema, "The new compose, state wait"),
     ...authErrorResponses,
@@ -86,9 +115,11 @@ const createComposeRoute = createRoute({
 const renewRoute = createRoute({
   method: "patch",
   path: "/{id}",
+  operationId: "renewCompose",
+  tags: ["composes"],
   summary: "Renew a compose: extend its expiry, or regenerate a removed/failed one",
   security: bearer,
-  request: { params: ComposeIdParam, body: bodyRef("RenewComposeBody", false) },
+  request: { params: ComposeIdParam, body: bodyRef("RenewComposeBody", false, RENEW_EXAMPLES) },
   responses: {
     200: json(ComposeSchema, "The renewed compose or its regenerating copy"),
     ...authErrorResponses,
@@ -99,6 +130,8 @@ const renewRoute = createRoute({
 const deleteRoute = createRoute({
   method: "delete",
   path: "/{id}",
+  operationId: "deleteCompose",
+  tags: ["composes"],
   summary: "Cancel a waiting compose, or expire a done/failed one",
   security: bearer,
   request: { params: ComposeIdParam },

@@ -1,6 +1,5 @@
 import { z } from "@hono/zod-openapi";
 import { SOURCE_TYPE_NAMES, STATE_NAMES } from "../domain/states.ts";
-import { ComposeSchema } from "./composes.schemas.ts";
 
 const firstOf = (v: unknown) => (Array.isArray(v) ? v[0] : v);
 
@@ -29,18 +28,10 @@ export const EventsQuery = z.object({
     }),
 });
 
-/** The data of each `state-changed` event: ODCS's message body (§15). */
-export const StateChangedMessageSchema = z
-  .object({
-    event: z.literal("state-changed"),
-    compose: ComposeSchema,
-  })
-  .openapi("StateChangedMessage");
-
 export const STREAM_DESCRIPTION = [
   "Server-Sent Events, one per compose state change including creation, oldest first:",
   "`id:` the event id, `event: state-changed`, `data:` the JSON message",
-  '`{"event": "state-changed", "compose": <compose JSON>}` (see StateChangedMessage).',
+  '`{"event": "state-changed", "compose": <compose JSON>}` (the Compose schema, without pungi_config_dump).',
   "A new stream starts with the next change; send `Last-Event-ID` (browsers' EventSource does on",
   "reconnect) to receive every retained event after that id first. Comment lines (`: heartbeat`)",
   "keep idle connections open. Event states are:",

@@ -20,6 +20,8 @@ const PAGE = 200;
 const eventsRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "streamEvents",
+  security: [],
   summary: "Live stream of compose state changes (Server-Sent Events)",
   description: STREAM_DESCRIPTION,
   request: { query: EventsQuery },

@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import { ErrorSchema } from "./composes.schemas.ts";
 import type { Deps } from "./deps.ts";
 import { errorBody } from "./errors.ts";
+import { errorResponses } from "./responses.ts";
 import { newRouter } from "./router.ts";
 
 /**
@@ -20,6 +21,8 @@ export interface MetricsSource {
 const metricsRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "getMetrics",
+  security: [],
   summary: "Prometheus metrics",
   description:
     "Prometheus text format. ODCS's families first, as ODCS prints them (`composes_total`, " +
@@ -34,6 +37,7 @@ const metricsRoute = createRoute({
       description: "This process exports no metrics",
       content: { "application/json": { schema: ErrorSchema } },
     },
+    ...errorResponses,
   },
 });
 

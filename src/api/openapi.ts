@@ -2,7 +2,7 @@ import { stringify } from "yaml";
 import { type Config, loadConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { noauthAuthenticator } from "../domain/identity.ts";
-import { createApp, OPENAPI_INFO } from "./app.ts";
+import { createApp, openApiHead } from "./app.ts";
 import type { Deps } from "./deps.ts";
 import { silentLogger } from "./deps.ts";
 
@@ -30,9 +30,6 @@ export function renderOpenApiYaml(version: string, config: Config): string {
     auth: noauthAuthenticator,
     version,
   };
-  const doc = createApp(inert).getOpenAPI31Document({
-    openapi: "3.1.0",
-    info: { ...OPENAPI_INFO, version },
-  });
+  const doc = createApp(inert).getOpenAPI31Document(openApiHead(version));
   return stringify(doc, { sortMapEntries: false, lineWidth: 0, aliasDuplicateObjects: false });
 }

@@ -84,13 +84,16 @@ async function heldCompose(env: Record<string, string>) {
   return { srv, svc, id: c.id };
 }
 
-/** Resolves once the service has logged that `times` requests for `path` started. */
-const requestStarted = (svc: ServiceProcess, method: string, path: string, times = 1) =>
+/**
+ * Resolves once the service has logged that the `nth` request for `path`
+ * started (the compose's own POST is the first POST of every test).
+ */
+const requestStarted = (svc: ServiceProcess, method: string, path: string, nth = 1) =>
   waitFor(
     () =>
-      svc.output().split(`"msg":"request","method":"${method}","path":"${path}"`).length - 1 >=
-      times,
-    { what: `${method} ${path} to reach the service` },
+      svc.output().split(`"msg":"request","method":"${method}","path":"${path}"`).length > nth ||
+      undefined,
+    { what: `${method} ${path} (#${nth}) to reach the service` },
   );
 
 test("SIGTERM: new connections are refused; a request in flight, a wait and the running compose finish; exit 0", async () => {
@@ -101,7 +104,6 @@ test("SIGTERM: new connections are refused; a request in flight, a wait and the 
     `${svc.url}/api/1/composes/`,
     JSON.stringify({ source: { type: "repo", source: LIBDNF_REPO, packages: ["abcde"] } }),
   );
-  // The second POST: heldCompose's was the first.
   await requestStarted(svc, "POST", "/api/1/composes/", 2);
 
   svc.child.kill("SIGTERM");
