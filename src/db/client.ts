@@ -1,19 +1,40 @@
 import type { Client } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema.ts";
+import { type LanedClient, type WriteFault, withWriteLane } from "./write-lane.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
 /** A transaction handle; query functions accept a Db or a Tx. */
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type DbOrTx = Db | Tx;
 
-/** Wrap a libSQL client (node: `@libsql/client`, edge: `@libsql/client/web`). */
-export function createDb(client: Client): Db {
-  return drizzle(client, { schema });
-}
-
 /** Busy timeout for local files: several processes share one database. */
 export const BUSY_TIMEOUT_MS = 15_000;
+
+/**
+ * Wrap a libSQL client (node: `@libsql/client`, edge: `@libsql/client/web`).
+ * Every write of a local file goes through the process's write lane
+ * (`write-lane.ts`), so no write of this process waits on a lock that
+ * another of its connections holds; any number of `createDb` calls, on any
+ * number of clients, share it.
+ */
+export function createDb(client: Client): Db {
+  const laned = withWriteLane(client, BUSY_TIMEOUT_MS);
+  const db = drizzle(laned, { schema });
+  lanedClients.set(db, laned);
+  return db;
+}
+const lanedClients = new WeakMap<Db, LanedClient>();
+
+/**
+ * Install (or with `undefined` remove) a fault point called before every
+ * write statement of `db`'s client, BEGIN and COMMIT included (tests).
+ */
+export function setWriteFault(db: Db, fault: WriteFault | undefined): void {
+  const laned = lanedClients.get(db);
+  if (!laned) throw new Error("setWriteFault: not a database made by createDb");
+  laned.fault = fault;
+}
 
 /**
  * Connections a local-file client may open (`createClient({ concurrency })`).

@@ -13,11 +13,11 @@ import {
   type SQL,
   sql,
 } from "drizzle-orm";
-import { alias } from "drizzle-orm/sqlite-core";
+import { alias, SQLiteTransaction } from "drizzle-orm/sqlite-core";
 import { NotFoundError } from "../domain/errors.ts";
 import { COMPOSE_STATES, type ComposeStateName } from "../domain/states.ts";
 import { canTransition, REASONS, removalReason } from "../domain/transitions.ts";
-import type { Db, DbOrTx, Tx } from "./client.ts";
+import type { Db, DbOrTx } from "./client.ts";
 import { enqueueJob } from "./jobs.ts";
 import { type ComposeRow, composes, events, type NewComposeRow } from "./schema.ts";
 
@@ -125,13 +125,7 @@ export interface TransitionPatch {
   sourcePins?: string | null;
 }
 
-function transitionSet(
-  from: ComposeStateName,
-  to: ComposeStateName,
-  now: number,
-  patch: TransitionPatch,
-) {
-  if (!canTransition(from, to)) throw new Error(`invalid compose transition ${from} -> ${to}`);
+function transitionSet(to: ComposeStateName, now: number, patch: TransitionPatch) {
   const set: Record<string, unknown> = { state: COMPOSE_STATES[to], ...patch };
   if (to === "generating") set.timeStarted = now;
   if (to === "done") set.timeDone = now;
@@ -143,61 +137,72 @@ function transitionSet(
   return set;
 }
 
-/** The compose row, only while it is still in state `from` (and meets `also`). */
-const stillIn = (id: number, from: ComposeStateName, also?: SQL) =>
-  and(eq(composes.id, id), eq(composes.state, COMPOSE_STATES[from]), also);
-
 /**
- * Move a compose from `from` to `to` if it is still in `from` (conditional
- * UPDATE, safe against concurrent callers), applying the side effects of
- * §10.1, and append the event. Returns the updated row, or `undefined` when
- * the compose was not in `from` any more.
- */
-export async function transitionCompose(
-  tx: DbOrTx,
-  id: number,
-  from: ComposeStateName,
-  to: ComposeStateName,
-  now: number,
-  patch: TransitionPatch = {},
-  /** Further conditions the row must meet, checked in the same UPDATE. */
-  also?: SQL,
-): Promise<ComposeRow | undefined> {
-  const [row] = await tx
-    .update(composes)
-    .set(transitionSet(from, to, now, patch))
-    .where(stillIn(id, from, also))
-    .returning();
-  if (row) {
-    await recordEvent(tx, id, COMPOSE_STATES[from], row, now);
-    await cascadeToReusers(tx, id, to, now);
-  }
-  return row;
-}
-
-/**
- * `transitionCompose` for callers that do not need the row back: true when
- * the compose moved. Returning the whole 45-column row costs ~0.25 ms (the
- * drivers map it column by column); this returns two columns.
+ * Move compose `id` from `from` (one state or any of several) to `to` and
+ * append its event, as one atomic unit: the event row and the state change
+ * commit together or not at all, so every state change has exactly one
+ * event, whatever crashes when. This is the one way a compose's state
+ * changes after creation.
+ *
+ * Conditional (safe against concurrent callers and other processes): only
+ * while the compose is still in `from` and meets `also`. Applies §10.1's
+ * side effects (`transitionSet`). Returns whether the compose moved.
+ *
+ * With a transaction it runs in it (so the caller's other writes join the
+ * same commit); with a `Db` it is one batch — one round trip to a remote
+ * server, one pass through the write lane locally.
+ *
+ * Moving to done or failed takes the composes following this one along
+ * (§10.1 cascade, `cascadeToReusers`) in the same transaction; with a `Db`
+ * that is then a transaction of its own.
+ *
+ * The event is written first, reading the state it leaves (`from_state`
+ * is exact when several were allowed); the UPDATE then applies only if the
+ * INSERT wrote its row (`changes()` of the previous statement, same
+ * connection, same write transaction, so both see the same row).
  */
 export async function moveCompose(
-  tx: DbOrTx,
+  db: DbOrTx,
   id: number,
-  from: ComposeStateName,
+  from: ComposeStateName | readonly ComposeStateName[],
   to: ComposeStateName,
   now: number,
   patch: TransitionPatch = {},
+  /** Further conditions the row must meet, checked in the same statements. */
+  also?: SQL,
 ): Promise<boolean> {
-  const [row] = await tx
-    .update(composes)
-    .set(transitionSet(from, to, now, patch))
-    .where(stillIn(id, from))
-    .returning({ state: composes.state, stateReason: composes.stateReason });
-  if (row) {
-    await recordEvent(tx, id, COMPOSE_STATES[from], row, now);
-    await cascadeToReusers(tx, id, to, now);
+  const froms = typeof from === "string" ? [from] : from;
+  for (const f of froms)
+    if (!canTransition(f, to)) throw new Error(`invalid compose transition ${f} -> ${to}`);
+  const where = and(
+    eq(composes.id, id),
+    inArray(
+      composes.state,
+      froms.map((f) => COMPOSE_STATES[f]),
+    ),
+    also,
+  );
+  const reason = "stateReason" in patch ? sql`${patch.stateReason ?? null}` : composes.stateReason;
+  const insertEvent = sql`INSERT INTO events (compose_id, from_state, to_state, state_reason, at)
+    SELECT ${composes.id}, ${composes.state}, ${COMPOSE_STATES[to]}, ${reason}, ${now}
+      FROM ${composes} WHERE ${where}`;
+  const update = (d: DbOrTx) =>
+    d
+      .update(composes)
+      .set(transitionSet(to, now, patch))
+      .where(and(where, sql`changes() = 1`))
+      .returning({ id: composes.id });
+  const cascades = to === "done" || to === "failed";
+  if (db instanceof SQLiteTransaction) {
+    await db.run(insertEvent);
+    const moved = (await update(db)).length === 1;
+    if (moved && cascades) await cascadeToReusers(db, id, to, now);
+    return moved;
   }
-  return row !== undefined;
+  if (cascades)
+    return (db as Db).transaction((tx) => moveCompose(tx, id, from, to, now, patch, also));
+  const [, moved] = await (db as Db).batch([(db as Db).run(insertEvent), update(db)]);
+  return moved.length === 1;
 }
 
 /**
@@ -223,7 +228,7 @@ async function cascadeToReusers(tx: DbOrTx, id: number, to: ComposeStateName, no
     .from(composes)
     .where(eq(composes.id, id));
   if (!o) return;
-  for (const r of reusers) await transitionCompose(tx, r.id, "generating", to, now, o);
+  for (const r of reusers) await moveCompose(tx, r.id, "generating", to, now, o);
 }
 
 /**
@@ -326,7 +331,7 @@ export async function reuseDoneCompose(
 /**
  * `c` (generating) follows `o`, which is being built (§12): `c` keeps
  * generating with `reused_id` set until `o` settles and the cascade of
- * `transitionCompose` takes it along; both get the later expiry. Nothing is
+ * `moveCompose` takes it along; both get the later expiry. Nothing is
  * written unless `o` is still past its reuse decision; call it in a
  * transaction. Returns whether `c` follows `o` now.
  */
@@ -471,16 +476,15 @@ export async function listExpired(db: DbOrTx, now: number, limit: number): Promi
     .limit(limit);
 }
 
-/** Transition a done/failed compose to removed with the ODCS reason text. */
-export async function markRemoved(
-  tx: Tx | Db,
-  row: ComposeRow,
-  now: number,
-): Promise<ComposeRow | undefined> {
+/**
+ * Move a done/failed compose to removed with the ODCS reason text; false
+ * when it is not in the state `row` shows any more, or not expired.
+ */
+export async function markRemoved(db: DbOrTx, row: ComposeRow, now: number): Promise<boolean> {
   const from = row.state === COMPOSE_STATES.done ? "done" : "failed";
   // Still expired at this instant: a renewal that extended it meanwhile wins.
-  return transitionCompose(
-    tx,
+  return moveCompose(
+    db,
     row.id,
     from,
     "removed",

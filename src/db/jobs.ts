@@ -167,13 +167,30 @@ export async function requeueExpiredLeases(db: DbOrTx, now: number): Promise<Job
     .returning();
 }
 
-/** Queued jobs that have used every attempt: failed, returned so the caller fails their composes. */
-export async function failExhaustedJobs(db: DbOrTx, now: number): Promise<JobRow[]> {
+/** Queued jobs that have used every attempt (the sweep fails them and their composes). */
+export async function listExhaustedJobs(db: DbOrTx, limit: number): Promise<JobRow[]> {
   return db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.state, "queued"), sql`${jobs.attempts} >= ${jobs.maxAttempts}`))
+    .orderBy(jobs.id)
+    .limit(limit);
+}
+
+/** Fail a queued job that has used every attempt; false when it is not one any more. */
+export async function failExhaustedJob(tx: DbOrTx, jobId: number, now: number): Promise<boolean> {
+  const rows = await tx
     .update(jobs)
     .set({ state: "failed", updatedAt: now })
-    .where(and(eq(jobs.state, "queued"), sql`${jobs.attempts} >= ${jobs.maxAttempts}`))
-    .returning();
+    .where(
+      and(
+        eq(jobs.id, jobId),
+        eq(jobs.state, "queued"),
+        sql`${jobs.attempts} >= ${jobs.maxAttempts}`,
+      ),
+    )
+    .returning({ id: jobs.id });
+  return rows.length === 1;
 }
 
 export async function findJobForCompose(

@@ -1,16 +1,18 @@
-import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { settleStrandedReusers, transitionCompose } from "../db/composes.ts";
-import { failExhaustedJobs, requeueExpiredLeases } from "../db/jobs.ts";
-import { composes } from "../db/schema.ts";
-import { COMPOSE_STATES } from "../domain/states.ts";
+import { moveCompose, settleStrandedReusers } from "../db/composes.ts";
+import { failExhaustedJob, listExhaustedJobs, requeueExpiredLeases } from "../db/jobs.ts";
 import { REASONS } from "../domain/transitions.ts";
 import type { SweepDeps } from "./expire.ts";
 
+/** Exhausted jobs failed per run; the rest wait for the next one. */
+const BATCH = 200;
+
 /**
- * Requeue running jobs whose worker stopped heartbeating, and fail the
- * composes of jobs that have used all their attempts, with the last error.
- * Both are conditional UPDATEs, safe in several processes at once.
+ * Requeue running jobs whose worker stopped heartbeating, and fail the jobs
+ * that have used all their attempts together with their composes, with the
+ * last error. Conditional writes, safe in several processes at once; each
+ * step leaves a consistent state behind, so a crash anywhere is finished
+ * by the next run (a requeued job on its last attempt is an exhausted one).
  */
 export async function requeueAndFailJobs(
   deps: Pick<SweepDeps, "db" | "now" | "log">,
@@ -19,42 +21,34 @@ export async function requeueAndFailJobs(
   const requeued = await requeueExpiredLeases(deps.db, now);
   for (const j of requeued)
     deps.log.warn("requeued a job whose worker stopped", { job: j.id, compose: j.composeId });
-  const exhausted = await failExhaustedJobs(deps.db, now);
   const failed: number[] = [];
-  for (const j of exhausted) {
+  for (const j of await listExhaustedJobs(deps.db, BATCH)) {
     const reason = REASONS.error(
       `gave up after ${j.attempts} attempts; last error: ${j.lastError ?? "the worker running it stopped"}`,
     );
-    const moved = await failCompose(deps.db, j.composeId, reason, now);
-    if (moved) failed.push(j.composeId);
+    if (await failJobAndCompose(deps.db, j.id, j.composeId, reason, now)) failed.push(j.composeId);
   }
   for (const id of await settleStrandedReusers(deps.db, now))
     deps.log.warn("settled a compose following a settled one", { compose: id });
   return { requeued: requeued.length, failed };
 }
 
-async function failCompose(
+/**
+ * The job and its compose fail in one transaction: a crash between the two
+ * would leave a compose in wait/generating with no job left to settle it.
+ * True when the compose moved (it may have been settled another way).
+ */
+async function failJobAndCompose(
   db: Db,
+  jobId: number,
   composeId: number,
   reason: string,
   now: number,
 ): Promise<boolean> {
-  const [row] = await db
-    .select({ state: composes.state })
-    .from(composes)
-    .where(eq(composes.id, composeId));
-  if (row?.state === COMPOSE_STATES.generating) {
-    return (
-      (await transitionCompose(db, composeId, "generating", "failed", now, {
-        stateReason: reason,
-      })) !== undefined
-    );
-  }
-  if (row?.state === COMPOSE_STATES.wait) {
-    return (
-      (await transitionCompose(db, composeId, "wait", "failed", now, { stateReason: reason })) !==
-      undefined
-    );
-  }
-  return false;
+  return db.transaction(async (tx) => {
+    if (!(await failExhaustedJob(tx, jobId, now))) return false;
+    return moveCompose(tx, composeId, ["generating", "wait"], "failed", now, {
+      stateReason: reason,
+    });
+  });
 }

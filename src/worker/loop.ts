@@ -205,9 +205,19 @@ export class Worker {
       log.info("job done", { job: job.id, compose: job.composeId });
     } catch (thrown) {
       const reason = controller.signal.aborted ? controller.signal.reason : thrown;
-      await this.#settleFailure(job, reason, ctx).catch((err) =>
-        log.error("recording a job failure failed", { job: job.id, err: String(err) }),
-      );
+      await this.#settleFailure(job, reason, ctx).catch((err) => {
+        if (err instanceof LeaseLostError)
+          log.warn("job lease lost before its failure was recorded; another worker owns it", {
+            job: job.id,
+            compose: job.composeId,
+          });
+        else
+          log.error("settling a job failure failed", {
+            job: job.id,
+            compose: job.composeId,
+            err: String(err),
+          });
+      });
     } finally {
       clearInterval(heartbeat);
       clearTimeout(timeout);
@@ -230,7 +240,8 @@ export class Worker {
     // Unknown errors (a busy database, a full disk) may pass; ComposeErrors say for themselves.
     const retry = err instanceof ComposeError ? isRetryable(err) : true;
     if (retry && job.attempts < job.maxAttempts) {
-      await retryJob(db, job.id, workerId, message, now, now + retryDelayMs(job.attempts));
+      if (!(await retryJob(db, job.id, workerId, message, now, now + retryDelayMs(job.attempts))))
+        throw new LeaseLostError(`job ${job.id} lease lost before its retry was recorded`);
       log.warn("job failed, will retry", { job: job.id, attempt: job.attempts, err: message });
       return;
     }

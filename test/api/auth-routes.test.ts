@@ -1,7 +1,7 @@
 import { base64url, decodeJwt } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { createAuthenticator } from "../../src/api/auth.ts";
-import { transitionCompose } from "../../src/db/composes.ts";
+import { moveCompose } from "../../src/db/composes.ts";
 import {
   startOidcProvider,
   type TestClientSpec,
@@ -100,8 +100,8 @@ async function alicesCompose(state: "wait" | "done" = "wait"): Promise<number> {
   expect(owner).toBe("alice");
   if (state === "done") {
     const now = t.clock.now().getTime();
-    await transitionCompose(t.db, id, "wait", "generating", now);
-    await transitionCompose(t.db, id, "generating", "done", now);
+    await moveCompose(t.db, id, "wait", "generating", now);
+    await moveCompose(t.db, id, "generating", "done", now);
   }
   return id;
 }

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { createApp } from "../../src/api/app.ts";
 import { ComposeWaits, WAIT_POLL_MS } from "../../src/api/compose-waits.ts";
-import { transitionCompose } from "../../src/db/composes.ts";
+import { moveCompose } from "../../src/db/composes.ts";
 import { composeJson, givenCompose, odcsError, T0 } from "../helpers/given.ts";
 import { testApp } from "../helpers/test-app.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -35,7 +35,7 @@ afterEach(() => {
 describe("GET /api/1/composes/<id>/wait", () => {
   test("answers a compose already in a final state at once, as GET does", async () => {
     const t = await setup();
-    await transitionCompose(t.db, t.compose.id, "wait", "failed", T0 + 1, { stateReason: "x" });
+    await moveCompose(t.db, t.compose.id, "wait", "failed", T0 + 1, { stateReason: "x" });
     const res = await t.wait();
     expect(res.status).toBe(200);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
@@ -50,9 +50,9 @@ describe("GET /api/1/composes/<id>/wait", () => {
     const pending = t.wait("?state=done&timeout=30");
     await t.waiting(1);
     const now = T0 + 5;
-    await transitionCompose(t.db, t.compose.id, "wait", "generating", now);
+    await moveCompose(t.db, t.compose.id, "wait", "generating", now);
     t.waits.notify(t.compose.id);
-    await transitionCompose(t.db, t.compose.id, "generating", "done", now, {
+    await moveCompose(t.db, t.compose.id, "generating", "done", now, {
       stateReason: "Compose is generated successfully",
     });
     t.waits.notify(t.compose.id);
@@ -70,7 +70,7 @@ describe("GET /api/1/composes/<id>/wait", () => {
     const t = await setup();
     const pending = t.wait("?state=done");
     await t.waiting(1);
-    await transitionCompose(t.db, t.compose.id, "wait", "failed", T0 + 5, {
+    await moveCompose(t.db, t.compose.id, "wait", "failed", T0 + 5, {
       stateReason: "Canceled by alice",
     });
     t.waits.notify(t.compose.id);
@@ -81,7 +81,7 @@ describe("GET /api/1/composes/<id>/wait", () => {
     const t = await setup();
     const pending = t.wait("?state=generating,done");
     await t.waiting(1);
-    await transitionCompose(t.db, t.compose.id, "wait", "generating", T0 + 5);
+    await moveCompose(t.db, t.compose.id, "wait", "generating", T0 + 5);
     t.waits.notify(t.compose.id);
     expect(await (await pending).json()).toMatchObject({ state_name: "generating" });
   });
@@ -123,8 +123,8 @@ describe("GET /api/1/composes/<id>/wait", () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const pending = t.wait("?state=done");
     await vi.waitFor(() => expect(t.waits.waiting).toBe(1));
-    await transitionCompose(t.db, t.compose.id, "wait", "generating", T0 + 5);
-    await transitionCompose(t.db, t.compose.id, "generating", "done", T0 + 6);
+    await moveCompose(t.db, t.compose.id, "wait", "generating", T0 + 5);
+    await moveCompose(t.db, t.compose.id, "generating", "done", T0 + 6);
     await vi.advanceTimersByTimeAsync(WAIT_POLL_MS);
     expect(await (await pending).json()).toMatchObject({ state_name: "done" });
   });
@@ -142,7 +142,7 @@ describe("GET /api/1/composes/<id>/wait", () => {
     });
     await vi.advanceTimersByTimeAsync(WAIT_POLL_MS);
     expect(settled).toBe(false);
-    await transitionCompose(t.db, compose.id, "wait", "generating", T0 + 5);
+    await moveCompose(t.db, compose.id, "wait", "generating", T0 + 5);
     await vi.advanceTimersByTimeAsync(WAIT_POLL_MS);
     expect(await (await pending).json()).toMatchObject({ state_name: "generating" });
   });
@@ -170,7 +170,7 @@ describe("GET /api/1/composes/<id>/wait", () => {
       error: "Service Unavailable",
       message: `1 requests are already waiting, the most this server allows; retry later or poll GET /api/1/composes/${t.compose.id}`,
     });
-    await transitionCompose(t.db, t.compose.id, "wait", "failed", T0 + 5);
+    await moveCompose(t.db, t.compose.id, "wait", "failed", T0 + 5);
     t.waits.notify(t.compose.id);
     expect(await (await first).json()).toMatchObject({ state_name: "failed" });
     expect(t.waits.waiting).toBe(0);

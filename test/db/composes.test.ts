@@ -1,12 +1,13 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { setWriteFault } from "../../src/db/client.ts";
 import {
   createComposeWithJob,
   extendExpiry,
   getCompose,
   listComposes,
+  moveCompose,
   requestRemoval,
-  transitionCompose,
 } from "../../src/db/composes.ts";
 import { composes, events } from "../../src/db/schema.ts";
 import { createTestDb } from "../helpers/db.ts";
@@ -39,26 +40,73 @@ describe("createComposeWithJob", () => {
   });
 });
 
-describe("transitionCompose", () => {
+describe("moveCompose", () => {
   it("moves only from the expected state, re-bases the lifetime on failure and records the event", async () => {
     const { db } = await createTestDb();
     await givenCompose(db);
-    expect(await transitionCompose(db, 1, "generating", "done", T0 + 5)).toBeUndefined();
-    const row = await transitionCompose(db, 1, "wait", "failed", T0 + 1000, { stateReason: "x" });
-    expect(row).toMatchObject({
+    expect(await moveCompose(db, 1, "generating", "done", T0 + 5)).toBe(false);
+    expect(await moveCompose(db, 1, "wait", "failed", T0 + 1000, { stateReason: "x" })).toBe(true);
+    expect(await getCompose(db, 1)).toMatchObject({
       state: 4,
       stateReason: "x",
       timeToExpire: T0 + 1000 + DAY_MS,
       timeDone: null,
     });
     const evs = await db.select().from(events);
-    expect(evs.map((e) => [e.fromState, e.toState, e.at])).toEqual([[0, 4, T0 + 1000]]);
+    expect(evs.map((e) => [e.fromState, e.toState, e.stateReason, e.at])).toEqual([
+      [0, 4, "x", T0 + 1000],
+    ]);
+  });
+
+  it("from any of several states: the event names the state it left; without a reason the current one is kept", async () => {
+    const { db } = await createTestDb();
+    await givenCompose(db, { state: 1, stateReason: "Compose thread started" });
+    await givenCompose(db, { state: 0 });
+    await givenCompose(db, { state: 2 });
+    for (const id of [1, 2, 3]) await moveCompose(db, id, ["generating", "wait"], "failed", T0 + 7);
+    const evs = await db.select().from(events);
+    expect(evs.map((e) => [e.composeId, e.fromState, e.toState, e.stateReason])).toEqual([
+      [1, 1, 4, "Compose thread started"],
+      [2, 0, 4, null],
+    ]);
+    expect((await getCompose(db, 3)).state).toBe(2);
+  });
+
+  it("in the caller's transaction: rolled back with it, event and state alike", async () => {
+    const { db } = await createTestDb();
+    await givenCompose(db);
+    await expect(
+      db.transaction(async (tx) => {
+        expect(await moveCompose(tx, 1, "wait", "generating", T0 + 1)).toBe(true);
+        throw new Error("later step failed");
+      }),
+    ).rejects.toThrow("later step failed");
+    expect((await getCompose(db, 1)).state).toBe(0);
+    expect(await db.select().from(events)).toEqual([]);
+    await db.transaction(async (tx) => {
+      expect(await moveCompose(tx, 1, "wait", "generating", T0 + 1)).toBe(true);
+    });
+    expect((await db.select().from(events)).map((e) => e.toState)).toEqual([1]);
+  });
+
+  it("a fault before either statement leaves neither (one batch)", async () => {
+    const { db } = await createTestDb();
+    await givenCompose(db);
+    for (const target of ["insert", "update"]) {
+      setWriteFault(db, (statement) => {
+        if (statement.toLowerCase().includes(target)) throw new Error("crash");
+      });
+      await expect(moveCompose(db, 1, "wait", "generating", T0 + 1)).rejects.toThrow();
+    }
+    setWriteFault(db, undefined);
+    expect((await getCompose(db, 1)).state).toBe(0);
+    expect(await db.select().from(events)).toEqual([]);
   });
 
   it("refuses transitions §10.1 does not have", async () => {
     const { db } = await createTestDb();
     await givenCompose(db);
-    await expect(transitionCompose(db, 1, "wait", "done", T0)).rejects.toThrow(
+    await expect(moveCompose(db, 1, "wait", "done", T0)).rejects.toThrow(
       "invalid compose transition wait -> done",
     );
   });

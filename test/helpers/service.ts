@@ -18,7 +18,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { type Client, createClient } from "@libsql/client";
 import { eq } from "drizzle-orm";
-import { silentLogger } from "../../src/api/deps.ts";
+import { type Logger, silentLogger } from "../../src/api/deps.ts";
 import type { Config } from "../../src/config.ts";
 import { BUSY_TIMEOUT_MS, createDb, type Db } from "../../src/db/client.ts";
 import { listComposeRpms } from "../../src/db/compose-rpms.ts";
@@ -59,13 +59,13 @@ export async function composeHarness(config: Record<string, unknown> = {}) {
   /** A worker over the harness DB (or `opts.db`, e.g. a separate connection to the same file). */
   const newWorker = (
     workerId = `w${workers.length + 1}`,
-    opts: { config?: Record<string, unknown>; db?: Db } = {},
+    opts: { config?: Record<string, unknown>; db?: Db; log?: Logger } = {},
   ) => {
     const w = new Worker({
       db: opts.db ?? t.db,
       config: opts.config ? testConfig({ ...settings, ...opts.config }) : t.deps.config,
       now: () => t.clock.now(),
-      log: silentLogger,
+      log: opts.log ?? silentLogger,
       workerId,
     });
     workers.push(w);

@@ -60,9 +60,6 @@ export function attemptDir(targetDir: string, composeId: number, attempt: number
  * twice as much, its SQL being built anew each time.
  */
 async function startCompose(composeId: number, ctx: JobContext): Promise<ComposeRow | undefined> {
-  // Not in a transaction: the worker loop claims its next job meanwhile, and
-  // a write on another connection of this thread while a transaction is open
-  // would wait for a lock this thread itself holds (until the busy timeout).
   const moved = await moveCompose(ctx.db, composeId, "wait", "generating", ctx.now().getTime(), {
     stateReason: REASONS.started,
   });
@@ -142,21 +139,16 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
     log.line("compose finished, publishing");
     await log.close();
     await publish(staging, finalDir(target, compose.id));
-    // Leftovers of earlier attempts (a crashed or superseded worker's trees).
-    await rm(stagingDir(target, compose.id), { recursive: true, force: true }).catch(() => {});
     const t = ctx.now().getTime();
-    await ctx.db.transaction(
-      async (tx) => {
-        if (!(await completeJob(tx, ctx.job.id, ctx.workerId, t)))
-          throw new LeaseLostError("lease lost before completion");
-        await moveCompose(tx, compose.id, "generating", "done", t, {
-          stateReason: REASONS.done,
-          kojiEvent: compose.kojiEvent ?? result.kojiEvent,
-          pungiComposeId: result.pungiComposeId,
-        });
-      },
-      { behavior: "immediate" },
-    );
+    await ctx.db.transaction(async (tx) => {
+      if (!(await completeJob(tx, ctx.job.id, ctx.workerId, t)))
+        throw new LeaseLostError("lease lost before completion");
+      await moveCompose(tx, compose.id, "generating", "done", t, {
+        stateReason: REASONS.done,
+        kojiEvent: compose.kojiEvent ?? result.kojiEvent,
+        pungiComposeId: result.pungiComposeId,
+      });
+    });
     ctx.composeChanged();
   } catch (err) {
     log.line(`ERROR: ${(err as Error).message}`);
@@ -166,13 +158,41 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
     await log.close();
     throw err;
   }
+  await removeLeftovers(target, compose.id).catch(() => {
+    // Only earlier attempts' trees, never served; removed with the compose at expiry.
+  });
+}
+
+/**
+ * Leftovers of earlier attempts (a crashed or superseded worker's trees).
+ * Only after the job's outcome was committed under this execution's lease:
+ * then no other execution owns the job, and a worker that lost its lease
+ * never gets here (its commit fails first), so it never deletes the tree of
+ * the execution that took the job over.
+ */
+function removeLeftovers(target: string, composeId: number): Promise<void> {
+  return rm(stagingDir(target, composeId), { recursive: true, force: true });
+}
+
+/** Whether `path` exists; only "no such file" means no, any other error is thrown. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
 }
 
 /**
  * Fail the compose for good (no retry), keeping its log visible at its
- * toplevel URL. The state change comes first and is fenced by the lease:
- * a worker that lost its job must not touch the compose dir, which may
- * already hold the done compose of the worker that took the job over.
+ * toplevel URL. The state change comes first and is fenced by the lease
+ * (`LeaseLostError` otherwise): a worker that lost its job touches no file,
+ * as the compose dir may already hold the done compose of the worker that
+ * took the job over and the staging tree may be that worker's. Only a
+ * missing staging dir (failed before it was made) is ignored; any other
+ * error of publishing the log is thrown, the failure itself being recorded.
  */
 export async function failGenerate(
   composeId: number,
@@ -182,25 +202,25 @@ export async function failGenerate(
   const target = ctx.config.ODCS_TARGET_DIR;
   const t = ctx.now().getTime();
   const reason = publicReason(REASONS.error(message), ctx);
-  await ctx.db.transaction(
-    async (tx) => {
-      if (!(await failJobFinally(tx, ctx.job.id, ctx.workerId, message, t)))
-        throw new LeaseLostError("lease lost before failing");
-      const moved = await moveCompose(tx, composeId, "generating", "failed", t, {
-        stateReason: reason,
-      });
-      if (!moved) await moveCompose(tx, composeId, "wait", "failed", t, { stateReason: reason });
-      await deleteComposeRpms(tx, composeId);
-    },
-    { behavior: "immediate" },
-  );
+  await ctx.db.transaction(async (tx) => {
+    if (!(await failJobFinally(tx, ctx.job.id, ctx.workerId, message, t)))
+      throw new LeaseLostError("lease lost before failing");
+    await moveCompose(tx, composeId, ["generating", "wait"], "failed", t, {
+      stateReason: reason,
+    });
+    await deleteComposeRpms(tx, composeId);
+  });
   ctx.composeChanged();
   const staging = attemptDir(target, composeId, ctx.job.attempts);
-  await rm(join(staging, "compose"), { recursive: true, force: true });
   try {
+    if (!(await exists(staging))) return;
+    await rm(join(staging, "compose"), { recursive: true, force: true });
     await publish(staging, finalDir(target, composeId));
-  } catch {
-    // No staging dir (failed before it was made): nothing to show.
+  } catch (err) {
+    throw new Error(
+      `compose ${composeId} failed, and publishing its log from ${staging} failed too: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
-  await rm(stagingDir(target, composeId), { recursive: true, force: true }).catch(() => {});
+  await removeLeftovers(target, composeId);
 }

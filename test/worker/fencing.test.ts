@@ -1,0 +1,184 @@
+/**
+ * Fencing on the worker's failure and completion paths (issue 9, item 7):
+ * an execution that lost its lease, or whose outcome did not commit,
+ * deletes no other execution's staging tree; publishing a failed compose's
+ * log ignores only a missing staging dir and surfaces every other error.
+ */
+import { existsSync, statSync } from "node:fs";
+import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "vitest";
+import type { Logger } from "../../src/api/deps.ts";
+import { setWriteFault } from "../../src/db/client.ts";
+import { claimNextJob } from "../../src/db/jobs.ts";
+import { RepodataCache } from "../../src/sources/repodata-cache.ts";
+import { attemptDir, failGenerate } from "../../src/worker/handlers/generate.ts";
+import { LeaseLostError } from "../../src/worker/lease.ts";
+import { stagingDir } from "../../src/worker/paths.ts";
+import { eventChainProblems } from "../helpers/events.ts";
+import { composeHarness, LIBDNF_REPO, repoServer } from "../helpers/service.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+let h: Awaited<ReturnType<typeof composeHarness>>;
+let srv: Awaited<ReturnType<typeof repoServer>>;
+beforeAll(async () => {
+  srv = await repoServer(LIBDNF_REPO);
+});
+afterAll(() => srv.close());
+beforeEach(async () => {
+  h = await composeHarness({ ODCS_ALLOWED_REPO_URLS: srv.url });
+});
+afterEach(async () => {
+  setWriteFault(h.db, undefined);
+  srv.release();
+  await h.stopAll();
+});
+
+function recordingLogger(into: { level: string; msg: string; fields?: unknown }[]): Logger {
+  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+    into.push({ level, msg, fields });
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+test("a worker that lost its lease fails nothing and deletes nothing of the execution that took the job over", async () => {
+  const c = await h.create({
+    source: { type: "repo", source: srv.url, packages: ["wget"] },
+    flags: ["no_deps"],
+  });
+  const now = h.clock.now().getTime();
+  const stale = await claimNextJob(h.db, "stale", now, h.config.ODCS_WORKER_LEASE_MS);
+  if (!stale) throw new Error("no job claimed");
+  h.clock.advance(h.config.ODCS_WORKER_LEASE_MS + 1);
+  const taker = h.newWorker("taker");
+  srv.hold(/repomd\.xml$/, 1);
+  expect(await taker.fill()).toBe(1); // requeues the stale claim, takes attempt 2
+  await waitFor(() => srv.held === 1 || undefined, { what: "the taker to fetch repomd" });
+  const takersTree = attemptDir(h.target, c.id, 2);
+  expect(existsSync(takersTree)).toBe(true);
+
+  const ctx = {
+    db: h.db,
+    config: h.config,
+    now: () => h.clock.now(),
+    workerId: "stale",
+    job: stale,
+    cache: new RepodataCache(1 << 20),
+    signal: new AbortController().signal,
+    assertLease: async () => {},
+    composeChanged: () => {},
+  };
+  await expect(failGenerate(c.id, "the stale worker's error", ctx)).rejects.toBeInstanceOf(
+    LeaseLostError,
+  );
+  expect(existsSync(takersTree)).toBe(true);
+  expect(existsSync(h.dir(c.id))).toBe(false);
+  expect((await h.row(c.id)).state).toBe(1);
+
+  srv.release();
+  await taker.idle();
+  expect(await h.get(c.id)).toMatchObject({ state_name: "done" });
+  expect(await eventChainProblems(h.db)).toEqual([]);
+});
+
+test("an execution whose completion did not commit leaves the other attempts' trees alone", async () => {
+  const c = await h.create({
+    source: { type: "repo", source: LIBDNF_REPO, packages: ["wget"] },
+    flags: ["no_deps"],
+  });
+  // The tree of another execution of the job, as a worker that took it over would have.
+  const other = join(stagingDir(h.target, c.id), "attempt-7");
+  await mkdir(other, { recursive: true });
+  // The completion's transaction cannot begin: the lease is gone by then.
+  setWriteFault(h.db, (statement) => {
+    if (statement === "BEGIN") throw new LeaseLostError("lease lost before completion");
+  });
+  const w = h.newWorker("w");
+  expect(await w.fill()).toBe(1);
+  await w.idle();
+  setWriteFault(h.db, undefined);
+  expect(existsSync(other)).toBe(true);
+  expect(await h.row(c.id)).toMatchObject({ state: 1 });
+  expect(await h.jobOf(c.id)).toMatchObject({ state: "running", lockedBy: "w" });
+});
+
+test("a done compose's commit clears the leftovers of earlier attempts", async () => {
+  const c = await h.create({
+    source: { type: "repo", source: LIBDNF_REPO, packages: ["wget"] },
+    flags: ["no_deps"],
+  });
+  await mkdir(join(stagingDir(h.target, c.id), "attempt-7"), { recursive: true });
+  const w = h.newWorker("w");
+  expect(await w.fill()).toBe(1);
+  await w.idle();
+  expect((await h.row(c.id)).state).toBe(2);
+  expect(existsSync(stagingDir(h.target, c.id))).toBe(false);
+});
+
+test("publishing a failed compose's log: an error other than a missing staging dir is logged with the compose, its failure stays recorded", async () => {
+  const c = await h.create({
+    source: { type: "repo", source: LIBDNF_REPO, packages: ["no-such-package"] },
+  });
+  // The staging tree on another file system: the rename that publishes it fails (EXDEV).
+  const elsewhere = await mkdtemp("/dev/shm/odcs-staging-");
+  try {
+    expect(statSync(elsewhere).dev).not.toBe(statSync(h.target).dev);
+    await mkdir(join(h.target, ".staging"), { recursive: true });
+    await symlink(elsewhere, stagingDir(h.target, c.id));
+    const logged: { level: string; msg: string; fields?: unknown }[] = [];
+    const w = h.newWorker("w", {
+      log: recordingLogger(logged),
+      config: { ODCS_JOB_MAX_ATTEMPTS: 1 },
+    });
+    expect(await w.fill()).toBe(1);
+    await w.idle();
+    expect(await h.get(c.id)).toMatchObject({
+      state_name: "failed",
+      state_reason:
+        "Error while generating compose: The following requested packages are not present in the generated compose: no-such-package.",
+    });
+    expect(await h.jobOf(c.id)).toMatchObject({ state: "failed" });
+    const errors = logged.filter((l) => l.level === "error");
+    expect(errors).toEqual([
+      {
+        level: "error",
+        msg: "settling a job failure failed",
+        fields: expect.objectContaining({
+          compose: c.id,
+          err: expect.stringMatching(
+            new RegExp(`compose ${c.id} failed, and publishing its log from .* failed too: EXDEV`),
+          ),
+        }),
+      },
+    ]);
+    // Nothing was deleted: the log is still where it was written.
+    expect(existsSync(join(elsewhere, "attempt-1", "pungi-stderr.log"))).toBe(true);
+  } finally {
+    await rm(elsewhere, { recursive: true, force: true });
+  }
+});
+
+test("a compose that fails before its staging dir exists is failed without an error", async () => {
+  const c = await h.create({
+    source: { type: "repo", source: LIBDNF_REPO, packages: ["wget"] },
+  });
+  const now = h.clock.now().getTime();
+  const job = await claimNextJob(h.db, "w", now, h.config.ODCS_WORKER_LEASE_MS);
+  if (!job) throw new Error("no job claimed");
+  await failGenerate(c.id, "failed early", {
+    db: h.db,
+    config: h.config,
+    now: () => h.clock.now(),
+    workerId: "w",
+    job,
+    cache: new RepodataCache(1 << 20),
+    signal: new AbortController().signal,
+    assertLease: async () => {},
+    composeChanged: () => {},
+  });
+  expect(await h.get(c.id)).toMatchObject({
+    state_name: "failed",
+    state_reason: "Error while generating compose: failed early",
+  });
+  expect(existsSync(h.dir(c.id))).toBe(false);
+  expect(await eventChainProblems(h.db)).toEqual([]);
+});
