@@ -25,14 +25,14 @@ const REPEAT_TARGET_MS = 200;
 /** sysconf(_SC_CLK_TCK); 100 on every Linux we run on. */
 const CLOCK_TICKS = 100;
 
-interface Service {
+export interface Service {
   base: string;
   pid: number;
   target: string;
   stop(): Promise<void>;
 }
 
-const median = (xs: number[]) => {
+export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
@@ -51,7 +51,10 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startService(root: string): Promise<Service> {
+export async function startService(
+  root: string,
+  env: Record<string, string> = {},
+): Promise<Service> {
   const port = await freePort();
   const target = join(root, "composes");
   mkdirSync(target, { recursive: true });
@@ -65,6 +68,7 @@ async function startService(root: string): Promise<Service> {
       ODCS_DATABASE_URL: `file:${join(root, "odcs.db")}`,
       ODCS_TARGET_DIR: target,
       ODCS_LOG_LEVEL: "warn",
+      ...env,
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -91,7 +95,7 @@ async function startService(root: string): Promise<Service> {
 }
 
 /** User + system CPU time the process has used, in ms (clock ticks of /proc/<pid>/stat). */
-function cpuMs(pid: number): number {
+export function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
@@ -114,7 +118,7 @@ interface ComposeState {
   state_reason: string | null;
 }
 
-async function untilDone(svc: Service, id: number): Promise<ComposeState> {
+export async function untilDone(svc: Service, id: number): Promise<ComposeState> {
   if (DONE_BY === "wait") {
     const res = await fetch(`${svc.base}/api/1/composes/${id}/wait?state=done&timeout=60`);
     return (await res.json()) as ComposeState;
@@ -180,18 +184,18 @@ function dnfScript(repo: string, names: readonly string[], work: string): number
   return elapsed;
 }
 
-function composeRepo(svc: Service, id: number): string {
+export function composeRepo(svc: Service, id: number): string {
   return join(svc.target, `odcs-${id}`, "compose", "Temporary", "x86_64", "os");
 }
 
-function countRpms(dir: string): number {
+export function countRpms(dir: string): number {
   return readdirSync(join(dir, "Packages"), { recursive: true }).filter((f) =>
     String(f).endsWith(".rpm"),
   ).length;
 }
 
 /** dnf installs `names` from the compose into an empty installroot; returns installed count. */
-function dnfInstall(repo: string, names: readonly string[], work: string): number {
+export function dnfInstall(repo: string, names: readonly string[], work: string): number {
   const root = mkdtempSync(join(work, "install-"));
   const r = spawnSync(
     "dnf",
@@ -219,7 +223,7 @@ function dnfInstall(repo: string, names: readonly string[], work: string): numbe
   return q.stdout.split("\n").filter((l) => l !== "").length;
 }
 
-function composeLogTimings(svc: Service, id: number): string {
+export function composeLogTimings(svc: Service, id: number): string {
   try {
     return readFileSync(join(svc.target, `odcs-${id}`, "pungi-stderr.log"), "utf8")
       .split("\n")

@@ -1,5 +1,6 @@
 /** Runs every benchmark under bench/ (`npm run bench`) and prints figures. */
 import { benchCompose } from "./compose.ts";
+import { benchKoji } from "./koji.ts";
 import { benchRepodataLoad } from "./repodata-load.ts";
 import { benchRpm } from "./rpm.ts";
 
@@ -7,6 +8,7 @@ const benches: [string, () => Promise<void>][] = [
   ["rpm", benchRpm],
   ["repodata-load", benchRepodataLoad],
   ["compose", benchCompose],
+  ["koji", benchKoji],
 ];
 
 for (const [name, run] of benches) {

@@ -201,6 +201,16 @@ export const ConfigSchema = z
     ODCS_REPODATA_WRITER: z.enum(["native", "createrepo_c"]).default("native"),
     ODCS_CACHE_BUDGET_MB: intFrom(16, 1_000_000).default(1024),
     ODCS_DOWNLOAD_TIMEOUT_MS: intFrom(1000, 3_600_000).default(300_000),
+    /** Koji hub XML-RPC URL; unset = `tag` and `build` composes are refused. */
+    ODCS_KOJI_HUB_URL: httpUrl.optional(),
+    /** Koji file server (topurl), for headers (Range requests) and downloads. */
+    ODCS_KOJI_TOPURL: httpUrl.optional(),
+    /** Koji's top dir mounted here (wins over the topurl): positioned header reads, hardlinks. */
+    ODCS_KOJI_TOPDIR: z.string().min(1).optional(),
+    ODCS_KOJI_TIMEOUT_MS: intFrom(1000, 3_600_000).default(120_000),
+    ODCS_KOJI_RETRIES: intFrom(0, 20).default(3),
+    /** Persistent caches (Koji RPM headers). */
+    ODCS_CACHE_DIR: z.string().min(1).default("./data/cache"),
     ODCS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
     /** Event rows older than this are deleted by the sweep. */
     ODCS_EVENTS_RETENTION_DAYS: intFrom(1, 3650).default(14),
@@ -249,6 +259,13 @@ export const ConfigSchema = z
               : `${hook.url} is not under a prefix of ODCS_ALLOWED_WEBHOOK_URLS (${c.ODCS_ALLOWED_WEBHOOK_URLS.join(", ")})`,
         });
     });
+    if (c.ODCS_KOJI_HUB_URL && !c.ODCS_KOJI_TOPURL && !c.ODCS_KOJI_TOPDIR)
+      ctx.addIssue({
+        code: "custom",
+        path: ["ODCS_KOJI_TOPURL"],
+        message:
+          "ODCS_KOJI_HUB_URL needs ODCS_KOJI_TOPURL or ODCS_KOJI_TOPDIR (where the RPMs are)",
+      });
     if (c.ODCS_AUTH_BACKEND === "openidc") {
       for (const key of ["ODCS_OIDC_ISSUER", "ODCS_OIDC_AUDIENCE"] as const) {
         if (!c[key])

@@ -4,6 +4,7 @@ import { checkFlagsSupported } from "./flag-support.ts";
 import { ARCH_RE } from "./names.ts";
 import { CreateComposeBody, firstIssueMessage, sourceItems } from "./request-schemas.ts";
 import { validateSourceRequest } from "./sources/index.ts";
+import type { KojiRequestSettings } from "./sources/koji.ts";
 import type { RepoSourcePolicy } from "./sources/repo.ts";
 import {
   FLAGS,
@@ -19,7 +20,7 @@ import {
 import { validateOdcsInput } from "./validate.ts";
 
 /** Settings the request parser needs (a subset of Config). */
-export interface RequestSettings extends RepoSourcePolicy {
+export interface RequestSettings extends RepoSourcePolicy, KojiRequestSettings {
   ODCS_SECONDS_TO_LIVE: number;
   ODCS_MAX_SECONDS_TO_LIVE: number;
   ODCS_ARCHES: readonly string[];

@@ -1,5 +1,6 @@
 import type { SourceTypeName } from "../domain/states.ts";
 import { ComposeError } from "./errors.ts";
+import { kojiBuildSource, kojiTagSource } from "./koji/index.ts";
 import { repoSource } from "./repo.ts";
 import type { Source } from "./types.ts";
 
@@ -9,6 +10,8 @@ import type { Source } from "./types.ts";
  * module in this directory and one line below.
  */
 const SOURCES: Partial<Record<SourceTypeName, Source>> = {
+  tag: kojiTagSource,
+  build: kojiBuildSource,
   repo: repoSource,
 };
 

@@ -17,7 +17,8 @@ export interface OpenedRepo {
   /**
    * Place the RPM of `pkg` at `dest` (hardlink, reflink, copy or download),
    * making `dest`'s directory if needed, verifying its checksum when the
-   * bytes are copied over the network.
+   * bytes are copied over the network. A record whose `pkgid` is `""` (Koji
+   * gives no sha256) gets its `pkgid` and `sizePackage` set here.
    */
   materialise(
     pkg: PackageRecord,
@@ -29,6 +30,17 @@ export interface OpenedRepo {
    * (a positioned read or HTTP Range requests), never the payload.
    */
   readHeader(pkg: PackageRecord, signal: AbortSignal): Promise<RpmHeader>;
+  /**
+   * Set by sources that choose each selected package's file themselves
+   * (Koji: the copy signed with the most preferred key, from the hub's
+   * signature records): the record to place for each of `selected` (the
+   * same package; another file), and, sorted, the packages that have no
+   * copy the compose's sigkeys accept. The pipeline then skips its own
+   * header-based signature check.
+   */
+  chooseCopies?: (
+    selected: readonly PackageRecord[],
+  ) => Promise<{ chosen: Map<PackageRecord, PackageRecord>; problems: string[] }>;
 }
 
 /** A JSON value: what a source's pinned inputs are made of (they may be stored). */
@@ -42,6 +54,20 @@ export interface SourceContext {
   signal: AbortSignal;
   /** One line of the compose's own log. */
   log: (line: string) => void;
+  /**
+   * Regeneration of a removed compose: its package set, with the key each
+   * RPM's file was signed with (`null`: unsigned or the file as imported).
+   */
+  regenerating?: readonly RegeneratedRpm[];
+}
+
+export interface RegeneratedRpm {
+  name: string;
+  epoch: string;
+  version: string;
+  release: string;
+  arch: string;
+  sigkey?: string | null;
 }
 
 /** The package sets a compose is selected from, as `Source.open` returns them. */

@@ -14,6 +14,7 @@ import {
 import { COMPOSE_STATES, type SourceTypeName, sourceTypeName } from "../domain/states.ts";
 import { ComposeError } from "../sources/errors.ts";
 import { sourceFor } from "../sources/index.ts";
+import { tagComposeStillValid } from "../sources/koji/index.ts";
 import type { Json } from "../sources/types.ts";
 import type { JobContext } from "./handlers/types.ts";
 import { LeaseLostError } from "./lease.ts";
@@ -23,7 +24,7 @@ import { LeaseLostError } from "./lease.ts";
  * (`domain/reuse.ts sameInputs`), still has what the new compose would get
  * now, given the new compose's pinned inputs (`Source.resolve`). One per
  * source type taking part in reuse: `repo` compares the stored pins (the
- * repomd checksums); `tag` will ask the hub `tagChangedSinceEvent` for the
+ * repomd checksums); `tag` asks the hub `tagChangedSinceEvent` for the
  * candidate's `koji_event`.
  */
 export type StillValid = (
@@ -35,6 +36,10 @@ export type StillValid = (
 /** Source types without an entry never reuse (they may still be built and pinned). */
 export const REUSE_CHECKS: Partial<Record<SourceTypeName, StillValid>> = {
   repo: async (candidate, resolved) => samePins(candidate.sourcePins, resolved),
+  tag: (candidate, resolved, ctx) =>
+    tagComposeStillValid(candidate, resolved, ctx.config, ctx.signal),
+  // Listed builds never change; the pins hold the request's NVRs, arches and keys.
+  build: async (candidate, resolved) => samePins(candidate.sourcePins, resolved),
 };
 
 export type ReuseDecision =

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { composes } from "../../src/db/schema.ts";
 import { ComposeError } from "../../src/sources/errors.ts";
 import { sourceFor } from "../../src/sources/index.ts";
+import { kojiBuildSource, kojiTagSource } from "../../src/sources/koji/index.ts";
 import { repoSource } from "../../src/sources/repo.ts";
 import { FIXTURES_DIR } from "../helpers/fixtures.ts";
 import { givenCompose } from "../helpers/given.ts";
@@ -32,10 +33,12 @@ async function drain() {
 }
 
 describe("dispatch by source type", () => {
-  it("repo is the repo source; a type without a source fails the compose", () => {
+  it("repo, tag and build have their sources; a type without a source fails the compose", () => {
     expect(sourceFor("repo")).toBe(repoSource);
-    expect(() => sourceFor("tag")).toThrow(ComposeError);
-    expect(() => sourceFor("tag")).toThrow('this worker cannot generate "tag" composes');
+    expect(sourceFor("tag")).toBe(kojiTagSource);
+    expect(sourceFor("build")).toBe(kojiBuildSource);
+    expect(() => sourceFor("pulp")).toThrow(ComposeError);
+    expect(() => sourceFor("pulp")).toThrow('this worker cannot generate "pulp" composes');
   });
 
   it("a repo source pins its source and lookaside locations to their repomd.xml", async () => {
@@ -66,15 +69,12 @@ describe("dispatch by source type", () => {
 
   it("a stored compose of a type this worker cannot generate fails at the first attempt", async () => {
     const c = await h.create({ source: { type: "repo", source: LIBDNF_REPO, packages: ["abc"] } });
-    await h.db
-      .update(composes)
-      .set({ sourceType: 1, source: "f40-build" })
-      .where(eq(composes.id, c.id));
+    await h.db.update(composes).set({ sourceType: 4, source: "cs1" }).where(eq(composes.id, c.id));
     await drain();
     const row = await h.row(c.id);
     expect({ state: row.state, reason: row.stateReason }).toEqual({
       state: 4,
-      reason: `${ERROR}this worker cannot generate "tag" composes`,
+      reason: `${ERROR}this worker cannot generate "pulp" composes`,
     });
     expect((await h.jobOf(c.id)).attempts).toBe(1);
   });

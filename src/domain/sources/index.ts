@@ -1,4 +1,5 @@
 import type { SourceTypeName } from "../states.ts";
+import { validateKojiRequest } from "./koji.ts";
 import { parseRepoLocation, validateRepoRequest } from "./repo.ts";
 import type { SourceRequest, SourceRequestSettings } from "./types.ts";
 
@@ -11,6 +12,8 @@ import type { SourceRequest, SourceRequestSettings } from "./types.ts";
 const VALIDATORS: Partial<
   Record<SourceTypeName, (req: SourceRequest, s: SourceRequestSettings) => void>
 > = {
+  tag: validateKojiRequest,
+  build: validateKojiRequest,
   repo: validateRepoRequest,
 };
 

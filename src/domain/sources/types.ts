@@ -1,11 +1,26 @@
 import type { ComposeRequest } from "../compose-request.ts";
+import type { KojiRequestSettings } from "./koji.ts";
 import type { RepoSourcePolicy } from "./repo.ts";
 
 /** What a per-type check sees of the request (the parsed, not yet stored, body). */
 export type SourceRequest = Pick<
   ComposeRequest,
-  "sourceTypeName" | "sourceItems" | "packages" | "builds" | "kojiEvent" | "lookasideRepoList"
+  | "sourceTypeName"
+  | "sourceItems"
+  | "packages"
+  | "builds"
+  | "kojiEvent"
+  | "lookasideRepoList"
+  | "modularKojiTags"
+  | "moduleDefaultsUrl"
+  | "scratchModules"
+  | "scratchBuildTasks"
+  | "modules"
+  | "baseModuleBrName"
+  | "baseModuleBrStream"
+  | "baseModuleBrStreamVersionLte"
+  | "baseModuleBrStreamVersionGte"
 >;
 
 /** Server settings the per-type checks may use. */
-export type SourceRequestSettings = RepoSourcePolicy;
+export type SourceRequestSettings = RepoSourcePolicy & KojiRequestSettings;

@@ -171,7 +171,11 @@ export async function writeComposeTree(
   const placing = (async () => {
     for (const plan of plans) await placeArch(plan, repos, ctx);
   })();
-  const native = ctx.config.ODCS_REPODATA_WRITER === "native";
+  // A record without its digest yet (Koji gives no sha256; the source learns it while
+  // placing a file it reads for the first time) makes the repodata wait for the placing.
+  const native =
+    ctx.config.ODCS_REPODATA_WRITER === "native" &&
+    plans.every((p) => p.items.every((i) => i.pkg.pkgid !== ""));
   await allSettled<unknown>([
     skeleton,
     placing,

@@ -34,6 +34,7 @@ export interface GenerateContext {
     version: string;
     release: string;
     arch: string;
+    sigkey?: string | null;
   }[];
 }
 
@@ -75,6 +76,7 @@ export async function generateCompose(
       cache: ctx.cache,
       signal: ctx.signal,
       log: (line) => ctx.log.line(line),
+      regenerating: ctx.pinned,
     };
     const pinned = ctx.resolved ?? (await source.resolve(compose, sctx));
     const { repos, lookaside, kojiEvent } = await source.open(pinned, sctx);

@@ -87,6 +87,40 @@ function check(result: SelectResult, arch: string, compose: ComposeRow, pinned: 
   }
 }
 
+/**
+ * With sources that choose the file of each selected package (Koji), the
+ * selections with those files; fails listing every selected package that
+ * has no copy signed by an allowed key.
+ */
+async function chooseCopies(
+  selections: ArchSelection[],
+  repos: OpenedRepo[],
+  compose: ComposeRow,
+): Promise<ArchSelection[]> {
+  const swaps = new Map<PackageRecord, PackageRecord>();
+  const problems: string[] = [];
+  for (const [i, repo] of repos.entries()) {
+    if (!repo.chooseCopies) continue;
+    const selected = new Set<PackageRecord>();
+    for (const { result } of selections)
+      for (const p of result.packages) if (p.repo === i) selected.add(p.pkg);
+    const r = await repo.chooseCopies([...selected]);
+    for (const [a, b] of r.chosen) swaps.set(a, b);
+    problems.push(...r.problems);
+  }
+  if (problems.length > 0)
+    throw new ComposeError(
+      `these packages have no copy signed by an allowed key (sigkeys "${compose.sigkeys}"): ${shorten(problems)}`,
+    );
+  return selections.map(({ arch, result }) => ({
+    arch,
+    result: {
+      ...result,
+      packages: result.packages.map((p) => ({ repo: p.repo, pkg: swaps.get(p.pkg) ?? p.pkg })),
+    },
+  }));
+}
+
 function solveArches(
   compose: ComposeRow,
   repos: Repodata[],
@@ -141,12 +175,15 @@ export async function selectArches(
   ctx: GenerateContext,
 ): Promise<ArchSelection[]> {
   const pinned = ctx.pinned.length > 0;
-  const sigkeys = signingKeys(compose);
+  // A source that chose each package's copy itself (Koji) says which have no acceptable one.
+  const bySource = repos.some((r) => r.chooseCopies);
+  const sigkeys = bySource ? null : signingKeys(compose);
   const lookasideData = lookaside.map((r) => r.repodata);
   let missing = new Set<PackageRecord>();
   for (;;) {
     const sources = repos.map((r) => withoutMissing(r.repodata, missing));
     const selections = solveArches(compose, sources, lookasideData, arches, ctx);
+    if (bySource) return chooseCopies(selections, repos, compose);
     if (!sigkeys) return selections;
     const selected = new Set(selections.flatMap((s) => s.result.packages.map((p) => p.pkg)));
     const candidates = selections.flatMap((s) => signatureCandidates(s.result, sources));

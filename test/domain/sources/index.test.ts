@@ -14,14 +14,23 @@ const req = (over: Partial<SourceRequest>): SourceRequest => ({
   builds: null,
   kojiEvent: null,
   lookasideRepoList: [],
+  modularKojiTags: null,
+  moduleDefaultsUrl: null,
+  scratchModules: null,
+  scratchBuildTasks: null,
+  modules: null,
+  baseModuleBrName: null,
+  baseModuleBrStream: null,
+  baseModuleBrStreamVersionLte: null,
+  baseModuleBrStreamVersionGte: null,
   ...over,
 });
 
 describe("the registry of per-type request checks", () => {
   it("lists the types this server generates; the others are not supported", () => {
-    expect(SUPPORTED_SOURCE_TYPES).toEqual(["repo"]);
-    expect(isSupportedSourceType("repo")).toBe(true);
-    for (const t of ["tag", "build", "module", "pulp", "raw_config", "pungi_compose"] as const)
+    expect(SUPPORTED_SOURCE_TYPES).toEqual(["tag", "build", "repo"]);
+    for (const t of ["tag", "build", "repo"] as const) expect(isSupportedSourceType(t)).toBe(true);
+    for (const t of ["module", "pulp", "raw_config", "pungi_compose"] as const)
       expect(isSupportedSourceType(t)).toBe(false);
   });
 
@@ -36,5 +45,22 @@ describe("the registry of per-type request checks", () => {
     expect(() =>
       validateSourceRequest(req({ lookasideRepoList: ["/srv/repos/l /tmp/x"] }), POLICY),
     ).toThrow('Repository path "/tmp/x" is not under an allowed root (/srv/repos)');
+  });
+
+  it("tag and build: need a Koji hub; lookaside repos are checked as for repo composes", () => {
+    const koji = { ...POLICY, ODCS_KOJI_HUB_URL: "https://koji.example.org/kojihub" };
+    const tag = req({ sourceTypeName: "tag", sourceItems: ["f40-build"] });
+    expect(() => validateSourceRequest(tag, POLICY)).toThrow(
+      'Source type "tag" is not supported by this server: no Koji hub is configured (ODCS_KOJI_HUB_URL)',
+    );
+    expect(() => validateSourceRequest(tag, koji)).not.toThrow();
+    expect(() => validateSourceRequest({ ...tag, lookasideRepoList: ["/tmp/x"] }, koji)).toThrow(
+      'Repository path "/tmp/x" is not under an allowed root (/srv/repos)',
+    );
+    const build = req({ sourceTypeName: "build", sourceItems: [], builds: "a-1-1 b-c-2.0-1.fc40" });
+    expect(() => validateSourceRequest(build, koji)).not.toThrow();
+    expect(() => validateSourceRequest({ ...build, builds: "a-1-1 b-2" }, koji)).toThrow(
+      'Invalid NVR "b-2" in builds: expected name-version-release',
+    );
   });
 });
