@@ -143,12 +143,37 @@ export const events = sqliteTable(
     stateReason: text("state_reason"),
     at: integer("at").notNull(),
   },
-  (t) => [index("events_compose_idx").on(t.composeId)],
+  (t) => [
+    index("events_compose_idx").on(t.composeId),
+    // Retention pruning deletes by age.
+    index("events_at_idx").on(t.at),
+  ],
 );
+
+/**
+ * Durable event consumers (the AMQP publisher, each webhook): the id of the
+ * last event delivered and confirmed, and a lease so that of several server
+ * processes on one database only one delivers a consumer's events at a time.
+ * A failed delivery sets `retry_at` (backoff) and `attempts`; the cursor only
+ * moves after a confirmed delivery.
+ */
+export const eventConsumers = sqliteTable("event_consumers", {
+  name: text("name").primaryKey(),
+  cursor: integer("cursor").notNull(),
+  leaseOwner: text("lease_owner"),
+  leaseUntil: integer("lease_until"),
+  attempts: integer("attempts").notNull().default(0),
+  retryAt: integer("retry_at").notNull().default(0),
+  lastError: text("last_error"),
+  /** When the consumer last delivered (or skipped) an event. */
+  deliveredAt: integer("delivered_at"),
+  updatedAt: integer("updated_at").notNull(),
+});
 
 export type ComposeRow = typeof composes.$inferSelect;
 export type NewComposeRow = typeof composes.$inferInsert;
 export type JobRow = typeof jobs.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
+export type EventConsumerRow = typeof eventConsumers.$inferSelect;
 export type ComposeRpmRow = typeof composeRpms.$inferSelect;
 export type NewComposeRpmRow = typeof composeRpms.$inferInsert;

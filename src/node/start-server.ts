@@ -6,6 +6,7 @@ import { createAuthenticator } from "../api/auth.ts";
 import { ComposeWaits } from "../api/compose-waits.ts";
 import { type Logger, systemClock } from "../api/deps.ts";
 import type { Config } from "../config.ts";
+import { startEventServices } from "../events/runtime.ts";
 import { scheduleSweep } from "../sweep/schedule.ts";
 import { Worker } from "../worker/loop.ts";
 import type { Stoppable } from "./lifecycle.ts";
@@ -40,6 +41,8 @@ export async function startServer(
   const { db, client } = await openDatabase(config);
   const now = () => systemClock.now();
   const waits = new ComposeWaits(db);
+  const owner = config.ODCS_WORKER_ID ?? defaultWorkerId();
+  const events = await startEventServices({ db, config, log, now, owner });
   const worker = opts.withWorker
     ? new Worker({
         db,
@@ -47,7 +50,10 @@ export async function startServer(
         now,
         log: createLogger(config.ODCS_LOG_LEVEL, "worker"),
         workerId: config.ODCS_WORKER_ID ?? defaultWorkerId(),
-        onComposeChanged: (id) => waits.notify(id),
+        onComposeChanged: (id) => {
+          waits.notify(id);
+          events.wake();
+        },
       })
     : null;
   const app = createApp({
@@ -58,7 +64,12 @@ export async function startServer(
     auth: createAuthenticator(config),
     version: packageVersion(),
     waits,
-    ...(worker ? { onJobQueued: () => worker.wake() } : {}),
+    eventFeed: events.feed,
+    metrics: events.metrics,
+    onJobQueued: () => {
+      worker?.wake();
+      events.wake();
+    },
   });
   mountComposeFiles(app, config.ODCS_TARGET_DIR, { trustProxy: config.ODCS_TRUST_PROXY });
 
@@ -89,7 +100,14 @@ export async function startServer(
     s.once("error", reject);
   });
   const sweep = scheduleSweep(
-    { db, now, log, targetDir: config.ODCS_TARGET_DIR },
+    {
+      db,
+      now,
+      log,
+      targetDir: config.ODCS_TARGET_DIR,
+      eventsRetentionDays: config.ODCS_EVENTS_RETENTION_DAYS,
+      observe: events.observeSweep,
+    },
     config.ODCS_SWEEP_CRON,
   );
   worker?.start();
@@ -97,6 +115,9 @@ export async function startServer(
   const stop = async (graceMs: number) => {
     draining = true;
     sweep.stop();
+    // Event streams end now (clients resume with Last-Event-ID); deliveries in flight are aborted.
+    events.feed.close();
+    const eventsStopped = events.stop();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     let graceTimer: NodeJS.Timeout | undefined;
@@ -108,7 +129,7 @@ export async function startServer(
       waits.endAll();
       cutTimer = setTimeout(() => server.closeAllConnections(), ANSWER_AFTER_GRACE_MS);
     });
-    await Promise.all([worker?.stop(graceMs), closed]);
+    await Promise.all([worker?.stop(graceMs), closed, eventsStopped]);
     clearTimeout(graceTimer);
     clearTimeout(cutTimer);
     client.close();

@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import { expireComposes, removeOrphanDirs, type SweepDeps } from "./expire.ts";
+import { pruneOldEvents } from "./prune-events.ts";
 import { requeueAndFailJobs } from "./requeue.ts";
 
 /** Run the sweep tasks on `pattern` (cron syntax); `protect` skips a tick while one still runs. */
@@ -11,9 +12,16 @@ export function scheduleSweep(deps: SweepDeps, pattern: string): Cron {
       catch: (err) => deps.log.error("sweep failed", { err: String(err) }),
     },
     async () => {
-      await requeueAndFailJobs(deps);
-      await expireComposes(deps);
-      await removeOrphanDirs(deps);
+      try {
+        await requeueAndFailJobs(deps);
+        const removed = await expireComposes(deps);
+        await removeOrphanDirs(deps);
+        const eventsPruned = await pruneOldEvents(deps);
+        deps.observe?.({ ok: true, removed: removed.length, eventsPruned });
+      } catch (err) {
+        deps.observe?.({ ok: false, removed: 0, eventsPruned: 0 });
+        throw err;
+      }
     },
   );
 }
