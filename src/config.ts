@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { ARCH_RE } from "./domain/names.ts";
+import { SOURCE_TYPE_NAMES, STATE_NAMES } from "./domain/states.ts";
+import { isUnderUrlPrefix } from "./domain/url-prefix.ts";
 
 /**
  * Every setting of the service. `loadConfig(env, file)` is pure: entry points
@@ -115,6 +117,19 @@ const httpUrl = z
   .url()
   .refine((u) => /^https?:\/\//.test(u), "must be an http(s) URL");
 
+/** One `ODCS_WEBHOOKS` entry: where to POST, the HMAC secret, and optional filters (any listed value matches). */
+export const WebhookSchema = z
+  .object({
+    url: httpUrl,
+    secret: z.string().min(1),
+    owners: z.array(z.string()).optional(),
+    source_types: z.array(z.enum(SOURCE_TYPE_NAMES)).optional(),
+    labels: z.array(z.string()).optional(),
+    states: z.array(z.enum(STATE_NAMES)).optional(),
+  })
+  .strict();
+export type WebhookConfig = z.infer<typeof WebhookSchema>;
+
 export const ConfigSchema = z
   .object({
     ...processSettings,
@@ -203,12 +218,53 @@ export const ConfigSchema = z
     /** Persistent caches (Koji RPM headers). */
     ODCS_CACHE_DIR: z.string().min(1).default("./data/cache"),
     ODCS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    /** Event rows older than this are deleted by the sweep. */
+    ODCS_EVENTS_RETENTION_DAYS: intFrom(1, 3650).default(14),
+    /** How often a server process looks for new events (consumers and SSE streams). */
+    ODCS_EVENTS_POLL_MS: intFrom(10, 60_000).default(250),
+    /** Delivery lease of a durable consumer (AMQP, a webhook) held by one server process. */
+    ODCS_EVENTS_LEASE_MS: intFrom(1000, 3_600_000).default(30_000),
+    /** First retry delay of a failed delivery; doubled per failure up to ODCS_EVENTS_RETRY_MAX_MS. */
+    ODCS_EVENTS_RETRY_BASE_MS: intFrom(10, 3_600_000).default(1000),
+    ODCS_EVENTS_RETRY_MAX_MS: intFrom(10, 86_400_000).default(300_000),
+    /** Seconds between SSE heartbeat comments. */
+    ODCS_EVENTS_HEARTBEAT_SECONDS: intFrom(1, 3600).default(15),
+    ODCS_AMQP_URL: z
+      .string()
+      .refine((u) => /^amqps?:\/\//.test(u), "must be an amqp:// or amqps:// URL")
+      .optional(),
+    ODCS_AMQP_EXCHANGE: z.string().min(1).default("amq.topic"),
+    ODCS_AMQP_TOPIC: z.string().min(1).default("odcs.compose.state-changed"),
+    ODCS_WEBHOOKS: jsonFrom(
+      z.array(WebhookSchema, {
+        error: (i) =>
+          i.input === Symbol.for("invalid-json")
+            ? "not valid JSON; expected a list of {url, secret, …}"
+            : "expected a JSON list of {url, secret, owners?, source_types?, labels?, states?}",
+      }),
+    ).default([]),
+    /** URL prefixes a webhook URL must lie under (parsed URL comparison). */
+    ODCS_ALLOWED_WEBHOOK_URLS: csv.default([]),
+    ODCS_WEBHOOK_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
+    /** Port of the standalone worker's own /metrics endpoint; off when unset. */
+    ODCS_WORKER_METRICS_PORT: intFrom(0, 65535).optional(),
     /** Largest repomd.xml a source may have; real ones are a few KB. */
     ODCS_MAX_REPOMD_BYTES: intFrom(1024, 1024 ** 3).default(4 * 1024 ** 2),
     /** Largest metadata file (primary, filelists, other), as stored and once decompressed. */
     ODCS_MAX_METADATA_BYTES: intFrom(1024 ** 2, 64 * 1024 ** 3).default(2 * 1024 ** 3),
   })
   .superRefine((c, ctx) => {
+    c.ODCS_WEBHOOKS.forEach((hook, i) => {
+      if (!c.ODCS_ALLOWED_WEBHOOK_URLS.some((p) => isUnderUrlPrefix(hook.url, p)))
+        ctx.addIssue({
+          code: "custom",
+          path: ["ODCS_WEBHOOKS", i, "url"],
+          message:
+            c.ODCS_ALLOWED_WEBHOOK_URLS.length === 0
+              ? `${hook.url} is not allowed: ODCS_ALLOWED_WEBHOOK_URLS is empty`
+              : `${hook.url} is not under a prefix of ODCS_ALLOWED_WEBHOOK_URLS (${c.ODCS_ALLOWED_WEBHOOK_URLS.join(", ")})`,
+        });
+    });
     if (c.ODCS_KOJI_HUB_URL && !c.ODCS_KOJI_TOPURL && !c.ODCS_KOJI_TOPDIR)
       ctx.addIssue({
         code: "custom",

@@ -47,6 +47,7 @@ function allowedMethods(path: string, readOnly: boolean): string[] | undefined {
   if (/^\/api\/1\/composes\/\d+$/.test(p)) {
     return readOnly ? READ_ONLY : ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH"];
   }
+  if (["/api/1/events", "/api/1/metrics"].includes(p) && !readOnly) return READ_ONLY;
   if (["/", "/api/1/about", "/api/1/openapi.json", "/api/1/docs"].includes(p)) return READ_ONLY;
   return undefined;
 }

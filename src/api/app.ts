@@ -6,6 +6,9 @@ import { composeWaitRouter } from "./compose-wait.ts";
 import { ComposeWaits } from "./compose-waits.ts";
 import { composesWriteRouter } from "./composes-write.ts";
 import type { Deps } from "./deps.ts";
+import { EventFeed } from "./event-feed.ts";
+import { eventsRouter } from "./events.ts";
+import { metricsRouter, requestTiming } from "./metrics.ts";
 
 export { OPENAPI_INFO, openApiHead } from "./app-core.ts";
 
@@ -18,6 +21,7 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
   return buildApp(deps, {
     readOnly: false,
     register: (app) => {
+      if (deps.metrics) app.use("*", requestTiming(deps.metrics));
       app.openAPIRegistry.register("CreateComposeBody", CreateComposeBody);
       app.openAPIRegistry.register("RenewComposeBody", RenewComposeBody);
       app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
@@ -31,6 +35,9 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
       const waits = deps.waits ?? new ComposeWaits(deps.db);
       app.route("/api/1/composes", composesWriteRouter({ ...deps, waits }));
       app.route("/api/1/composes", composeWaitRouter(deps, waits));
+      const feed = deps.eventFeed ?? new EventFeed(deps.db, deps.config.ODCS_EVENTS_POLL_MS);
+      app.route("/api/1/events", eventsRouter(deps, feed));
+      app.route("/api/1/metrics", metricsRouter(deps));
     },
   });
 }

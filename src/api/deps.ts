@@ -4,6 +4,8 @@ import type { ListReader } from "../db/compose-list.ts";
 import type { ComposeReader } from "../db/compose-reader.ts";
 import type { Authenticator } from "../domain/identity.ts";
 import type { ComposeWaits } from "./compose-waits.ts";
+import type { EventFeed } from "./event-feed.ts";
+import type { MetricsSource } from "./metrics.ts";
 
 export interface Clock {
   now(): Date;
@@ -34,6 +36,10 @@ export interface Deps {
   waits?: ComposeWaits;
   /** Called after a job was committed, so a worker in the same process starts at once. */
   onJobQueued?: () => void;
+  /** Wakes the SSE streams; one per process. Absent: the app makes its own (polling). */
+  eventFeed?: EventFeed;
+  /** Prometheus metrics (Node entry); absent: /api/1/metrics/ answers 503. */
+  metrics?: MetricsSource;
   /** Package version reported by /api/1/about/. */
   version: string;
   /**

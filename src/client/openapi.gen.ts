@@ -59,6 +59,46 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live stream of compose state changes (Server-Sent Events)
+         * @description Server-Sent Events, one per compose state change including creation, oldest first: `id:` the event id, `event: state-changed`, `data:` the JSON message `{"event": "state-changed", "compose": <compose JSON>}` (the Compose schema, without pungi_config_dump). A new stream starts with the next change; send `Last-Event-ID` (browsers' EventSource does on reconnect) to receive every retained event after that id first. Comment lines (`: heartbeat`) keep idle connections open. Event states are: wait, generating, done, removed, failed
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/1/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description Prometheus text format. ODCS's families first, as ODCS prints them (`composes_total`, `raw_config_composes_count_total`, `raw_config_composes_total`), then this server's `odcs_*` families (queue, generation times, failures, sweep, event delivery, HTTP).
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/1/about": {
         parameters: {
             query?: never;
@@ -766,6 +806,109 @@ export interface operations {
                 };
             };
             /** @description Too many requests are waiting already; retry, or poll GET */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events of this compose */
+                compose_id?: string;
+                /** @description Only events of composes owned by this user */
+                owner?: string;
+                /** @description Only events of composes of this source type */
+                source_type?: "tag" | "module" | "repo" | "pulp" | "raw_config" | "build" | "pungi_compose";
+                /** @description Resume after this event id, for clients that cannot send the `Last-Event-ID` header (the header wins) */
+                last_event_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless text/event-stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid request (ODCS error JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many streams are open already; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Invalid request (ODCS error JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This process exports no metrics */
             503: {
                 headers: {
                     [name: string]: unknown;

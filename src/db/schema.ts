@@ -108,7 +108,7 @@ export const composes = sqliteTable(
  * Row counts of `composes` per shape, so a list answers `meta.total`
  * without counting: kind `all` (key ''), `state`, `owner`, `source_type`
  * (key the code or name as text). Maintained only by triggers on
- * `composes` (migrations/0003_compose_counts_triggers.sql), so every
+ * `composes` (migrations/0004_compose_counts_triggers.sql), so every
  * write, whatever code makes it, updates them in its own transaction.
  */
 export const composeCounts = sqliteTable(
@@ -192,12 +192,37 @@ export const events = sqliteTable(
     stateReason: text("state_reason"),
     at: integer("at").notNull(),
   },
-  (t) => [index("events_compose_idx").on(t.composeId)],
+  (t) => [
+    index("events_compose_idx").on(t.composeId),
+    // Retention pruning deletes by age.
+    index("events_at_idx").on(t.at),
+  ],
 );
+
+/**
+ * Durable event consumers (the AMQP publisher, each webhook): the id of the
+ * last event delivered and confirmed, and a lease so that of several server
+ * processes on one database only one delivers a consumer's events at a time.
+ * A failed delivery sets `retry_at` (backoff) and `attempts`; the cursor only
+ * moves after a confirmed delivery.
+ */
+export const eventConsumers = sqliteTable("event_consumers", {
+  name: text("name").primaryKey(),
+  cursor: integer("cursor").notNull(),
+  leaseOwner: text("lease_owner"),
+  leaseUntil: integer("lease_until"),
+  attempts: integer("attempts").notNull().default(0),
+  retryAt: integer("retry_at").notNull().default(0),
+  lastError: text("last_error"),
+  /** When the consumer last delivered (or skipped) an event. */
+  deliveredAt: integer("delivered_at"),
+  updatedAt: integer("updated_at").notNull(),
+});
 
 export type ComposeRow = typeof composes.$inferSelect;
 export type NewComposeRow = typeof composes.$inferInsert;
 export type JobRow = typeof jobs.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
+export type EventConsumerRow = typeof eventConsumers.$inferSelect;
 export type ComposeRpmRow = typeof composeRpms.$inferSelect;
 export type NewComposeRpmRow = typeof composeRpms.$inferInsert;

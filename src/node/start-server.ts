@@ -6,6 +6,7 @@ import { createAuthenticator } from "../api/auth.ts";
 import { ComposeWaits } from "../api/compose-waits.ts";
 import { type Logger, systemClock } from "../api/deps.ts";
 import type { Config } from "../config.ts";
+import { startEventServices } from "../events/runtime.ts";
 import { scheduleSweep } from "../sweep/schedule.ts";
 import { Worker } from "../worker/loop.ts";
 import type { Stoppable } from "./lifecycle.ts";
@@ -47,6 +48,8 @@ export async function startServer(
   const reader = openComposeReader(config, db);
   const now = () => systemClock.now();
   const waits = new ComposeWaits(db);
+  const owner = config.ODCS_WORKER_ID ?? defaultWorkerId();
+  const events = await startEventServices({ db, config, log, now, owner });
   const worker = opts.withWorker
     ? new Worker({
         db,
@@ -54,7 +57,10 @@ export async function startServer(
         now,
         log: createLogger(config.ODCS_LOG_LEVEL, "worker"),
         workerId: config.ODCS_WORKER_ID ?? defaultWorkerId(),
-        onComposeChanged: (id) => waits.notify(id),
+        onComposeChanged: (id) => {
+          waits.notify(id);
+          events.wake();
+        },
       })
     : null;
   const app = createApp({
@@ -65,7 +71,12 @@ export async function startServer(
     auth: createAuthenticator(config),
     version: packageVersion(),
     waits,
-    ...(worker ? { onJobQueued: () => worker.wake() } : {}),
+    eventFeed: events.feed,
+    metrics: events.metrics,
+    onJobQueued: () => {
+      worker?.wake();
+      events.wake();
+    },
     ...(reader ? { readCompose: reader.read, readList: reader.list } : {}),
   });
   mountComposeFiles(app, config.ODCS_TARGET_DIR, { trustProxy: config.ODCS_TRUST_PROXY });
@@ -97,7 +108,14 @@ export async function startServer(
     s.once("error", reject);
   });
   const sweep = scheduleSweep(
-    { db, now, log, targetDir: config.ODCS_TARGET_DIR },
+    {
+      db,
+      now,
+      log,
+      targetDir: config.ODCS_TARGET_DIR,
+      eventsRetentionDays: config.ODCS_EVENTS_RETENTION_DAYS,
+      observe: events.observeSweep,
+    },
     config.ODCS_SWEEP_CRON,
     config.ODCS_JOBS_RETENTION_DAYS,
   );
@@ -106,6 +124,9 @@ export async function startServer(
   const stop = async (graceMs: number) => {
     draining = true;
     sweep.stop();
+    // Event streams end now (clients resume with Last-Event-ID); deliveries in flight are aborted.
+    events.feed.close();
+    const eventsStopped = events.stop();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     let graceTimer: NodeJS.Timeout | undefined;
@@ -117,7 +138,7 @@ export async function startServer(
       waits.endAll();
       cutTimer = setTimeout(() => server.closeAllConnections(), ANSWER_AFTER_GRACE_MS);
     });
-    await Promise.all([worker?.stop(graceMs), closed]);
+    await Promise.all([worker?.stop(graceMs), closed, eventsStopped]);
     clearTimeout(graceTimer);
     clearTimeout(cutTimer);
     reader?.close();

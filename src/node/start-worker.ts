@@ -1,5 +1,6 @@
 import type { Logger } from "../api/deps.ts";
 import type { Config } from "../config.ts";
+import { createWorkerMetrics, serveMetrics } from "../metrics/worker-metrics.ts";
 import { Worker } from "../worker/loop.ts";
 import type { Stoppable } from "./lifecycle.ts";
 import { defaultWorkerId, openDatabase } from "./runtime.ts";
@@ -20,6 +21,18 @@ export async function startWorker(config: Config, log: Logger): Promise<Stoppabl
     workerId: config.ODCS_WORKER_ID ?? defaultWorkerId(),
   });
   worker.start();
+  const metricsServer =
+    config.ODCS_WORKER_METRICS_PORT === undefined
+      ? undefined
+      : await serveMetrics(
+          createWorkerMetrics({
+            db,
+            busy: () => worker.busy,
+            concurrency: config.ODCS_WORKER_CONCURRENCY,
+          }),
+          config.ODCS_WORKER_METRICS_PORT,
+          config.HOST,
+        );
   log.info("worker started", {
     concurrency: config.ODCS_WORKER_CONCURRENCY,
     pollMs: config.ODCS_WORKER_POLL_MS,
@@ -28,6 +41,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Stoppabl
     stop: async (graceMs) => {
       log.info("stopping: no new jobs; finishing or releasing the running ones");
       await worker.stop(graceMs);
+      metricsServer?.close();
       client.close();
     },
   };

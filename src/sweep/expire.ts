@@ -15,6 +15,16 @@ export interface SweepDeps {
   now: () => Date;
   log: Logger;
   targetDir: string;
+  /** Event rows older than this many days are pruned (default 14). */
+  eventsRetentionDays?: number;
+  /** Told about each scheduled run (metrics). */
+  observe?: (run: SweepRun) => void;
+}
+
+export interface SweepRun {
+  ok: boolean;
+  removed: number;
+  eventsPruned: number;
 }
 
 /**

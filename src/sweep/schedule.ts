@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import { expireComposes, removeOrphanDirs, type SweepDeps } from "./expire.ts";
+import { pruneOldEvents } from "./prune-events.ts";
 import { DEFAULT_JOBS_RETENTION_DAYS, pruneFinishedJobs } from "./prune-jobs.ts";
 import { requeueAndFailJobs } from "./requeue.ts";
 
@@ -16,10 +17,17 @@ export function scheduleSweep(
       catch: (err) => deps.log.error("sweep failed", { err: String(err) }),
     },
     async () => {
-      await requeueAndFailJobs(deps);
-      await expireComposes(deps);
-      await removeOrphanDirs(deps);
-      await pruneFinishedJobs(deps, jobsRetentionDays);
+      try {
+        await requeueAndFailJobs(deps);
+        const removed = await expireComposes(deps);
+        await removeOrphanDirs(deps);
+        const eventsPruned = await pruneOldEvents(deps);
+        await pruneFinishedJobs(deps, jobsRetentionDays);
+        deps.observe?.({ ok: true, removed: removed.length, eventsPruned });
+      } catch (err) {
+        deps.observe?.({ ok: false, removed: 0, eventsPruned: 0 });
+        throw err;
+      }
     },
   );
 }

@@ -14,7 +14,7 @@ describe("unknown routes and methods answer ODCS JSON", () => {
     ["GET", "/api/2/composes/"],
     ["POST", "/api/1/composes/1/renew"],
     ["DELETE", "/api/1/composes/abc"],
-    ["GET", "/api/1/metrics/"],
+    ["GET", "/api/1/metricsx/"],
   ])("%s %s → 404", async (method, path) => {
     const t = await testApp();
     const res = await t.request(path, { method });

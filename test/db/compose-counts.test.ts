@@ -94,7 +94,7 @@ describe("compose_counts", () => {
     const journal = JSON.parse(readFileSync(journalPath, "utf8")) as {
       entries: { tag: string }[];
     };
-    const at = journal.entries.findIndex((e) => e.tag === "0002_list_indexes");
+    const at = journal.entries.findIndex((e) => e.tag === "0003_list_indexes");
     expect(at).toBeGreaterThan(0);
     writeFileSync(
       journalPath,
