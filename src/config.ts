@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { isUrlUnderPrefix } from "./domain/allowed-location.ts";
 import { ARCH_RE } from "./domain/names.ts";
 import { SOURCE_TYPE_NAMES, STATE_NAMES } from "./domain/states.ts";
-import { isUnderUrlPrefix } from "./domain/url-prefix.ts";
 
 /**
  * Every setting of the service. `loadConfig(env, file)` is pure: entry points
@@ -255,7 +255,7 @@ export const ConfigSchema = z
   })
   .superRefine((c, ctx) => {
     c.ODCS_WEBHOOKS.forEach((hook, i) => {
-      if (!c.ODCS_ALLOWED_WEBHOOK_URLS.some((p) => isUnderUrlPrefix(hook.url, p)))
+      if (!c.ODCS_ALLOWED_WEBHOOK_URLS.some((p) => isUrlUnderPrefix(hook.url, p)))
         ctx.addIssue({
           code: "custom",
           path: ["ODCS_WEBHOOKS", i, "url"],

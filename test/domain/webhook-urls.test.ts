@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
-import { isUnderUrlPrefix } from "../../src/domain/url-prefix.ts";
+import { isUrlUnderPrefix } from "../../src/domain/allowed-location.ts";
 
 it.each([
   ["https://hooks.example.com/odcs", "https://hooks.example.com/odcs", true],
@@ -20,7 +20,7 @@ it.each([
   ["ftp://hooks.example.com/odcs", "ftp://hooks.example.com/", false],
   ["not a url", "https://hooks.example.com/", false],
 ])("%s under %s: %s", (url, prefix, want) => {
-  expect(isUnderUrlPrefix(url, prefix)).toBe(want);
+  expect(isUrlUnderPrefix(url, prefix)).toBe(want);
 });
 
 it("ODCS_WEBHOOKS entries must lie under ODCS_ALLOWED_WEBHOOK_URLS; each bad one is named", () => {
