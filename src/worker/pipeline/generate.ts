@@ -7,7 +7,7 @@ import { InvalidSigkeyError } from "../../rpm/sigkeys.ts";
 import { ComposeError } from "../../sources/errors.ts";
 import { sourceFor } from "../../sources/index.ts";
 import type { RepodataCache } from "../../sources/repodata-cache.ts";
-import type { Json, SourceContext } from "../../sources/types.ts";
+import type { Json, RegeneratedRpm, SourceContext } from "../../sources/types.ts";
 import type { ComposeLog } from "../compose-log.ts";
 import { writeComposeTree } from "./compose-tree.ts";
 import { selectArches, treeArches } from "./select-arches.ts";
@@ -27,15 +27,7 @@ export interface GenerateContext {
   /** The compose's inputs as `Source.resolve` pinned them for this attempt; absent: resolve here. */
   resolved?: Json;
   /** The package set to reproduce (regeneration of a removed compose); empty = solve afresh. */
-  pinned: readonly {
-    treeArch: string;
-    name: string;
-    epoch: string;
-    version: string;
-    release: string;
-    arch: string;
-    sigkey?: string | null;
-  }[];
+  pinned: readonly (RegeneratedRpm & { treeArch: string })[];
 }
 
 export interface GenerateResult {
