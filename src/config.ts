@@ -117,6 +117,31 @@ const httpUrl = z
   .url()
   .refine((u) => /^https?:\/\//.test(u), "must be an http(s) URL");
 
+/**
+ * The dashboard's OpenID Connect login (src/dashboard/login/): on when
+ * `ODCS_AUTH_BACKEND=openidc` and a client id is set. Kept apart so other
+ * groups of settings merge without touching these lines.
+ */
+const dashboardLoginSettings = {
+  /** Client id of the dashboard at the issuer (authorization code + PKCE); unset: no login. */
+  ODCS_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  /** Its secret when it is a confidential client (sent with HTTP Basic); unset: a public client. */
+  ODCS_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Scopes the login asks for, space- or comma-separated; default openid + the ODCS scopes. */
+  ODCS_OIDC_LOGIN_SCOPES: z
+    .preprocess(
+      (v) => (typeof v === "string" ? v.split(/[\s,]+/).filter((s) => s !== "") : v),
+      z.array(z.string().min(1)),
+    )
+    .optional(),
+  /** The login's redirect URI; default `<external base of the request>/login/callback`. */
+  ODCS_DASHBOARD_REDIRECT_URL: httpUrl.optional(),
+  /** Key material of the session cookies (≥ 32 characters); default derived from the client secret. */
+  ODCS_DASHBOARD_SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** Lifetime of a dashboard login. */
+  ODCS_DASHBOARD_SESSION_SECONDS: intFrom(60, 30 * 86400).default(8 * 3600),
+};
+
 /** One `ODCS_WEBHOOKS` entry: where to POST, the HMAC secret, and optional filters (any listed value matches). */
 export const WebhookSchema = z
   .object({
@@ -133,6 +158,7 @@ export type WebhookConfig = z.infer<typeof WebhookSchema>;
 export const ConfigSchema = z
   .object({
     ...processSettings,
+    ...dashboardLoginSettings,
     PORT: intFrom(0, 65535).default(5000),
     HOST: z.string().min(1).default("0.0.0.0"),
     ODCS_DATABASE_URL: z.string().min(1).default("file:./data/odcs.db"),

@@ -8,6 +8,11 @@ import { exportJWK, exportSPKI, generateKeyPair, type JWK } from "jose";
  * client_credentials grant; its access tokens are RS256 JWTs (resource
  * indicators) carrying the client's extra claims (username, groups …).
  * Counts the requests it serves per path, and can rotate its signing key.
+ *
+ * With `webClients`, it also serves browser logins: the authorization code
+ * flow (PKCE required) through oidc-provider's own login and consent pages
+ * (devInteractions: any password is accepted for a login name), where an
+ * account's claims are those given in `users`, in ID and access tokens alike.
  */
 
 /** The scopes of ODCS's default namespace a resource server grants. */
@@ -20,6 +25,14 @@ export interface TestClientSpec {
   id: string;
   /** Extra claims in every access token of this client, e.g. `{ preferred_username, groups }`. */
   claims?: Record<string, unknown>;
+}
+
+/** A client that logs users in with the authorization code flow + PKCE. */
+export interface TestWebClientSpec {
+  id: string;
+  redirectUris: readonly string[];
+  /** A confidential client (secret `secretOf(id)`, HTTP Basic) rather than a public one. */
+  confidential?: boolean;
 }
 
 export interface SigningKey {
@@ -42,6 +55,13 @@ export interface TestOidcProvider {
   rotateKeys(): Promise<string>;
   /** Requests served for a path, e.g. `/jwks`. */
   hits(path: string): number;
+  /**
+   * Log `login` in as a browser would, from the dashboard's authorization
+   * request URL through the provider's login and consent forms; returns the
+   * URL the provider finally redirects to (the client's redirect URI with
+   * `code` and `state`, or `error`).
+   */
+  browserLogin(authorizeUrl: string, login: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -75,7 +95,11 @@ class MapAdapter {
   async find(id: string): Promise<Record<string, unknown> | undefined> {
     return this.rows.get(`${this.model}:${id}`);
   }
-  async findByUid(): Promise<undefined> {
+  /** Sessions are looked up by their `uid` during browser logins. */
+  async findByUid(uid: string): Promise<Record<string, unknown> | undefined> {
+    for (const [key, row] of this.rows) {
+      if (key.startsWith(`${this.model}:`) && row.uid === uid) return row;
+    }
     return undefined;
   }
   async findByUserCode(): Promise<undefined> {
@@ -104,11 +128,16 @@ export async function startOidcProvider(opts: {
   clients: readonly TestClientSpec[];
   audience?: string;
   keys?: readonly SigningKey[];
+  webClients?: readonly TestWebClientSpec[];
+  /** Claims of the accounts that log in through `webClients`, by login name. */
+  users?: Record<string, Record<string, unknown>>;
 }): Promise<TestOidcProvider> {
   const Provider = await loadProvider();
   const audience = opts.audience ?? "https://odcs.test/api";
   let keys: SigningKey[] = opts.keys ? [...opts.keys] : [await newSigningKey()];
   const claims = new Map(opts.clients.map((c) => [c.id, c.claims ?? {}]));
+  const users = opts.users ?? {};
+  const webClients = opts.webClients ?? [];
   const hits = new Map<string, number>();
   let handler: Handler = () => {};
 
@@ -123,19 +152,35 @@ export async function startOidcProvider(opts: {
   const build = (): Handler => {
     const signingKid = keys[0]?.kid;
     const provider = new Provider(issuer, {
-      clients: opts.clients.map((c) => ({
-        client_id: c.id,
-        client_secret: secretOf(c.id),
-        grant_types: ["client_credentials"],
-        response_types: [],
-        redirect_uris: [],
-        token_endpoint_auth_method: "client_secret_post",
-      })),
+      clients: [
+        ...opts.clients.map((c) => ({
+          client_id: c.id,
+          client_secret: secretOf(c.id),
+          grant_types: ["client_credentials"],
+          response_types: [],
+          redirect_uris: [],
+          token_endpoint_auth_method: "client_secret_post",
+        })),
+        ...webClients.map((c) => ({
+          client_id: c.id,
+          ...(c.confidential ? { client_secret: secretOf(c.id) } : {}),
+          grant_types: ["authorization_code"],
+          response_types: ["code"],
+          redirect_uris: [...c.redirectUris],
+          token_endpoint_auth_method: c.confidential ? "client_secret_basic" : "none",
+        })),
+      ],
+      findAccount: (_ctx: unknown, sub: string) => ({
+        accountId: sub,
+        claims: () => ({ sub, ...users[sub] }),
+      }),
+      claims: { openid: ["sub"], profile: ["preferred_username", "name", "groups"] },
+      pkce: { required: () => true },
       adapter: MapAdapter,
       jwks: { keys: keys.map((k) => k.privateJwk) },
       ttl: { ClientCredentials: TOKEN_TTL_SECONDS },
       features: {
-        devInteractions: { enabled: false },
+        devInteractions: { enabled: webClients.length > 0 },
         clientCredentials: { enabled: true },
         resourceIndicators: {
           enabled: true,
@@ -150,8 +195,8 @@ export async function startOidcProvider(opts: {
           }),
         },
       },
-      extraTokenClaims: (_ctx: unknown, token: { clientId?: string }) =>
-        claims.get(token.clientId ?? ""),
+      extraTokenClaims: (_ctx: unknown, token: { clientId?: string; accountId?: string }) =>
+        token.accountId !== undefined ? users[token.accountId] : claims.get(token.clientId ?? ""),
     });
     return provider.callback();
   };
@@ -194,10 +239,64 @@ export async function startOidcProvider(opts: {
       return next.kid;
     },
     hits: (path) => hits.get(path) ?? 0,
+    browserLogin: (authorizeUrl, login) => followLogin(authorizeUrl, login, issuer),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
+}
+
+/**
+ * Walk the provider's pages like a browser with cookies: follow redirects
+ * on the provider's origin, fill in and submit each form (login: the name
+ * and any password; consent: as shown), stop at the first redirect elsewhere.
+ */
+async function followLogin(start: string, login: string, issuer: string): Promise<string> {
+  const jar = new Map<string, string>();
+  const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  let url = start;
+  let init: RequestInit = {};
+  for (let step = 0; step < 12; step++) {
+    const res = await fetch(url, {
+      ...init,
+      redirect: "manual",
+      headers: { ...(init.headers as Record<string, string>), cookie: cookieHeader() },
+    });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair = ""] = c.split(";");
+      const eq = pair.indexOf("=");
+      const value = pair.slice(eq + 1);
+      if (value === "" || /expires=Thu, 01 Jan 1970/i.test(c)) jar.delete(pair.slice(0, eq));
+      else jar.set(pair.slice(0, eq), value);
+    }
+    const location = res.headers.get("location");
+    if (location !== null) {
+      const next = new URL(location, url);
+      if (next.origin !== new URL(issuer).origin) return next.href;
+      url = next.href;
+      init = {};
+      continue;
+    }
+    const html = await res.text();
+    const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(html);
+    if (res.status !== 200 || form?.[1] === undefined) {
+      throw new Error(`login stopped at ${url}: HTTP ${res.status} ${html.slice(0, 300)}`);
+    }
+    const body = new URLSearchParams();
+    for (const input of (form[2] ?? "").matchAll(/<input[^>]*>/g)) {
+      const name = /name="([^"]+)"/.exec(input[0])?.[1];
+      if (name === undefined) continue;
+      const value = /value="([^"]*)"/.exec(input[0])?.[1] ?? "";
+      body.set(name, name === "login" ? login : name === "password" ? "any" : value);
+    }
+    url = new URL(form[1], url).href;
+    init = {
+      method: "POST",
+      body: body.toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    };
+  }
+  throw new Error(`login did not leave the provider after 12 steps (at ${url})`);
 }
