@@ -29,6 +29,10 @@ const SECRET = "s".repeat(40);
 const USERS = {
   alice: { preferred_username: "alice", name: "Alice Liddell", groups: ["packagers"] },
   "no-name": { groups: ["packagers"] },
+  crowd: {
+    preferred_username: "crowd",
+    groups: [...Array.from({ length: 300 }, (_, i) => `some-long-group-name-${i}`), "packagers"],
+  },
 };
 
 let op: TestOidcProvider;
@@ -166,6 +170,18 @@ describe("a login that works", () => {
     const authorize = new URL(login.headers.get("location") ?? "");
     expect(authorize.searchParams.get("redirect_uri")).toBe("https://odcs.test/login/callback");
     expect(login.headers.getSetCookie().join()).toMatch(/; Secure/);
+  });
+
+  test("a user in hundreds of groups keeps the groups the permissions look at", async () => {
+    const b = setup({
+      ODCS_ALLOWED_CLIENTS: { users: {}, groups: { packagers: {} } },
+      ODCS_ADMINS: { users: [], groups: ["some-long-group-name-7"] },
+    });
+    const res = await b.browse(await b.toCallback("crowd"));
+    expect(res.status).toBe(303);
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`)) ?? "";
+    expect(cookie.length).toBeLessThan(4000);
+    expect((await b.whoami()).identity.groups).toEqual(["some-long-group-name-7", "packagers"]);
   });
 
   test("a confidential client logs in with its secret", async () => {

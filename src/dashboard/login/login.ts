@@ -32,6 +32,8 @@ export const LOGIN_COOKIE = "odcs_login";
 /** How long a started login may take at the identity provider. */
 export const LOGIN_TTL_SECONDS = 600;
 export const CALLBACK_PATH = "/login/callback";
+/** Browsers keep cookies up to about 4096 bytes, name and attributes included. */
+export const MAX_SESSION_COOKIE_BYTES = 3800;
 
 export type DashboardLoginConfig = Pick<
   Config,
@@ -47,6 +49,8 @@ export type DashboardLoginConfig = Pick<
   | "ODCS_DASHBOARD_SESSION_SECRET"
   | "ODCS_DASHBOARD_SESSION_SECONDS"
   | "ODCS_TRUST_PROXY"
+  | "ODCS_ALLOWED_CLIENTS"
+  | "ODCS_ADMINS"
 >;
 
 export interface DashboardLoginDeps {
@@ -161,7 +165,19 @@ export function createDashboardLogin(deps: DashboardLoginDeps): DashboardLogin {
       const { identity, next } = await finishLogin(c, raw);
       const csrf = randomToken();
       const ttl = config.ODCS_DASHBOARD_SESSION_SECONDS;
-      const sealed = await sessions.seal(sessionClaims(identity, csrf), ttl, deps.clock.now());
+      const seal = (who: Identity) =>
+        sessions.seal(sessionClaims(who, csrf), ttl, deps.clock.now());
+      let sealed = await seal(identity);
+      if (sealed.length > MAX_SESSION_COOKIE_BYTES) {
+        // Permissions only look at groups named in the settings: the rest can go.
+        sealed = await seal(withOnlyConfiguredGroups(identity, config));
+        if (sealed.length > MAX_SESSION_COOKIE_BYTES) {
+          throw new LoginError(
+            400,
+            `Your account's identity is too large for a session cookie (${sealed.length} bytes): ask an administrator to shorten ODCS_ALLOWED_CLIENTS or ODCS_ADMINS`,
+          );
+        }
+      }
       setCookie(c, SESSION_COOKIE, sealed, cookieOptions(c, ttl));
       deps.log.info("dashboard login", { username: identity.username });
       return c.redirect(prefixed(c, next), 303);
@@ -243,6 +259,22 @@ export function createDashboardLogin(deps: DashboardLoginDeps): DashboardLogin {
   });
 
   return { enabled: true, routes, session };
+}
+
+/**
+ * The identity with only the groups `ODCS_ALLOWED_CLIENTS` and `ODCS_ADMINS`
+ * name, which the permission checks (domain/permissions.ts) alone consult:
+ * the same permissions in fewer bytes, for users in hundreds of groups.
+ */
+export function withOnlyConfiguredGroups(
+  identity: Identity,
+  config: Pick<Config, "ODCS_ALLOWED_CLIENTS" | "ODCS_ADMINS">,
+): Identity {
+  const named = new Set([
+    ...Object.keys(config.ODCS_ALLOWED_CLIENTS.groups),
+    ...config.ODCS_ADMINS.groups,
+  ]);
+  return { ...identity, groups: identity.groups.filter((g) => named.has(g)) };
 }
 
 /** Compare two strings in time independent of where they differ. */
