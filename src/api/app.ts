@@ -1,6 +1,7 @@
 // First: it extends zod with .openapi(), which the request schemas need at load.
 import "@hono/zod-openapi";
-import { createDashboardLogin } from "../dashboard/login/login.ts";
+import { dashboardRouter } from "../dashboard/index.tsx";
+import { dashboardLoginOf } from "../dashboard/login/login.ts";
 import { CreateComposeBody, RenewComposeBody } from "../domain/request-schemas.ts";
 import { type App, buildApp, createReadOnlyApp } from "./app-core.ts";
 import { composeWaitRouter } from "./compose-wait.ts";
@@ -39,7 +40,9 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
       const feed = deps.eventFeed ?? new EventFeed(deps.db, deps.config.ODCS_EVENTS_POLL_MS);
       app.route("/api/1/events", eventsRouter(deps, feed));
       app.route("/api/1/metrics", metricsRouter(deps));
-      app.route("/", createDashboardLogin(deps).routes);
+      // The web dashboard at / and /ui/… (its `/` wins over the plain index page).
+      app.route("/", dashboardRouter(deps));
+      app.route("/", dashboardLoginOf(deps).routes);
     },
   });
 }

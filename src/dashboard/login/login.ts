@@ -6,6 +6,7 @@ import { externalBase, scriptName } from "../../api/proxy.ts";
 import type { Config } from "../../config.ts";
 import { UnauthorizedError } from "../../domain/errors.ts";
 import type { Authenticator, Identity } from "../../domain/identity.ts";
+import { isCsrfValid } from "../csrf.ts";
 import { safeNextPath } from "./next-path.ts";
 import { LoginError, OidcLoginClient } from "./oidc-client.ts";
 import {
@@ -24,7 +25,7 @@ import {
  * verifies the ID token, and asks the API's own authenticator what the
  * access token it got is worth — so the dashboard user has exactly the
  * username, groups and scopes the API would give that token. POST /logout
- * ends the session (its CSRF token bound to the session).
+ * ends the session (CSRF-checked like every dashboard form).
  */
 
 export const SESSION_COOKIE = "odcs_session";
@@ -79,6 +80,22 @@ export function defaultLoginScopes(prefix: string): string[] {
     "profile",
     ...["new-compose", "renew-compose", "delete-compose"].map((s) => `${prefix}${s}`),
   ];
+}
+
+const loginsByDeps = new WeakMap<DashboardLoginDeps, DashboardLogin>();
+
+/**
+ * The login of an app's dependencies, made on first use: the routes and the
+ * dashboard's actor (actor.ts) must share one, since without a configured
+ * secret its cookie key is random per instance.
+ */
+export function dashboardLoginOf(deps: DashboardLoginDeps): DashboardLogin {
+  let login = loginsByDeps.get(deps);
+  if (login === undefined) {
+    login = createDashboardLogin(deps);
+    loginsByDeps.set(deps, login);
+  }
+  return login;
 }
 
 export function createDashboardLogin(deps: DashboardLoginDeps): DashboardLogin {
@@ -163,10 +180,8 @@ export function createDashboardLogin(deps: DashboardLoginDeps): DashboardLogin {
     deleteCookie(c, LOGIN_COOKIE, { path: "/", secure: isHttps(c) });
     try {
       const { identity, next } = await finishLogin(c, raw);
-      const csrf = randomToken();
       const ttl = config.ODCS_DASHBOARD_SESSION_SECONDS;
-      const seal = (who: Identity) =>
-        sessions.seal(sessionClaims(who, csrf), ttl, deps.clock.now());
+      const seal = (who: Identity) => sessions.seal(sessionClaims(who), ttl, deps.clock.now());
       let sealed = await seal(identity);
       if (sealed.length > MAX_SESSION_COOKIE_BYTES) {
         // Permissions only look at groups named in the settings: the rest can go.
@@ -240,19 +255,15 @@ export function createDashboardLogin(deps: DashboardLoginDeps): DashboardLogin {
   }
 
   routes.post("/logout", async (c) => {
-    const current = await session(c);
-    if (current !== null) {
-      const body = await c.req.parseBody();
-      const token = typeof body.csrf === "string" ? body.csrf : "";
-      if (!timingSafeEqual(token, current.csrf)) {
-        return page(
-          c,
-          prefixed(c, ""),
-          403,
-          "Not logged out",
-          "The form's security token is missing or wrong, so nothing was changed. Reload the page and log out again.",
-        );
-      }
+    // The dashboard's own CSRF check (double-submit token), as on every form of it.
+    if (!isCsrfValid(c, await c.req.parseBody())) {
+      return page(
+        c,
+        prefixed(c, ""),
+        403,
+        "Not logged out",
+        "The form's security token is missing or wrong, so nothing was changed. Reload the page and log out again.",
+      );
     }
     deleteCookie(c, SESSION_COOKIE, { path: "/", secure: isHttps(c) });
     return c.redirect(prefixed(c, "/"), 303);

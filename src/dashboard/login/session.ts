@@ -11,7 +11,7 @@ import type { Identity } from "../../domain/identity.ts";
 
 export type CookiePurpose = "session" | "login";
 
-/** Random bytes as base64url, for state, nonce, PKCE verifiers and CSRF tokens. */
+/** Random bytes as base64url, for state, nonce and PKCE verifiers. */
 export function randomToken(bytes = 32): string {
   return base64url.encode(crypto.getRandomValues(new Uint8Array(bytes)));
 }
@@ -90,11 +90,9 @@ export function cookieSealer(secret: string, purpose: CookiePurpose): CookieSeal
   };
 }
 
-/** What a dashboard session holds: the API's identity of the user, and its CSRF token. */
+/** What a dashboard session holds: the API's identity of the user. */
 export interface Session {
   identity: Identity;
-  /** Bound to this session; forms that change state send it back. */
-  csrf: string;
   /** When the session ends (epoch seconds). */
   expiresAt: number;
 }
@@ -104,18 +102,13 @@ const isStringList = (v: unknown): v is string[] =>
 
 /** The session in opened cookie claims, `undefined` if they are not one. */
 export function sessionFromClaims(claims: JWTPayload): Session | undefined {
-  const { username, groups, scopes, csrf, exp } = claims;
+  const { username, groups, scopes, exp } = claims;
   if (typeof username !== "string" || username === "" || !isStringList(groups)) return undefined;
   if (scopes !== null && !isStringList(scopes)) return undefined;
-  if (typeof csrf !== "string" || typeof exp !== "number") return undefined;
-  return { identity: { username, groups, scopes }, csrf, expiresAt: exp };
+  if (typeof exp !== "number") return undefined;
+  return { identity: { username, groups, scopes }, expiresAt: exp };
 }
 
-export function sessionClaims(identity: Identity, csrf: string): JWTPayload {
-  return {
-    username: identity.username,
-    groups: identity.groups,
-    scopes: identity.scopes,
-    csrf,
-  };
+export function sessionClaims(identity: Identity): JWTPayload {
+  return { username: identity.username, groups: identity.groups, scopes: identity.scopes };
 }
