@@ -174,6 +174,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Wait for HTTP (`/api/1/about/`); default true unless the entry is the worker. */
   http?: boolean;
+  /** Port to serve on (e.g. one a redirect URI was registered for); default a free one. */
+  port?: number;
   /** Bound for the start (ms); default 20 000. */
   timeoutMs?: number;
   /** For non-HTTP processes: resolve once the output contains this. */
@@ -193,7 +195,7 @@ export async function startService(opts: StartOptions = {}): Promise<ServiceProc
   const dataDir = opts.dataDir ?? tempDir("odcs-svc-");
   const targetDir = join(dataDir, "composes");
   const dbUrl = `file:${join(dataDir, "odcs.db")}`;
-  const port = http ? await freePort() : 0;
+  const port = http ? (opts.port ?? (await freePort())) : 0;
   const url = `http://127.0.0.1:${port}`;
   // `node --import tsx` rather than the tsx binary: one process, so SIGKILL
   // really kills the service (the tsx CLI would leave its node child running).

@@ -7,6 +7,7 @@ import type { Config } from "../../config.ts";
 import { UnauthorizedError } from "../../domain/errors.ts";
 import type { Authenticator, Identity } from "../../domain/identity.ts";
 import { isCsrfValid } from "../csrf.ts";
+import { PATHS } from "../paths.ts";
 import { safeNextPath } from "./next-path.ts";
 import { LoginError, OidcLoginClient } from "./oidc-client.ts";
 import {
@@ -340,10 +341,13 @@ function page(
   <head>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>${title} — ODCS</title>
+    <meta name="color-scheme" content="light dark" />
+    <title>${title} · ODCS</title>
+    <link rel="stylesheet" href="${base}${PATHS.asset("pico.min.css")}" />
+    <link rel="stylesheet" href="${base}${PATHS.asset("dashboard.css")}" />
   </head>
   <body>
-    <main>
+    <main class="container">
       <h1>${title}</h1>
       <p role="alert">${message}</p>
       <p><a href="${base}/login">Log in again</a> · <a href="${base}/">Back to the dashboard</a></p>
