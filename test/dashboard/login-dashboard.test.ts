@@ -35,7 +35,8 @@ async function setup() {
     ODCS_OIDC_ISSUER: op.issuer,
     ODCS_OIDC_AUDIENCE: AUDIENCE,
     ODCS_OIDC_CLIENT_ID: "dashboard",
-    ODCS_DASHBOARD_SESSION_SECRET: "s".repeat(32),
+    // No secret: a per-process key, so this also shows that the routes and
+    // the dashboard's actor share one login.
     ODCS_ALLOWED_CLIENTS: { users: {}, groups: { packagers: {}, "odcs-admins": {} } },
     ODCS_ADMINS: { users: [], groups: ["odcs-admins"] },
   };

@@ -242,6 +242,30 @@ describe("a login that fails ends on a clear page, without a session", () => {
     await refused(b, await b.browse(callback.href), 400, "(state mismatch)");
   });
 
+  test("the answer names another issuer (RFC 9207)", async () => {
+    const b = setup();
+    const callback = new URL(await b.toCallback());
+    expect(callback.searchParams.get("iss")).toBe(op.issuer);
+    callback.searchParams.set("iss", "https://evil.example");
+    await refused(
+      b,
+      await b.browse(callback.href),
+      400,
+      "The answer comes from issuer https://evil.example",
+    );
+  });
+
+  test("the API cannot reach the keys to check the access token (502)", async () => {
+    const port = await freePort();
+    const b = setup({ ODCS_OIDC_JWKS_URI: `http://127.0.0.1:${port}/jwks` });
+    await refused(
+      b,
+      await b.browse(await b.toCallback()),
+      502,
+      `The API could not check the access token: Could not get the signing keys of ${op.issuer}`,
+    );
+  });
+
   test("no login cookie (another browser, or cookies off)", async () => {
     const b = setup();
     const callback = await b.toCallback();

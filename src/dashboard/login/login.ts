@@ -234,6 +234,13 @@ export function createDashboardLogin(deps: DashboardLoginDeps): DashboardLogin {
         "The identity provider's answer is not for the login this browser started (state mismatch): log in again.",
       );
     }
+    // RFC 9207: an issuer that names itself must be ours (mix-up defence).
+    if (q.iss !== undefined && q.iss !== issuer) {
+      throw new LoginError(
+        400,
+        `The answer comes from issuer ${q.iss}, not ${issuer}: log in again.`,
+      );
+    }
     if (q.code === undefined || q.code === "") {
       throw new LoginError(400, "The identity provider's answer has no authorization code.");
     }
@@ -249,7 +256,8 @@ export function createDashboardLogin(deps: DashboardLoginDeps): DashboardLogin {
           `The identity provider logged you in, but the API does not accept the access token it issued: ${err.message}`,
         );
       }
-      throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      throw new LoginError(502, `The API could not check the access token: ${why}`);
     }
     if (identity === null) throw new Error("the API authenticator has no users (noauth)");
     return { identity, next: safeNextPath(next) };
