@@ -12,6 +12,8 @@ import { PATHS } from "./paths.ts";
  * chart has a title, a description and the same numbers as a table.
  */
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 const W = 720;
 const H = 220;
 const PAD = { left: 44, right: 8, top: 10, bottom: 28 };
@@ -79,7 +81,7 @@ export function FinishedChart(props: { buckets: FinishedBucket[]; range: RangeNa
       >
         <title id="fin-title">Composes finished per {range === "24h" ? "hour" : "6 hours"}</title>
         <desc id="fin-desc">
-          {`${total} composes finished in the ${RANGES[range].label}: ${buckets.reduce((s, b) => s + b.done, 0)} done, ${buckets.reduce((s, b) => s + b.failed, 0)} failed.`}
+          {`${plural(total, "compose")} finished in the ${RANGES[range].label}: ${buckets.reduce((s, b) => s + b.done, 0)} done, ${buckets.reduce((s, b) => s + b.failed, 0)} failed.`}
         </desc>
         <YAxis max={max} />
         {buckets.map((b, i) => {
@@ -142,7 +144,7 @@ export function DurationChart(props: { stats: DurationStats[] }) {
             : stats
                 .map(
                   (s) =>
-                    `${sourceTypeLabel(s.sourceType)}: p50 ${duration(s.p50)}, p90 ${duration(s.p90)}, p99 ${duration(s.p99)} (${s.count} composes)`,
+                    `${sourceTypeLabel(s.sourceType)}: p50 ${duration(s.p50)}, p90 ${duration(s.p90)}, p99 ${duration(s.p99)} (${plural(s.count, "compose")})`,
                 )
                 .join("; ")}
         </desc>

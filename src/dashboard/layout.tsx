@@ -101,7 +101,9 @@ export function Layout(props: {
           </main>
           <footer class="container">
             <small>
-              ODCS-TS {ctx.deps.version} · <a href={ctx.href("/api/1/docs")}>API reference</a>
+              ODCS-TS {ctx.deps.version} · API:{" "}
+              <a href={ctx.href("/api/1/composes/")}>/api/1/composes/</a> ·{" "}
+              <a href={ctx.href("/api/1/docs")}>API reference</a>
             </small>
           </footer>
         </body>

@@ -4,6 +4,7 @@ import {
   count,
   desc,
   eq,
+  gt,
   gte,
   inArray,
   isNotNull,
@@ -28,8 +29,6 @@ export const SEARCH_WINDOW = 5000;
 export const DURATION_SAMPLE = 20_000;
 /** At most this many active jobs are listed on the queue page. */
 export const QUEUE_LIMIT = 200;
-
-const ACTIVE = [0, 1];
 
 function filterConds(filters: ComposeFilters): SQL[] {
   const conds: SQL[] = [];
@@ -58,10 +57,35 @@ export async function searchComposes(
   perPage: number,
 ): Promise<{ rows: ComposeRow[]; total: number }> {
   const [top] = await db.select({ id: sql<number | null>`max(${composes.id})` }).from(composes);
-  const floor = (top?.id ?? 0) - SEARCH_WINDOW;
+  const q = searchQueries(db, top?.id ?? 0, text, filters, order, page, perPage);
+  const [rows, counted] = await Promise.all([q.page, q.count]);
+  return { rows, total: counted[0]?.n ?? 0 };
+}
+
+const ORDER_COLUMNS = {
+  id: composes.id,
+  owner: composes.owner,
+  source_type: composes.sourceType,
+  koji_event: composes.kojiEvent,
+  state: composes.state,
+  time_to_expire: composes.timeToExpire,
+  time_submitted: composes.timeSubmitted,
+  time_done: composes.timeDone,
+  time_removed: composes.timeRemoved,
+} as const;
+
+function searchQueries(
+  db: DbOrTx,
+  topId: number,
+  text: string,
+  filters: ComposeFilters,
+  order: ComposeOrder,
+  page: number,
+  perPage: number,
+) {
   const pattern = likeEscape(text);
   const where = and(
-    sql`${composes.id} > ${floor}`,
+    gt(composes.id, topId - SEARCH_WINDOW),
     or(
       sql`${composes.source} LIKE ${pattern} ESCAPE '\\'`,
       sql`${composes.packages} LIKE ${pattern} ESCAPE '\\'`,
@@ -69,38 +93,28 @@ export async function searchComposes(
     ...filterConds(filters),
   );
   const dir = order.descending ? desc : asc;
-  const column = {
-    id: composes.id,
-    owner: composes.owner,
-    source_type: composes.sourceType,
-    koji_event: composes.kojiEvent,
-    state: composes.state,
-    time_to_expire: composes.timeToExpire,
-    time_submitted: composes.timeSubmitted,
-    time_done: composes.timeDone,
-    time_removed: composes.timeRemoved,
-  }[order.key];
-  const [rows, counted] = await Promise.all([
-    db
+  return {
+    page: db
       .select()
       .from(composes)
       .where(where)
-      .orderBy(dir(column), dir(composes.id))
+      .orderBy(dir(ORDER_COLUMNS[order.key]), dir(composes.id))
       .limit(perPage)
       .offset((page - 1) * perPage),
-    db.select({ n: count() }).from(composes).where(where),
-  ]);
-  return { rows, total: counted[0]?.n ?? 0 };
+    count: db.select({ n: count() }).from(composes).where(where),
+  };
 }
 
 /** The state changes of one compose, oldest first (events_compose_idx). */
 export async function listComposeEvents(db: DbOrTx, composeId: number): Promise<EventRow[]> {
-  return db
+  return composeEventsQuery(db, composeId);
+}
+const composeEventsQuery = (db: DbOrTx, composeId: number) =>
+  db
     .select()
     .from(events)
     .where(eq(events.composeId, composeId))
     .orderBy(asc(events.at), asc(events.id));
-}
 
 export interface ActiveJob {
   jobId: number;
@@ -131,26 +145,29 @@ export async function listActiveJobs(
   db: DbOrTx,
   limit = QUEUE_LIMIT,
 ): Promise<{ job: ActiveJob; compose: ComposeRow }[]> {
-  const rows = await db
+  return (await activeJobsQuery(db, limit)) as { job: ActiveJob; compose: ComposeRow }[];
+}
+const activeJobsQuery = (db: DbOrTx, limit: number) =>
+  db
     .select({ job: activeJobColumns, compose: composes })
     .from(jobs)
     .innerJoin(composes, eq(composes.id, jobs.composeId))
     .where(inArray(jobs.state, ["queued", "running"]))
     .orderBy(asc(jobs.id))
     .limit(limit);
-  return rows as { job: ActiveJob; compose: ComposeRow }[];
-}
 
 /** The queued or running job of one compose, if it has one (state index, not a scan of all jobs). */
 export async function findActiveJob(db: DbOrTx, composeId: number): Promise<ActiveJob | undefined> {
-  const [row] = await db
+  const [row] = await activeJobQuery(db, composeId);
+  return row as ActiveJob | undefined;
+}
+const activeJobQuery = (db: DbOrTx, composeId: number) =>
+  db
     .select(activeJobColumns)
     .from(jobs)
     .where(and(inArray(jobs.state, ["queued", "running"]), eq(jobs.composeId, composeId)))
     .orderBy(desc(jobs.id))
     .limit(1);
-  return row as ActiveJob | undefined;
-}
 
 /** Composes waiting plus generating now (compose_counts, O(1)). */
 export async function activeCount(db: DbOrTx): Promise<number> {
@@ -167,12 +184,14 @@ export async function listEventsBetween(
   from: number,
   to: number,
 ): Promise<Pick<EventRow, "at" | "fromState" | "toState">[]> {
-  return db
+  return eventsBetweenQuery(db, from, to);
+}
+const eventsBetweenQuery = (db: DbOrTx, from: number, to: number) =>
+  db
     .select({ at: events.at, fromState: events.fromState, toState: events.toState })
     .from(events)
     .where(and(gte(events.at, from), lt(events.at, to)))
     .orderBy(asc(events.at), asc(events.id));
-}
 
 /**
  * Generation times (ms, done minus started) of composes finished in
@@ -183,7 +202,10 @@ export async function listGenerationTimes(
   from: number,
   to: number,
 ): Promise<{ sourceType: number; ms: number }[]> {
-  return db
+  return generationTimesQuery(db, from, to);
+}
+const generationTimesQuery = (db: DbOrTx, from: number, to: number) =>
+  db
     .select({
       sourceType: composes.sourceType,
       ms: sql<number>`${composes.timeDone} - ${composes.timeStarted}`,
@@ -194,6 +216,28 @@ export async function listGenerationTimes(
     )
     .orderBy(desc(composes.timeDone))
     .limit(DURATION_SAMPLE);
-}
 
-export { ACTIVE as ACTIVE_STATES };
+/** The SQL of each dashboard query, for EXPLAIN QUERY PLAN (test/db/dashboard.test.ts). */
+export function dashboardQueriesSql(
+  db: DbOrTx,
+): Record<string, { sql: string; params: unknown[] }> {
+  const order: ComposeOrder = { key: "id", descending: true };
+  return {
+    search: searchQueries(db, 100, "bash", {}, order, 1, 20).page.toSQL(),
+    searchCount: searchQueries(db, 100, "bash", {}, order, 1, 20).count.toSQL(),
+    searchFiltered: searchQueries(
+      db,
+      100,
+      "bash",
+      { state: 2, owner: "a" },
+      order,
+      1,
+      20,
+    ).page.toSQL(),
+    composeEvents: composeEventsQuery(db, 1).toSQL(),
+    activeJobs: activeJobsQuery(db, QUEUE_LIMIT).toSQL(),
+    activeJob: activeJobQuery(db, 1).toSQL(),
+    eventsBetween: eventsBetweenQuery(db, 0, 1).toSQL(),
+    generationTimes: generationTimesQuery(db, 0, 1).toSQL(),
+  };
+}
