@@ -4,7 +4,7 @@ import { type ComposeFilters, listComposes, ORDER_KEYS } from "../db/compose-lis
 import { SEARCH_WINDOW, searchComposes } from "../db/dashboard.ts";
 import type { ComposeRow } from "../db/schema.ts";
 import { SOURCE_TYPE_NAMES, STATE_NAMES } from "../domain/states.ts";
-import { StateBadge, Time } from "./components.tsx";
+import { ScrollBox, StateBadge, Time } from "./components.tsx";
 import type { PageContext } from "./context.ts";
 import { STATE_LABELS, sourceTypeLabel } from "./format.ts";
 import { Layout } from "./layout.tsx";
@@ -185,7 +185,7 @@ export function ListPage(props: {
           </a>
         </span>
       </p>
-      <div class="table-wrap">
+      <ScrollBox label="Composes">
         <table class="composes striped">
           <thead>
             <tr>
@@ -204,7 +204,7 @@ export function ListPage(props: {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
       {result.rows.length === 0 ? <p>No composes match.</p> : null}
       <nav aria-label="Pagination" class="pagination">
         <ul>
