@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { DepthBucket, DurationStats, FinishedBucket, RangeName } from "./chart-data.ts";
 import { RANGES } from "./chart-data.ts";
+import { ScrollBox } from "./components.tsx";
 import type { PageContext } from "./context.ts";
 import { absoluteTime, duration, sourceTypeLabel } from "./format.ts";
 import { Layout } from "./layout.tsx";
@@ -246,7 +247,7 @@ export function ChartsPage(props: {
         <h2 id="h-dur">Generation time by source type</h2>
         <DurationChart stats={props.durations} />
         {props.durations.length > 0 ? (
-          <div class="table-wrap">
+          <ScrollBox label="Generation times">
             <table class="striped">
               <thead>
                 <tr>
@@ -269,7 +270,7 @@ export function ChartsPage(props: {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollBox>
         ) : null}
       </section>
       <section aria-labelledby="h-depth">

@@ -68,3 +68,15 @@ export function Notice(props: { text: string | undefined }) {
     </p>
   );
 }
+
+/**
+ * A wide table's box: scrolls sideways inside itself rather than the page,
+ * and can take keyboard focus so keyboard users can scroll it too.
+ */
+export function ScrollBox(props: { label: string; children: Child }) {
+  return (
+    <section class="table-wrap" aria-label={props.label} tabindex={0}>
+      {props.children}
+    </section>
+  );
+}

@@ -4,7 +4,7 @@ import type { ComposeRow, ComposeRpmRow, EventRow } from "../db/schema.ts";
 import { toComposeDetailJson } from "../domain/json-view.ts";
 import { COMPOSE_STATES, stateName } from "../domain/states.ts";
 import { LOG_FILE } from "../worker/paths.ts";
-import { LoginHint, Notice, PostForm, StateBadge, Time } from "./components.tsx";
+import { LoginHint, Notice, PostForm, ScrollBox, StateBadge, Time } from "./components.tsx";
 import type { PageContext } from "./context.ts";
 import { STATE_LABELS, sourceTypeLabel } from "./format.ts";
 import { Layout } from "./layout.tsx";
@@ -165,7 +165,7 @@ function Packages(props: { rpms: ComposeRpmRow[] }) {
       <h2 id="pkgs-h">Packages ({rpms.length})</h2>
       <details>
         <summary>Show the package list</summary>
-        <div class="table-wrap">
+        <ScrollBox label="Packages">
           <table class="striped">
             <thead>
               <tr>
@@ -187,7 +187,7 @@ function Packages(props: { rpms: ComposeRpmRow[] }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollBox>
         {rpms.length > shown.length ? <p>… and {rpms.length - shown.length} more.</p> : null}
       </details>
     </section>

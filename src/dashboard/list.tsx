@@ -4,7 +4,7 @@ import { type ComposeFilters, listComposes, ORDER_KEYS } from "../db/compose-lis
 import { SEARCH_WINDOW, searchComposes } from "../db/dashboard.ts";
 import type { ComposeRow } from "../db/schema.ts";
 import { SOURCE_TYPE_NAMES, STATE_NAMES } from "../domain/states.ts";
-import { StateBadge, Time } from "./components.tsx";
+import { ScrollBox, StateBadge, Time } from "./components.tsx";
 import type { PageContext } from "./context.ts";
 import { STATE_LABELS, sourceTypeLabel } from "./format.ts";
 import { Layout } from "./layout.tsx";
@@ -62,13 +62,13 @@ function Filters(props: { raw: Map<string, string> }) {
   return (
     <form method="get" class="filters" aria-label="Filter composes">
       <div class="grid-filters">
-        <label>
-          Search source or packages
-          <input type="search" name="q" value={v("q")} placeholder="e.g. bash" />
-        </label>
-        <label>
-          State
-          <select name="state">
+        <div>
+          <label for="f-q">Search source or packages</label>
+          <input id="f-q" type="search" name="q" value={v("q")} placeholder="e.g. bash" />
+        </div>
+        <div>
+          <label for="f-state">State</label>
+          <select id="f-state" name="state">
             <option value="">any</option>
             {STATE_NAMES.map((s) => (
               <option value={s} selected={v("state") === s}>
@@ -76,10 +76,10 @@ function Filters(props: { raw: Map<string, string> }) {
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          Source type
-          <select name="source_type">
+        </div>
+        <div>
+          <label for="f-source_type">Source type</label>
+          <select id="f-source_type" name="source_type">
             <option value="">any</option>
             {SOURCE_TYPE_NAMES.map((s) => (
               <option value={s} selected={v("source_type") === s}>
@@ -87,18 +87,18 @@ function Filters(props: { raw: Map<string, string> }) {
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          Owner
-          <input type="text" name="owner" value={v("owner")} autocomplete="off" />
-        </label>
-        <label>
-          Label
-          <input type="text" name="label" value={v("label")} autocomplete="off" />
-        </label>
-        <label>
-          Sort
-          <select name="order_by">
+        </div>
+        <div>
+          <label for="f-owner">Owner</label>
+          <input id="f-owner" type="text" name="owner" value={v("owner")} autocomplete="off" />
+        </div>
+        <div>
+          <label for="f-label">Label</label>
+          <input id="f-label" type="text" name="label" value={v("label")} autocomplete="off" />
+        </div>
+        <div>
+          <label for="f-order_by">Sort</label>
+          <select id="f-order_by" name="order_by">
             {Object.entries(ORDER_LABELS)
               .filter(([k]) => ORDER_KEYS.includes(k.replace(/^-/, "") as never))
               .map(([k, label]) => (
@@ -107,17 +107,17 @@ function Filters(props: { raw: Map<string, string> }) {
                 </option>
               ))}
           </select>
-        </label>
-        <label>
-          Per page
-          <select name="per_page">
+        </div>
+        <div>
+          <label for="f-per_page">Per page</label>
+          <select id="f-per_page" name="per_page">
             {PER_PAGE_CHOICES.map((n) => (
               <option value={String(n)} selected={v("per_page") === String(n)}>
                 {n}
               </option>
             ))}
           </select>
-        </label>
+        </div>
       </div>
       <div class="filter-buttons">
         <button type="submit">Apply filters</button>
@@ -185,7 +185,7 @@ export function ListPage(props: {
           </a>
         </span>
       </p>
-      <div class="table-wrap">
+      <ScrollBox label="Composes">
         <table class="composes striped">
           <thead>
             <tr>
@@ -204,7 +204,7 @@ export function ListPage(props: {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
       {result.rows.length === 0 ? <p>No composes match.</p> : null}
       <nav aria-label="Pagination" class="pagination">
         <ul>

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { ActiveJob } from "../db/dashboard.ts";
 import type { ComposeRow } from "../db/schema.ts";
-import { StateBadge, Time } from "./components.tsx";
+import { ScrollBox, StateBadge, Time } from "./components.tsx";
 import type { PageContext } from "./context.ts";
 import { duration, sourceTypeLabel } from "./format.ts";
 import { Layout } from "./layout.tsx";
@@ -23,7 +23,7 @@ export function QueuePage(props: {
       {items.length === 0 ? (
         <p>Nothing is queued.</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollBox label="Queue">
           <table class="composes striped">
             <thead>
               <tr>
@@ -83,7 +83,7 @@ export function QueuePage(props: {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollBox>
       )}
     </Layout>
   );

@@ -191,7 +191,13 @@
   const log = document.getElementById("log");
   let logOffset = log ? Number(log.dataset.offset || "0") : 0;
   const decoder = new TextDecoder();
-  const readLog = async () => {
+  // One read at a time: two overlapping reads would append the same bytes twice.
+  let reading = Promise.resolve();
+  const readLog = () => {
+    reading = reading.then(readLogOnce, readLogOnce);
+    return reading;
+  };
+  const readLogOnce = async () => {
     if (!log) return;
     const res = await fetch(log.dataset.logUrl, { headers: { Range: `bytes=${logOffset}-` } });
     if (res.status === 404 || res.status === 416) return;
