@@ -127,6 +127,9 @@ describe("the index page", () => {
     const res = await t.request("/");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
-    expect(await res.text()).toContain("On Demand Compose Service");
+    // The dashboard's compose list, which links to the API.
+    const html = await res.text();
+    expect(html).toContain("<h1>Composes</h1>");
+    expect(html).toContain('<a href="/api/1/composes/">/api/1/composes/</a>');
   });
 });
