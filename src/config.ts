@@ -147,6 +147,10 @@ export const ConfigSchema = z
     /** Local repository roots a `repo` compose may read; "/" (anywhere) suits a single host, narrow it in production. */
     ODCS_ALLOWED_REPO_ROOTS: csv.default(["/"]),
     ODCS_ALLOWED_REPO_URLS: csv.default([]),
+    /** URL prefixes (https, http, file) of git repositories that may be cloned: `module_defaults_url`. */
+    ODCS_ALLOWED_GIT_URLS: csv.default([]),
+    ODCS_GIT_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
+    ODCS_GIT_MAX_BYTES: intFrom(1024, 64 * 1024 ** 3).default(64 * 1024 ** 2),
     ODCS_AUTH_BACKEND: z.enum(["noauth", "openidc"]).default("noauth"),
     ODCS_OIDC_ISSUER: httpUrl.optional(),
     ODCS_OIDC_AUDIENCE: z.string().min(1).optional(),

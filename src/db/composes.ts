@@ -109,6 +109,8 @@ export interface TransitionPatch {
   pungiComposeId?: string | null;
   reusedId?: number | null;
   sourcePins?: string | null;
+  /** A module compose's resolved NSVCs (ODCS rewrites `source`, §10.3). */
+  source?: string;
 }
 
 function transitionSet(to: ComposeStateName, now: number, patch: TransitionPatch) {
