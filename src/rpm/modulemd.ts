@@ -134,6 +134,22 @@ export function archModulemdText(
   return doc.toString({ lineWidth: 0 });
 }
 
+/**
+ * `text` (a modulemd document) with `arch` set and `artifacts.rpms`
+ * replaced by `nevras`: the document of a stream whose RPMs are decided by
+ * the compose (a `-devel` module: its content tag minus its non-devel
+ * module's artifacts).
+ */
+export function withArtifacts(text: string, arch: string, nevras: readonly string[]): string {
+  modulemdData(text, "modulemd");
+  const doc = parseDocument(text, READ);
+  const data = doc.get("data");
+  if (!isMap(data)) throw new ModulemdError("modulemd: data is not a mapping");
+  data.set("arch", arch);
+  doc.setIn(["data", "artifacts", "rpms"], doc.createNode([...nevras]));
+  return doc.toString({ lineWidth: 0 });
+}
+
 /** The NEVRAs of `treeArch`'s RPMs of a module stream (its arch document's artifacts, minus sources). */
 export function archArtifacts(
   m: ModuleStreamDoc,

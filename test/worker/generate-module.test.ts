@@ -387,6 +387,38 @@ describe("request fields", () => {
   });
 });
 
+describe("a -devel module (MBS rule)", () => {
+  test("holds the content tag's RPMs that are not its non-devel module's artifacts; dnf sees both streams", async () => {
+    const devel: ModuleStreamInput = {
+      ...mm1,
+      name: "mm-devel",
+      nsvc: "mm-devel:1:20240101000000:abcdef12",
+      // As MBS resolution rewrites it: renamed, the non-devel module's artifacts still listed.
+      modulemd: modulemdDoc({
+        name: "mm-devel",
+        stream: "1",
+        version: "20240101000000",
+        context: "abcdef12",
+        rpms: [`mm-app-0:1.0-${REL1}.x86_64`, `mm-lib-0:1.0-${REL1}.noarch`],
+      }),
+      develOf: "mm:1",
+    };
+    const c = await compose([mm1, devel]);
+    const read = await readWithLibmodulemd(await modulesYamlOf(c.repo));
+    expect(read.streams).toEqual([
+      { nsvc: devel.nsvc, arch: "x86_64", rpms: [`mm-extra-0:1.0-${REL1}.noarch`] },
+      expect.objectContaining({ nsvc: mm1.nsvc }),
+    ]);
+    const env = { repos: c.repo, setopt: PLATFORM };
+    await expect(dnfInstall(env, ["mm-extra"])).rejects.toThrow(/mm-extra/);
+    const root = join(tempDir("odcs-root-"), "root");
+    await dnf({ ...env, installroot: root }, ["module", "enable", "mm-devel:1"]);
+    expect(await dnfInstall({ ...env, installroot: root }, ["mm-extra"])).toEqual([
+      `mm-extra-1.0-${REL1}.noarch`,
+    ]);
+  });
+});
+
 describe("module defaults from git", () => {
   test("the defaults of the compose's modules go into modules.yaml; dnf installs the default stream without enabling it", async () => {
     const c = await compose([mm1, mm2], { moduleDefaultsUrl: `file://${defaultsRepo} main` });

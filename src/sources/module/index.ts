@@ -14,7 +14,13 @@
 import { setMaxListeners } from "node:events";
 import { join } from "node:path";
 import type { ComposeRow } from "../../db/schema.ts";
-import { archArtifacts, ModulemdError, parseNevra } from "../../rpm/modulemd.ts";
+import {
+  archArtifacts,
+  archModulemdText,
+  ModulemdError,
+  parseNevra,
+  withArtifacts,
+} from "../../rpm/modulemd.ts";
 import { nativeArches } from "../../rpm/tree-arches.ts";
 import { ComposeError } from "../errors.ts";
 import { emptyTransferStats } from "../koji/files.ts";
@@ -46,6 +52,8 @@ export interface ModuleStreamInput {
   modulemd: string;
   /** Arch-specific modulemd per tree arch (Koji archives `modulemd.<arch>.txt`). */
   archModulemd?: Record<string, string>;
+  /** A `-devel` module made from its non-devel module (MBS rule): that module's `N:S`. */
+  develOf?: string | null;
 }
 
 /** Resolve the compose's requested modules to streams at Koji event `event`. Throws `ComposeError`. */
@@ -66,6 +74,7 @@ type PinnedStream = {
   kojiTag: string;
   modulemd: string;
   archModulemd: { [arch: string]: string };
+  develOf: string | null;
 };
 
 export interface ModulePinned {
@@ -107,6 +116,7 @@ async function resolveModule(
       kojiTag: m.kojiTag,
       modulemd: m.modulemd,
       archModulemd: { ...(m.archModulemd ?? {}) },
+      develOf: m.develOf ?? null,
     }))
     .sort((a, b) => (a.nsvc < b.nsvc ? -1 : a.nsvc > b.nsvc ? 1 : 0));
   ctx.log(`module: ${streams.map((s) => s.nsvc).join(" ")} at Koji event ${event}`);
@@ -181,21 +191,34 @@ async function openModule(pinned: ModulePinned, ctx: SourceContext): Promise<Ope
   };
   const wanted = pinned.packages ? new Set(pinned.packages) : null;
   for (const s of pinned.streams) {
-    const pairs = artifactPairs(s, pinned.arches);
+    // A -devel module holds what its content tag has beyond its non-devel module's artifacts (Pungi).
+    const develOf = s.develOf
+      ? pinned.streams.find((o) => `${o.name}:${o.stream}` === s.develOf && o.kojiTag === s.kojiTag)
+      : undefined;
+    const pairs = artifactPairs(develOf ?? s, pinned.arches);
     const listed = await listTag(s.kojiTag);
     for (const b of listed.builds) builds.set(b.id, b);
     const perArch: Record<string, string[]> = {};
+    const archModulemd = { ...s.archModulemd };
     for (const arch of pinned.arches) {
-      const want = pairs.get(arch) ?? new Set();
+      const listedIn = pairs.get(arch) ?? new Set();
       const families = new Set([...nativeArches(arch), "noarch"]);
       const kept = listed.rpms.filter(
         (r) =>
-          families.has(r.arch) && want.has(nameArch(r)) && (wanted === null || wanted.has(r.name)),
+          families.has(r.arch) &&
+          listedIn.has(nameArch(r)) === !develOf &&
+          (wanted === null || wanted.has(r.name)),
       );
       for (const r of kept) rpms.set(r.id, r);
       perArch[arch] = sortedUnique(kept.map((r) => nevraOfRpm(r)));
+      if (develOf)
+        archModulemd[arch] = withArtifacts(
+          archModulemdText(s, arch, nativeArches(arch)),
+          arch,
+          perArch[arch],
+        );
     }
-    streams.push({ ...s, rpms: perArch });
+    streams.push({ ...s, archModulemd, rpms: perArch });
     ctx.log(
       `module: ${s.nsvc}: content tag ${s.kojiTag}, ${pinned.arches.map((a) => `${a} ${perArch[a]?.length ?? 0} RPMs`).join(", ")}`,
     );
