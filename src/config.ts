@@ -219,6 +219,10 @@ export const ConfigSchema = z
     ODCS_KOJI_TOPDIR: z.string().min(1).optional(),
     ODCS_KOJI_TIMEOUT_MS: intFrom(1000, 3_600_000).default(120_000),
     ODCS_KOJI_RETRIES: intFrom(0, 20).default(3),
+    /** MBS base URL (`…/module-build-service`); unset = module composes need `modular_koji_tags`. */
+    ODCS_MBS_URL: httpUrl.optional(),
+    /** Per MBS request. */
+    ODCS_MBS_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
     /** Persistent caches (Koji RPM headers). */
     ODCS_CACHE_DIR: z.string().min(1).default("./data/cache"),
     ODCS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
