@@ -7,6 +7,7 @@
  */
 
 import { InvalidRequestError } from "../errors.ts";
+import { isAllowedGitUrl } from "./git-url.ts";
 import type { SourceRequest } from "./types.ts";
 
 /** ODCS's default `base_module_names`: modules that cannot be composed (they are the platform). */
@@ -16,6 +17,8 @@ export interface ModuleRequestSettings {
   /** MBS base URL, e.g. `https://mbs.example.com/module-build-service`. */
   ODCS_MBS_URL?: string | undefined;
   ODCS_KOJI_HUB_URL?: string | undefined;
+  /** Git URL prefixes `module_defaults_url` may name. */
+  ODCS_ALLOWED_GIT_URLS?: readonly string[];
 }
 
 /** ODCS's message for the first id that is not `N:S[:V[:C]]`, or for a base module; else null. */
@@ -71,6 +74,17 @@ export function validateModuleRequest(req: SourceRequest, s: ModuleRequestSettin
     throw new InvalidRequestError(
       'Source type "module" needs "modular_koji_tags" on this server: no MBS is configured (ODCS_MBS_URL)',
     );
+  if (req.moduleDefaultsUrl) {
+    // Stored as "<url> <commit>" (§7.3); the worker fetches exactly that.
+    const url = req.moduleDefaultsUrl.slice(0, req.moduleDefaultsUrl.lastIndexOf(" "));
+    const allowed = s.ODCS_ALLOWED_GIT_URLS ?? [];
+    if (!isAllowedGitUrl(url, allowed))
+      throw new InvalidRequestError(
+        allowed.length === 0
+          ? `"module_defaults_url" ${url} is not allowed: this server fetches no git repositories (ODCS_ALLOWED_GIT_URLS is empty)`
+          : `"module_defaults_url" ${url} is not allowed: not an https, http or file URL under a prefix of ODCS_ALLOWED_GIT_URLS`,
+      );
+  }
   if (tags.length > 0) {
     const brFields: [unknown, string][] = [
       [req.baseModuleBrName, "base_module_br_name"],

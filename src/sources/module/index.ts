@@ -38,6 +38,8 @@ import { pinKojiEvent, tagAtEvent } from "../koji/tag.ts";
 import { openLookaside } from "../repo.ts";
 import type { ComposeModuleStream, Json, OpenedSources, Source, SourceContext } from "../types.ts";
 import { fetchModuleDefaults, parseDefaultsSpec } from "./defaults.ts";
+import { moduleRequestOf, moduleResolveDeps } from "./request.ts";
+import { resolveModules } from "./resolve.ts";
 
 /** What the contents step needs of a resolved module stream (`resolve.ts`'s ResolvedModule has more). */
 export interface ModuleStreamInput {
@@ -275,3 +277,15 @@ export function createModuleSource(resolveModules: ModuleResolver): Source<Modul
     open: openModule,
   };
 }
+
+/** Resolution as configured: MBS, or Koji alone with `modular_koji_tags` (`resolve.ts`). */
+const resolveConfigured: ModuleResolver = (compose, ctx, event) => {
+  const request = { ...moduleRequestOf(compose), kojiEvent: event };
+  return resolveModules(
+    request,
+    moduleResolveDeps(request, ctx.config, { signal: ctx.signal, log: ctx.log }),
+  );
+};
+
+/** `module` composes. */
+export const moduleSource = createModuleSource(resolveConfigured);
