@@ -154,6 +154,13 @@ beforeAll(async () => {
   );
   await git("add", ".");
   await git("commit", "-q", "-m", "defaults");
+  // A branch whose one YAML file packs to a few KB and inflates to 2 MB.
+  await git("checkout", "-q", "--orphan", "bomb");
+  await git("rm", "-q", "-r", "--cached", ".");
+  await writeFile(join(defaultsRepo, "bomb.yaml"), "# padding\n".repeat(200_000));
+  await git("add", "bomb.yaml");
+  await git("commit", "-q", "-m", "bomb");
+  await git("checkout", "-q", "-f", "main");
   await mkdir(join(defaultsRepo, "big"));
   await writeFile(join(defaultsRepo, "big", "blob.bin"), randomBytes(256 * 1024));
   await git("add", ".");
@@ -457,5 +464,12 @@ describe("module defaults from git", () => {
         { ODCS_GIT_MAX_BYTES: 64 * 1024 },
       ),
     ).rejects.toThrow(/the repository is larger than ODCS_GIT_MAX_BYTES \(65536 bytes\)$/);
+    await expect(
+      compose(
+        [mm1],
+        { moduleDefaultsUrl: `file://${defaultsRepo} bomb` },
+        { ODCS_GIT_MAX_BYTES: 512 * 1024 },
+      ),
+    ).rejects.toThrow(/the YAML files are larger than ODCS_GIT_MAX_BYTES \(524288 bytes\)$/);
   });
 });

@@ -14,7 +14,6 @@ import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { isAllowedGitUrl } from "../../domain/sources/git-url.ts";
 import { defaultsDocuments } from "../../rpm/modulemd.ts";
-import { CappedText } from "../../worker/tools/capped-text.ts";
 import { ComposeError } from "../errors.ts";
 import type { SourceContext } from "../types.ts";
 
@@ -24,6 +23,8 @@ export interface DefaultsSpec {
   ref: string;
 }
 
+/** How much of git's stderr a reason quotes. */
+const MAX_STDERR_CHARS = 2000;
 /** How often the fetched bytes are measured against ODCS_GIT_MAX_BYTES. */
 const SIZE_CHECK_MS = 100;
 
@@ -76,13 +77,15 @@ function git(args: string[], cwd: string, signal: AbortSignal, home: string): Pr
       },
     );
     const out: Buffer[] = [];
-    const err = new CappedText();
+    let err = "";
     child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => err.append(d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      if (err.length < MAX_STDERR_CHARS) err += d.slice(0, MAX_STDERR_CHARS - err.length);
+    });
     child.once("error", reject);
     child.once("close", (code) => {
       if (code === 0) resolve({ stdout: Buffer.concat(out) });
-      else reject(new Error(err.toString().trim() || `git ${args[0]} exited with ${code}`));
+      else reject(new Error(err.trim() || `git ${args[0]} exited with ${code}`));
     });
   });
 }
@@ -154,11 +157,20 @@ export async function fetchModuleDefaults(
     const commit = (await git(["rev-parse", "FETCH_HEAD^{commit}"], dir, signal, dir)).stdout
       .toString()
       .trim();
-    const tree = (await git(["ls-tree", "-z", commit], dir, signal, dir)).stdout.toString("utf8");
+    const tree = (await git(["ls-tree", "-z", "-l", commit], dir, signal, dir)).stdout.toString(
+      "utf8",
+    );
     const documents: { module: string; text: string }[] = [];
+    // Blobs are inflated when read: their sizes count against the limit too (a zip bomb of YAML).
+    let read = 0;
     for (const entry of tree.split("\0")) {
-      const m = /^100644 blob ([0-9a-f]+)\t(.+\.yaml)$/.exec(entry);
+      const m = /^100644 blob ([0-9a-f]+) +(\d+)\t(.+\.yaml)$/.exec(entry);
       if (!m?.[1]) continue;
+      read += Number(m[2]);
+      if (read > ODCS_GIT_MAX_BYTES)
+        throw new ComposeError(
+          `module defaults ${where}: the YAML files are larger than ODCS_GIT_MAX_BYTES (${ODCS_GIT_MAX_BYTES} bytes)`,
+        );
       const blob = (await git(["cat-file", "blob", m[1]], dir, signal, dir)).stdout.toString(
         "utf8",
       );
