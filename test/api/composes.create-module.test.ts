@@ -47,7 +47,10 @@ describe("POST /api/1/composes/ of module composes", () => {
   });
 
   it("with modular_koji_tags, no MBS is needed", async () => {
-    const t = await testApp({ config: KOJI });
+    // module_defaults_url must lie under ODCS_ALLOWED_GIT_URLS.
+    const t = await testApp({
+      config: { ...KOJI, ODCS_ALLOWED_GIT_URLS: "https://git.example.org/" },
+    });
     const res = await t.postJson("/api/1/composes/", {
       source: {
         type: "module",
