@@ -102,7 +102,9 @@ async function latestModules(
  * The `base_module_br_stream_version_lte/gte` bounds for the dependencies
  * of `item`: its base module's stream_version, and the first run of digits
  * of that base module's stream right-padded with zeros to as many digits
- * (`el8.9.0`, 80900 → 80000).
+ * (`el8.9.0`, 80900 → 80000). Only these two go into the dependency's
+ * query (reference/modules.md §2): only base modules carry a stream
+ * version, so they bound the base module build requirement.
  */
 export function dependencyBounds(
   item: MbsModuleBuild,
@@ -114,7 +116,7 @@ export function dependencyBounds(
   const digits = /\d+/.exec(br.stream)?.[0];
   const width = String(Math.trunc(lte)).length;
   const gte = digits && digits.length <= width ? Number(digits.padEnd(width, "0")) : null;
-  return { baseModuleBrName: br.name, lte, gte };
+  return { lte, gte };
 }
 
 export async function mbsResolve(

@@ -309,7 +309,6 @@ describe("dependencies", () => {
         ["state", "5"],
         ["verbose", "true"],
         ["order_desc_by", "version"],
-        ["base_module_br_name", "platform"],
         ["base_module_br_stream_version_lte", "80900"],
         ["base_module_br_stream_version_gte", "80000"],
         ["page", "1"],
@@ -321,7 +320,6 @@ describe("dependencies", () => {
         ["state", "5"],
         ["verbose", "true"],
         ["order_desc_by", "version"],
-        ["base_module_br_name", "platform"],
         ["base_module_br_stream_version_lte", "80800"],
         ["base_module_br_stream_version_gte", "80000"],
         ["page", "1"],
@@ -368,12 +366,10 @@ describe("dependencies", () => {
     });
     const base = new Set(["platform", "bootstrap"]);
     expect(dependencyBounds(item("el8.9.0", 80900), base)).toEqual({
-      baseModuleBrName: "platform",
       lte: 80900,
       gte: 80000,
     });
     expect(dependencyBounds(item("f39", 390000), base)).toEqual({
-      baseModuleBrName: "platform",
       lte: 390000,
       gte: 390000,
     });
