@@ -109,6 +109,10 @@ export interface TransitionPatch {
   pungiComposeId?: string | null;
   reusedId?: number | null;
   sourcePins?: string | null;
+  /** Rewritten by sources that learn them at generation (pulp, §10.3). */
+  arches?: string;
+  sigkeys?: string;
+  source?: string;
 }
 
 function transitionSet(to: ComposeStateName, now: number, patch: TransitionPatch) {

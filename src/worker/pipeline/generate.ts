@@ -7,9 +7,16 @@ import { InvalidSigkeyError } from "../../rpm/sigkeys.ts";
 import { ComposeError } from "../../sources/errors.ts";
 import { sourceFor } from "../../sources/index.ts";
 import type { RepodataCache } from "../../sources/repodata-cache.ts";
-import type { Json, RegeneratedRpm, SourceContext } from "../../sources/types.ts";
+import {
+  type ComposeRewrite,
+  isRepoFileSource,
+  type Json,
+  type RegeneratedRpm,
+  type SourceContext,
+} from "../../sources/types.ts";
 import type { ComposeLog } from "../compose-log.ts";
 import { writeComposeTree } from "./compose-tree.ts";
+import { writeRepoFileCompose } from "./repo-file-compose.ts";
 import { selectArches, treeArches } from "./select-arches.ts";
 
 export interface GenerateContext {
@@ -32,7 +39,10 @@ export interface GenerateContext {
 
 export interface GenerateResult {
   kojiEvent: number | null;
-  pungiComposeId: string;
+  /** null: not a Pungi-style compose (pulp). */
+  pungiComposeId: string | null;
+  /** Fields the source rewrites on the done compose (pulp: arches, sigkeys, source). */
+  rewrite?: ComposeRewrite;
 }
 
 /**
@@ -71,6 +81,8 @@ export async function generateCompose(
       regenerating: ctx.pinned,
     };
     const pinned = ctx.resolved ?? (await source.resolve(compose, sctx));
+    if (isRepoFileSource(source))
+      return await writeRepoFileCompose(compose, dir, source, pinned, sctx, ctx.config);
     const { repos, lookaside, kojiEvent } = await source.open(pinned, sctx);
     const arches = treeArches(compose);
     const selections = await selectArches(compose, repos, lookaside, arches, ctx);
