@@ -85,8 +85,9 @@ async function fetchRepodata(url: string, dir: string, cached: string, opts: Mer
  * `mergerepo_c --method nvr` (the highest NVR of a name and arch wins) into
  * `outDir`, with the work root rewritten to the server's
  * `scheme://host[:port]/`, so every package location still points at Pulp.
- * ODCS drops the port from that prefix; keeping it makes servers on
- * another port work.
+ * ODCS drops the port from that prefix and leaves a "//" after the host;
+ * here the port is kept and the slash single, so the locations are the
+ * repos' own URLs.
  */
 export async function mergeRepos(
   urls: readonly string[],
@@ -117,8 +118,9 @@ export async function mergeRepos(
       "nvr",
       "-o",
       outDir,
+      // With the trailing "/" (ODCS passes none), locations get no "//" after the host.
       "--repo-prefix-search",
-      root,
+      `${root}/`,
       "--repo-prefix-replace",
       prefix,
       ...dirs.flatMap((d) => ["-r", d]),
