@@ -53,6 +53,8 @@ beforeAll(async () => {
   const old = await createRepo(tempDir("pulp-bar-1.0-"), [app, lib10]);
   const newer = await createRepo(tempDir("pulp-bar-1.1-"), [lib11]);
   pulp = await startPulpServer({
+    // Every Pulp 3 list takes as many pages as it has results: the lookups must follow `next`.
+    pageSize: 1,
     repos: [
       repo("foo-1__x86_64", "foo-1", "x86_64", "content/1/x86_64/os"),
       repo("foo-1__ppc64le", "foo-1", "ppc64le", "content/1/ppc64le/os"),
@@ -132,6 +134,12 @@ describe.each([
       source: "foo-2 foo-1 direct__s390x baz",
       pungiComposeId: null,
     });
+    if (api === "3")
+      expect(
+        pulp.requests.some(
+          (r) => r.path.includes("pulp_label_select") && r.path.includes("offset=1"),
+        ),
+      ).toBe(true);
     // Nothing is copied: the compose is its .repo file.
     expect(existsSync(join(h.dir(row.id), "compose", "Temporary", "x86_64"))).toBe(false);
     expect(await h.rpms(row.id)).toEqual([]);
