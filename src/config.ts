@@ -223,6 +223,13 @@ export const ConfigSchema = z
     ODCS_MBS_URL: httpUrl.optional(),
     /** Per MBS request. */
     ODCS_MBS_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
+    /** Pulp server root (not the API root), e.g. https://pulp.example.com/; unset = `pulp` composes are refused. */
+    ODCS_PULP_URL: httpUrl.optional(),
+    ODCS_PULP_USERNAME: z.string().optional(),
+    ODCS_PULP_PASSWORD: z.string().optional(),
+    /** Pulp 2 (`/pulp/api/v2/`, repo notes) or Pulp 3 (`/pulp/api/v3/`, repo labels and distributions). */
+    ODCS_PULP_API: z.enum(["2", "3"]).default("2"),
+    ODCS_PULP_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
     /** Persistent caches (Koji RPM headers). */
     ODCS_CACHE_DIR: z.string().min(1).default("./data/cache"),
     ODCS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),

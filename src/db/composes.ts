@@ -122,7 +122,9 @@ export interface TransitionPatch {
   pungiComposeId?: string | null;
   reusedId?: number | null;
   sourcePins?: string | null;
-  /** A module compose's resolved NSVCs (ODCS rewrites `source`, §10.3). */
+  /** Rewritten by sources that learn them at generation: pulp's arches, sigkeys and found repos, a module compose's resolved NSVCs (ODCS rewrites `source`, §10.3). */
+  arches?: string;
+  sigkeys?: string;
   source?: string;
 }
 

@@ -6,6 +6,7 @@ import { CreateComposeBody, firstIssueMessage, sourceItems } from "./request-sch
 import { validateSourceRequest } from "./sources/index.ts";
 import type { KojiRequestSettings } from "./sources/koji.ts";
 import type { ModuleRequestSettings } from "./sources/module.ts";
+import type { PulpRequestSettings } from "./sources/pulp.ts";
 import type { RepoSourcePolicy } from "./sources/repo.ts";
 import {
   FLAGS,
@@ -24,7 +25,8 @@ import { validateOdcsInput } from "./validate.ts";
 export interface RequestSettings
   extends RepoSourcePolicy,
     KojiRequestSettings,
-    ModuleRequestSettings {
+    ModuleRequestSettings,
+    PulpRequestSettings {
   ODCS_SECONDS_TO_LIVE: number;
   ODCS_MAX_SECONDS_TO_LIVE: number;
   ODCS_ARCHES: readonly string[];

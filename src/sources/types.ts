@@ -120,3 +120,36 @@ export interface Source<P extends Json = Json> {
   /** The package sets of `pinned`. Throws `ComposeError`. */
   open(pinned: P, ctx: SourceContext): Promise<OpenedSources>;
 }
+
+/** Compose fields a source rewrites when the compose is done (ODCS §10.3), space-joined as stored. */
+export interface ComposeRewrite {
+  arches?: string;
+  sigkeys?: string;
+  source?: string;
+}
+
+/** Where a `RepoFileSource` writes, as the pipeline lays the compose out. */
+export interface RepoFileTarget {
+  /** `compose/Temporary` in the staging top dir (ODCS's result_repo_dir). */
+  resultRepoDir: string;
+  /** Its public URL ("" for a non-default target dir, as ODCS). */
+  resultRepoUrl: string;
+  /** The compose's `.repo` file (`result_repofile`). */
+  repoFilePath: string;
+}
+
+/**
+ * A source whose result is a `.repo` file only (pulp: it points at
+ * repositories published elsewhere; nothing is selected, depsolved or
+ * copied). The pipeline calls `resolve` as for a `Source`, then
+ * `writeResult` instead of opening, selecting and placing.
+ */
+export interface RepoFileSource<P extends Json = Json> {
+  resolve(compose: ComposeRow, ctx: SourceContext): Promise<P>;
+  /** Write the `.repo` file (and whatever it points at in the compose); throws `ComposeError`. */
+  writeResult(pinned: P, target: RepoFileTarget, ctx: SourceContext): Promise<ComposeRewrite>;
+}
+
+export function isRepoFileSource(s: Source | RepoFileSource): s is RepoFileSource {
+  return "writeResult" in s;
+}

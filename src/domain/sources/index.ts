@@ -1,6 +1,7 @@
 import type { SourceTypeName } from "../states.ts";
 import { validateKojiRequest } from "./koji.ts";
 import { validateModuleRequest } from "./module.ts";
+import { validatePulpRequest } from "./pulp.ts";
 import { parseRepoLocation, validateRepoRequest } from "./repo.ts";
 import type { SourceRequest, SourceRequestSettings } from "./types.ts";
 
@@ -17,6 +18,7 @@ const VALIDATORS: Partial<
   build: validateKojiRequest,
   repo: validateRepoRequest,
   module: validateModuleRequest,
+  pulp: validatePulpRequest,
 };
 
 export const SUPPORTED_SOURCE_TYPES = Object.keys(VALIDATORS) as SourceTypeName[];

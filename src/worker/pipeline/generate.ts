@@ -7,10 +7,17 @@ import { InvalidSigkeyError } from "../../rpm/sigkeys.ts";
 import { ComposeError } from "../../sources/errors.ts";
 import { sourceFor } from "../../sources/index.ts";
 import type { RepodataCache } from "../../sources/repodata-cache.ts";
-import type { Json, RegeneratedRpm, SourceContext } from "../../sources/types.ts";
+import {
+  type ComposeRewrite,
+  isRepoFileSource,
+  type Json,
+  type RegeneratedRpm,
+  type SourceContext,
+} from "../../sources/types.ts";
 import type { ComposeLog } from "../compose-log.ts";
 import { writeComposeTree } from "./compose-tree.ts";
 import { selectModuleArches } from "./modules.ts";
+import { writeRepoFileCompose } from "./repo-file-compose.ts";
 import { selectArches, treeArches } from "./select-arches.ts";
 
 export interface GenerateContext {
@@ -33,9 +40,10 @@ export interface GenerateContext {
 
 export interface GenerateResult {
   kojiEvent: number | null;
-  pungiComposeId: string;
-  /** The compose's `source` as stored once done, when the source rewrites it (module NSVCs). */
-  source?: string;
+  /** null: not a Pungi-style compose (pulp). */
+  pungiComposeId: string | null;
+  /** Fields the source rewrites on the done compose (pulp: arches, sigkeys, source; module: the resolved NSVCs in source). */
+  rewrite?: ComposeRewrite;
 }
 
 /**
@@ -74,6 +82,8 @@ export async function generateCompose(
       regenerating: ctx.pinned,
     };
     const pinned = ctx.resolved ?? (await source.resolve(compose, sctx));
+    if (isRepoFileSource(source))
+      return await writeRepoFileCompose(compose, dir, source, pinned, sctx, ctx.config);
     const {
       repos,
       lookaside,
@@ -93,7 +103,7 @@ export async function generateCompose(
       ctx,
       modules,
     );
-    return { ...tree, kojiEvent, ...(stored === undefined ? {} : { source: stored }) };
+    return { ...tree, kojiEvent, ...(stored === undefined ? {} : { rewrite: { source: stored } }) };
   } catch (err) {
     throw requestErrorAsComposeError(err);
   }
