@@ -131,7 +131,7 @@ export class MbsClient {
         return items;
     }
     throw new ComposeError(
-      `MBS gave more than ${MAX_MBS_PAGES} pages of ${MBS_PER_PAGE} module builds for ${this.pageUrl(query, 1)}`,
+      `MBS gave more than ${MAX_MBS_PAGES} pages of module builds for ${this.pageUrl(query, 1)}`,
     );
   }
 

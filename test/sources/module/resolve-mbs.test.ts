@@ -505,3 +505,27 @@ describe("MBS failures", () => {
     expect(err.message).toMatch(/^cannot reach MBS for .* \(2 attempts\)$/);
   });
 });
+
+describe("what resolution needs", () => {
+  test("more pages than MAX_MBS_PAGES: refused rather than followed for ever", async () => {
+    const client = new MbsClient({ url: mbs.url });
+    const err = await failure(client.moduleBuilds({ name: "many", verbose: true, per_page: 1 }));
+    expect(err.message).toMatch(/^MBS gave more than 100 pages of module builds for http/);
+    expect(err.retryable).toBe(false);
+  });
+
+  test("without MBS (and no modular_koji_tags), or Koji-only without a hub: a ComposeError saying so", async () => {
+    expect((await failure(resolveModules(request(["a:1"]), {}))).message).toBe(
+      "module composes need MBS (ODCS_MBS_URL) or modular_koji_tags, and this server has no MBS configured",
+    );
+    expect(
+      (
+        await failure(
+          resolveModules(request(["a:1"], { modularKojiTags: ["t"], kojiEvent: 1 }), {}),
+        )
+      ).message,
+    ).toBe(
+      "modular_koji_tags need a Koji hub, and this server has none configured (ODCS_KOJI_HUB_URL)",
+    );
+  });
+});
