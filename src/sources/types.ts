@@ -1,6 +1,7 @@
 import type { Config } from "../config.ts";
 import type { ComposeRow } from "../db/schema.ts";
 import type { RpmHeader } from "../rpm/header.ts";
+import type { ModuleStreamDoc } from "../rpm/modulemd.ts";
 import type { Repodata } from "../rpm/repodata-read.ts";
 import type { PackageRecord } from "../rpm/types.ts";
 import type { RepodataCache } from "./repodata-cache.ts";
@@ -78,6 +79,28 @@ export interface OpenedSources {
   lookaside: OpenedRepo[];
   /** The Koji event the package sets were taken at, stored on the compose (null: none). */
   kojiEvent: number | null;
+  /** Module composes: the streams (their RPMs per tree arch) and defaults; `modules.yaml` is written from them. */
+  modules?: ComposeModules;
+  /** What the compose's `source` becomes once done (ODCS stores a module compose's resolved NSVCs there). */
+  source?: string;
+}
+
+/** One module stream of a compose. */
+export interface ComposeModuleStream extends ModuleStreamDoc {
+  name: string;
+  stream: string;
+  version: string;
+  context: string;
+  /** The Koji tag its RPMs were taken from (its content tag). */
+  kojiTag: string;
+  /** Per tree arch: the NEVRAs (`n-e:v-r.a`) of its RPMs the compose has. */
+  rpms: Record<string, string[]>;
+}
+
+export interface ComposeModules {
+  streams: ComposeModuleStream[];
+  /** `modulemd-defaults` documents of the compose's modules. */
+  defaults: { module: string; text: string }[];
 }
 
 /**

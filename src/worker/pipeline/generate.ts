@@ -10,6 +10,7 @@ import type { RepodataCache } from "../../sources/repodata-cache.ts";
 import type { Json, RegeneratedRpm, SourceContext } from "../../sources/types.ts";
 import type { ComposeLog } from "../compose-log.ts";
 import { writeComposeTree } from "./compose-tree.ts";
+import { selectModuleArches } from "./modules.ts";
 import { selectArches, treeArches } from "./select-arches.ts";
 
 export interface GenerateContext {
@@ -33,6 +34,8 @@ export interface GenerateContext {
 export interface GenerateResult {
   kojiEvent: number | null;
   pungiComposeId: string;
+  /** The compose's `source` as stored once done, when the source rewrites it (module NSVCs). */
+  source?: string;
 }
 
 /**
@@ -71,17 +74,26 @@ export async function generateCompose(
       regenerating: ctx.pinned,
     };
     const pinned = ctx.resolved ?? (await source.resolve(compose, sctx));
-    const { repos, lookaside, kojiEvent } = await source.open(pinned, sctx);
+    const {
+      repos,
+      lookaside,
+      kojiEvent,
+      modules,
+      source: stored,
+    } = await source.open(pinned, sctx);
     const arches = treeArches(compose);
-    const selections = await selectArches(compose, repos, lookaside, arches, ctx);
+    const selections = modules
+      ? await selectModuleArches(compose, repos, modules, arches, ctx)
+      : await selectArches(compose, repos, lookaside, arches, ctx);
     const tree = await writeComposeTree(
       compose,
       dir,
       repos,
       selections.map(({ arch, result }) => ({ arch, packages: result.packages })),
       ctx,
+      modules,
     );
-    return { ...tree, kojiEvent };
+    return { ...tree, kojiEvent, ...(stored === undefined ? {} : { source: stored }) };
   } catch (err) {
     throw requestErrorAsComposeError(err);
   }
