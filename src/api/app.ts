@@ -1,5 +1,6 @@
 // First: it extends zod with .openapi(), which the request schemas need at load.
 import "@hono/zod-openapi";
+import { dashboardRouter } from "../dashboard/index.tsx";
 import { CreateComposeBody, RenewComposeBody } from "../domain/request-schemas.ts";
 import { type App, buildApp, createReadOnlyApp } from "./app-core.ts";
 import { composeWaitRouter } from "./compose-wait.ts";
@@ -38,6 +39,8 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
       const feed = deps.eventFeed ?? new EventFeed(deps.db, deps.config.ODCS_EVENTS_POLL_MS);
       app.route("/api/1/events", eventsRouter(deps, feed));
       app.route("/api/1/metrics", metricsRouter(deps));
+      // The web dashboard at / and /ui/… (its `/` wins over the plain index page).
+      app.route("/", dashboardRouter(deps));
     },
   });
 }

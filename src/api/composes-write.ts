@@ -9,6 +9,7 @@ import {
   requestRemoval,
 } from "../db/composes.ts";
 import { cancelQueuedJobs } from "../db/jobs.ts";
+import type { ComposeRow } from "../db/schema.ts";
 import { parseCreateRequest, parseSecondsToLive } from "../domain/compose-request.ts";
 import { InvalidRequestError, NotFoundError } from "../domain/errors.ts";
 import { ANONYMOUS, type Identity, NOAUTH_OWNER } from "../domain/identity.ts";
@@ -112,9 +113,23 @@ const ownerOf = (id: Identity | null) => id?.username ?? NOAUTH_OWNER;
 
 async function createCompose(c: Context, deps: Deps) {
   const identity = await deps.auth.authenticate(c.req.header("authorization"));
+  const row = await createComposeAs(deps, identity, () => readJsonBody(c, { allowEmpty: false }));
+  return c.json(toComposeJson(row, deps.config), 200);
+}
+
+/**
+ * POST /api/1/composes/ for a known caller (`null`: noauth), shared with the
+ * dashboard's form. The body is read after the permission checks, as ODCS
+ * checks auth before the body.
+ */
+export async function createComposeAs(
+  deps: Deps,
+  identity: Identity | null,
+  readBody: () => Promise<unknown>,
+): Promise<ComposeRow> {
   requireScope(identity, "new-compose", deps.config);
   requireAllowedClient(identity, deps.config);
-  const req = parseCreateRequest(await readJsonBody(c, { allowEmpty: false }), deps.config);
+  const req = parseCreateRequest(await readBody(), deps.config);
   checkComposePermissions(
     identity,
     {
@@ -166,7 +181,7 @@ async function createCompose(c: Context, deps: Deps) {
     { now: t, maxAttempts: deps.config.ODCS_JOB_MAX_ATTEMPTS },
   );
   deps.onJobQueued?.();
-  return c.json(toComposeJson(row, deps.config), 200);
+  return row;
 }
 
 /**
@@ -175,9 +190,20 @@ async function createCompose(c: Context, deps: Deps) {
  */
 async function renewCompose(c: Context, deps: Deps, id: number) {
   const identity = await deps.auth.authenticate(c.req.header("authorization"));
+  const row = await renewComposeAs(deps, identity, id, () => readJsonBody(c, { allowEmpty: true }));
+  return c.json(toComposeJson(row, deps.config), 200);
+}
+
+/** PATCH /api/1/composes/{id} for a known caller; the renewed row or its regenerating copy. */
+export async function renewComposeAs(
+  deps: Deps,
+  identity: Identity | null,
+  id: number,
+  readBody: () => Promise<unknown>,
+): Promise<ComposeRow> {
   requireScope(identity, "renew-compose", deps.config);
   requireAllowedClient(identity, deps.config);
-  const body = await readJsonBody(c, { allowEmpty: true });
+  const body = await readBody();
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new InvalidRequestError("The request body must be a JSON object");
   }
@@ -209,10 +235,7 @@ async function renewCompose(c: Context, deps: Deps, id: number) {
     deps.config,
   );
   const t = now(deps);
-  if (!needsCopy(old, req)) {
-    const row = await extendExpiry(deps.db, old, t + seconds * 1000);
-    return c.json(toComposeJson(row, deps.config), 200);
-  }
+  if (!needsCopy(old, req)) return extendExpiry(deps.db, old, t + seconds * 1000);
   const row = await createComposeWithJob(
     deps.db,
     copyForRenewal(old, req, ownerOf(identity), t, seconds),
@@ -222,7 +245,7 @@ async function renewCompose(c: Context, deps: Deps, id: number) {
     },
   );
   deps.onJobQueued?.();
-  return c.json(toComposeJson(row, deps.config), 200);
+  return row;
 }
 
 /**
@@ -234,6 +257,15 @@ async function renewCompose(c: Context, deps: Deps, id: number) {
  */
 async function deleteCompose(c: Context, deps: Deps, id: number) {
   const identity = await deps.auth.authenticate(c.req.header("authorization"));
+  return c.json(await deleteComposeAs(deps, identity, id), 202);
+}
+
+/** DELETE /api/1/composes/{id} for a known caller: cancel a waiting compose or mark one for removal. */
+export async function deleteComposeAs(
+  deps: Deps,
+  identity: Identity | null,
+  id: number,
+): Promise<{ message: string; status: 202 }> {
   requireScope(identity, "delete-compose", deps.config);
   const row = await getCompose(deps.db, id);
   const user = identity?.username ?? ANONYMOUS;
@@ -252,7 +284,7 @@ async function deleteCompose(c: Context, deps: Deps, id: number) {
     );
     if (canceled) {
       deps.waits?.notify(id);
-      return c.json({ message: `Compose (id=${id}) has been canceled`, status: 202 as const }, 202);
+      return { message: `Compose (id=${id}) has been canceled`, status: 202 };
     }
     // A worker started it meanwhile: fall through to the state rules below.
   }
@@ -263,13 +295,10 @@ async function deleteCompose(c: Context, deps: Deps, id: number) {
       `Compose (id=${id}) can not be removed, its state need to be in ['done', 'failed'].`,
     );
   }
-  return c.json(
-    {
-      message: `The delete request for compose (id=${id}) has been accepted and will be processed by backend later.`,
-      status: 202 as const,
-    },
-    202,
-  );
+  return {
+    message: `The delete request for compose (id=${id}) has been accepted and will be processed by backend later.`,
+    status: 202,
+  };
 }
 
 /** The writing routes (create, renew, delete); never part of the read-only edge bundle. */

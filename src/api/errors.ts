@@ -38,7 +38,7 @@ export function errorResponse(c: Context, status: ContentfulStatusCode, message:
   return c.json(errorBody(status, message), status);
 }
 
-function statusOf(err: DomainError): ContentfulStatusCode {
+export function statusOf(err: DomainError): ContentfulStatusCode {
   if (err instanceof InvalidRequestError) return 400;
   if (err instanceof UnauthorizedError) return 401;
   if (err instanceof ForbiddenError) return 403;

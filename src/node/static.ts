@@ -9,7 +9,7 @@ import { LOG_FILE, STAGING_DIR } from "../worker/paths.ts";
  * The log of the newest attempt of a compose still being generated
  * (`.staging/odcs-<id>/attempt-<n>/pungi-stderr.log`, highest n), if any.
  */
-function stagingLog(targetDir: string, name: string): string | undefined {
+export function stagingLog(targetDir: string, name: string): string | undefined {
   const dir = join(targetDir, STAGING_DIR, name);
   let newest = -1;
   try {
