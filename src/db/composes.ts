@@ -109,6 +109,11 @@ export interface TransitionPatch {
   pungiComposeId?: string | null;
   reusedId?: number | null;
   sourcePins?: string | null;
+  /** What a source decided for these request fields (`OpenedSources.rewrite`). */
+  arches?: string;
+  builds?: string;
+  packages?: string;
+  sigkeys?: string;
 }
 
 function transitionSet(to: ComposeStateName, now: number, patch: TransitionPatch) {

@@ -1,6 +1,7 @@
 import type { SourceTypeName } from "../domain/states.ts";
 import { ComposeError } from "./errors.ts";
 import { kojiBuildSource, kojiTagSource } from "./koji/index.ts";
+import { pungiComposeSource } from "./pungi-compose/index.ts";
 import { repoSource } from "./repo.ts";
 import type { Source } from "./types.ts";
 
@@ -13,6 +14,7 @@ const SOURCES: Partial<Record<SourceTypeName, Source>> = {
   tag: kojiTagSource,
   build: kojiBuildSource,
   repo: repoSource,
+  pungi_compose: pungiComposeSource,
 };
 
 /** The implementation of `type`; a type this worker cannot generate fails the compose (no retry). */

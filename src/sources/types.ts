@@ -78,6 +78,22 @@ export interface OpenedSources {
   lookaside: OpenedRepo[];
   /** The Koji event the package sets were taken at, stored on the compose (null: none). */
   kojiEvent: number | null;
+  /**
+   * Set by sources that name the exact package set (`pungi_compose`): the
+   * tree arches (instead of the compose's `arches`) and each arch's
+   * packages, placed as listed instead of solved.
+   */
+  exact?: { arches: string[]; packages: (RegeneratedRpm & { treeArch: string })[] };
+  /** Request fields the source decided (ODCS §10.3), written to the compose when it is done. */
+  rewrite?: ComposeRewrite;
+}
+
+/** The compose fields a source may rewrite (space-joined lists, as stored). */
+export interface ComposeRewrite {
+  arches?: string;
+  builds?: string;
+  packages?: string;
+  sigkeys?: string;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { SourceTypeName } from "../states.ts";
 import { validateKojiRequest } from "./koji.ts";
+import { validatePungiComposeRequest } from "./pungi-compose.ts";
 import { parseRepoLocation, validateRepoRequest } from "./repo.ts";
 import type { SourceRequest, SourceRequestSettings } from "./types.ts";
 
@@ -15,6 +16,7 @@ const VALIDATORS: Partial<
   tag: validateKojiRequest,
   build: validateKojiRequest,
   repo: validateRepoRequest,
+  pungi_compose: validatePungiComposeRequest,
 };
 
 export const SUPPORTED_SOURCE_TYPES = Object.keys(VALIDATORS) as SourceTypeName[];

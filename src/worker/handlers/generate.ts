@@ -147,6 +147,7 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
         stateReason: REASONS.done,
         kojiEvent: compose.kojiEvent ?? result.kojiEvent,
         pungiComposeId: result.pungiComposeId,
+        ...result.rewrite,
       });
     });
     ctx.composeChanged();

@@ -1,16 +1,18 @@
 import type { Config } from "../../config.ts";
 import type { ComposeRow, NewComposeRpmRow } from "../../db/schema.ts";
 import { InvalidRequestError } from "../../domain/errors.ts";
-import { sourceTypeName } from "../../domain/states.ts";
+import { RESULTS, sourceTypeName } from "../../domain/states.ts";
 import { InvalidPatternError } from "../../rpm/select.ts";
 import { InvalidSigkeyError } from "../../rpm/sigkeys.ts";
 import { ComposeError } from "../../sources/errors.ts";
 import { sourceFor } from "../../sources/index.ts";
 import type { RepodataCache } from "../../sources/repodata-cache.ts";
-import type { Json, RegeneratedRpm, SourceContext } from "../../sources/types.ts";
+import type { ComposeRewrite, Json, RegeneratedRpm, SourceContext } from "../../sources/types.ts";
 import type { ComposeLog } from "../compose-log.ts";
 import { writeComposeTree } from "./compose-tree.ts";
+import { writeIsos } from "./iso.ts";
 import { selectArches, treeArches } from "./select-arches.ts";
+import { removeUnusedArchDirs } from "./unused-arches.ts";
 
 export interface GenerateContext {
   config: Config;
@@ -33,6 +35,8 @@ export interface GenerateContext {
 export interface GenerateResult {
   kojiEvent: number | null;
   pungiComposeId: string;
+  /** Request fields the source decided, for the compose row. */
+  rewrite?: ComposeRewrite;
 }
 
 /**
@@ -71,9 +75,10 @@ export async function generateCompose(
       regenerating: ctx.pinned,
     };
     const pinned = ctx.resolved ?? (await source.resolve(compose, sctx));
-    const { repos, lookaside, kojiEvent } = await source.open(pinned, sctx);
-    const arches = treeArches(compose);
-    const selections = await selectArches(compose, repos, lookaside, arches, ctx);
+    const { repos, lookaside, kojiEvent, exact, rewrite } = await source.open(pinned, sctx);
+    const arches = exact?.arches ?? treeArches(compose);
+    const selectCtx = exact && ctx.pinned.length === 0 ? { ...ctx, pinned: exact.packages } : ctx;
+    const selections = await selectArches(compose, repos, lookaside, arches, selectCtx);
     const tree = await writeComposeTree(
       compose,
       dir,
@@ -81,7 +86,10 @@ export async function generateCompose(
       selections.map(({ arch, result }) => ({ arch, packages: result.packages })),
       ctx,
     );
-    return { ...tree, kojiEvent };
+    if (exact) await removeUnusedArchDirs(dir, treeArches(compose), arches);
+    if (compose.results & RESULTS.iso)
+      await writeIsos(compose, dir, tree.pungiComposeId, arches, ctx);
+    return { ...tree, kojiEvent, ...(rewrite ? { rewrite } : {}) };
   } catch (err) {
     throw requestErrorAsComposeError(err);
   }
