@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { silentLogger } from "../../src/api/deps.ts";
 import type { ComposeRpmRow } from "../../src/db/schema.ts";
 import { expireComposes } from "../../src/sweep/expire.ts";
+import { productmdText } from "../../src/worker/pipeline/metadata.ts";
 import { tempDir } from "../helpers/db.ts";
 import { type KojiHub, KojiModel, startKojiHub } from "../helpers/koji-hub.ts";
 import { type BuiltRpm, buildRpms, type RpmDescription } from "../helpers/rpmbuild.ts";
@@ -156,6 +157,10 @@ describe("one of our composes as the source of another", () => {
     const rpmsOf = async (id: number) =>
       ((await readJson(meta(id, "rpms.json"))) as { payload: { rpms: unknown } }).payload.rpms;
     expect(await rpmsOf(second.id)).toEqual(await rpmsOf(first.id));
+    for (const f of ["rpms.json", "composeinfo.json"]) {
+      const text = await readFile(meta(second.id, f), "utf8");
+      expect(text).toBe(productmdText(JSON.parse(text)));
+    }
     expect(
       await readFile(join(dirOf(second.id), "compose/Temporary/s390x"), "utf8").catch(
         (e) => e.code,
@@ -338,6 +343,28 @@ describe("a Pungi compose's metadata", () => {
     expect(row.state).toBe(4);
     expect(row.stateReason).toMatch(reason);
   });
+});
+
+test("rpms.json larger than ODCS_MAX_PUNGI_METADATA_BYTES: the compose fails naming the setting", async () => {
+  const compose = await pungiCompose("Ext-8-20261201.0", {
+    Server: {
+      x86_64: {
+        "pc-lib-0:1.0-1.src": {
+          "pc-lib-0:1.0-1.noarch": { category: "binary", path: "x".repeat(2048), sigkey: null },
+        },
+      },
+    },
+  });
+  const small = await composeHarness({
+    ...h.config,
+    ODCS_TARGET_DIR: tempDir("odcs-target-"),
+    ODCS_MAX_PUNGI_METADATA_BYTES: 1024,
+  });
+  const row = await small.run(pungi(`${compose}/Server`));
+  expect(row.stateReason).toMatch(
+    /Ext-8-20261201\.0\/compose\/metadata\/rpms\.json is larger than 1024 bytes \(ODCS_MAX_PUNGI_METADATA_BYTES\)$/,
+  );
+  await small.stopAll();
 });
 
 describe("the request", () => {

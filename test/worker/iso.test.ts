@@ -11,6 +11,7 @@ import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promis
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, test } from "vitest";
+import { productmdText } from "../../src/worker/pipeline/metadata.ts";
 import { tempDir } from "../helpers/db.ts";
 import { composeHarness, LIBDNF_REPO } from "../helpers/service.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -77,7 +78,10 @@ describe("results: iso", () => {
     expect((await h.get(row.id)).results).toEqual(["repository", "iso"]);
     const rpms = await h.rpms(row.id);
     const dir = h.dir(row.id);
-    const meta = JSON.parse(await readFile(join(dir, "compose/metadata/images.json"), "utf8")) as {
+    const imagesText = await readFile(join(dir, "compose/metadata/images.json"), "utf8");
+    // As productmd writes it: keys sorted, 4-space indent.
+    expect(imagesText).toBe(productmdText(JSON.parse(imagesText)));
+    const meta = JSON.parse(imagesText) as {
       header: { type: string; version: string };
       payload: { compose: { id: string }; images: Record<string, Record<string, Image[]>> };
     };

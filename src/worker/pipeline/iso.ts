@@ -22,6 +22,7 @@ import { ComposeError } from "../../sources/errors.ts";
 import { archRepoRel, composeName, VARIANT } from "../paths.ts";
 import { CappedText } from "../tools/capped-text.ts";
 import type { GenerateContext } from "./generate.ts";
+import { productmdText } from "./metadata.ts";
 
 /** ISO 9660 volume ids are at most 32 characters. */
 const MAX_VOLID = 32;
@@ -198,8 +199,8 @@ export async function writeIsos(
     },
   };
   await Promise.all([
-    writeFile(infoPath, `${JSON.stringify(info, null, 4)}\n`),
-    writeFile(join(metaDir, "images.json"), `${JSON.stringify(imagesJson, null, 4)}\n`),
+    writeFile(infoPath, productmdText(info)),
+    writeFile(join(metaDir, "images.json"), productmdText(imagesJson)),
   ]);
   return images;
 }
