@@ -253,6 +253,8 @@ describe("a Pungi compose's metadata", () => {
       "x86_64 pc-lib-0:1.0-1.src null",
     ]);
     expect(row.builds).toBe("pc-doc-2.0-3 pc-lib-1.0-1");
+    expect(row.packages).toBe("pc-doc pc-lib");
+    expect(row.arches).toBe("x86_64");
   });
 
   test.each([

@@ -175,7 +175,8 @@ async function openPungi(pinned: PungiPinned, ctx: SourceContext): Promise<Opene
   });
   const names = [
     ...new Set(
-      exactPackages.filter((p) => p.arch !== "src" && p.arch !== "nosrc").map((p) => p.name),
+      // Every RPM's name, the source entries' included, as ODCS copies them (§6 step 4).
+      exactPackages.map((p) => p.name),
     ),
   ].sort();
   const sigkeys = [...keys];
