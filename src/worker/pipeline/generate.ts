@@ -7,10 +7,18 @@ import { InvalidSigkeyError } from "../../rpm/sigkeys.ts";
 import { ComposeError } from "../../sources/errors.ts";
 import { sourceFor } from "../../sources/index.ts";
 import type { RepodataCache } from "../../sources/repodata-cache.ts";
-import type { ComposeRewrite, Json, RegeneratedRpm, SourceContext } from "../../sources/types.ts";
+import {
+  type ComposeRewrite,
+  isRepoFileSource,
+  type Json,
+  type RegeneratedRpm,
+  type SourceContext,
+} from "../../sources/types.ts";
 import type { ComposeLog } from "../compose-log.ts";
 import { writeComposeTree } from "./compose-tree.ts";
 import { writeIsos } from "./iso.ts";
+import { selectModuleArches } from "./modules.ts";
+import { writeRepoFileCompose } from "./repo-file-compose.ts";
 import { selectArches, treeArches } from "./select-arches.ts";
 import { removeUnusedArchDirs } from "./unused-arches.ts";
 
@@ -34,8 +42,9 @@ export interface GenerateContext {
 
 export interface GenerateResult {
   kojiEvent: number | null;
-  pungiComposeId: string;
-  /** Request fields the source decided, for the compose row. */
+  /** null: not a Pungi-style compose (pulp). */
+  pungiComposeId: string | null;
+  /** Fields the source rewrites on the done compose (pulp: arches, sigkeys, source; module: the resolved NSVCs in source). */
   rewrite?: ComposeRewrite;
 }
 
@@ -75,21 +84,39 @@ export async function generateCompose(
       regenerating: ctx.pinned,
     };
     const pinned = ctx.resolved ?? (await source.resolve(compose, sctx));
-    const { repos, lookaside, kojiEvent, exact, rewrite } = await source.open(pinned, sctx);
+    if (isRepoFileSource(source))
+      return await writeRepoFileCompose(compose, dir, source, pinned, sctx, ctx.config);
+    const {
+      repos,
+      lookaside,
+      kojiEvent,
+      modules,
+      source: stored,
+      exact,
+      rewrite,
+    } = await source.open(pinned, sctx);
     const arches = exact?.arches ?? treeArches(compose);
     const selectCtx = exact && ctx.pinned.length === 0 ? { ...ctx, pinned: exact.packages } : ctx;
-    const selections = await selectArches(compose, repos, lookaside, arches, selectCtx);
+    const selections = modules
+      ? await selectModuleArches(compose, repos, modules, arches, ctx)
+      : await selectArches(compose, repos, lookaside, arches, selectCtx);
     const tree = await writeComposeTree(
       compose,
       dir,
       repos,
       selections.map(({ arch, result }) => ({ arch, packages: result.packages })),
       ctx,
+      modules,
     );
     if (exact) await removeUnusedArchDirs(dir, treeArches(compose), arches);
-    if (compose.results & RESULTS.iso)
+    if (compose.results & RESULTS.iso && tree.pungiComposeId !== null)
       await writeIsos(compose, dir, tree.pungiComposeId, arches, ctx);
-    return { ...tree, kojiEvent, ...(rewrite ? { rewrite } : {}) };
+    const rewritten = { ...rewrite, ...(stored === undefined ? {} : { source: stored }) };
+    return {
+      ...tree,
+      kojiEvent,
+      ...(Object.keys(rewritten).length > 0 ? { rewrite: rewritten } : {}),
+    };
   } catch (err) {
     throw requestErrorAsComposeError(err);
   }
