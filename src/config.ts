@@ -267,6 +267,8 @@ export const ConfigSchema = z
     ODCS_MAX_REPOMD_BYTES: intFrom(1024, 1024 ** 3).default(4 * 1024 ** 2),
     /** Largest metadata file (primary, filelists, other), as stored and once decompressed. */
     ODCS_MAX_METADATA_BYTES: intFrom(1024 ** 2, 64 * 1024 ** 3).default(2 * 1024 ** 3),
+    /** Largest productmd file (rpms.json, composeinfo.json) a `pungi_compose` source may have; parsed whole. */
+    ODCS_MAX_PUNGI_METADATA_BYTES: intFrom(1024, 1024 ** 3).default(256 * 1024 ** 2),
   })
   .superRefine((c, ctx) => {
     c.ODCS_WEBHOOKS.forEach((hook, i) => {

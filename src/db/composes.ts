@@ -122,8 +122,10 @@ export interface TransitionPatch {
   pungiComposeId?: string | null;
   reusedId?: number | null;
   sourcePins?: string | null;
-  /** Rewritten by sources that learn them at generation: pulp's arches, sigkeys and found repos, a module compose's resolved NSVCs (ODCS rewrites `source`, §10.3). */
+  /** Rewritten by sources that learn them at generation: pulp's arches, sigkeys and found repos, a module compose's resolved NSVCs (ODCS rewrites `source`, §10.3); a pungi_compose's arches, builds, packages and sigkeys from its metadata. */
   arches?: string;
+  builds?: string;
+  packages?: string;
   sigkeys?: string;
   source?: string;
 }

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { InvalidRequestError } from "./errors.ts";
-import { checkFlagsSupported } from "./flag-support.ts";
+import { checkFlagsSupported, checkResultsSupported } from "./flag-support.ts";
 import { ARCH_RE } from "./names.ts";
 import { CreateComposeBody, firstIssueMessage, sourceItems } from "./request-schemas.ts";
 import { validateSourceRequest } from "./sources/index.ts";
@@ -150,6 +150,7 @@ export function parseCreateRequest(body: unknown, s: RequestSettings): ComposeRe
   const flagNames = (b.flags ?? []) as FlagName[];
   checkFlagsSupported(sourceTypeName, flagNames);
   const resultNames = (b.results ?? []) as ResultName[];
+  checkResultsSupported(sourceTypeName, resultNames);
   const multilibNames = (b.multilib_method ?? []) as MultilibMethodName[];
   const archList = b.arches?.length ? b.arches : [...s.ODCS_ARCHES];
   for (const a of archList)

@@ -178,6 +178,13 @@ const legacySecondsToLive = () =>
     .union([z.number(), z.string(), z.boolean()])
     .meta({ description: "Legacy alias of seconds_to_live (read only when it is absent)" });
 
+/** Why a result name ODCS knows is refused here. */
+const UNSUPPORTED_RESULTS: Record<string, string> = {
+  ostree: 'The "ostree" result is not supported by this server',
+  "boot.iso":
+    'The "boot.iso" result is not supported by this server: an installable boot.iso needs lorax, which this platform lacks; "iso" gives a non-installable ISO of the compose\'s packages',
+};
+
 export const CreateComposeBody = z
   .strictObject(
     {
@@ -187,10 +194,13 @@ export const CreateComposeBody = z
         "seconds-to-live": legacySecondsToLive,
         flags: list(oneOf(FLAGS, (n) => `Unknown flag ${n}`)),
         results: (key: string) =>
-          list(oneOf(RESULTS, (n) => `Unknown result ${n}`))(key).refine(
-            (r) => r.every((n) => n === "repository"),
-            'Only the "repository" result is supported by this server',
-          ),
+          list(
+            oneOf(RESULTS, (n) => `Unknown result ${n}`),
+            'ODCS\'s result names; this server makes "repository" (always) and "iso"',
+          )(key).superRefine((r, ctx) => {
+            const refused = r.find((n) => n !== "repository" && n !== "iso");
+            if (refused) ctx.addIssue({ code: "custom", message: UNSUPPORTED_RESULTS[refused] });
+          }),
         multilib_method: odcs(
           "list",
           list(oneOf(MULTILIB_METHODS, (n) => `Unknown multilib method "${n}"`)),

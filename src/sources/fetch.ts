@@ -3,7 +3,10 @@ import { concatBytes } from "../rpm/bytes.ts";
 import { ComposeError } from "./errors.ts";
 
 /** The setting a size limit comes from, named in the refusal. */
-type LimitSetting = "ODCS_MAX_METADATA_BYTES" | "ODCS_MAX_REPOMD_BYTES";
+type LimitSetting =
+  | "ODCS_MAX_METADATA_BYTES"
+  | "ODCS_MAX_REPOMD_BYTES"
+  | "ODCS_MAX_PUNGI_METADATA_BYTES";
 
 const tooLarge = (what: string, maxBytes: number, setting: LimitSetting) =>
   new ComposeError(`${what} is larger than ${maxBytes} bytes (${setting})`);

@@ -3,6 +3,7 @@ import { ComposeError } from "./errors.ts";
 import { kojiBuildSource, kojiTagSource } from "./koji/index.ts";
 import { moduleSource } from "./module/index.ts";
 import { pulpSource } from "./pulp/index.ts";
+import { pungiComposeSource } from "./pungi-compose/index.ts";
 import { repoSource } from "./repo.ts";
 import type { RepoFileSource, Source } from "./types.ts";
 
@@ -17,6 +18,7 @@ const SOURCES: Partial<Record<SourceTypeName, Source | RepoFileSource>> = {
   repo: repoSource,
   module: moduleSource,
   pulp: pulpSource,
+  pungi_compose: pungiComposeSource,
 };
 
 /** The implementation of `type`; a type this worker cannot generate fails the compose (no retry). */

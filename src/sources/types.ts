@@ -79,6 +79,14 @@ export interface OpenedSources {
   lookaside: OpenedRepo[];
   /** The Koji event the package sets were taken at, stored on the compose (null: none). */
   kojiEvent: number | null;
+  /**
+   * Set by sources that name the exact package set (`pungi_compose`): the
+   * tree arches (instead of the compose's `arches`) and each arch's
+   * packages, placed as listed instead of solved.
+   */
+  exact?: { arches: string[]; packages: (RegeneratedRpm & { treeArch: string })[] };
+  /** Request fields the source decided (ODCS §10.3), written to the compose when it is done. */
+  rewrite?: ComposeRewrite;
   /** Module composes: the streams (their RPMs per tree arch) and defaults; `modules.yaml` is written from them. */
   modules?: ComposeModules;
   /** What the compose's `source` becomes once done (ODCS stores a module compose's resolved NSVCs there). */
@@ -124,6 +132,8 @@ export interface Source<P extends Json = Json> {
 /** Compose fields a source rewrites when the compose is done (ODCS §10.3), space-joined as stored. */
 export interface ComposeRewrite {
   arches?: string;
+  builds?: string;
+  packages?: string;
   sigkeys?: string;
   source?: string;
 }

@@ -1,7 +1,7 @@
 import type { Config } from "../../config.ts";
 import type { ComposeRow, NewComposeRpmRow } from "../../db/schema.ts";
 import { InvalidRequestError } from "../../domain/errors.ts";
-import { sourceTypeName } from "../../domain/states.ts";
+import { RESULTS, sourceTypeName } from "../../domain/states.ts";
 import { InvalidPatternError } from "../../rpm/select.ts";
 import { InvalidSigkeyError } from "../../rpm/sigkeys.ts";
 import { ComposeError } from "../../sources/errors.ts";
@@ -16,9 +16,11 @@ import {
 } from "../../sources/types.ts";
 import type { ComposeLog } from "../compose-log.ts";
 import { writeComposeTree } from "./compose-tree.ts";
+import { writeIsos } from "./iso.ts";
 import { selectModuleArches } from "./modules.ts";
 import { writeRepoFileCompose } from "./repo-file-compose.ts";
 import { selectArches, treeArches } from "./select-arches.ts";
+import { removeUnusedArchDirs } from "./unused-arches.ts";
 
 export interface GenerateContext {
   config: Config;
@@ -90,11 +92,14 @@ export async function generateCompose(
       kojiEvent,
       modules,
       source: stored,
+      exact,
+      rewrite,
     } = await source.open(pinned, sctx);
-    const arches = treeArches(compose);
+    const arches = exact?.arches ?? treeArches(compose);
+    const selectCtx = exact && ctx.pinned.length === 0 ? { ...ctx, pinned: exact.packages } : ctx;
     const selections = modules
       ? await selectModuleArches(compose, repos, modules, arches, ctx)
-      : await selectArches(compose, repos, lookaside, arches, ctx);
+      : await selectArches(compose, repos, lookaside, arches, selectCtx);
     const tree = await writeComposeTree(
       compose,
       dir,
@@ -103,7 +108,15 @@ export async function generateCompose(
       ctx,
       modules,
     );
-    return { ...tree, kojiEvent, ...(stored === undefined ? {} : { rewrite: { source: stored } }) };
+    if (exact) await removeUnusedArchDirs(dir, treeArches(compose), arches);
+    if (compose.results & RESULTS.iso && tree.pungiComposeId !== null)
+      await writeIsos(compose, dir, tree.pungiComposeId, arches, ctx);
+    const rewritten = { ...rewrite, ...(stored === undefined ? {} : { source: stored }) };
+    return {
+      ...tree,
+      kojiEvent,
+      ...(Object.keys(rewritten).length > 0 ? { rewrite: rewritten } : {}),
+    };
   } catch (err) {
     throw requestErrorAsComposeError(err);
   }

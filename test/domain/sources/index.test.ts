@@ -28,11 +28,17 @@ const req = (over: Partial<SourceRequest>): SourceRequest => ({
 
 describe("the registry of per-type request checks", () => {
   it("lists the types this server generates; the others are not supported", () => {
-    expect(SUPPORTED_SOURCE_TYPES).toEqual(["tag", "build", "repo", "module", "pulp"]);
-    for (const t of ["tag", "build", "repo", "module", "pulp"] as const)
+    expect(SUPPORTED_SOURCE_TYPES).toEqual([
+      "tag",
+      "build",
+      "repo",
+      "module",
+      "pulp",
+      "pungi_compose",
+    ]);
+    for (const t of ["tag", "build", "repo", "module", "pulp", "pungi_compose"] as const)
       expect(isSupportedSourceType(t)).toBe(true);
-    for (const t of ["raw_config", "pungi_compose"] as const)
-      expect(isSupportedSourceType(t)).toBe(false);
+    for (const t of ["raw_config"] as const) expect(isSupportedSourceType(t)).toBe(false);
   });
 
   it("runs the type's check on the source items", () => {
