@@ -27,7 +27,12 @@ import { validateOdcsInput } from "../domain/validate.ts";
 import { readJsonBody } from "./body.ts";
 import { AcceptedSchema, ComposeIdParam, ComposeSchema } from "./composes.schemas.ts";
 import type { Deps } from "./deps.ts";
-import { authErrorResponses, errorResponses, notFoundResponse } from "./responses.ts";
+import {
+  authErrorResponses,
+  errorResponses,
+  notFoundResponse,
+  writeLimitResponses,
+} from "./responses.ts";
 import { newRouter } from "./router.ts";
 
 const json = <T>(schema: T, description: string) => ({
@@ -74,6 +79,7 @@ const createComposeRoute = createRoute({
     200: json(ComposeSchema, "The new compose, state wait"),
     ...authErrorResponses,
     ...errorResponses,
+    ...writeLimitResponses,
   },
 });
 const renewRoute = createRoute({
@@ -89,6 +95,7 @@ const renewRoute = createRoute({
     ...authErrorResponses,
     ...notFoundResponse,
     ...errorResponses,
+    ...writeLimitResponses,
   },
 });
 const deleteRoute = createRoute({
@@ -109,12 +116,20 @@ const deleteRoute = createRoute({
 
 const now = (deps: Deps) => deps.clock.now().getTime();
 const ownerOf = (id: Identity | null) => id?.username ?? NOAUTH_OWNER;
+const queueOpts = (deps: Deps, t: number) => ({
+  now: t,
+  maxAttempts: deps.config.ODCS_JOB_MAX_ATTEMPTS,
+  maxQueuedPerOwner: deps.config.ODCS_MAX_QUEUED_PER_OWNER,
+});
 
 async function createCompose(c: Context, deps: Deps) {
   const identity = await deps.auth.authenticate(c.req.header("authorization"));
   requireScope(identity, "new-compose", deps.config);
   requireAllowedClient(identity, deps.config);
-  const req = parseCreateRequest(await readJsonBody(c, { allowEmpty: false }), deps.config);
+  const req = parseCreateRequest(
+    await readJsonBody(c, { allowEmpty: false, maxBytes: deps.config.ODCS_MAX_BODY_BYTES }),
+    deps.config,
+  );
   checkComposePermissions(
     identity,
     {
@@ -163,7 +178,7 @@ async function createCompose(c: Context, deps: Deps) {
       baseModuleBrStreamVersionLte: req.baseModuleBrStreamVersionLte,
       baseModuleBrStreamVersionGte: req.baseModuleBrStreamVersionGte,
     },
-    { now: t, maxAttempts: deps.config.ODCS_JOB_MAX_ATTEMPTS },
+    queueOpts(deps, t),
   );
   deps.onJobQueued?.();
   return c.json(toComposeJson(row, deps.config), 200);
@@ -177,7 +192,10 @@ async function renewCompose(c: Context, deps: Deps, id: number) {
   const identity = await deps.auth.authenticate(c.req.header("authorization"));
   requireScope(identity, "renew-compose", deps.config);
   requireAllowedClient(identity, deps.config);
-  const body = await readJsonBody(c, { allowEmpty: true });
+  const body = await readJsonBody(c, {
+    allowEmpty: true,
+    maxBytes: deps.config.ODCS_MAX_BODY_BYTES,
+  });
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new InvalidRequestError("The request body must be a JSON object");
   }
@@ -216,10 +234,7 @@ async function renewCompose(c: Context, deps: Deps, id: number) {
   const row = await createComposeWithJob(
     deps.db,
     copyForRenewal(old, req, ownerOf(identity), t, seconds),
-    {
-      now: t,
-      maxAttempts: deps.config.ODCS_JOB_MAX_ATTEMPTS,
-    },
+    queueOpts(deps, t),
   );
   deps.onJobQueued?.();
   return c.json(toComposeJson(row, deps.config), 200);
