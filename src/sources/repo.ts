@@ -136,6 +136,13 @@ async function openLocal(
           ctx.policy,
           `${packageName(pkg)} in ${path}`,
         );
+      if (placed.code === "ENOSPC" || placed.code === "EDQUOT")
+        throw new ComposeError(
+          `no space left on device placing ${pkg.location}: ${placed.message}`,
+          {
+            retryable: true,
+          },
+        );
       throw new ComposeError(
         `${pkg.location} is listed in ${path} but cannot be read: ${placed.message}`,
       );
