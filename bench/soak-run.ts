@@ -63,6 +63,8 @@ export interface SoakReport {
   submitted: number;
   byState: Record<string, number>;
   failedReasons: Record<string, number>;
+  /** The last error of every job that has one (retried or failed), normalised, counted. */
+  jobErrors: Record<string, number>;
   chaos: { workerKills: number; serverKills: number; stops: number };
   faults: Record<string, number>;
   requests: {
@@ -335,11 +337,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   for (const id of acked) if (!byId.has(id)) lost.push(`compose ${id}: acknowledged but absent`);
   for (const r of rows) {
     if (FINAL_STATES.includes(r.state)) continue;
-    const live = jobRows.some(
-      (j) => j.composeId === r.id && (j.state === "queued" || j.state === "running"),
-    );
+    const mine = jobRows.filter((j) => j.composeId === r.id);
+    const live = mine.find((j) => j.state === "queued" || j.state === "running");
+    const jobText = mine
+      .map(
+        (j) =>
+          `job ${j.id} ${j.state} attempts ${j.attempts}/${j.maxAttempts}, run_at in ${((j.runAt - Date.now()) / 1000).toFixed(0)} s, locked_by ${j.lockedBy}, last error: ${j.lastError}`,
+      )
+      .join("; ");
     (live ? stuck : lost).push(
-      `compose ${r.id}: ${STATE_NAMES[r.state]}${live ? " with a live job" : " and no job left to finish it"}`,
+      `compose ${r.id}: ${STATE_NAMES[r.state]}${live ? " with a live job" : " and no job left to finish it"} (${jobText || "no jobs"})`,
     );
   }
   const target = server.targetDir;
@@ -411,12 +418,19 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       failedReasons[reason] = (failedReasons[reason] ?? 0) + 1;
     }
   }
+  const jobErrors: Record<string, number> = {};
+  for (const j of jobRows) {
+    if (!j.lastError) continue;
+    const e = j.lastError.replace(/\d+/g, "N").slice(0, 160);
+    jobErrors[e] = (jobErrors[e] ?? 0) + 1;
+  }
   const report: SoakReport = {
     options: opts,
     seconds: (performance.now() - started) / 1000,
     submitted: acked.length,
     byState,
     failedReasons,
+    jobErrors,
     chaos,
     faults: proxy.injected(),
     requests: {
@@ -459,6 +473,7 @@ export function formatReport(r: SoakReport): string {
     `chaos: ${r.chaos.workerKills} worker kill -9, ${r.chaos.serverKills} server kill -9, ${r.chaos.stops} SIGSTOP past the lease; proxy faults ${JSON.stringify(r.faults)}`,
     `requests: ${r.requests.total} answered, ${r.requests.refused} refused while the server was down, GET p50 ${r.requests.getP50Ms.toFixed(1)} ms p99 ${r.requests.getP99Ms.toFixed(1)} ms`,
     ...Object.entries(r.failedReasons).map(([reason, n]) => `failed ×${n}: ${reason}`),
+    ...Object.entries(r.jobErrors).map(([e, n]) => `job last error ×${n}: ${e}`),
     ...list("lost", r.lost),
     ...list("stuck", r.stuck),
     ...list("partial", r.partial),
