@@ -139,7 +139,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     ODCS_WORKER_LEASE_MS: String(opts.leaseMs),
     ODCS_WORKER_POLL_MS: "50",
     ODCS_WORKER_CONCURRENCY: "2",
-    ODCS_JOB_MAX_ATTEMPTS: "8",
+    ODCS_JOB_MAX_ATTEMPTS: "5",
     ODCS_WORKER_GRACE_MS: "2000",
     ODCS_SWEEP_CRON: "* * * * * *",
     ODCS_ALLOWED_REPO_URLS: proxy.url,

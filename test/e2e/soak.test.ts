@@ -1,6 +1,6 @@
 /**
  * The soak-and-chaos harness (bench/soak-run.ts, `npm run soak`) at CI
- * size: a server and two workers on one database, a dozen composes over a
+ * size: a server and two workers on one database, six composes over a
  * local repo, an HTTP repo behind the fault-injecting proxy and a Koji tag,
  * with kill -9s, a server kill and SIGSTOPs past the lease from a fixed
  * seed. Nothing may be lost, stuck, partial, completed twice, unrecorded,
@@ -13,18 +13,18 @@ test("a short soak under chaos meets every target", { timeout: 240_000 }, async 
   const report = await runSoak({
     seed: 18,
     workers: 2,
-    composes: 10,
-    killEveryMs: 1200,
+    composes: 6,
+    killEveryMs: 1000,
     leaseMs: 2000,
     faultRate: 0.1,
     drainMs: 120_000,
-    minChaosActions: 4,
+    minChaosActions: 3,
   });
   const text = formatReport(report);
-  expect(report.submitted, text).toBe(10);
+  expect(report.submitted, text).toBe(6);
   expect(
     report.chaos.workerKills + report.chaos.serverKills + report.chaos.stops,
-  ).toBeGreaterThanOrEqual(4);
+  ).toBeGreaterThanOrEqual(3);
   expect(report.lost, text).toEqual([]);
   expect(report.stuck, text).toEqual([]);
   expect(report.partial, text).toEqual([]);
