@@ -118,7 +118,7 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 /** Every path into a JSON value (the root is []). */
 function paths(v: unknown, at: (string | number)[] = [], out: (string | number)[][] = []) {
   out.push(at);
-  if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...at, i], out));
+  if (Array.isArray(v)) for (const [i, x] of v.entries()) paths(x, [...at, i], out);
   else if (v !== null && typeof v === "object")
     for (const [k, x] of Object.entries(v)) paths(x, [...at, k], out);
   return out;
