@@ -49,4 +49,10 @@ export interface Deps {
   readCompose?: ComposeReader;
   /** Likewise for the list page (db/compose-list.ts `createListReader`). */
   readList?: ListReader;
+  /**
+   * The number of writes ever made to `composes` (db/compose-list.ts
+   * `createWritesReader`), on the same connection as `readList`: list pages
+   * are kept while it stays (api/list-cache.ts). Absent: nothing is kept.
+   */
+  readListWrites?: () => number;
 }

@@ -77,7 +77,9 @@ export async function startServer(
       worker?.wake();
       events.wake();
     },
-    ...(reader ? { readCompose: reader.read, readList: reader.list } : {}),
+    ...(reader
+      ? { readCompose: reader.read, readList: reader.list, readListWrites: reader.writes }
+      : {}),
   });
   mountComposeFiles(app, config.ODCS_TARGET_DIR, { trustProxy: config.ODCS_TRUST_PROXY });
 
