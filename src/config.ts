@@ -112,6 +112,14 @@ const processSettings = {
   ODCS_TRUST_PROXY: boolFrom.default(false),
 };
 
+/** Limits on what one request or one owner may put on the service (kept apart to merge easily). */
+const floodSettings = {
+  /** Waiting composes an owner may have; more are refused with 429. Unset: unlimited. */
+  ODCS_MAX_QUEUED_PER_OWNER: intFrom(1, 10_000_000).optional(),
+  /** Largest request body; larger ones are refused with 413 before being read whole. */
+  ODCS_MAX_BODY_BYTES: intFrom(1024, 1024 ** 3).default(1024 * 1024),
+};
+
 const httpUrl = z
   .string()
   .url()
@@ -133,6 +141,7 @@ export type WebhookConfig = z.infer<typeof WebhookSchema>;
 export const ConfigSchema = z
   .object({
     ...processSettings,
+    ...floodSettings,
     PORT: intFrom(0, 65535).default(5000),
     HOST: z.string().min(1).default("0.0.0.0"),
     ODCS_DATABASE_URL: z.string().min(1).default("file:./data/odcs.db"),

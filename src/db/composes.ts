@@ -13,7 +13,7 @@ import {
   sql,
 } from "drizzle-orm";
 import { alias, SQLiteTransaction } from "drizzle-orm/sqlite-core";
-import { NotFoundError } from "../domain/errors.ts";
+import { NotFoundError, TooManyRequestsError } from "../domain/errors.ts";
 import { COMPOSE_STATES, type ComposeStateName } from "../domain/states.ts";
 import { canTransition, REASONS, removalReason } from "../domain/transitions.ts";
 import type { Db, DbOrTx } from "./client.ts";
@@ -93,10 +93,13 @@ async function recordEvent(
 export async function createComposeWithJob(
   db: Db,
   values: Omit<NewComposeRow, "id" | "state">,
-  opts: { now: number; maxAttempts: number },
+  opts: { now: number; maxAttempts: number; maxQueuedPerOwner?: number | undefined },
 ): Promise<ComposeRow> {
   return db.transaction(
     async (tx) => {
+      // Counted in the write transaction, so processes racing past the limit cannot all pass.
+      if (opts.maxQueuedPerOwner !== undefined)
+        await checkQueuedLimit(tx, values.owner, opts.maxQueuedPerOwner);
       const [row] = await tx
         .insert(composes)
         .values({ ...values, state: COMPOSE_STATES.wait })
@@ -113,6 +116,25 @@ export async function createComposeWithJob(
     },
     { behavior: "immediate" },
   );
+}
+
+/** Seconds a client refused by the queue limit is told to wait (`Retry-After`). */
+export const QUEUE_FULL_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * Refuse a new compose when `owner` already has `max` waiting ones. Counts at
+ * most `max` rows off the (owner, state) index, so a flood of waiting composes
+ * does not make each refusal dearer.
+ */
+async function checkQueuedLimit(tx: DbOrTx, owner: string, max: number): Promise<void> {
+  const [row] = await tx.all<{ n: number }>(
+    sql`SELECT count(*) AS n FROM (SELECT 1 FROM composes WHERE owner = ${owner} AND state = ${COMPOSE_STATES.wait} LIMIT ${max})`,
+  );
+  if ((row?.n ?? 0) >= max)
+    throw new TooManyRequestsError(
+      `${owner} already has ${max} composes waiting (ODCS_MAX_QUEUED_PER_OWNER); try again when some have started`,
+      QUEUE_FULL_RETRY_AFTER_SECONDS,
+    );
 }
 
 export interface TransitionPatch {

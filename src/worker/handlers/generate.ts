@@ -1,4 +1,4 @@
-import { rename, rm, stat } from "node:fs/promises";
+import { readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { deleteComposeRpms, listComposeRpms, recordComposeRpms } from "../../db/compose-rpms.ts";
 import { findCompose, markBuilding, moveCompose } from "../../db/composes.ts";
@@ -220,7 +220,10 @@ export async function failGenerate(
   const staging = attemptDir(target, composeId, ctx.job.attempts);
   try {
     if (!(await exists(staging))) return;
-    await rm(join(staging, "compose"), { recursive: true, force: true });
+    // Only the log is published: a half-written tree (or its STATUS saying
+    // FINISHED, written before a later step failed) is not a compose.
+    for (const name of await readdir(staging))
+      if (name !== LOG_FILE) await rm(join(staging, name), { recursive: true, force: true });
     await publish(staging, finalDir(target, composeId));
   } catch (err) {
     throw new Error(
