@@ -2,6 +2,7 @@
 import { benchApi } from "./api.ts";
 import { benchCompose } from "./compose.ts";
 import { benchEdge } from "./edge.ts";
+import { benchFlood } from "./flood.ts";
 import { benchKoji } from "./koji.ts";
 import { benchRepodataLoad } from "./repodata-load.ts";
 import { benchRpm } from "./rpm.ts";
@@ -13,6 +14,7 @@ const benches: [string, () => Promise<void>][] = [
   ["api", benchApi],
   ["koji", benchKoji],
   ["edge", benchEdge],
+  ["flood", benchFlood],
 ];
 
 // `npm run bench -- api` runs only the named benches; no names runs them all.

@@ -3,24 +3,24 @@ import { HTTPException } from "hono/http-exception";
 import { InvalidRequestError } from "../domain/errors.ts";
 import { concatBytes } from "../rpm/bytes.ts";
 
-/** Larger bodies are refused (413) before parsing; a real request is a few kB. */
+/** Default of ODCS_MAX_BODY_BYTES: larger bodies are refused (413); a real request is a few kB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** ODCS's wording for a body that is not JSON (§1.2, non-debug). */
 export const MALFORMED_JSON =
   "<p>The browser (or proxy) sent a request that this server could not understand.</p>";
 
-const tooLarge = () =>
-  new HTTPException(413, { message: `Request body larger than ${MAX_BODY_BYTES} bytes` });
+const tooLarge = (maxBytes: number) =>
+  new HTTPException(413, { message: `Request body larger than ${maxBytes} bytes` });
 
 /**
  * The body bytes, refusing more than `MAX_BODY_BYTES` whether or not a
  * Content-Length announced them: a chunked upload is cut off as soon as it
  * passes the limit instead of being buffered whole.
  */
-async function readLimited(req: Request): Promise<Uint8Array> {
+async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (declared > maxBytes) throw tooLarge(maxBytes);
   if (req.body === null) return new Uint8Array(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -29,9 +29,9 @@ async function readLimited(req: Request): Promise<Uint8Array> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > maxBytes) {
       await reader.cancel();
-      throw tooLarge();
+      throw tooLarge(maxBytes);
     }
     chunks.push(value);
   }
@@ -39,12 +39,15 @@ async function readLimited(req: Request): Promise<Uint8Array> {
 }
 
 /**
- * Read a JSON body the way ODCS does: whatever the Content-Type, an empty or
+ * Read a JSON body (at most `maxBytes`, default `MAX_BODY_BYTES`) the way ODCS does: whatever the Content-Type, an empty or
  * non-UTF-8 body is malformed. `allowEmpty` (PATCH, whose client may send no
  * body at all) turns an empty body into `{}`.
  */
-export async function readJsonBody(c: Context, opts: { allowEmpty: boolean }): Promise<unknown> {
-  const buf = await readLimited(c.req.raw);
+export async function readJsonBody(
+  c: Context,
+  opts: { allowEmpty: boolean; maxBytes?: number },
+): Promise<unknown> {
+  const buf = await readLimited(c.req.raw, opts.maxBytes ?? MAX_BODY_BYTES);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(buf);

@@ -28,7 +28,12 @@ import { validateOdcsInput } from "../domain/validate.ts";
 import { readJsonBody } from "./body.ts";
 import { AcceptedSchema, ComposeIdParam, ComposeSchema } from "./composes.schemas.ts";
 import type { Deps } from "./deps.ts";
-import { authErrorResponses, errorResponses, notFoundResponse } from "./responses.ts";
+import {
+  authErrorResponses,
+  errorResponses,
+  notFoundResponse,
+  writeLimitResponses,
+} from "./responses.ts";
 import { newRouter } from "./router.ts";
 
 const json = <T>(schema: T, description: string) => ({
@@ -75,6 +80,7 @@ const createComposeRoute = createRoute({
     200: json(ComposeSchema, "The new compose, state wait"),
     ...authErrorResponses,
     ...errorResponses,
+    ...writeLimitResponses,
   },
 });
 const renewRoute = createRoute({
@@ -90,6 +96,7 @@ const renewRoute = createRoute({
     ...authErrorResponses,
     ...notFoundResponse,
     ...errorResponses,
+    ...writeLimitResponses,
   },
 });
 const deleteRoute = createRoute({
@@ -110,10 +117,17 @@ const deleteRoute = createRoute({
 
 const now = (deps: Deps) => deps.clock.now().getTime();
 const ownerOf = (id: Identity | null) => id?.username ?? NOAUTH_OWNER;
+const queueOpts = (deps: Deps, t: number) => ({
+  now: t,
+  maxAttempts: deps.config.ODCS_JOB_MAX_ATTEMPTS,
+  maxQueuedPerOwner: deps.config.ODCS_MAX_QUEUED_PER_OWNER,
+});
 
 async function createCompose(c: Context, deps: Deps) {
   const identity = await deps.auth.authenticate(c.req.header("authorization"));
-  const row = await createComposeAs(deps, identity, () => readJsonBody(c, { allowEmpty: false }));
+  const row = await createComposeAs(deps, identity, () =>
+    readJsonBody(c, { allowEmpty: false, maxBytes: deps.config.ODCS_MAX_BODY_BYTES }),
+  );
   return c.json(toComposeJson(row, deps.config), 200);
 }
 
@@ -178,7 +192,7 @@ export async function createComposeAs(
       baseModuleBrStreamVersionLte: req.baseModuleBrStreamVersionLte,
       baseModuleBrStreamVersionGte: req.baseModuleBrStreamVersionGte,
     },
-    { now: t, maxAttempts: deps.config.ODCS_JOB_MAX_ATTEMPTS },
+    queueOpts(deps, t),
   );
   deps.onJobQueued?.();
   return row;
@@ -190,7 +204,9 @@ export async function createComposeAs(
  */
 async function renewCompose(c: Context, deps: Deps, id: number) {
   const identity = await deps.auth.authenticate(c.req.header("authorization"));
-  const row = await renewComposeAs(deps, identity, id, () => readJsonBody(c, { allowEmpty: true }));
+  const row = await renewComposeAs(deps, identity, id, () =>
+    readJsonBody(c, { allowEmpty: true, maxBytes: deps.config.ODCS_MAX_BODY_BYTES }),
+  );
   return c.json(toComposeJson(row, deps.config), 200);
 }
 
@@ -239,10 +255,7 @@ export async function renewComposeAs(
   const row = await createComposeWithJob(
     deps.db,
     copyForRenewal(old, req, ownerOf(identity), t, seconds),
-    {
-      now: t,
-      maxAttempts: deps.config.ODCS_JOB_MAX_ATTEMPTS,
-    },
+    queueOpts(deps, t),
   );
   deps.onJobQueued?.();
   return row;

@@ -7,6 +7,7 @@ import {
   ForbiddenError,
   InvalidRequestError,
   NotFoundError,
+  TooManyRequestsError,
   UnauthorizedError,
 } from "../domain/errors.ts";
 import type { Logger } from "./deps.ts";
@@ -20,6 +21,7 @@ const REASON: Record<number, string> = {
   409: "Conflict",
   413: "Payload Too Large",
   415: "Unsupported Media Type",
+  429: "Too Many Requests",
   500: "Internal Server Error",
   503: "Service Unavailable",
 };
@@ -44,16 +46,66 @@ export function statusOf(err: DomainError): ContentfulStatusCode {
   if (err instanceof ForbiddenError) return 403;
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
+  if (err instanceof TooManyRequestsError) return 429;
   return 500;
+}
+
+/** Seconds a client is asked to wait after a 503 for a busy or full database. */
+export const STORAGE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * SQLite result codes that say the database cannot take the request now,
+ * not that the request or our code is wrong: each is a 503 with what
+ * happened. The transaction that met one was rolled back whole.
+ */
+const STORAGE_FAILURES: Record<string, string> = {
+  SQLITE_FULL: "the database disk is full",
+  SQLITE_BUSY: "the database is busy (locked by another process for too long)",
+  SQLITE_LOCKED: "the database is locked",
+  SQLITE_IOERR: "the database could not be written (I/O error)",
+  SQLITE_READONLY: "the database is read-only",
+  SQLITE_CANTOPEN: "the database file cannot be opened",
+};
+
+/**
+ * The storage failure behind `err` (libSQL's error, possibly wrapped by
+ * drizzle in `cause`), or undefined. Extended codes (`SQLITE_IOERR_WRITE`)
+ * count as their primary code.
+ */
+export function storageFailure(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== "string") continue;
+    const primary = code.replace(/^(SQLITE_[A-Z]+?)(_[A-Z_]+)?$/, "$1");
+    const what = STORAGE_FAILURES[code] ?? STORAGE_FAILURES[primary];
+    if (what) return what;
+    if (/disk is full|database or disk is full/i.test(e.message))
+      return STORAGE_FAILURES.SQLITE_FULL;
+  }
+  return undefined;
 }
 
 /** The one `onError`: known errors keep their status, anything else is a logged 500. */
 export function handleError(log: Logger) {
   return (err: Error, c: Context) => {
+    if (err instanceof TooManyRequestsError) c.header("Retry-After", String(err.retryAfterSeconds));
     if (err instanceof DomainError) return errorResponse(c, statusOf(err), err.message);
     if (err instanceof HTTPException) {
       const status = err.status as ContentfulStatusCode;
       return errorResponse(c, status, err.message || REASON[status] || "Error");
+    }
+    const storage = storageFailure(err);
+    if (storage) {
+      log.warn("request refused: database unavailable", {
+        err: String(err),
+        requestId: c.res.headers.get("X-Request-Id"),
+      });
+      c.header("Retry-After", String(STORAGE_RETRY_AFTER_SECONDS));
+      return errorResponse(
+        c,
+        503,
+        `Service unavailable: ${storage}; nothing was changed, try again later`,
+      );
     }
     log.error("unhandled error", {
       err: err.stack ?? String(err),

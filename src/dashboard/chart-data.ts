@@ -3,7 +3,7 @@ import { COMPOSE_STATES } from "../domain/states.ts";
 /** The periods the charts page offers: name → length and bucket size (ms). */
 export const RANGES = {
   "24h": { label: "last 24 hours", spanMs: 86_400_000, bucketMs: 3_600_000 },
-  "7d": { label: "last 7 days", spanMs: 7 * 86_400_000, bucketMs: 6 * 3_600_000 },
+  "7d": { label: "last 7 days", spanMs: 7 * 86_400_000, bucketMs: 3_600_000 },
 } as const;
 export type RangeName = keyof typeof RANGES;
 

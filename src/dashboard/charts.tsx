@@ -80,7 +80,7 @@ export function FinishedChart(props: { buckets: FinishedBucket[]; range: RangeNa
         class="chart"
         data-testid="chart-finished"
       >
-        <title id="fin-title">Composes finished per {range === "24h" ? "hour" : "6 hours"}</title>
+        <title id="fin-title">Composes finished per hour</title>
         <desc id="fin-desc">
           {`${plural(total, "compose")} finished in the ${RANGES[range].label}: ${buckets.reduce((s, b) => s + b.done, 0)} done, ${buckets.reduce((s, b) => s + b.failed, 0)} failed.`}
         </desc>

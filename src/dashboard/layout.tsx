@@ -101,7 +101,7 @@ export function Layout(props: {
           </main>
           <footer class="container">
             <small>
-              ODCS-TS {ctx.deps.version} · API:{" "}
+              ODCS-TS {ctx.deps.version}, On Demand Compose Service · API:{" "}
               <a href={ctx.href("/api/1/composes/")}>/api/1/composes/</a> ·{" "}
               <a href={ctx.href("/api/1/docs")}>API reference</a>
             </small>

@@ -1,6 +1,19 @@
-import { and, asc, eq, gte, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  eq,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  ne,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import { alias, SQLiteTransaction } from "drizzle-orm/sqlite-core";
-import { NotFoundError } from "../domain/errors.ts";
+import { NotFoundError, TooManyRequestsError } from "../domain/errors.ts";
 import { COMPOSE_STATES, type ComposeStateName } from "../domain/states.ts";
 import { canTransition, REASONS, removalReason } from "../domain/transitions.ts";
 import type { Db, DbOrTx } from "./client.ts";
@@ -80,10 +93,13 @@ async function recordEvent(
 export async function createComposeWithJob(
   db: Db,
   values: Omit<NewComposeRow, "id" | "state">,
-  opts: { now: number; maxAttempts: number },
+  opts: { now: number; maxAttempts: number; maxQueuedPerOwner?: number | undefined },
 ): Promise<ComposeRow> {
   return db.transaction(
     async (tx) => {
+      // Counted in the write transaction, so processes racing past the limit cannot all pass.
+      if (opts.maxQueuedPerOwner !== undefined)
+        await checkQueuedLimit(tx, values.owner, opts.maxQueuedPerOwner);
       const [row] = await tx
         .insert(composes)
         .values({ ...values, state: COMPOSE_STATES.wait })
@@ -102,6 +118,25 @@ export async function createComposeWithJob(
   );
 }
 
+/** Seconds a client refused by the queue limit is told to wait (`Retry-After`). */
+export const QUEUE_FULL_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * Refuse a new compose when `owner` already has `max` waiting ones. Counts at
+ * most `max` rows off the (owner, state) index, so a flood of waiting composes
+ * does not make each refusal dearer.
+ */
+async function checkQueuedLimit(tx: DbOrTx, owner: string, max: number): Promise<void> {
+  const [row] = await tx.all<{ n: number }>(
+    sql`SELECT count(*) AS n FROM (SELECT 1 FROM composes WHERE owner = ${owner} AND state = ${COMPOSE_STATES.wait} LIMIT ${max})`,
+  );
+  if ((row?.n ?? 0) >= max)
+    throw new TooManyRequestsError(
+      `${owner} already has ${max} composes waiting (ODCS_MAX_QUEUED_PER_OWNER); try again when some have started`,
+      QUEUE_FULL_RETRY_AFTER_SECONDS,
+    );
+}
+
 export interface TransitionPatch {
   stateReason?: string | null;
   removedBy?: string | null;
@@ -109,6 +144,12 @@ export interface TransitionPatch {
   pungiComposeId?: string | null;
   reusedId?: number | null;
   sourcePins?: string | null;
+  /** Rewritten by sources that learn them at generation: pulp's arches, sigkeys and found repos, a module compose's resolved NSVCs (ODCS rewrites `source`, §10.3); a pungi_compose's arches, builds, packages and sigkeys from its metadata. */
+  arches?: string;
+  builds?: string;
+  packages?: string;
+  sigkeys?: string;
+  source?: string;
 }
 
 function transitionSet(to: ComposeStateName, now: number, patch: TransitionPatch) {
@@ -372,7 +413,9 @@ export async function settleStrandedReusers(db: DbOrTx, now: number): Promise<nu
     .innerJoin(original, eq(original.id, composes.reusedId))
     .where(
       and(
+        // On (state, reused_id): only the generating composes that reuse one.
         eq(composes.state, COMPOSE_STATES.generating),
+        isNotNull(composes.reusedId),
         inArray(original.state, [
           COMPOSE_STATES.done,
           COMPOSE_STATES.failed,

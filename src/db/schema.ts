@@ -78,6 +78,9 @@ export const composes = sqliteTable(
     // Reuse looks for candidates of one source type and source; the sweep for reusers of a compose.
     index("composes_reuse_idx").on(t.sourceType, t.source),
     index("composes_reused_id_idx").on(t.reusedId),
+    // Stranded reusers (worker poll, sweep): generating composes that reuse
+    // another, without reading every generating compose.
+    index("composes_state_reused_id_idx").on(t.state, t.reusedId),
     // The list endpoint (§5): one index per filter and per order key, each
     // ending in the rowid, so `WHERE f = ? ORDER BY id` and `ORDER BY k, id`
     // read LIMIT rows off an index instead of sorting the table (checked by

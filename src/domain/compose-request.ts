@@ -1,10 +1,12 @@
 import type { z } from "zod";
 import { InvalidRequestError } from "./errors.ts";
-import { checkFlagsSupported } from "./flag-support.ts";
+import { checkFlagsSupported, checkResultsSupported } from "./flag-support.ts";
 import { ARCH_RE } from "./names.ts";
 import { CreateComposeBody, firstIssueMessage, sourceItems } from "./request-schemas.ts";
 import { validateSourceRequest } from "./sources/index.ts";
 import type { KojiRequestSettings } from "./sources/koji.ts";
+import type { ModuleRequestSettings } from "./sources/module.ts";
+import type { PulpRequestSettings } from "./sources/pulp.ts";
 import type { RepoSourcePolicy } from "./sources/repo.ts";
 import {
   FLAGS,
@@ -20,7 +22,11 @@ import {
 import { validateOdcsInput } from "./validate.ts";
 
 /** Settings the request parser needs (a subset of Config). */
-export interface RequestSettings extends RepoSourcePolicy, KojiRequestSettings {
+export interface RequestSettings
+  extends RepoSourcePolicy,
+    KojiRequestSettings,
+    ModuleRequestSettings,
+    PulpRequestSettings {
   ODCS_SECONDS_TO_LIVE: number;
   ODCS_MAX_SECONDS_TO_LIVE: number;
   ODCS_ARCHES: readonly string[];
@@ -144,6 +150,7 @@ export function parseCreateRequest(body: unknown, s: RequestSettings): ComposeRe
   const flagNames = (b.flags ?? []) as FlagName[];
   checkFlagsSupported(sourceTypeName, flagNames);
   const resultNames = (b.results ?? []) as ResultName[];
+  checkResultsSupported(sourceTypeName, resultNames);
   const multilibNames = (b.multilib_method ?? []) as MultilibMethodName[];
   const archList = b.arches?.length ? b.arches : [...s.ODCS_ARCHES];
   for (const a of archList)

@@ -20,3 +20,13 @@ export class NotFoundError extends DomainError {
 export class ConflictError extends DomainError {
   override name = "ConflictError";
 }
+/** A limit on queued work was reached; the client may try again after `retryAfterSeconds`. */
+export class TooManyRequestsError extends DomainError {
+  override name = "TooManyRequestsError";
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}

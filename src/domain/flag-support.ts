@@ -8,15 +8,15 @@ import type { FlagName, SourceTypeName } from "./states.ts";
  * The Koji, Pulp and module flags join their source types as those land.
  */
 const FLAG_SUPPORT: Readonly<Record<FlagName, readonly SourceTypeName[]>> = {
-  no_flags: ["tag", "build", "repo"],
-  no_deps: ["tag", "build", "repo"],
+  no_flags: ["tag", "build", "repo", "module", "pulp", "pungi_compose"],
+  no_deps: ["tag", "build", "repo", "module"],
   no_inheritance: ["tag"],
-  include_unpublished_pulp_repos: [],
+  include_unpublished_pulp_repos: ["pulp"],
   check_deps: ["tag", "build", "repo"],
-  include_done_modules: [],
-  ignore_absent_pulp_repos: [],
-  no_reuse: ["tag", "build", "repo"],
-  use_only_compatible_arch: [],
+  include_done_modules: ["module"],
+  ignore_absent_pulp_repos: ["pulp"],
+  no_reuse: ["tag", "build", "repo", "module", "pungi_compose"],
+  use_only_compatible_arch: ["pulp"],
 };
 
 /** Throws `InvalidRequestError` for the first flag that does not act on `sourceType`. */
@@ -27,4 +27,19 @@ export function checkFlagsSupported(sourceType: SourceTypeName, flags: readonly 
         `Flag "${flag}" is not supported yet for source type "${sourceType}"`,
       );
   }
+}
+
+/**
+ * Throws `InvalidRequestError` when `results` asks for an ISO of a compose
+ * that has no packages of its own: a `pulp` compose only writes a .repo
+ * file pointing at Pulp's repositories.
+ */
+export function checkResultsSupported(
+  sourceType: SourceTypeName,
+  results: readonly string[],
+): void {
+  if (sourceType === "pulp" && results.includes("iso"))
+    throw new InvalidRequestError(
+      'The "iso" result is not available for "pulp" composes: they only write a .repo file, with no packages of their own',
+    );
 }

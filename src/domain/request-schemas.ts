@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { ARCH_RE } from "./names.ts";
 import { isSupportedSourceType, SUPPORTED_SOURCE_TYPES } from "./sources/index.ts";
+import { moduleIdsError } from "./sources/module.ts";
 import { FLAGS, MULTILIB_METHODS, RESULTS, SOURCE_TYPE_NAMES, SOURCE_TYPES } from "./states.ts";
 
 /** Upper bounds that keep a single row and its work sane. */
@@ -153,6 +154,8 @@ export const ComposeSource = z
     const scratch = (src.scratch_modules?.length ?? 0) > 0;
     if (sourceItems(src.source).length === 0 && type !== "build" && !(type === "module" && scratch))
       ctx.addIssue({ code: "custom", message: `No source provided for ${SOURCE_TYPES[type]}` });
+    else if (type === "module" && moduleIdsError(sourceItems(src.source)) !== null)
+      ctx.addIssue({ code: "custom", message: moduleIdsError(sourceItems(src.source)) ?? "" });
     else if (!isSupportedSourceType(type))
       ctx.addIssue({
         code: "custom",
@@ -175,6 +178,13 @@ const legacySecondsToLive = () =>
     .union([z.number(), z.string(), z.boolean()])
     .meta({ description: "Legacy alias of seconds_to_live (read only when it is absent)" });
 
+/** Why a result name ODCS knows is refused here. */
+const UNSUPPORTED_RESULTS: Record<string, string> = {
+  ostree: 'The "ostree" result is not supported by this server',
+  "boot.iso":
+    'The "boot.iso" result is not supported by this server: an installable boot.iso needs lorax, which this platform lacks; "iso" gives a non-installable ISO of the compose\'s packages',
+};
+
 export const CreateComposeBody = z
   .strictObject(
     {
@@ -184,10 +194,13 @@ export const CreateComposeBody = z
         "seconds-to-live": legacySecondsToLive,
         flags: list(oneOf(FLAGS, (n) => `Unknown flag ${n}`)),
         results: (key: string) =>
-          list(oneOf(RESULTS, (n) => `Unknown result ${n}`))(key).refine(
-            (r) => r.every((n) => n === "repository"),
-            'Only the "repository" result is supported by this server',
-          ),
+          list(
+            oneOf(RESULTS, (n) => `Unknown result ${n}`),
+            'ODCS\'s result names; this server makes "repository" (always) and "iso"',
+          )(key).superRefine((r, ctx) => {
+            const refused = r.find((n) => n !== "repository" && n !== "iso");
+            if (refused) ctx.addIssue({ code: "custom", message: UNSUPPORTED_RESULTS[refused] });
+          }),
         multilib_method: odcs(
           "list",
           list(oneOf(MULTILIB_METHODS, (n) => `Unknown multilib method "${n}"`)),

@@ -1,19 +1,47 @@
 import { open } from "node:fs/promises";
 import { concatBytes } from "../rpm/bytes.ts";
 import { ComposeError } from "./errors.ts";
+import { withRetries } from "./retry.ts";
+
+/**
+ * What went wrong with a request, for a `state_reason`: a timeout names the
+ * setting, a dropped connection says so (undici's own words are "fetch
+ * failed" and "terminated", with the real cause one level down).
+ */
+export function describeFailure(err: unknown, timeoutMs: number): string {
+  const e = err as Error & { cause?: Error & { code?: string } };
+  if (e?.name === "TimeoutError")
+    return `no complete answer within ${timeoutMs} ms (ODCS_DOWNLOAD_TIMEOUT_MS)`;
+  const cause = e?.cause;
+  if (
+    cause?.code === "ECONNRESET" ||
+    cause?.code === "UND_ERR_SOCKET" ||
+    e?.message === "terminated"
+  )
+    return `the connection was closed before the answer was complete (${cause?.code ?? e.message})`;
+  if (cause?.code === "ECONNREFUSED") return "connection refused";
+  return cause?.message ? `${e.message}: ${cause.message}` : String(e?.message ?? err);
+}
 
 /** The setting a size limit comes from, named in the refusal. */
-type LimitSetting = "ODCS_MAX_METADATA_BYTES" | "ODCS_MAX_REPOMD_BYTES";
+type LimitSetting =
+  | "ODCS_MAX_METADATA_BYTES"
+  | "ODCS_MAX_REPOMD_BYTES"
+  | "ODCS_MAX_PUNGI_METADATA_BYTES";
 
 const tooLarge = (what: string, maxBytes: number, setting: LimitSetting) =>
   new ComposeError(`${what} is larger than ${maxBytes} bytes (${setting})`);
 
-/** GET a URL with a timeout; network failures and 5xx are retryable, 4xx are not. */
-export async function fetchOk(
-  url: string,
-  signal: AbortSignal,
-  timeoutMs: number,
-): Promise<Response> {
+/**
+ * GET a URL, each try with its own `timeoutMs`: a network failure, a timeout
+ * or a 5xx/429 is tried again (`withRetries`: bounded, with backoff) and is
+ * retryable for the job if it persists; other 4xx are final at once.
+ */
+export function fetchOk(url: string, signal: AbortSignal, timeoutMs: number): Promise<Response> {
+  return withRetries(signal, () => fetchOnce(url, signal, timeoutMs));
+}
+
+async function fetchOnce(url: string, signal: AbortSignal, timeoutMs: number): Promise<Response> {
   let res: Response;
   try {
     res = await fetch(url, {
@@ -22,7 +50,7 @@ export async function fetchOk(
     });
   } catch (err) {
     if (signal.aborted) throw err;
-    throw new ComposeError(`fetching ${url} failed: ${(err as Error).message}`, {
+    throw new ComposeError(`fetching ${url} failed: ${describeFailure(err, timeoutMs)}`, {
       retryable: true,
       cause: err,
     });
@@ -30,7 +58,7 @@ export async function fetchOk(
   if (!res.ok) {
     await res.body?.cancel();
     throw new ComposeError(`fetching ${url} answered HTTP ${res.status}`, {
-      retryable: res.status >= 500,
+      retryable: res.status >= 500 || res.status === 429,
     });
   }
   return res;
@@ -59,6 +87,7 @@ export async function fetchStream(
   if (!res.body) throw new ComposeError(`${url} answered with no body`, { retryable: true });
   return bodyChunks(
     url,
+    timeoutMs,
     res.body.getReader(),
     signal,
     () => {
@@ -70,6 +99,7 @@ export async function fetchStream(
 
 async function* bodyChunks(
   url: string,
+  timeoutMs: number,
   reader: ReadableStreamDefaultReader<Uint8Array>,
   signal: AbortSignal,
   refuse: () => never,
@@ -84,7 +114,7 @@ async function* bodyChunks(
         next = await reader.read();
       } catch (err) {
         if (signal.aborted) throw err;
-        throw new ComposeError(`fetching ${url} failed: ${(err as Error).message}`, {
+        throw new ComposeError(`fetching ${url} failed: ${describeFailure(err, timeoutMs)}`, {
           retryable: true,
           cause: err,
         });

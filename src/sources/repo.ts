@@ -21,12 +21,13 @@ import {
 } from "../rpm/repodata-read.ts";
 import type { PackageRecord } from "../rpm/types.ts";
 import { ComposeError } from "./errors.ts";
-import { fetchBytes, fetchOk, fetchStream, readLocalBounded } from "./fetch.ts";
+import { describeFailure, fetchBytes, fetchOk, fetchStream, readLocalBounded } from "./fetch.ts";
 import { limiter } from "./limit.ts";
 import { checkRealPath, locatePath, locateRealPath, locateUrl } from "./location.ts";
 import { batchedPlacer } from "./place/batched-placer.ts";
 import { realFile } from "./place/place-files.ts";
 import type { RepodataCache } from "./repodata-cache.ts";
+import { withRetries } from "./retry.ts";
 import { fetchRpmHeader, firstReadBytes, readLocalRpmHeader } from "./sigkeys.ts";
 import type { OpenedRepo, Source, SourceContext } from "./types.ts";
 
@@ -135,6 +136,13 @@ async function openLocal(
           ctx.policy,
           `${packageName(pkg)} in ${path}`,
         );
+      if (placed.code === "ENOSPC" || placed.code === "EDQUOT")
+        throw new ComposeError(
+          `no space left on device placing ${pkg.location}: ${placed.message}`,
+          {
+            retryable: true,
+          },
+        );
       throw new ComposeError(
         `${pkg.location} is listed in ${path} but cannot be read: ${placed.message}`,
       );
@@ -218,32 +226,52 @@ async function openRemote(
     materialise: (pkg, dest, signal) =>
       download(async () => {
         const href = pkgHref(pkg);
-        const res = await fetchOk(href, signal, ctx.downloadTimeoutMs);
         await destDir(dest);
-        const algo = pkg.checksumType === "sha" ? "sha1" : pkg.checksumType;
-        const { t, digest } = hashingTransform(algo);
-        if (!res.body) throw new ComposeError(`${href} answered with no body`, { retryable: true });
-        await pipeline(
-          Readable.fromWeb(res.body as WebReadableStream),
-          t,
-          createWriteStream(dest),
-          {
-            signal,
-          },
-        );
-        const got = digest();
-        if (got !== pkg.pkgid) {
-          await rm(dest, { force: true });
-          throw new ComposeError(
-            `${href} has ${pkg.checksumType} ${got}, but the metadata says ${pkg.pkgid}`,
-            {
-              retryable: true,
-            },
-          );
-        }
+        // A body that breaks off is fetched again; the whole file, as the
+        // checksum covers it all.
+        await withRetries(signal, () => downloadVerified(href, pkg, dest, signal, ctx));
         return "download" as const;
       }),
   };
+}
+
+/**
+ * Download `href` to `dest`, checking its digest as it streams. A broken or
+ * stalled body is a retryable failure; a complete file with the wrong digest
+ * is not (the mirror serves a different or damaged file: asking again gets
+ * the same bytes) and names the file and both digests.
+ */
+async function downloadVerified(
+  href: string,
+  pkg: PackageRecord,
+  dest: string,
+  signal: AbortSignal,
+  ctx: RepoSourceContext,
+): Promise<void> {
+  const res = await fetchOk(href, signal, ctx.downloadTimeoutMs);
+  const algo = pkg.checksumType === "sha" ? "sha1" : pkg.checksumType;
+  const { t, digest } = hashingTransform(algo);
+  if (!res.body) throw new ComposeError(`${href} answered with no body`, { retryable: true });
+  try {
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream), t, createWriteStream(dest), {
+      signal,
+    });
+  } catch (err) {
+    await rm(dest, { force: true });
+    if (signal.aborted) throw err;
+    if ((err as NodeJS.ErrnoException).code === "ENOSPC") throw err;
+    throw new ComposeError(
+      `downloading ${href} failed: ${describeFailure(err, ctx.downloadTimeoutMs)}`,
+      { retryable: true, cause: err },
+    );
+  }
+  const got = digest();
+  if (got !== pkg.pkgid) {
+    await rm(dest, { force: true });
+    throw new ComposeError(
+      `checksum mismatch: ${href} has ${pkg.checksumType} ${got}, but the metadata says ${pkg.pkgid}`,
+    );
+  }
 }
 
 /**

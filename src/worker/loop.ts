@@ -9,6 +9,7 @@ import { sharedFilePlacer } from "../sources/place/file-placer.ts";
 import { RepodataCache } from "../sources/repodata-cache.ts";
 import { requeueAndFailJobs } from "../sweep/requeue.ts";
 import { retryDelayMs } from "./backoff.ts";
+import { diskFullMessage, isDiskFull } from "./disk-full.ts";
 import { failGenerate, runGenerate } from "./handlers/generate.ts";
 import type { JobContext } from "./handlers/types.ts";
 import { LeaseLostError } from "./lease.ts";
@@ -227,7 +228,9 @@ export class Worker {
   async #settleFailure(job: JobRow, err: unknown, ctx: JobContext): Promise<void> {
     const { db, log, workerId } = this.o;
     const now = this.o.now().getTime();
-    const message = err instanceof Error ? err.message : String(err);
+    const diskFull = isDiskFull(err);
+    const raw = err instanceof Error ? err.message : String(err);
+    const message = diskFull ? diskFullMessage(raw) : raw;
     if (err instanceof LeaseLostError) {
       log.warn("job lease lost; another worker owns it", { job: job.id });
       return;
@@ -238,7 +241,7 @@ export class Worker {
       return;
     }
     // Unknown errors (a busy database, a full disk) may pass; ComposeErrors say for themselves.
-    const retry = err instanceof ComposeError ? isRetryable(err) : true;
+    const retry = diskFull || (err instanceof ComposeError ? isRetryable(err) : true);
     if (retry && job.attempts < job.maxAttempts) {
       if (!(await retryJob(db, job.id, workerId, message, now, now + retryDelayMs(job.attempts))))
         throw new LeaseLostError(`job ${job.id} lease lost before its retry was recorded`);

@@ -428,19 +428,23 @@ describe("POST /api/1/composes/ refuses, writing nothing", () => {
 
   describe("our deliberate refusals", () => {
     const unsupported = (type: string) =>
-      `Source type "${type}" is not supported by this server yet; supported: tag, build, repo`;
+      `Source type "${type}" is not supported by this server yet; supported: tag, build, repo, module, pulp, pungi_compose`;
     const noHub = (type: string) =>
       `Source type "${type}" is not supported by this server: no Koji hub is configured (ODCS_KOJI_HUB_URL)`;
     const cases: [string, unknown, string][] = [
       ["tag", { source: { type: "tag", source: "f40" } }, noHub("tag")],
-      ["module", { source: { type: "module", source: "m:s" } }, unsupported("module")],
-      ["pulp", { source: { type: "pulp", source: "cs" } }, unsupported("pulp")],
+      ["module", { source: { type: "module", source: "m:s" } }, noHub("module")],
+      [
+        "pulp",
+        { source: { type: "pulp", source: "cs" } },
+        'Source type "pulp" is not supported by this server: no Pulp server is configured (ODCS_PULP_URL)',
+      ],
       ["raw_config", { source: { type: "raw_config", source: "a#b" } }, unsupported("raw_config")],
       ["build", { source: { type: "build", builds: ["b-1-1"] } }, noHub("build")],
       [
         "pungi_compose",
         { source: { type: "pungi_compose", source: "https://x/y" } },
-        unsupported("pungi_compose"),
+        noHub("pungi_compose"),
       ],
       [
         "unknown top-level field",
@@ -459,9 +463,14 @@ describe("POST /api/1/composes/ refuses, writing nothing", () => {
         "seconds-to-live must not be negative",
       ],
       [
-        "results other than repository",
-        { source: REPO, results: ["iso"] },
-        'Only the "repository" result is supported by this server',
+        "boot.iso (needs lorax)",
+        { source: REPO, results: ["iso", "boot.iso"] },
+        'The "boot.iso" result is not supported by this server: an installable boot.iso needs lorax, which this platform lacks; "iso" gives a non-installable ISO of the compose\'s packages',
+      ],
+      [
+        "ostree",
+        { source: REPO, results: ["ostree"] },
+        'The "ostree" result is not supported by this server',
       ],
       [
         "non-string list items",

@@ -9,9 +9,15 @@ import { migrateDatabase } from "../../src/db/migrate.ts";
 export const MIGRATIONS = join(import.meta.dirname, "../../migrations");
 
 const dirs: string[] = [];
-afterAll(() => {
+const removeDirs = () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+};
+try {
+  afterAll(removeDirs);
+} catch {
+  // Loaded outside vitest (the soak harness, `npm run soak`): removed at exit.
+  process.once("exit", removeDirs);
+}
 
 /** A scratch directory removed after the test file. */
 export function tempDir(prefix = "odcs-test-"): string {

@@ -107,6 +107,8 @@ export function odcsError(status: number, message: string) {
     404: "Not Found",
     405: "Method Not Allowed",
     413: "Payload Too Large",
+    429: "Too Many Requests",
+    503: "Service Unavailable",
   };
   return { error: error[status], message, status };
 }

@@ -1,5 +1,8 @@
 import type { SourceTypeName } from "../states.ts";
 import { validateKojiRequest } from "./koji.ts";
+import { validateModuleRequest } from "./module.ts";
+import { validatePulpRequest } from "./pulp.ts";
+import { validatePungiComposeRequest } from "./pungi-compose.ts";
 import { parseRepoLocation, validateRepoRequest } from "./repo.ts";
 import type { SourceRequest, SourceRequestSettings } from "./types.ts";
 
@@ -15,6 +18,9 @@ const VALIDATORS: Partial<
   tag: validateKojiRequest,
   build: validateKojiRequest,
   repo: validateRepoRequest,
+  module: validateModuleRequest,
+  pulp: validatePulpRequest,
+  pungi_compose: validatePungiComposeRequest,
 };
 
 export const SUPPORTED_SOURCE_TYPES = Object.keys(VALIDATORS) as SourceTypeName[];

@@ -25,8 +25,8 @@ export interface PlaceRequest {
 
 export type PlaceResult =
   | { ok: true; how: "link" | "copy" }
-  /** `outside`: the file resolves to `real`, outside the allowed roots; else an I/O error. */
-  | { ok: false; outside: boolean; real: string; message: string };
+  /** `outside`: the file resolves to `real`, outside the allowed roots; else an I/O error (`code`: its errno name). */
+  | { ok: false; outside: boolean; real: string; message: string; code?: string };
 
 /**
  * The file itself, never a symlink: each directory resolved once (cached in
@@ -80,7 +80,14 @@ export function placeFilesSync(
       }
       return { ok: true, how: linkOrCopy(real, dest) };
     } catch (err) {
-      return { ok: false, outside: false, real, message: (err as Error).message };
+      const code = (err as NodeJS.ErrnoException).code;
+      return {
+        ok: false,
+        outside: false,
+        real,
+        message: (err as Error).message,
+        ...(code === undefined ? {} : { code }),
+      };
     }
   });
 }

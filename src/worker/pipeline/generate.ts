@@ -1,16 +1,26 @@
 import type { Config } from "../../config.ts";
 import type { ComposeRow, NewComposeRpmRow } from "../../db/schema.ts";
 import { InvalidRequestError } from "../../domain/errors.ts";
-import { sourceTypeName } from "../../domain/states.ts";
+import { RESULTS, sourceTypeName } from "../../domain/states.ts";
 import { InvalidPatternError } from "../../rpm/select.ts";
 import { InvalidSigkeyError } from "../../rpm/sigkeys.ts";
 import { ComposeError } from "../../sources/errors.ts";
 import { sourceFor } from "../../sources/index.ts";
 import type { RepodataCache } from "../../sources/repodata-cache.ts";
-import type { Json, RegeneratedRpm, SourceContext } from "../../sources/types.ts";
+import {
+  type ComposeRewrite,
+  isRepoFileSource,
+  type Json,
+  type RegeneratedRpm,
+  type SourceContext,
+} from "../../sources/types.ts";
 import type { ComposeLog } from "../compose-log.ts";
 import { writeComposeTree } from "./compose-tree.ts";
+import { writeIsos } from "./iso.ts";
+import { selectModuleArches } from "./modules.ts";
+import { writeRepoFileCompose } from "./repo-file-compose.ts";
 import { selectArches, treeArches } from "./select-arches.ts";
+import { removeUnusedArchDirs } from "./unused-arches.ts";
 
 export interface GenerateContext {
   config: Config;
@@ -32,7 +42,10 @@ export interface GenerateContext {
 
 export interface GenerateResult {
   kojiEvent: number | null;
-  pungiComposeId: string;
+  /** null: not a Pungi-style compose (pulp). */
+  pungiComposeId: string | null;
+  /** Fields the source rewrites on the done compose (pulp: arches, sigkeys, source; module: the resolved NSVCs in source). */
+  rewrite?: ComposeRewrite;
 }
 
 /**
@@ -71,17 +84,39 @@ export async function generateCompose(
       regenerating: ctx.pinned,
     };
     const pinned = ctx.resolved ?? (await source.resolve(compose, sctx));
-    const { repos, lookaside, kojiEvent } = await source.open(pinned, sctx);
-    const arches = treeArches(compose);
-    const selections = await selectArches(compose, repos, lookaside, arches, ctx);
+    if (isRepoFileSource(source))
+      return await writeRepoFileCompose(compose, dir, source, pinned, sctx, ctx.config);
+    const {
+      repos,
+      lookaside,
+      kojiEvent,
+      modules,
+      source: stored,
+      exact,
+      rewrite,
+    } = await source.open(pinned, sctx);
+    const arches = exact?.arches ?? treeArches(compose);
+    const selectCtx = exact && ctx.pinned.length === 0 ? { ...ctx, pinned: exact.packages } : ctx;
+    const selections = modules
+      ? await selectModuleArches(compose, repos, modules, arches, ctx)
+      : await selectArches(compose, repos, lookaside, arches, selectCtx);
     const tree = await writeComposeTree(
       compose,
       dir,
       repos,
       selections.map(({ arch, result }) => ({ arch, packages: result.packages })),
       ctx,
+      modules,
     );
-    return { ...tree, kojiEvent };
+    if (exact) await removeUnusedArchDirs(dir, treeArches(compose), arches);
+    if (compose.results & RESULTS.iso && tree.pungiComposeId !== null)
+      await writeIsos(compose, dir, tree.pungiComposeId, arches, ctx);
+    const rewritten = { ...rewrite, ...(stored === undefined ? {} : { source: stored }) };
+    return {
+      ...tree,
+      kojiEvent,
+      ...(Object.keys(rewritten).length > 0 ? { rewrite: rewritten } : {}),
+    };
   } catch (err) {
     throw requestErrorAsComposeError(err);
   }

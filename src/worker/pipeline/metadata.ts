@@ -53,6 +53,22 @@ function releaseName(pungiId: string): string {
   return pungiId.replace(/-1-\d{8}(\.[a-z]+)?\.\d+$/, "");
 }
 
+/** A JSON value with every object's keys sorted, recursively. */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+  );
+}
+
+/** A productmd file's text as productmd and Pungi write it: keys sorted, 4-space indent. */
+export function productmdText(v: unknown): string {
+  return `${JSON.stringify(sortKeys(v), null, 4)}\n`;
+}
+
 export interface ComposeInfo {
   id: string;
   date: string;
@@ -115,8 +131,8 @@ export async function writeComposeMetadata(
   };
   const dir = join(composeDir, "compose", "metadata");
   await Promise.all([
-    writeFile(join(dir, "rpms.json"), `${JSON.stringify(rpmsJson, null, 4)}\n`),
-    writeFile(join(dir, "composeinfo.json"), `${JSON.stringify(composeinfo, null, 4)}\n`),
+    writeFile(join(dir, "rpms.json"), productmdText(rpmsJson)),
+    writeFile(join(dir, "composeinfo.json"), productmdText(composeinfo)),
   ]);
 }
 

@@ -1,0 +1,485 @@
+/**
+ * The soak-and-chaos harness (issue 18): a server and N worker processes on
+ * one database file, K composes over local repos, HTTP repos behind the
+ * fault-injecting proxy and a Koji tag on the protocol-level hub, while a
+ * seeded chaos loop kill -9s random workers and the server, SIGSTOPs a
+ * worker past its lease and resumes it, and restarts what it killed. Then it
+ * lets everything settle and checks what must always hold.
+ *
+ * `npm run soak` (bench/soak.ts) runs the full size; test/e2e/soak.test.ts a
+ * small one.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
+import { BUSY_TIMEOUT_MS, createDb, type Db } from "../src/db/client.ts";
+import { listComposeRpms } from "../src/db/compose-rpms.ts";
+import { composes, jobs } from "../src/db/schema.ts";
+import { FINAL_STATES } from "../src/domain/transitions.ts";
+import { prng } from "../test/helpers/corpus.ts";
+import { tempDir } from "../test/helpers/db.ts";
+import { eventChainProblems } from "../test/helpers/events.ts";
+import { type FaultProxy, startFaultProxy } from "../test/helpers/fault-proxy.ts";
+import { type KojiHub, KojiModel, startKojiHub } from "../test/helpers/koji-hub.ts";
+import {
+  LIBDNF_REPO,
+  repoServer,
+  type ServiceProcess,
+  startService,
+} from "../test/helpers/service.ts";
+
+export interface SoakOptions {
+  seed: number;
+  workers: number;
+  composes: number;
+  /** Mean time between chaos actions (exponentially distributed), ms. */
+  killEveryMs: number;
+  /** Worker lease (ODCS_WORKER_LEASE_MS); a SIGSTOP lasts 1.5 leases. */
+  leaseMs: number;
+  /** Fraction of proxied HTTP requests that meet a transient fault. */
+  faultRate: number;
+  /** Bound for everything to settle after the chaos stops, ms. */
+  drainMs: number;
+  /** Chaos goes on (within drainMs / 2) until at least this many actions were taken. */
+  minChaosActions?: number;
+  /** Progress lines (stderr in the CLI). */
+  progress?: (line: string) => void;
+}
+
+export const SOAK_DEFAULTS: SoakOptions = {
+  seed: 1,
+  workers: 4,
+  composes: 500,
+  killEveryMs: 2000,
+  leaseMs: 3000,
+  faultRate: 0.05,
+  drainMs: 240_000,
+};
+
+export interface SoakReport {
+  options: SoakOptions;
+  seconds: number;
+  submitted: number;
+  byState: Record<string, number>;
+  failedReasons: Record<string, number>;
+  /** The last error of every job that has one (retried or failed), normalised, counted. */
+  jobErrors: Record<string, number>;
+  chaos: { workerKills: number; serverKills: number; stops: number };
+  faults: Record<string, number>;
+  requests: {
+    total: number;
+    status5xx: number;
+    refused: number;
+    getP50Ms: number;
+    getP99Ms: number;
+  };
+  lost: string[];
+  stuck: string[];
+  partial: string[];
+  double: string[];
+  missingEvents: string[];
+  errors5xx: string[];
+}
+
+const STATE_NAMES: Record<number, string> = {
+  0: "wait",
+  1: "generating",
+  2: "done",
+  3: "removed",
+  4: "failed",
+};
+
+/** The Koji tag the soak composes from: real fixture RPMs, one build per source RPM. */
+function kojiModel(): KojiModel {
+  const model = new KojiModel({ topdir: tempDir("soak-koji-") });
+  model.createTag("soak-tag", { arches: ["x86_64"] });
+  const rpm = (f: string) => join(LIBDNF_REPO, "x86_64", f);
+  const builds = [
+    ["flac-1.3.2-8.fc29.x86_64.rpm", "flac-libs-1.3.2-8.fc29.x86_64.rpm"],
+    ["lame-3.100-4.fc29.x86_64.rpm", "lame-libs-3.100-4.fc29.x86_64.rpm"],
+    ["dwm-6.1-1.x86_64.rpm"],
+  ];
+  for (const n of ["flac", "flac-libs", "lame", "lame-libs", "dwm"])
+    model.addPackage("soak-tag", n);
+  model.importBuilds(builds.map((b) => ({ rpms: b.map(rpm) })));
+  for (const nvr of ["flac-1.3.2-8.fc29", "lame-3.100-4.fc29", "dwm-6.1-1"])
+    model.tagBuild("soak-tag", nvr);
+  return model;
+}
+
+const PACKAGE_SETS = [["flac"], ["lame"], ["dwm"], ["flac", "lame"], ["lame", "dwm"]];
+const REPO_ONLY_SETS = [["CQRlib"], ["http-parser"], ["ninja-build"], ["abcde"]];
+
+const percentile = (xs: number[], p: number) => {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+
+const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
+  const say = opts.progress ?? (() => {});
+  const rnd = prng(opts.seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const started = performance.now();
+
+  const upstream = await repoServer(LIBDNF_REPO);
+  const proxy: FaultProxy = await startFaultProxy(upstream.url);
+  proxy.random({
+    seed: opts.seed,
+    rate: opts.faultRate,
+    faults: ["status", "reset", "truncate", "stall"],
+    stallMs: 200,
+  });
+  const hub: KojiHub = await startKojiHub(kojiModel());
+  const dataDir = tempDir("soak-data-");
+  const env = {
+    ODCS_WORKER_LEASE_MS: String(opts.leaseMs),
+    ODCS_WORKER_POLL_MS: "50",
+    ODCS_WORKER_CONCURRENCY: "2",
+    ODCS_JOB_MAX_ATTEMPTS: "5",
+    ODCS_WORKER_GRACE_MS: "2000",
+    ODCS_SWEEP_CRON: "* * * * * *",
+    ODCS_ALLOWED_REPO_URLS: proxy.url,
+    ODCS_DOWNLOAD_TIMEOUT_MS: "2000",
+    ODCS_KOJI_HUB_URL: hub.hubUrl,
+    ODCS_KOJI_TOPURL: hub.topurl,
+    ODCS_KOJI_TIMEOUT_MS: "5000",
+    ODCS_CACHE_DIR: join(dataDir, "cache"),
+    ODCS_ALLOWED_SOURCE_TYPES: "tag,repo",
+    ODCS_LOG_LEVEL: "info",
+  };
+  const everyProcess: ServiceProcess[] = [];
+  const startServer = async () => {
+    const s = await startService({ entry: "src/server.ts", dataDir, env, timeoutMs: 60_000 });
+    everyProcess.push(s);
+    return s;
+  };
+  const startWorker = async (i: number) => {
+    const w = await startService({
+      entry: "src/worker.ts",
+      dataDir,
+      env: { ...env, ODCS_WORKER_ID: `soak-w${i}-${everyProcess.length}` },
+      readyText: "worker started",
+      timeoutMs: 60_000,
+    });
+    everyProcess.push(w);
+    return w;
+  };
+
+  let server = await startServer();
+  const workers: (ServiceProcess | undefined)[] = await Promise.all(
+    Array.from({ length: opts.workers }, (_, i) => startWorker(i)),
+  );
+  const db: Db = createDb(createClient({ url: server.dbUrl, timeout: BUSY_TIMEOUT_MS }));
+
+  const counts = { total: 0, status5xx: 0, refused: 0 };
+  const errors5xx: string[] = [];
+  const getMs: number[] = [];
+  /** One HTTP call to the current server; a refused connection (server down) is tried again. */
+  const call = async (path: string, init?: RequestInit): Promise<Response> => {
+    for (let tries = 0; ; tries++) {
+      const base = server.url;
+      const t0 = performance.now();
+      try {
+        const res = await fetch(`${base}${path}`, { ...init, signal: AbortSignal.timeout(30_000) });
+        counts.total++;
+        if ((init?.method ?? "GET") === "GET") getMs.push(performance.now() - t0);
+        if (res.status >= 500) {
+          counts.status5xx++;
+          errors5xx.push(`${init?.method ?? "GET"} ${path} → ${res.status} ${await res.text()}`);
+        }
+        return res;
+      } catch (err) {
+        counts.refused++;
+        if (tries > 600) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  };
+
+  const bodyFor = (): unknown => {
+    const kind = rnd();
+    const flags = rnd() < 0.8 ? ["no_deps", "no_reuse"] : ["no_deps"];
+    if (kind < 0.5) {
+      const pkgs = pick(rnd() < 0.5 ? PACKAGE_SETS : REPO_ONLY_SETS);
+      return { source: { type: "repo", source: LIBDNF_REPO, packages: pkgs }, flags };
+    }
+    if (kind < 0.8)
+      return { source: { type: "repo", source: proxy.url, packages: pick(PACKAGE_SETS) }, flags };
+    return { source: { type: "tag", source: "soak-tag", packages: pick(PACKAGE_SETS) }, flags };
+  };
+
+  // Chaos: kill -9 a worker (most often), the server, or SIGSTOP a worker past its lease.
+  const chaos = { workerKills: 0, serverKills: 0, stops: 0 };
+  let chaosOn = true;
+  let serverDown = false;
+  const pending = new Set<Promise<unknown>>();
+  const background = (p: Promise<unknown>) => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
+  // Actions run in the background (a restart takes seconds), so they come
+  // at the chosen rate; a process being restarted or stopped is skipped.
+  const stopped = new Set<number>();
+  const chaosLoop = (async () => {
+    while (chaosOn) {
+      const wait = -Math.log(1 - rnd()) * opts.killEveryMs;
+      await new Promise((r) => setTimeout(r, wait));
+      if (!chaosOn) break;
+      const roll = rnd();
+      const i = Math.floor(rnd() * opts.workers);
+      const w = workers[i];
+      if (roll < 0.15 && !serverDown) {
+        chaos.serverKills++;
+        serverDown = true;
+        say(`chaos: kill -9 server (pid ${server.child.pid})`);
+        const old = server;
+        background(
+          (async () => {
+            await old.kill();
+            server = await startServer();
+            serverDown = false;
+          })(),
+        );
+      } else if (roll < 0.3 && w?.child.pid && !stopped.has(i)) {
+        chaos.stops++;
+        stopped.add(i);
+        const pid = w.child.pid;
+        say(`chaos: SIGSTOP worker ${i} (pid ${pid}) for ${opts.leaseMs * 1.5} ms`);
+        process.kill(pid, "SIGSTOP");
+        background(
+          (async () => {
+            await new Promise((r) => setTimeout(r, opts.leaseMs * 1.5));
+            process.kill(pid, "SIGCONT");
+            stopped.delete(i);
+          })(),
+        );
+      } else if (w && !stopped.has(i)) {
+        chaos.workerKills++;
+        say(`chaos: kill -9 worker ${i} (pid ${w.child.pid})`);
+        workers[i] = undefined;
+        background(
+          (async () => {
+            await w.kill();
+            workers[i] = await startWorker(i);
+          })(),
+        );
+      }
+    }
+    while (pending.size > 0) await Promise.all([...pending]);
+  })();
+
+  // Submit K composes, a few in flight at once.
+  const acked: number[] = [];
+  let next = 0;
+  const submitter = async () => {
+    while (next < opts.composes) {
+      next++;
+      const res = await call("/api/1/composes/", {
+        method: "POST",
+        body: JSON.stringify(bodyFor()),
+      });
+      if (res.status === 200) acked.push(((await res.json()) as { id: number }).id);
+      else if (res.status < 500)
+        throw new Error(`POST answered ${res.status}: ${await res.text()}`);
+      if (acked.length % 50 === 0) say(`submitted ${acked.length}/${opts.composes}`);
+    }
+  };
+  // Readers meanwhile: single composes and list pages.
+  let reading = true;
+  const reader = (async () => {
+    while (reading) {
+      const id = acked.length > 0 ? pick(acked) : 1;
+      await call(
+        rnd() < 0.5 ? `/api/1/composes/${id}` : "/api/1/composes/?per_page=20&order_by=-id",
+      );
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  await Promise.all([submitter(), submitter(), submitter(), submitter()]);
+  say(`all ${acked.length} submitted after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  const unsettledCount = async () =>
+    (await db.select({ state: composes.state }).from(composes)).filter(
+      (c) => !FINAL_STATES.includes(c.state),
+    ).length;
+  // Chaos runs while the queue drains, until at most a tenth is left (or the bound).
+  const chaosUntil = performance.now() + opts.drainMs / 2;
+  const actions = () => chaos.workerKills + chaos.serverKills + chaos.stops;
+  while (
+    performance.now() < chaosUntil &&
+    ((await unsettledCount()) > acked.length / 10 || actions() < (opts.minChaosActions ?? 0))
+  )
+    await new Promise((r) => setTimeout(r, 250));
+  chaosOn = false;
+  await chaosLoop;
+  proxy.random(undefined);
+  say("chaos stopped; draining");
+  for (let i = 0; i < opts.workers; i++) if (!workers[i]) workers[i] = await startWorker(i);
+  const drainUntil = performance.now() + opts.drainMs;
+  let left = await unsettledCount();
+  while (left > 0 && performance.now() < drainUntil) {
+    await new Promise((r) => setTimeout(r, 500));
+    left = await unsettledCount();
+  }
+  reading = false;
+  await reader;
+
+  // Checks.
+  const rows = await db.select().from(composes);
+  const jobRows = await db.select().from(jobs);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const lost: string[] = [];
+  const stuck: string[] = [];
+  for (const id of acked) if (!byId.has(id)) lost.push(`compose ${id}: acknowledged but absent`);
+  for (const r of rows) {
+    if (FINAL_STATES.includes(r.state)) continue;
+    const mine = jobRows.filter((j) => j.composeId === r.id);
+    const live = mine.find((j) => j.state === "queued" || j.state === "running");
+    const jobText = mine
+      .map(
+        (j) =>
+          `job ${j.id} ${j.state} attempts ${j.attempts}/${j.maxAttempts}, run_at in ${((j.runAt - Date.now()) / 1000).toFixed(0)} s, locked_by ${j.lockedBy}, last error: ${j.lastError}`,
+      )
+      .join("; ");
+    (live ? stuck : lost).push(
+      `compose ${r.id}: ${STATE_NAMES[r.state]}${live ? " with a live job" : " and no job left to finish it"} (${jobText || "no jobs"})`,
+    );
+  }
+  const target = server.targetDir;
+  const partial: string[] = [];
+  for (const r of rows) {
+    const dir = join(target, `odcs-${r.id}`);
+    if (r.state === 4) {
+      if (existsSync(dir)) {
+        const files = readdirSync(dir).filter((f) => f !== "pungi-stderr.log");
+        if (files.length > 0)
+          partial.push(`compose ${r.id} (failed): published ${files.join(", ")}`);
+      }
+      continue;
+    }
+    if (r.state !== 2 || r.reusedId !== null) continue;
+    const expected = await listComposeRpms(db, r.id);
+    if (expected.length === 0) partial.push(`compose ${r.id}: done with no compose_rpms`);
+    const want = new Set(expected.map((x) => join(x.treeArch, "os", x.path)));
+    const tree = join(dir, "compose", "Temporary");
+    const have = new Set<string>();
+    if (existsSync(tree))
+      for (const f of readdirSync(tree, { recursive: true }).map(String))
+        if (f.endsWith(".rpm")) have.add(f);
+    for (const f of want) if (!have.has(f)) partial.push(`compose ${r.id}: ${f} missing`);
+    for (const f of have)
+      if (!want.has(f)) partial.push(`compose ${r.id}: ${f} not in compose_rpms`);
+    for (const x of expected) {
+      const file = join(tree, x.treeArch, "os", x.path);
+      if (
+        x.checksumType === "sha256" &&
+        x.checksum &&
+        existsSync(file) &&
+        sha256(file) !== x.checksum
+      )
+        partial.push(`compose ${r.id}: ${x.path} differs from its checksum`);
+    }
+    for (const arch of new Set(expected.map((x) => x.treeArch)))
+      if (!existsSync(join(tree, arch, "os", "repodata", "repomd.xml")))
+        partial.push(`compose ${r.id}: ${arch} has no repodata`);
+    if (readFileSync(join(dir, "STATUS"), "utf8").trim() !== "FINISHED")
+      partial.push(`compose ${r.id}: STATUS is not FINISHED`);
+  }
+  // A job completed twice: two "job done" lines for one job, from any processes.
+  const doneBy = new Map<number, string[]>();
+  for (const p of everyProcess) {
+    for (const line of p.output().split("\n")) {
+      if (!line.includes('"job done"')) continue;
+      try {
+        const j = JSON.parse(line) as { msg: string; job: number; component?: string };
+        if (j.msg !== "job done") continue;
+        doneBy.set(j.job, [...(doneBy.get(j.job) ?? []), String(p.child.pid)]);
+      } catch {
+        // a line cut by kill -9
+      }
+    }
+  }
+  const double = [...doneBy.entries()]
+    .filter(([, by]) => by.length > 1)
+    .map(([job, by]) => `job ${job} completed by processes ${by.join(", ")}`);
+  const missingEvents = await eventChainProblems(db);
+
+  const byState: Record<string, number> = {};
+  const failedReasons: Record<string, number> = {};
+  for (const r of rows) {
+    const s = STATE_NAMES[r.state] ?? String(r.state);
+    byState[s] = (byState[s] ?? 0) + 1;
+    if (r.state === 4) {
+      const reason = (r.stateReason ?? "").replace(/\d+/g, "N").slice(0, 140);
+      failedReasons[reason] = (failedReasons[reason] ?? 0) + 1;
+    }
+  }
+  const jobErrors: Record<string, number> = {};
+  for (const j of jobRows) {
+    if (!j.lastError) continue;
+    const e = j.lastError.replace(/\d+/g, "N").slice(0, 160);
+    jobErrors[e] = (jobErrors[e] ?? 0) + 1;
+  }
+  const report: SoakReport = {
+    options: opts,
+    seconds: (performance.now() - started) / 1000,
+    submitted: acked.length,
+    byState,
+    failedReasons,
+    jobErrors,
+    chaos,
+    faults: proxy.injected(),
+    requests: {
+      ...counts,
+      getP50Ms: percentile(getMs, 50),
+      getP99Ms: percentile(getMs, 99),
+    },
+    lost,
+    stuck,
+    partial,
+    double,
+    missingEvents,
+    errors5xx,
+  };
+  await Promise.all([server, ...workers].map((p) => p?.stop(10_000)));
+  await Promise.all([proxy.close(), upstream.close(), hub.close()]);
+  return report;
+}
+
+/** Whether the report meets the targets: nothing lost, stuck, partial, doubled, unrecorded or 5xx. */
+export function meetsTargets(r: SoakReport): boolean {
+  return (
+    r.lost.length === 0 &&
+    r.stuck.length === 0 &&
+    r.partial.length === 0 &&
+    r.double.length === 0 &&
+    r.missingEvents.length === 0 &&
+    r.requests.status5xx === 0
+  );
+}
+
+/** The report as text; its last line is the targets line. */
+export function formatReport(r: SoakReport): string {
+  const o = r.options;
+  const list = (what: string, xs: string[]) =>
+    xs.length === 0 ? [] : [`${what}:`, ...xs.slice(0, 20).map((x) => `  ${x}`)];
+  return [
+    `soak: seed ${o.seed}, ${o.workers} workers, ${o.composes} composes, a chaos action every ${o.killEveryMs} ms on average, lease ${o.leaseMs} ms, ${(o.faultRate * 100).toFixed(0)} % HTTP faults`,
+    `ran ${r.seconds.toFixed(1)} s; composes ${JSON.stringify(r.byState)}; ${(r.submitted / r.seconds).toFixed(1)} composes/s`,
+    `chaos: ${r.chaos.workerKills} worker kill -9, ${r.chaos.serverKills} server kill -9, ${r.chaos.stops} SIGSTOP past the lease; proxy faults ${JSON.stringify(r.faults)}`,
+    `requests: ${r.requests.total} answered, ${r.requests.refused} refused while the server was down, GET p50 ${r.requests.getP50Ms.toFixed(1)} ms p99 ${r.requests.getP99Ms.toFixed(1)} ms`,
+    ...Object.entries(r.failedReasons).map(([reason, n]) => `failed ×${n}: ${reason}`),
+    ...Object.entries(r.jobErrors).map(([e, n]) => `job last error ×${n}: ${e}`),
+    ...list("lost", r.lost),
+    ...list("stuck", r.stuck),
+    ...list("partial", r.partial),
+    ...list("double completions", r.double),
+    ...list("missing events", r.missingEvents),
+    ...list("5xx", r.errors5xx),
+    `targets: lost ${r.lost.length}/0, stuck ${r.stuck.length}/0, partial ${r.partial.length}/0, double completions ${r.double.length}/0, missing events ${r.missingEvents.length}/0, 5xx ${r.requests.status5xx}/0 — ${meetsTargets(r) ? "PASS" : "FAIL"}`,
+  ].join("\n");
+}

@@ -1,0 +1,32 @@
+/**
+ * `npm run soak [-- --seed N --workers N --composes N --kill-every-ms N --lease-ms N --fault-rate X --drain-ms N]`:
+ * the soak-and-chaos harness (bench/soak-run.ts) at full size. Prints its
+ * figures; the last line is the targets line; exits 1 if a target is missed.
+ */
+import { parseArgs } from "node:util";
+import { formatReport, meetsTargets, runSoak, SOAK_DEFAULTS } from "./soak-run.ts";
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: "string" },
+    workers: { type: "string" },
+    composes: { type: "string" },
+    "kill-every-ms": { type: "string" },
+    "lease-ms": { type: "string" },
+    "fault-rate": { type: "string" },
+    "drain-ms": { type: "string" },
+  },
+});
+const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
+const report = await runSoak({
+  seed: num(values.seed, SOAK_DEFAULTS.seed),
+  workers: num(values.workers, SOAK_DEFAULTS.workers),
+  composes: num(values.composes, SOAK_DEFAULTS.composes),
+  killEveryMs: num(values["kill-every-ms"], SOAK_DEFAULTS.killEveryMs),
+  leaseMs: num(values["lease-ms"], SOAK_DEFAULTS.leaseMs),
+  faultRate: num(values["fault-rate"], SOAK_DEFAULTS.faultRate),
+  drainMs: num(values["drain-ms"], SOAK_DEFAULTS.drainMs),
+  progress: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+});
+console.log(formatReport(report));
+process.exit(meetsTargets(report) ? 0 : 1);
