@@ -27,7 +27,8 @@ export const ORDER_KEYS = [
 ] as const;
 export type OrderKey = (typeof ORDER_KEYS)[number];
 
-const ORDER_COLUMNS = {
+/** The column of each `order_by` key. */
+export const ORDER_COLUMNS = {
   id: composes.id,
   owner: composes.owner,
   source_type: composes.sourceType,

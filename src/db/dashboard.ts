@@ -14,7 +14,7 @@ import {
   sql,
 } from "drizzle-orm";
 import type { DbOrTx } from "./client.ts";
-import type { ComposeFilters, ComposeOrder } from "./compose-list.ts";
+import { type ComposeFilters, type ComposeOrder, ORDER_COLUMNS } from "./compose-list.ts";
 import { type ComposeRow, composeCounts, composes, type EventRow, events, jobs } from "./schema.ts";
 
 /**
@@ -61,18 +61,6 @@ export async function searchComposes(
   const [rows, counted] = await Promise.all([q.page, q.count]);
   return { rows, total: counted[0]?.n ?? 0 };
 }
-
-const ORDER_COLUMNS = {
-  id: composes.id,
-  owner: composes.owner,
-  source_type: composes.sourceType,
-  koji_event: composes.kojiEvent,
-  state: composes.state,
-  time_to_expire: composes.timeToExpire,
-  time_submitted: composes.timeSubmitted,
-  time_done: composes.timeDone,
-  time_removed: composes.timeRemoved,
-} as const;
 
 function searchQueries(
   db: DbOrTx,

@@ -47,29 +47,37 @@ export interface KojiSig {
   sighash: string;
 }
 
-function bad(method: string, what: string): never {
+/** The hub's answer to `method` is not the shape Koji gives: a compose error naming both. */
+export function bad(method: string, what: string): never {
   throw new ComposeError(`the Koji hub answered ${method} with ${what}`);
 }
 
-function struct(method: string, v: XmlRpcValue): XmlRpcStruct {
-  if (v === null || typeof v !== "object" || Array.isArray(v) || v instanceof Uint8Array)
-    bad(method, "something other than a struct");
+/** Whether an XML-RPC value is a struct (not an array, bytes or nil). */
+export const isStruct = (v: XmlRpcValue | undefined): v is XmlRpcStruct =>
+  v !== null &&
+  v !== undefined &&
+  typeof v === "object" &&
+  !Array.isArray(v) &&
+  !(v instanceof Uint8Array);
+
+export function struct(method: string, v: XmlRpcValue | undefined): XmlRpcStruct {
+  if (!isStruct(v)) bad(method, "something other than a struct");
   return v;
 }
 
-function list(method: string, v: XmlRpcValue): XmlRpcValue[] {
+export function list(method: string, v: XmlRpcValue): XmlRpcValue[] {
   if (!Array.isArray(v)) bad(method, "something other than a list");
   return v;
 }
 
-function int(method: string, s: XmlRpcStruct, k: string): number {
+export function int(method: string, s: XmlRpcStruct, k: string): number {
   const v = s[k];
   if (typeof v !== "number" || !Number.isSafeInteger(v))
     bad(method, `a row whose ${k} is not an integer`);
   return v;
 }
 
-function str(method: string, s: XmlRpcStruct, k: string): string {
+export function str(method: string, s: XmlRpcStruct, k: string): string {
   const v = s[k];
   if (typeof v !== "string") bad(method, `a row whose ${k} is not a string`);
   return v;

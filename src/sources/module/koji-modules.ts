@@ -9,8 +9,9 @@ import { ComposeError } from "../errors.ts";
 import { fetchStream, readLocalBounded } from "../fetch.ts";
 import { type KojiClient, KojiFault } from "../koji/client.ts";
 import { type KojiTop, topHref } from "../koji/files.ts";
+import { int, isStruct, list, str, struct } from "../koji/hub.ts";
 import { volumePrefix } from "../koji/paths.ts";
-import type { XmlRpcStruct, XmlRpcValue } from "../koji/xmlrpc.ts";
+import type { XmlRpcValue } from "../koji/xmlrpc.ts";
 
 /** A modulemd file is small; anything past this is refused. */
 export const MAX_MODULEMD_BYTES = 16 * 1024 * 1024;
@@ -45,40 +46,6 @@ export interface ModuleBuildInfo {
     contentKojiTag: string;
     modulemdStr: string;
   } | null;
-}
-
-function bad(method: string, what: string): never {
-  throw new ComposeError(`the Koji hub answered ${method} with ${what}`);
-}
-
-const isStruct = (v: XmlRpcValue | undefined): v is XmlRpcStruct =>
-  v !== null &&
-  v !== undefined &&
-  typeof v === "object" &&
-  !Array.isArray(v) &&
-  !(v instanceof Uint8Array);
-
-function list(method: string, v: XmlRpcValue): XmlRpcValue[] {
-  if (!Array.isArray(v)) bad(method, "something other than a list");
-  return v;
-}
-
-function struct(method: string, v: XmlRpcValue | undefined): XmlRpcStruct {
-  if (!isStruct(v)) bad(method, "something other than a struct");
-  return v;
-}
-
-function int(method: string, s: XmlRpcStruct, k: string): number {
-  const v = s[k];
-  if (typeof v !== "number" || !Number.isSafeInteger(v))
-    bad(method, `a row whose ${k} is not an integer`);
-  return v;
-}
-
-function str(method: string, s: XmlRpcStruct, k: string): string {
-  const v = s[k];
-  if (typeof v !== "string") bad(method, `a row whose ${k} is not a string`);
-  return v;
 }
 
 const text = (v: XmlRpcValue | undefined): string =>
