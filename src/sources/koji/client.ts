@@ -8,6 +8,7 @@
  */
 
 import { ComposeError } from "../errors.ts";
+import { sleep } from "../sleep.ts";
 import {
   asFault,
   callParams,
@@ -76,20 +77,6 @@ export interface KojiCall {
   args?: XmlRpcValue[];
   kwargs?: Kwargs;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 
 export class KojiClient {
   readonly hubUrl: string;

@@ -8,6 +8,7 @@
  */
 
 import { ComposeError } from "../errors.ts";
+import { sleep } from "../sleep.ts";
 
 export const DEFAULT_MBS_TIMEOUT_MS = 60_000;
 export const DEFAULT_MBS_RETRIES = 3;
@@ -62,20 +63,6 @@ export interface MbsClientOptions {
   retryDelayMs?: (retry: number) => number;
   signal?: AbortSignal;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { ComposeError } from "../errors.ts";
+import { sleep } from "../sleep.ts";
 
 /** Connection settings of the Pulp server (from `ODCS_PULP_*`). */
 export interface PulpConnection {
@@ -27,20 +28,6 @@ function authHeader(conn: PulpConnection): Record<string, string> {
     ),
   );
   return { authorization: `Basic ${token}` };
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }
 
 /**
@@ -82,7 +69,7 @@ export async function pulpJson<T>(
           retryable: true,
           cause: err,
         });
-      await delay(RETRY_DELAY_MS * (attempt + 1), conn.signal);
+      await sleep(RETRY_DELAY_MS * (attempt + 1), conn.signal);
     }
   }
   const text = await res.text();
