@@ -17,7 +17,8 @@ export interface KojiRequestSettings {
  */
 export const NVR_RE = /^[^\s/]+-[^\s/-]+-[^\s/-]+$/;
 
-const MODULE_FIELDS: [keyof SourceRequest, string][] = [
+/** The module fields of a request, as (request key, wire name); only `module` composes use them. */
+export const MODULE_FIELDS: [keyof SourceRequest, string][] = [
   ["modularKojiTags", "modular_koji_tags"],
   ["moduleDefaultsUrl", "module_defaults_url"],
   ["scratchModules", "scratch_modules"],

@@ -8,6 +8,7 @@
  */
 
 import { InvalidRequestError } from "../errors.ts";
+import { MODULE_FIELDS } from "./koji.ts";
 import type { SourceRequest } from "./types.ts";
 
 export interface PulpRequestSettings {
@@ -19,15 +20,7 @@ const NO_OP_FIELDS: [keyof SourceRequest, string][] = [
   ["builds", "builds"],
   ["kojiEvent", "koji_event"],
   ["lookasideRepoList", "lookaside_repos"],
-  ["modularKojiTags", "modular_koji_tags"],
-  ["moduleDefaultsUrl", "module_defaults_url"],
-  ["scratchModules", "scratch_modules"],
-  ["modules", "modules"],
-  ["scratchBuildTasks", "scratch_build_tasks"],
-  ["baseModuleBrName", "base_module_br_name"],
-  ["baseModuleBrStream", "base_module_br_stream"],
-  ["baseModuleBrStreamVersionLte", "base_module_br_stream_version_lte"],
-  ["baseModuleBrStreamVersionGte", "base_module_br_stream_version_gte"],
+  ...MODULE_FIELDS,
 ];
 
 const isSet = (v: unknown) =>
