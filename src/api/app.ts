@@ -9,6 +9,7 @@ import type { Deps } from "./deps.ts";
 import { EventFeed } from "./event-feed.ts";
 import { eventsRouter } from "./events.ts";
 import { metricsRouter, requestTiming } from "./metrics.ts";
+import { uploadsRouter } from "./uploads.ts";
 
 export { OPENAPI_INFO, openApiHead } from "./app-core.ts";
 
@@ -38,6 +39,7 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
       const feed = deps.eventFeed ?? new EventFeed(deps.db, deps.config.ODCS_EVENTS_POLL_MS);
       app.route("/api/1/events", eventsRouter(deps, feed));
       app.route("/api/1/metrics", metricsRouter(deps));
+      app.route("/api/1/uploads", uploadsRouter(deps));
     },
   });
 }

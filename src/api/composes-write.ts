@@ -29,6 +29,7 @@ import { AcceptedSchema, ComposeIdParam, ComposeSchema } from "./composes.schema
 import type { Deps } from "./deps.ts";
 import { authErrorResponses, errorResponses, notFoundResponse } from "./responses.ts";
 import { newRouter } from "./router.ts";
+import { checkUploadSource } from "./upload-source.ts";
 
 const json = <T>(schema: T, description: string) => ({
   description,
@@ -129,6 +130,7 @@ async function createCompose(c: Context, deps: Deps) {
     },
     deps.config,
   );
+  await checkUploadSource(deps, identity, req);
   const t = now(deps);
   const row = await createComposeWithJob(
     deps.db,

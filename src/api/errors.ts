@@ -7,6 +7,7 @@ import {
   ForbiddenError,
   InvalidRequestError,
   NotFoundError,
+  PayloadTooLargeError,
   UnauthorizedError,
 } from "../domain/errors.ts";
 import type { Logger } from "./deps.ts";
@@ -44,6 +45,7 @@ function statusOf(err: DomainError): ContentfulStatusCode {
   if (err instanceof ForbiddenError) return 403;
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
+  if (err instanceof PayloadTooLargeError) return 413;
   return 500;
 }
 

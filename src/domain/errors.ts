@@ -20,3 +20,7 @@ export class NotFoundError extends DomainError {
 export class ConflictError extends DomainError {
   override name = "ConflictError";
 }
+/** A request over a size, count or quota limit (413). */
+export class PayloadTooLargeError extends DomainError {
+  override name = "PayloadTooLargeError";
+}

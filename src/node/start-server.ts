@@ -8,6 +8,7 @@ import { type Logger, systemClock } from "../api/deps.ts";
 import type { Config } from "../config.ts";
 import { startEventServices } from "../events/runtime.ts";
 import { scheduleSweep } from "../sweep/schedule.ts";
+import { createUploadStore } from "../uploads/store.ts";
 import { Worker } from "../worker/loop.ts";
 import type { Stoppable } from "./lifecycle.ts";
 import {
@@ -78,6 +79,7 @@ export async function startServer(
       events.wake();
     },
     ...(reader ? { readCompose: reader.read, readList: reader.list } : {}),
+    uploads: createUploadStore(config.ODCS_UPLOAD_DIR),
   });
   mountComposeFiles(app, config.ODCS_TARGET_DIR, { trustProxy: config.ODCS_TRUST_PROXY });
 
@@ -113,6 +115,7 @@ export async function startServer(
       now,
       log,
       targetDir: config.ODCS_TARGET_DIR,
+      uploadDir: config.ODCS_UPLOAD_DIR,
       eventsRetentionDays: config.ODCS_EVENTS_RETENTION_DAYS,
       observe: events.observeSweep,
     },

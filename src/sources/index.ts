@@ -3,6 +3,7 @@ import { ComposeError } from "./errors.ts";
 import { kojiBuildSource, kojiTagSource } from "./koji/index.ts";
 import { repoSource } from "./repo.ts";
 import type { Source } from "./types.ts";
+import { uploadSource } from "./upload.ts";
 
 /**
  * The one dispatch from a source type to its implementation. A type the API
@@ -13,6 +14,7 @@ const SOURCES: Partial<Record<SourceTypeName, Source>> = {
   tag: kojiTagSource,
   build: kojiBuildSource,
   repo: repoSource,
+  upload: uploadSource as Source,
 };
 
 /** The implementation of `type`; a type this worker cannot generate fails the compose (no retry). */

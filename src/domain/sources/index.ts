@@ -2,6 +2,7 @@ import type { SourceTypeName } from "../states.ts";
 import { validateKojiRequest } from "./koji.ts";
 import { parseRepoLocation, validateRepoRequest } from "./repo.ts";
 import type { SourceRequest, SourceRequestSettings } from "./types.ts";
+import { validateUploadRequest } from "./upload.ts";
 
 /**
  * Per-type request checks, pure (the API calls them; no Node): the one
@@ -15,6 +16,7 @@ const VALIDATORS: Partial<
   tag: validateKojiRequest,
   build: validateKojiRequest,
   repo: validateRepoRequest,
+  upload: validateUploadRequest,
 };
 
 export const SUPPORTED_SOURCE_TYPES = Object.keys(VALIDATORS) as SourceTypeName[];
