@@ -8,14 +8,14 @@ import type { FlagName, SourceTypeName } from "./states.ts";
  * The Koji, Pulp and module flags join their source types as those land.
  */
 const FLAG_SUPPORT: Readonly<Record<FlagName, readonly SourceTypeName[]>> = {
-  no_flags: ["tag", "build", "repo"],
-  no_deps: ["tag", "build", "repo"],
+  no_flags: ["tag", "build", "repo", "upload"],
+  no_deps: ["tag", "build", "repo", "upload"],
   no_inheritance: ["tag"],
   include_unpublished_pulp_repos: [],
-  check_deps: ["tag", "build", "repo"],
+  check_deps: ["tag", "build", "repo", "upload"],
   include_done_modules: [],
   ignore_absent_pulp_repos: [],
-  no_reuse: ["tag", "build", "repo"],
+  no_reuse: ["tag", "build", "repo", "upload"],
   use_only_compatible_arch: [],
 };
 
