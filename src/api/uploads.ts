@@ -79,6 +79,7 @@ const getUploadRoute = createRoute({
   operationId: "getUpload",
   tags: ["uploads"],
   summary: "An upload and its files",
+  security: [],
   request: { params: UploadIdParam },
   responses: { 200: json(UploadSchema, "The upload"), ...notFound, ...errorResponses },
 });
