@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
+import { createReadOnlyApp, writeRefusal } from "../../src/api/app-core.ts";
 import { silentLogger } from "../../src/api/deps.ts";
 import { uploads } from "../../src/db/schema.ts";
 import type { Authenticator, Identity } from "../../src/domain/identity.ts";
@@ -284,6 +285,27 @@ describe("expiry and DELETE", () => {
       message:
         '"../../etc" is not an upload id: POST the RPMs to /api/1/uploads/ and use the "id" it answers',
     });
+  });
+});
+
+describe("the read-only (edge) app", () => {
+  test("refuses upload requests with a 405 naming the origin", async () => {
+    const t = await testApp({ config: { ODCS_ORIGIN_URL: "https://odcs.example.com" } });
+    const edge = createReadOnlyApp(t.deps);
+    for (const [method, path] of [
+      ["POST", "/api/1/uploads/"],
+      ["DELETE", "/api/1/uploads/3b0d6a0e-6f0e-4c8b-9a57-2f1c8f6b5a10"],
+    ] as const) {
+      const res = await edge.request(path, {
+        method,
+        body: method === "POST" ? multipart(rpms) : null,
+      });
+      expect(res.status).toBe(405);
+      expect(((await res.json()) as { message: string }).message).toBe(
+        writeRefusal("https://odcs.example.com"),
+      );
+    }
+    expect(existsSync(t.deps.config.ODCS_UPLOAD_DIR)).toBe(false);
   });
 });
 
