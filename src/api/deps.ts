@@ -52,4 +52,10 @@ export interface Deps {
   readList?: ListReader;
   /** Where POST /api/1/uploads/ streams RPMs (src/uploads/store.ts); absent: uploads answer 503. */
   uploads?: UploadStore;
+  /**
+   * The number of writes ever made to `composes` (db/compose-list.ts
+   * `createWritesReader`), on the same connection as `readList`: list pages
+   * are kept while it stays (api/list-cache.ts). Absent: nothing is kept.
+   */
+  readListWrites?: () => number;
 }

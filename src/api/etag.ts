@@ -38,7 +38,11 @@ export function noneMatchHits(header: string | undefined, etag: string): boolean
  */
 export function jsonWithEtag<T>(c: Context, value: T): TypedResponse<T, 200, "json"> {
   const body = JSON.stringify(value);
-  const etag = etagOf(body);
+  return sendJson<T>(c, body, etagOf(body));
+}
+
+/** `jsonWithEtag` of an already serialised body and its ETag. */
+export function sendJson<T>(c: Context, body: string, etag: string): TypedResponse<T, 200, "json"> {
   c.header("ETag", etag);
   // Typed as the 200 JSON reply the route declares; the 304 is declared beside it.
   if (noneMatchHits(c.req.header("If-None-Match"), etag))

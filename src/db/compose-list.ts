@@ -264,3 +264,15 @@ export function createListReader(sync: SyncDatabase, db: DbOrTx): ListReader {
     return { rows, total: Number(counted[0]?.[0] ?? 0) };
   };
 }
+
+/**
+ * The `compose_counts` ('writes', '') value over a synchronous connection:
+ * one more for every insert, update and delete of a compose
+ * (migrations/0005), so equal values mean the same `composes` table.
+ */
+export function createWritesReader(sync: SyncDatabase): () => number {
+  const stmt = sync
+    .prepare("SELECT n FROM compose_counts WHERE kind = 'writes' AND key = ''")
+    .raw(true);
+  return () => Number((stmt.get() as unknown[] | undefined)?.[0] ?? 0);
+}

@@ -6,7 +6,7 @@ import Database from "libsql";
 import type { Logger } from "../api/deps.ts";
 import { type Config, ConfigError, loadConfig } from "../config.ts";
 import { BUSY_TIMEOUT_MS, createDb, type Db, LOCAL_CONNECTIONS } from "../db/client.ts";
-import { createListReader, type ListReader } from "../db/compose-list.ts";
+import { createListReader, createWritesReader, type ListReader } from "../db/compose-list.ts";
 import { type ComposeReader, createComposeReader } from "../db/compose-reader.ts";
 import { migrateDatabase } from "../db/migrate.ts";
 
@@ -70,7 +70,7 @@ export async function openDatabase(config: Config): Promise<{ db: Db; client: Cl
 export function openComposeReader(
   config: Config,
   db: Db,
-): { read: ComposeReader; list: ListReader; close: () => void } | undefined {
+): { read: ComposeReader; list: ListReader; writes: () => number; close: () => void } | undefined {
   const url = config.ODCS_DATABASE_URL;
   if (!url.startsWith("file:")) return undefined;
   const sync = new Database(url.slice("file:".length));
@@ -78,6 +78,7 @@ export function openComposeReader(
   return {
     read: createComposeReader(sync),
     list: createListReader(sync, db),
+    writes: createWritesReader(sync),
     close: () => sync.close(),
   };
 }

@@ -78,8 +78,10 @@ export async function startServer(
       worker?.wake();
       events.wake();
     },
-    ...(reader ? { readCompose: reader.read, readList: reader.list } : {}),
     uploads: createUploadStore(config.ODCS_UPLOAD_DIR),
+    ...(reader
+      ? { readCompose: reader.read, readList: reader.list, readListWrites: reader.writes }
+      : {}),
   });
   mountComposeFiles(app, config.ODCS_TARGET_DIR, { trustProxy: config.ODCS_TRUST_PROXY });
 
