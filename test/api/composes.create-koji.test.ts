@@ -107,7 +107,7 @@ describe("POST /api/1/composes/ with a Koji hub configured", () => {
     [
       "module composes stay refused",
       { source: { type: "module", source: "m:s" } },
-      'Source type "module" is not supported by this server yet; supported: tag, build, repo',
+      'Source type "module" is not supported by this server yet; supported: tag, build, repo, upload',
     ],
   ];
   for (const [name, body, message] of refusals) {

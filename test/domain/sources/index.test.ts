@@ -28,8 +28,8 @@ const req = (over: Partial<SourceRequest>): SourceRequest => ({
 
 describe("the registry of per-type request checks", () => {
   it("lists the types this server generates; the others are not supported", () => {
-    expect(SUPPORTED_SOURCE_TYPES).toEqual(["tag", "build", "repo"]);
-    for (const t of ["tag", "build", "repo"] as const) expect(isSupportedSourceType(t)).toBe(true);
+    expect(SUPPORTED_SOURCE_TYPES).toEqual(["tag", "build", "repo", "upload"]);
+    for (const t of ["tag", "build", "repo", "upload"] as const) expect(isSupportedSourceType(t)).toBe(true);
     for (const t of ["module", "pulp", "raw_config", "pungi_compose"] as const)
       expect(isSupportedSourceType(t)).toBe(false);
   });
