@@ -160,6 +160,10 @@ export const ConfigSchema = z
     /** Local repository roots a `repo` compose may read; "/" (anywhere) suits a single host, narrow it in production. */
     ODCS_ALLOWED_REPO_ROOTS: csv.default(["/"]),
     ODCS_ALLOWED_REPO_URLS: csv.default([]),
+    /** URL prefixes (https, http, file) of git repositories that may be cloned: `module_defaults_url`. */
+    ODCS_ALLOWED_GIT_URLS: csv.default([]),
+    ODCS_GIT_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
+    ODCS_GIT_MAX_BYTES: intFrom(1024, 64 * 1024 ** 3).default(64 * 1024 ** 2),
     ODCS_AUTH_BACKEND: z.enum(["noauth", "openidc"]).default("noauth"),
     ODCS_OIDC_ISSUER: httpUrl.optional(),
     ODCS_OIDC_AUDIENCE: z.string().min(1).optional(),
@@ -228,6 +232,17 @@ export const ConfigSchema = z
     ODCS_KOJI_TOPDIR: z.string().min(1).optional(),
     ODCS_KOJI_TIMEOUT_MS: intFrom(1000, 3_600_000).default(120_000),
     ODCS_KOJI_RETRIES: intFrom(0, 20).default(3),
+    /** MBS base URL (`…/module-build-service`); unset = module composes need `modular_koji_tags`. */
+    ODCS_MBS_URL: httpUrl.optional(),
+    /** Per MBS request. */
+    ODCS_MBS_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
+    /** Pulp server root (not the API root), e.g. https://pulp.example.com/; unset = `pulp` composes are refused. */
+    ODCS_PULP_URL: httpUrl.optional(),
+    ODCS_PULP_USERNAME: z.string().optional(),
+    ODCS_PULP_PASSWORD: z.string().optional(),
+    /** Pulp 2 (`/pulp/api/v2/`, repo notes) or Pulp 3 (`/pulp/api/v3/`, repo labels and distributions). */
+    ODCS_PULP_API: z.enum(["2", "3"]).default("2"),
+    ODCS_PULP_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
     /** Persistent caches (Koji RPM headers). */
     ODCS_CACHE_DIR: z.string().min(1).default("./data/cache"),
     ODCS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),

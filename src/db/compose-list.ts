@@ -5,6 +5,7 @@ import {
   desc,
   eq,
   getTableColumns,
+  inArray,
   Placeholder,
   type SQL,
   sql,
@@ -83,8 +84,120 @@ function setFilters(filters: ComposeFilters): FilterKey[] {
   return FILTER_KEYS.filter((k) => filters[k] !== undefined);
 }
 
-function whereOf(keys: FilterKey[]): SQL | undefined {
-  const conds = keys.map((k) => eq(FILTER_COLUMNS[k], sql.placeholder(k)));
+/**
+ * How a page is read. `filter`: off the filters' index, sorted when the
+ * order is another column (SQLite's own choice). `walk`: along the order
+ * key's index, testing the filters on each row (`+col = ?` keeps SQLite
+ * from using their indexes), stopping once the page is full; a `state`
+ * filter stays indexable, as `(state, key)` indexes exist for every order.
+ */
+export type PageStrategy = "filter" | "walk";
+
+/** Order keys with a `(state, key)` index (schema.ts). */
+const STATE_ORDER_INDEXED: ReadonlySet<OrderKey> = new Set([
+  "id",
+  "owner",
+  "source_type",
+  "koji_event",
+  "time_to_expire",
+  "time_submitted",
+  "time_done",
+  "time_removed",
+]);
+
+/**
+ * Sorting the `matches` rows costs about `matches` row reads; walking the
+ * order index about `end * all / matches` (the page ends at row `end`,
+ * matches spread along the order). Walk when that is less. Only filters on
+ * other columns than the order key and than an indexed `state` need the
+ * choice; the answer is the same either way, only its cost differs.
+ */
+export function pageStrategy(
+  filters: ComposeFilters,
+  order: ComposeOrder,
+  matches: number,
+  all: number,
+  end: number,
+): PageStrategy {
+  if (!needsStrategy(setFilters(filters), order)) return "filter";
+  return matches * matches > end * all ? "walk" : "filter";
+}
+
+/** The order key a filter's column is, if any. */
+const FILTER_ORDER: Partial<Record<FilterKey, OrderKey>> = {
+  owner: "owner",
+  sourceType: "source_type",
+  state: "state",
+};
+
+/**
+ * Whether filter `k` keeps its index when walking `order`'s: a filter on
+ * the order column itself (its index is the order's), or `state` where a
+ * `(state, key)` index exists.
+ */
+function indexedInWalk(k: FilterKey, order: ComposeOrder): boolean {
+  return FILTER_ORDER[k] === order.key || (k === "state" && STATE_ORDER_INDEXED.has(order.key));
+}
+
+function needsStrategy(keys: FilterKey[], order: ComposeOrder): boolean {
+  return order.key !== "id" && keys.some((k) => !indexedInWalk(k, order));
+}
+
+/**
+ * Filters in the order their index is tried when several are set, most
+ * selective kind first (a compose id, a task, a label, a source, an owner
+ * name before the few-valued columns). Without ANALYZE statistics SQLite
+ * takes any of the equal-looking indexes — e.g. `source_type` (a quarter of
+ * the table) over `owner` for `owner = ? AND source_type = ?`.
+ */
+const SELECTIVITY: readonly FilterKey[] = [
+  "pungiComposeId",
+  "kojiTaskId",
+  "label",
+  "source",
+  "owner",
+  "composeType",
+  "sourceType",
+  "state",
+];
+
+const COMPANION: Partial<Record<FilterKey, FilterKey>> = {
+  owner: "state",
+  sourceType: "state",
+  source: "sourceType",
+};
+
+/**
+ * The filters that may use their index; the others are written `+col = ?`,
+ * which SQLite tests on each row. Walking: those that share the order's
+ * index. Otherwise: the most selective one, and its companion in a
+ * two-column index.
+ */
+function indexedFilters(
+  keys: FilterKey[],
+  order: ComposeOrder | undefined,
+  strategy: PageStrategy,
+): Set<FilterKey> {
+  if (strategy === "walk" && order) return new Set(keys.filter((k) => indexedInWalk(k, order)));
+  const best = SELECTIVITY.find((k) => keys.includes(k));
+  const out = new Set<FilterKey>(best ? [best] : []);
+  // Two-column indexes: (owner, state), (state, source_type), (source_type, source).
+  const companion = best && COMPANION[best];
+  if (companion && keys.includes(companion)) out.add(companion);
+  return out;
+}
+
+function whereOf(
+  keys: FilterKey[],
+  order?: ComposeOrder,
+  strategy: PageStrategy = "filter",
+): SQL | undefined {
+  const indexed = indexedFilters(keys, order, strategy);
+  const conds = keys.map((k) =>
+    indexed.has(k)
+      ? eq(FILTER_COLUMNS[k], sql.placeholder(k))
+      : sql`+${FILTER_COLUMNS[k]} = ${sql.placeholder(k)}`,
+  );
   return conds.length > 0 ? and(...conds) : undefined;
 }
 
@@ -103,13 +216,35 @@ export function countsKey(filters: ComposeFilters): [string, string] | undefined
   return undefined;
 }
 
-function buildPage(db: DbOrTx, keys: FilterKey[], order: ComposeOrder) {
+function buildPage(
+  db: DbOrTx,
+  keys: FilterKey[],
+  order: ComposeOrder,
+  strategy: PageStrategy = "filter",
+) {
   const dir = order.descending ? desc : asc;
+  const col = ORDER_COLUMNS[order.key];
+  if (strategy === "filter" && needsStrategy(keys, order)) {
+    // Sort the matches' ids only (`+col`: never walk the order index,
+    // whose rows may all fail the filters), then read the page's rows.
+    const ids = db
+      .select({ id: composes.id })
+      .from(composes)
+      .where(whereOf(keys))
+      .orderBy(dir(sql`+${col}`), dir(composes.id))
+      .limit(sql.placeholder("limit"))
+      .offset(sql.placeholder("offset"));
+    return db
+      .select()
+      .from(composes)
+      .where(inArray(composes.id, ids))
+      .orderBy(dir(col), dir(composes.id));
+  }
   return db
     .select()
     .from(composes)
-    .where(whereOf(keys))
-    .orderBy(dir(ORDER_COLUMNS[order.key]), dir(composes.id))
+    .where(whereOf(keys, order, strategy))
+    .orderBy(dir(col), dir(composes.id))
     .limit(sql.placeholder("limit"))
     .offset(sql.placeholder("offset"));
 }
@@ -161,12 +296,18 @@ export function listQueriesSql(
   db: DbOrTx,
   filters: ComposeFilters,
   order: ComposeOrder,
+  strategy: PageStrategy = "filter",
 ): { page: string; count: string } {
   const keys = setFilters(filters);
   return {
-    page: buildPage(db, keys, order).toSQL().sql,
+    page: buildPage(db, keys, order, strategy).toSQL().sql,
     count: buildCount(db, keys).toSQL().sql,
   };
+}
+
+/** The name of one prepared page query. */
+function pageShape(keys: FilterKey[], order: ComposeOrder, strategy: PageStrategy): string {
+  return `page:${keys.join(",")}:${order.descending ? "-" : ""}${order.key}:${strategy}`;
 }
 
 /**
@@ -197,13 +338,18 @@ export async function listComposes(
   perPage: number,
 ): Promise<{ rows: ComposeRow[]; total: number }> {
   const keys = setFilters(filters);
-  const shape = `page:${keys.join(",")}:${order.descending ? "-" : ""}${order.key}`;
-  const q = cached(db, shape, () => buildPage(db, keys, order).prepare());
-  const [rows, total] = await Promise.all([
-    q.all({ ...params(filters, keys), limit: perPage, offset: (page - 1) * perPage }),
-    countComposes(db, filters),
-  ]);
-  return { rows, total };
+  const values = { ...params(filters, keys), limit: perPage, offset: (page - 1) * perPage };
+  const read = (strategy: PageStrategy) =>
+    cached(db, pageShape(keys, order, strategy), () =>
+      buildPage(db, keys, order, strategy).prepare(),
+    ).all(values);
+  if (!needsStrategy(keys, order)) {
+    const [rows, total] = await Promise.all([read("filter"), countComposes(db, filters)]);
+    return { rows, total };
+  }
+  // The count decides how the page is read.
+  const [total, all] = await Promise.all([countComposes(db, filters), countComposes(db, {})]);
+  return { rows: await read(pageStrategy(filters, order, total, all, page * perPage)), total };
 }
 
 /** `listComposes` run synchronously (db/compose-reader.ts); same arguments, same answer. */
@@ -248,8 +394,19 @@ export function createListReader(sync: SyncDatabase, db: DbOrTx): ListReader {
   return (filters, order, page, perPage) => {
     const keys = setFilters(filters);
     const values = params(filters, keys);
-    const pageQ = get(`page:${keys.join(",")}:${order.descending ? "-" : ""}${order.key}`, () =>
-      syncQuery(sync, buildPage(db, keys, order)),
+    const count = (f: ComposeFilters, k: FilterKey[]) => {
+      const sk = countsKey(f);
+      const counted = sk
+        ? stored({ kind: sk[0], key: sk[1] })
+        : get(`count:${k.join(",")}`, () => syncQuery(sync, buildCount(db, k)))(params(f, k));
+      return Number(counted[0]?.[0] ?? 0);
+    };
+    const total = count(filters, keys);
+    const strategy = needsStrategy(keys, order)
+      ? pageStrategy(filters, order, total, count({}, []), page * perPage)
+      : "filter";
+    const pageQ = get(pageShape(keys, order, strategy), () =>
+      syncQuery(sync, buildPage(db, keys, order, strategy)),
     );
     const raw = pageQ({ ...values, limit: perPage, offset: (page - 1) * perPage });
     const rows = raw.map((r) => {
@@ -257,11 +414,7 @@ export function createListReader(sync: SyncDatabase, db: DbOrTx): ListReader {
       for (let i = 0; i < keysOfRow.length; i++) row[keysOfRow[i] as string] = r[i];
       return row as ComposeRow;
     });
-    const sk = countsKey(filters);
-    const counted = sk
-      ? stored({ kind: sk[0], key: sk[1] })
-      : get(`count:${keys.join(",")}`, () => syncQuery(sync, buildCount(db, keys)))(values);
-    return { rows, total: Number(counted[0]?.[0] ?? 0) };
+    return { rows, total };
   };
 }
 

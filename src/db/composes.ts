@@ -1,4 +1,17 @@
-import { and, asc, eq, gte, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  eq,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  ne,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import { alias, SQLiteTransaction } from "drizzle-orm/sqlite-core";
 import { NotFoundError } from "../domain/errors.ts";
 import { COMPOSE_STATES, type ComposeStateName } from "../domain/states.ts";
@@ -109,6 +122,10 @@ export interface TransitionPatch {
   pungiComposeId?: string | null;
   reusedId?: number | null;
   sourcePins?: string | null;
+  /** Rewritten by sources that learn them at generation: pulp's arches, sigkeys and found repos, a module compose's resolved NSVCs (ODCS rewrites `source`, §10.3). */
+  arches?: string;
+  sigkeys?: string;
+  source?: string;
 }
 
 function transitionSet(to: ComposeStateName, now: number, patch: TransitionPatch) {
@@ -372,7 +389,9 @@ export async function settleStrandedReusers(db: DbOrTx, now: number): Promise<nu
     .innerJoin(original, eq(original.id, composes.reusedId))
     .where(
       and(
+        // On (state, reused_id): only the generating composes that reuse one.
         eq(composes.state, COMPOSE_STATES.generating),
+        isNotNull(composes.reusedId),
         inArray(original.state, [
           COMPOSE_STATES.done,
           COMPOSE_STATES.failed,

@@ -78,6 +78,9 @@ export const composes = sqliteTable(
     // Reuse looks for candidates of one source type and source; the sweep for reusers of a compose.
     index("composes_reuse_idx").on(t.sourceType, t.source),
     index("composes_reused_id_idx").on(t.reusedId),
+    // Stranded reusers (worker poll, sweep): generating composes that reuse
+    // another, without reading every generating compose.
+    index("composes_state_reused_id_idx").on(t.state, t.reusedId),
     // The list endpoint (§5): one index per filter and per order key, each
     // ending in the rowid, so `WHERE f = ? ORDER BY id` and `ORDER BY k, id`
     // read LIMIT rows off an index instead of sorting the table (checked by
@@ -88,6 +91,16 @@ export const composes = sqliteTable(
     // ANALYZE statistics) walks all of one state's rows for one owner.
     index("composes_owner_state_idx").on(t.owner, t.state),
     index("composes_state_source_type_idx").on(t.state, t.sourceType),
+    // A state filter with any other order: states are few and big (most
+    // rows are removed) and follow time, so sorting one state's rows or
+    // walking an order index past the others costs seconds at a million
+    // rows. With these (and composes_state_expire_idx above) every
+    // `state = ? ORDER BY k, id` reads its page off one index.
+    index("composes_state_owner_idx").on(t.state, t.owner),
+    index("composes_state_koji_event_idx").on(t.state, t.kojiEvent),
+    index("composes_state_time_submitted_idx").on(t.state, t.timeSubmitted),
+    index("composes_state_time_done_idx").on(t.state, t.timeDone),
+    index("composes_state_time_removed_idx").on(t.state, t.timeRemoved),
     index("composes_source_type_idx").on(t.sourceType),
     index("composes_source_idx").on(t.source),
     index("composes_label_idx").on(t.label).where(sql`label IS NOT NULL`),

@@ -5,6 +5,8 @@ import { ARCH_RE } from "./names.ts";
 import { CreateComposeBody, firstIssueMessage, sourceItems } from "./request-schemas.ts";
 import { validateSourceRequest } from "./sources/index.ts";
 import type { KojiRequestSettings } from "./sources/koji.ts";
+import type { ModuleRequestSettings } from "./sources/module.ts";
+import type { PulpRequestSettings } from "./sources/pulp.ts";
 import type { RepoSourcePolicy } from "./sources/repo.ts";
 import {
   FLAGS,
@@ -20,7 +22,11 @@ import {
 import { validateOdcsInput } from "./validate.ts";
 
 /** Settings the request parser needs (a subset of Config). */
-export interface RequestSettings extends RepoSourcePolicy, KojiRequestSettings {
+export interface RequestSettings
+  extends RepoSourcePolicy,
+    KojiRequestSettings,
+    ModuleRequestSettings,
+    PulpRequestSettings {
   ODCS_SECONDS_TO_LIVE: number;
   ODCS_MAX_SECONDS_TO_LIVE: number;
   ODCS_ARCHES: readonly string[];

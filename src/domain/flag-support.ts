@@ -8,15 +8,15 @@ import type { FlagName, SourceTypeName } from "./states.ts";
  * The Koji, Pulp and module flags join their source types as those land.
  */
 const FLAG_SUPPORT: Readonly<Record<FlagName, readonly SourceTypeName[]>> = {
-  no_flags: ["tag", "build", "repo", "upload"],
-  no_deps: ["tag", "build", "repo", "upload"],
+  no_flags: ["tag", "build", "repo", "module", "pulp", "upload"],
+  no_deps: ["tag", "build", "repo", "module", "upload"],
   no_inheritance: ["tag"],
-  include_unpublished_pulp_repos: [],
+  include_unpublished_pulp_repos: ["pulp"],
   check_deps: ["tag", "build", "repo", "upload"],
-  include_done_modules: [],
-  ignore_absent_pulp_repos: [],
-  no_reuse: ["tag", "build", "repo", "upload"],
-  use_only_compatible_arch: [],
+  include_done_modules: ["module"],
+  ignore_absent_pulp_repos: ["pulp"],
+  no_reuse: ["tag", "build", "repo", "module", "upload"],
+  use_only_compatible_arch: ["pulp"],
 };
 
 /** Throws `InvalidRequestError` for the first flag that does not act on `sourceType`. */

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { ARCH_RE } from "./names.ts";
 import { isSupportedSourceType, SUPPORTED_SOURCE_TYPES } from "./sources/index.ts";
+import { moduleIdsError } from "./sources/module.ts";
 import { FLAGS, MULTILIB_METHODS, RESULTS, SOURCE_TYPE_NAMES, SOURCE_TYPES } from "./states.ts";
 
 /** Upper bounds that keep a single row and its work sane. */
@@ -153,6 +154,8 @@ export const ComposeSource = z
     const scratch = (src.scratch_modules?.length ?? 0) > 0;
     if (sourceItems(src.source).length === 0 && type !== "build" && !(type === "module" && scratch))
       ctx.addIssue({ code: "custom", message: `No source provided for ${SOURCE_TYPES[type]}` });
+    else if (type === "module" && moduleIdsError(sourceItems(src.source)) !== null)
+      ctx.addIssue({ code: "custom", message: moduleIdsError(sourceItems(src.source)) ?? "" });
     else if (!isSupportedSourceType(type))
       ctx.addIssue({
         code: "custom",

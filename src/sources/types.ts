@@ -1,6 +1,7 @@
 import type { Config } from "../config.ts";
 import type { ComposeRow } from "../db/schema.ts";
 import type { RpmHeader } from "../rpm/header.ts";
+import type { ModuleStreamDoc } from "../rpm/modulemd.ts";
 import type { Repodata } from "../rpm/repodata-read.ts";
 import type { PackageRecord } from "../rpm/types.ts";
 import type { RepodataCache } from "./repodata-cache.ts";
@@ -78,6 +79,28 @@ export interface OpenedSources {
   lookaside: OpenedRepo[];
   /** The Koji event the package sets were taken at, stored on the compose (null: none). */
   kojiEvent: number | null;
+  /** Module composes: the streams (their RPMs per tree arch) and defaults; `modules.yaml` is written from them. */
+  modules?: ComposeModules;
+  /** What the compose's `source` becomes once done (ODCS stores a module compose's resolved NSVCs there). */
+  source?: string;
+}
+
+/** One module stream of a compose. */
+export interface ComposeModuleStream extends ModuleStreamDoc {
+  name: string;
+  stream: string;
+  version: string;
+  context: string;
+  /** The Koji tag its RPMs were taken from (its content tag). */
+  kojiTag: string;
+  /** Per tree arch: the NEVRAs (`n-e:v-r.a`) of its RPMs the compose has. */
+  rpms: Record<string, string[]>;
+}
+
+export interface ComposeModules {
+  streams: ComposeModuleStream[];
+  /** `modulemd-defaults` documents of the compose's modules. */
+  defaults: { module: string; text: string }[];
 }
 
 /**
@@ -96,4 +119,37 @@ export interface Source<P extends Json = Json> {
   resolve(compose: ComposeRow, ctx: SourceContext): Promise<P>;
   /** The package sets of `pinned`. Throws `ComposeError`. */
   open(pinned: P, ctx: SourceContext): Promise<OpenedSources>;
+}
+
+/** Compose fields a source rewrites when the compose is done (ODCS §10.3), space-joined as stored. */
+export interface ComposeRewrite {
+  arches?: string;
+  sigkeys?: string;
+  source?: string;
+}
+
+/** Where a `RepoFileSource` writes, as the pipeline lays the compose out. */
+export interface RepoFileTarget {
+  /** `compose/Temporary` in the staging top dir (ODCS's result_repo_dir). */
+  resultRepoDir: string;
+  /** Its public URL ("" for a non-default target dir, as ODCS). */
+  resultRepoUrl: string;
+  /** The compose's `.repo` file (`result_repofile`). */
+  repoFilePath: string;
+}
+
+/**
+ * A source whose result is a `.repo` file only (pulp: it points at
+ * repositories published elsewhere; nothing is selected, depsolved or
+ * copied). The pipeline calls `resolve` as for a `Source`, then
+ * `writeResult` instead of opening, selecting and placing.
+ */
+export interface RepoFileSource<P extends Json = Json> {
+  resolve(compose: ComposeRow, ctx: SourceContext): Promise<P>;
+  /** Write the `.repo` file (and whatever it points at in the compose); throws `ComposeError`. */
+  writeResult(pinned: P, target: RepoFileTarget, ctx: SourceContext): Promise<ComposeRewrite>;
+}
+
+export function isRepoFileSource(s: Source | RepoFileSource): s is RepoFileSource {
+  return "writeResult" in s;
 }

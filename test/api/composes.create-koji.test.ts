@@ -105,9 +105,9 @@ describe("POST /api/1/composes/ with a Koji hub configured", () => {
       'Flag "no_inheritance" is not supported yet for source type "build"',
     ],
     [
-      "module composes stay refused",
+      "module composes without MBS nor modular_koji_tags",
       { source: { type: "module", source: "m:s" } },
-      'Source type "module" is not supported by this server yet; supported: tag, build, repo, upload',
+      'Source type "module" needs "modular_koji_tags" on this server: no MBS is configured (ODCS_MBS_URL)',
     ],
   ];
   for (const [name, body, message] of refusals) {

@@ -428,13 +428,17 @@ describe("POST /api/1/composes/ refuses, writing nothing", () => {
 
   describe("our deliberate refusals", () => {
     const unsupported = (type: string) =>
-      `Source type "${type}" is not supported by this server yet; supported: tag, build, repo, upload`;
+      `Source type "${type}" is not supported by this server yet; supported: tag, build, repo, module, pulp, upload`;
     const noHub = (type: string) =>
       `Source type "${type}" is not supported by this server: no Koji hub is configured (ODCS_KOJI_HUB_URL)`;
     const cases: [string, unknown, string][] = [
       ["tag", { source: { type: "tag", source: "f40" } }, noHub("tag")],
-      ["module", { source: { type: "module", source: "m:s" } }, unsupported("module")],
-      ["pulp", { source: { type: "pulp", source: "cs" } }, unsupported("pulp")],
+      ["module", { source: { type: "module", source: "m:s" } }, noHub("module")],
+      [
+        "pulp",
+        { source: { type: "pulp", source: "cs" } },
+        'Source type "pulp" is not supported by this server: no Pulp server is configured (ODCS_PULP_URL)',
+      ],
       ["raw_config", { source: { type: "raw_config", source: "a#b" } }, unsupported("raw_config")],
       ["build", { source: { type: "build", builds: ["b-1-1"] } }, noHub("build")],
       [

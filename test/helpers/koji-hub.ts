@@ -368,6 +368,17 @@ interface BuildRow {
   volume: number;
   createEvent: number;
   time: number;
+  /** Build type: `rpm` (default) or `module` (a module build: no RPMs, `extra.typeinfo.module`, archives). */
+  btype?: "rpm" | "module";
+  extra?: Struct | null;
+  archives?: ArchiveRow[];
+}
+interface ArchiveRow {
+  id: number;
+  build: number;
+  filename: string;
+  size: number;
+  checksum: string;
 }
 interface RpmRow {
   id: number;
@@ -549,6 +560,7 @@ export class KojiModel {
   private sigsByRpm = new Map<number, SigRow[]>();
   private pkgNames: string[] = [];
   private madeDirs = new Set<string>();
+  private archiveSeq = 0;
 
   constructor(opts: { topdir?: string } = {}) {
     this.topdir = opts.topdir ?? mkdtempSync(join(tmpdir(), "koji-topdir-"));
@@ -866,6 +878,87 @@ export class KojiModel {
     return { buildId: b.id, nvr, event };
   }
 
+  /**
+   * A module build as MBS imports it (content generator `module-build-service`):
+   * build `name` = module name, `version` = stream with `-` as `_`, `release` =
+   * `<version>.<context>`; `extra.typeinfo.module` with the modulemd and the
+   * content tag; `module` archives `modulemd.txt` and `modulemd.<arch>.txt`
+   * written under `<build dir>/files/module/`. One new event; no RPMs.
+   */
+  importModuleBuild(spec: {
+    name: string;
+    stream: string;
+    version: string;
+    context: string;
+    modulemd: string;
+    contentTag: string;
+    /** arch → per-arch modulemd document. */
+    archModulemd?: Record<string, string>;
+    state?: BuildState;
+    mbsId?: number;
+  }): { buildId: number; nvr: string; event: number } {
+    const version = spec.stream.replace(/-/g, "_");
+    const release = `${spec.version}.${spec.context}`;
+    const nvr = `${spec.name}-${version}-${release}`;
+    if (this.buildIndex.has(nvr)) throw new Error(`build ${nvr} already exists`);
+    const event = this.newEvent();
+    const b: BuildRow = {
+      id: this.builds.length + 1,
+      pkg: this.pkgId(spec.name),
+      name: spec.name,
+      version,
+      release,
+      epoch: null,
+      state: BUILD_STATES.indexOf(spec.state ?? "COMPLETE"),
+      owner: this.userId("mbs"),
+      volume: 0,
+      createEvent: event,
+      time: (this.eventRow(event) as EventRow).ts,
+      btype: "module",
+      extra: {
+        typeinfo: {
+          module: {
+            module_build_service_id: spec.mbsId ?? this.builds.length + 1000,
+            content_koji_tag: spec.contentTag,
+            modulemd_str: spec.modulemd,
+            name: spec.name,
+            stream: spec.stream,
+            version: spec.version,
+            context: spec.context,
+          },
+        },
+      },
+      archives: [],
+    };
+    this.builds.push(b);
+    this.buildIndex.set(nvr, b);
+    const files: [string, string][] = [
+      ["modulemd.txt", spec.modulemd],
+      ...Object.entries(spec.archModulemd ?? {}).map(([arch, doc]): [string, string] => [
+        `modulemd.${arch}.txt`,
+        doc,
+      ]),
+    ];
+    const dir = join(this.buildDir(b), "files", "module");
+    ensureDir(dir, this.madeDirs);
+    for (const [filename, text] of files) {
+      writeFileSync(join(dir, filename), text);
+      const bytes = Buffer.from(text);
+      (b.archives as ArchiveRow[]).push({
+        id: ++this.archiveSeq,
+        build: b.id,
+        filename,
+        size: bytes.length,
+        checksum: md5(bytes),
+      });
+    }
+    return { buildId: b.id, nvr, event };
+  }
+
+  allBuilds(): readonly BuildRow[] {
+    return this.builds;
+  }
+
   /** Several builds at once (one `rpm -qp` run for all files); one event per build. */
   importBuilds(
     builds: { rpms: string[]; state?: BuildState; volume?: string; owner?: string }[],
@@ -1062,6 +1155,8 @@ export class KojiModel {
       package?: string;
       owner?: string;
       prefix?: string;
+      /** `rpm`, `module`, or undefined for every type. */
+      type?: string;
     },
   ): { build: BuildRow; tagId: number; tagEvent: number }[] {
     const pkgs = this.packageList(q.tag, q.event);
@@ -1076,6 +1171,7 @@ export class KojiModel {
         .filter(({ b }) => b.state === 1)
         .filter(({ b }) => opts.package === undefined || b.name === opts.package)
         .filter(({ b }) => opts.owner === undefined || this.userName(b.owner) === opts.owner)
+        .filter(({ b }) => opts.type === undefined || (b.btype ?? "rpm") === opts.type)
         .filter(
           ({ b }) =>
             opts.prefix === undefined || b.name.toLowerCase().startsWith(opts.prefix.toLowerCase()),
@@ -1359,7 +1455,7 @@ function makeMethods(model: KojiModel, version: string): Map<string, MethodDef> 
       tag_id: t.tagId,
       tag_name: model.tagNameOf(t.tagId),
     };
-    if (extra) s.extra = null;
+    if (extra) s.extra = t.build.extra ?? null;
     return s;
   };
   const getBuildStruct = (b: BuildRow): Struct => {
@@ -1372,7 +1468,7 @@ function makeMethods(model: KojiModel, version: string): Map<string, MethodDef> 
       promotion_ts: null,
       source: null,
       start_ts: ts,
-      extra: null,
+      extra: b.extra ?? null,
       cg_name: null,
     };
   };
@@ -1444,12 +1540,13 @@ function makeMethods(model: KojiModel, version: string): Map<string, MethodDef> 
     return b;
   };
 
-  const checkType = (type: XValue | undefined): boolean => {
-    if (type === null || type === undefined) return true;
+  /** The build type filter (undefined: every type); rpm and module builds are modelled, the others have none. */
+  const checkType = (type: XValue | undefined): string | undefined => {
+    if (type === null || type === undefined) return undefined;
     if (typeof type !== "string" || !["rpm", "maven", "win", "image", "module"].includes(type)) {
       throw generic(`unsupported build type: ${type}`);
     }
-    return type === "rpm";
+    return type;
   };
   const latestArg = (v: XValue | undefined): boolean | number => (isInt(v) ? v : isTrue(v));
   const strOrUndef = (v: XValue | undefined) => (typeof v === "string" ? v : undefined);
@@ -1567,10 +1664,10 @@ function makeMethods(model: KojiModel, version: string): Map<string, MethodDef> 
     ],
     1,
     (a) => {
-      const rpmType = checkType(a.type);
+      const type = checkType(a.type);
       const q = getTag(a.tag, a.strict !== false, eventArg(a.event));
       if (!q) return [];
-      if (!rpmType || a.draft === true) return [];
+      if (a.draft === true) return [];
       return model
         .taggedBuilds(q, {
           inherit: isTrue(a.inherit),
@@ -1578,6 +1675,7 @@ function makeMethods(model: KojiModel, version: string): Map<string, MethodDef> 
           package: strOrUndef(a.package) || undefined,
           owner: strOrUndef(a.owner),
           prefix: strOrUndef(a.prefix),
+          type,
         })
         .map((t) => taggedStruct(t, isTrue(a.extra)));
     },
@@ -1602,17 +1700,18 @@ function makeMethods(model: KojiModel, version: string): Map<string, MethodDef> 
     ],
     1,
     (a) => {
-      const rpmType = checkType(a.type);
+      const type = checkType(a.type);
       const q = getTag(a.tag, a.strict !== false, eventArg(a.event));
       if (!q) return [];
       const archSet = arches(a.arch, "arch");
       const tagged =
-        rpmType && a.draft !== true
+        a.draft !== true
           ? model.taggedBuilds(q, {
               inherit: isTrue(a.inherit),
               latest: latestArg(a.latest),
               package: strOrUndef(a.package) || undefined,
               owner: strOrUndef(a.owner),
+              type,
             })
           : [];
       const byBuild = new Map<number, number>();
@@ -1638,6 +1737,87 @@ function makeMethods(model: KojiModel, version: string): Map<string, MethodDef> 
         }
       }
       return [rpms, tagged.map((t) => taggedStruct(t, false))];
+    },
+  );
+  def("search", "RootExports.search", true, ["terms", "type", "matchType", "queryOpts"], 3, (a) => {
+    const terms = typeof a.terms === "string" ? a.terms : "";
+    const types = ["package", "build", "tag", "target", "user", "host", "rpm", "maven", "win"];
+    if (typeof a.type !== "string" || !types.includes(a.type))
+      throw generic(`No such search type: ${pyRepr(a.type ?? null)}`);
+    let match: (name: string) => boolean;
+    if (a.matchType === "glob") {
+      // fnmatch-style, case insensitive (Koji turns the glob into an ILIKE pattern).
+      const re = terms
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".");
+      const rx = new RegExp(`^${re}$`, "i");
+      match = (n) => rx.test(n);
+    } else if (a.matchType === "regexp") {
+      const rx = new RegExp(terms);
+      match = (n) => rx.test(n);
+    } else match = (n) => n === terms;
+    // Only builds are searched in this model (what module resolution needs).
+    if (a.type !== "build") return [];
+    const rows = model
+      .allBuilds()
+      .map((b) => ({ id: b.id, name: `${b.name}-${b.version}-${b.release}` }))
+      .filter((r) => match(r.name));
+    return applyQueryOpts(rows, a.queryOpts);
+  });
+  def(
+    "listArchives",
+    "RootExports.listArchives",
+    true,
+    [
+      "buildID",
+      "buildrootID",
+      "componentBuildrootID",
+      "hostID",
+      "type",
+      "filename",
+      "size",
+      "checksum",
+      "checksum_type",
+      "typeInfo",
+      "queryOpts",
+      "imageID",
+      "archiveID",
+      "strict",
+    ],
+    0,
+    (a) => {
+      const type = a.type === null || a.type === undefined ? undefined : a.type;
+      if (type !== undefined && !["maven", "win", "image", "module", "rpm"].includes(String(type)))
+        throw generic(`unsupported archive type: ${type}`);
+      const builds = isInt(a.buildID)
+        ? [model.buildById(a.buildID)].filter((b): b is BuildRow => b !== undefined)
+        : [...model.allBuilds()];
+      const rows: Struct[] = [];
+      for (const b of builds)
+        for (const ar of b.archives ?? []) {
+          if (type !== undefined && type !== "module") continue;
+          if (typeof a.filename === "string" && ar.filename !== a.filename) continue;
+          rows.push({
+            btype: "module",
+            btype_id: 4,
+            build_id: ar.build,
+            buildroot_id: null,
+            checksum: ar.checksum,
+            checksum_type: 0,
+            compressed_size: null,
+            extra: null,
+            filename: ar.filename,
+            id: ar.id,
+            metadata_only: false,
+            size: ar.size,
+            type_description: "Text file",
+            type_extensions: "txt",
+            type_id: 4,
+            type_name: "txt",
+          });
+        }
+      return applyQueryOpts(rows, a.queryOpts);
     },
   );
   def("getBuild", "get_build", false, ["buildInfo", "strict"], 1, (a) => {

@@ -11,6 +11,7 @@ import { composes } from "../../src/db/schema.ts";
 import { ComposeError } from "../../src/sources/errors.ts";
 import { sourceFor } from "../../src/sources/index.ts";
 import { kojiBuildSource, kojiTagSource } from "../../src/sources/koji/index.ts";
+import { pulpSource } from "../../src/sources/pulp/index.ts";
 import { repoSource } from "../../src/sources/repo.ts";
 import { FIXTURES_DIR } from "../helpers/fixtures.ts";
 import { givenCompose } from "../helpers/given.ts";
@@ -33,12 +34,15 @@ async function drain() {
 }
 
 describe("dispatch by source type", () => {
-  it("repo, tag and build have their sources; a type without a source fails the compose", () => {
+  it("repo, tag, build and pulp have their sources; a type without a source fails the compose", () => {
     expect(sourceFor("repo")).toBe(repoSource);
     expect(sourceFor("tag")).toBe(kojiTagSource);
     expect(sourceFor("build")).toBe(kojiBuildSource);
-    expect(() => sourceFor("pulp")).toThrow(ComposeError);
-    expect(() => sourceFor("pulp")).toThrow('this worker cannot generate "pulp" composes');
+    expect(sourceFor("pulp")).toBe(pulpSource);
+    expect(() => sourceFor("raw_config")).toThrow(ComposeError);
+    expect(() => sourceFor("raw_config")).toThrow(
+      'this worker cannot generate "raw_config" composes',
+    );
   });
 
   it("a repo source pins its source and lookaside locations to their repomd.xml", async () => {
@@ -69,12 +73,15 @@ describe("dispatch by source type", () => {
 
   it("a stored compose of a type this worker cannot generate fails at the first attempt", async () => {
     const c = await h.create({ source: { type: "repo", source: LIBDNF_REPO, packages: ["abc"] } });
-    await h.db.update(composes).set({ sourceType: 4, source: "cs1" }).where(eq(composes.id, c.id));
+    await h.db
+      .update(composes)
+      .set({ sourceType: 5, source: "cfg#main" })
+      .where(eq(composes.id, c.id));
     await drain();
     const row = await h.row(c.id);
     expect({ state: row.state, reason: row.stateReason }).toEqual({
       state: 4,
-      reason: `${ERROR}this worker cannot generate "pulp" composes`,
+      reason: `${ERROR}this worker cannot generate "raw_config" composes`,
     });
     expect((await h.jobOf(c.id)).attempts).toBe(1);
   });

@@ -1,5 +1,7 @@
 import type { SourceTypeName } from "../states.ts";
 import { validateKojiRequest } from "./koji.ts";
+import { validateModuleRequest } from "./module.ts";
+import { validatePulpRequest } from "./pulp.ts";
 import { parseRepoLocation, validateRepoRequest } from "./repo.ts";
 import type { SourceRequest, SourceRequestSettings } from "./types.ts";
 import { validateUploadRequest } from "./upload.ts";
@@ -16,6 +18,8 @@ const VALIDATORS: Partial<
   tag: validateKojiRequest,
   build: validateKojiRequest,
   repo: validateRepoRequest,
+  module: validateModuleRequest,
+  pulp: validatePulpRequest,
   upload: validateUploadRequest,
 };
 

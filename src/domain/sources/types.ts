@@ -1,5 +1,7 @@
 import type { ComposeRequest } from "../compose-request.ts";
 import type { KojiRequestSettings } from "./koji.ts";
+import type { ModuleRequestSettings } from "./module.ts";
+import type { PulpRequestSettings } from "./pulp.ts";
 import type { RepoSourcePolicy } from "./repo.ts";
 
 /** What a per-type check sees of the request (the parsed, not yet stored, body). */
@@ -23,4 +25,7 @@ export type SourceRequest = Pick<
 >;
 
 /** Server settings the per-type checks may use. */
-export type SourceRequestSettings = RepoSourcePolicy & KojiRequestSettings;
+export type SourceRequestSettings = RepoSourcePolicy &
+  KojiRequestSettings &
+  ModuleRequestSettings &
+  PulpRequestSettings;

@@ -75,7 +75,7 @@ export function kojiClient(config: KojiSettings, signal?: AbortSignal): KojiClie
   });
 }
 
-function kojiTop(config: KojiSettings): KojiTop {
+export function kojiTop(config: KojiSettings): KojiTop {
   if (config.ODCS_KOJI_TOPDIR) return { kind: "dir", dir: config.ODCS_KOJI_TOPDIR };
   if (config.ODCS_KOJI_TOPURL) return { kind: "url", url: config.ODCS_KOJI_TOPURL };
   throw new ComposeError(

@@ -5,9 +5,11 @@ import { findCompose, markBuilding, moveCompose } from "../../db/composes.ts";
 import { completeJob, failJobFinally } from "../../db/jobs.ts";
 import type { ComposeRow } from "../../db/schema.ts";
 import { canonicalJson } from "../../domain/reuse.ts";
-import { COMPOSE_STATES } from "../../domain/states.ts";
+import { COMPOSE_STATES, sourceTypeName } from "../../domain/states.ts";
 import { REASONS } from "../../domain/transitions.ts";
+import { sourceFor } from "../../sources/index.ts";
 import { sharedFilePlacer } from "../../sources/place/file-placer.ts";
+import { isRepoFileSource } from "../../sources/types.ts";
 import { ComposeLog } from "../compose-log.ts";
 import { LeaseLostError } from "../lease.ts";
 import { finalDir, LOG_FILE, stagingDir } from "../paths.ts";
@@ -114,7 +116,10 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
   log.line(decision.note);
   const resolved = decision.resolved;
   await markBuilding(ctx.db, compose.id, resolved === undefined ? null : canonicalJson(resolved));
-  const arches = treeArches(compose);
+  // A compose that is only its .repo file (pulp) has no arch trees.
+  const arches = isRepoFileSource(sourceFor(sourceTypeName(compose.sourceType)))
+    ? []
+    : treeArches(compose);
   const skeleton = placer.makeDirs(composeSkeleton(staging, arches)).catch(() => {});
   try {
     const regenerate =
@@ -147,6 +152,7 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
         stateReason: REASONS.done,
         kojiEvent: compose.kojiEvent ?? result.kojiEvent,
         pungiComposeId: result.pungiComposeId,
+        ...result.rewrite,
       });
     });
     ctx.composeChanged();

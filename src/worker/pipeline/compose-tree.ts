@@ -5,12 +5,13 @@ import { joinUrl } from "../../domain/json-view.ts";
 import type { SelectedPackage } from "../../rpm/select.ts";
 import type { PackageRecord } from "../../rpm/types.ts";
 import { sharedFilePlacer } from "../../sources/place/file-placer.ts";
-import type { OpenedRepo } from "../../sources/types.ts";
+import type { ComposeModules, OpenedRepo } from "../../sources/types.ts";
 import { archRepoRel, composeName, packageRel, VARIANT } from "../paths.ts";
 import { runCreaterepo } from "../tools/createrepo.ts";
 import { writeRepodata } from "../tools/write-repodata.ts";
 import type { GenerateContext, GenerateResult } from "./generate.ts";
 import { type PlacedRpm, pungiComposeId, repoFileText, writeComposeMetadata } from "./metadata.ts";
+import { addModulesRepodata, writeModulesJson } from "./modules.ts";
 
 interface ArchPlan {
   arch: string;
@@ -62,7 +63,11 @@ async function placeArch(
   );
 }
 
-async function writeArchRepodata(plan: ArchPlan, ctx: GenerateContext): Promise<void> {
+async function writeArchRepodata(
+  plan: ArchPlan,
+  ctx: GenerateContext,
+  modules: ComposeModules | undefined,
+): Promise<string | undefined> {
   const started = performance.now();
   if (ctx.config.ODCS_REPODATA_WRITER === "createrepo_c") {
     // createrepo_c reads the RPMs, so they must all be in place first.
@@ -79,6 +84,7 @@ async function writeArchRepodata(plan: ArchPlan, ctx: GenerateContext): Promise<
     );
   }
   ctx.log.line(`${plan.arch}: wrote repodata in ${(performance.now() - started).toFixed(1)} ms`);
+  return modules ? addModulesRepodata(plan.repoDir, plan.arch, modules, ctx) : undefined;
 }
 
 /**
@@ -122,6 +128,8 @@ export async function writeComposeTree(
   repos: readonly OpenedRepo[],
   selections: readonly { arch: string; packages: readonly SelectedPackage[] }[],
   ctx: GenerateContext,
+  /** Module composes: modules.yaml in each arch repo, modules.json in the metadata. */
+  modules?: ComposeModules,
 ): Promise<Omit<GenerateResult, "kojiEvent">> {
   const name = composeName(compose.id);
   const plans = selections.map((s) => planArch(dir, s.arch, s.packages));
@@ -176,13 +184,27 @@ export async function writeComposeTree(
   const native =
     ctx.config.ODCS_REPODATA_WRITER === "native" &&
     plans.every((p) => p.items.every((i) => i.pkg.pkgid !== ""));
+  const info = {
+    id: pungiId,
+    date: pungiId.split("-").at(-1)?.slice(0, 8) ?? "",
+    type: compose.composeType ?? "test",
+    respin: 0,
+  };
+  const repodata = plans.map(async (plan) => {
+    await (native ? skeleton : placing);
+    return [plan.arch, await writeArchRepodata(plan, ctx, modules)] as const;
+  });
   await allSettled<unknown>([
     skeleton,
     placing,
-    ...plans.map(async (plan) => {
-      await (native ? skeleton : placing);
-      await writeArchRepodata(plan, ctx);
-    }),
+    ...repodata,
+    modules
+      ? (async () => {
+          const paths = await allSettled(repodata);
+          const byArch = Object.fromEntries(paths.map(([a, p]) => [a, p ?? ""]));
+          await writeModulesJson(dir, info, modules, byArch);
+        })()
+      : Promise.resolve(),
     // Independent files in the staging tree, published together by one rename.
     (async () => {
       await skeleton;
@@ -192,12 +214,7 @@ export async function writeComposeTree(
         writeFile(join(dir, "compose", VARIANT, `${name}.repo`), repoFileText(name, resultRepo)),
         writeComposeMetadata(
           dir,
-          {
-            id: pungiId,
-            date: pungiId.split("-").at(-1)?.slice(0, 8) ?? "",
-            type: compose.composeType ?? "test",
-            respin: 0,
-          },
+          info,
           plans.map((p) => p.arch),
           placed,
         ),

@@ -7,9 +7,17 @@ import { InvalidSigkeyError } from "../../rpm/sigkeys.ts";
 import { ComposeError } from "../../sources/errors.ts";
 import { sourceFor } from "../../sources/index.ts";
 import type { RepodataCache } from "../../sources/repodata-cache.ts";
-import type { Json, RegeneratedRpm, SourceContext } from "../../sources/types.ts";
+import {
+  type ComposeRewrite,
+  isRepoFileSource,
+  type Json,
+  type RegeneratedRpm,
+  type SourceContext,
+} from "../../sources/types.ts";
 import type { ComposeLog } from "../compose-log.ts";
 import { writeComposeTree } from "./compose-tree.ts";
+import { selectModuleArches } from "./modules.ts";
+import { writeRepoFileCompose } from "./repo-file-compose.ts";
 import { selectArches, treeArches } from "./select-arches.ts";
 
 export interface GenerateContext {
@@ -32,7 +40,10 @@ export interface GenerateContext {
 
 export interface GenerateResult {
   kojiEvent: number | null;
-  pungiComposeId: string;
+  /** null: not a Pungi-style compose (pulp). */
+  pungiComposeId: string | null;
+  /** Fields the source rewrites on the done compose (pulp: arches, sigkeys, source; module: the resolved NSVCs in source). */
+  rewrite?: ComposeRewrite;
 }
 
 /**
@@ -71,17 +82,28 @@ export async function generateCompose(
       regenerating: ctx.pinned,
     };
     const pinned = ctx.resolved ?? (await source.resolve(compose, sctx));
-    const { repos, lookaside, kojiEvent } = await source.open(pinned, sctx);
+    if (isRepoFileSource(source))
+      return await writeRepoFileCompose(compose, dir, source, pinned, sctx, ctx.config);
+    const {
+      repos,
+      lookaside,
+      kojiEvent,
+      modules,
+      source: stored,
+    } = await source.open(pinned, sctx);
     const arches = treeArches(compose);
-    const selections = await selectArches(compose, repos, lookaside, arches, ctx);
+    const selections = modules
+      ? await selectModuleArches(compose, repos, modules, arches, ctx)
+      : await selectArches(compose, repos, lookaside, arches, ctx);
     const tree = await writeComposeTree(
       compose,
       dir,
       repos,
       selections.map(({ arch, result }) => ({ arch, packages: result.packages })),
       ctx,
+      modules,
     );
-    return { ...tree, kojiEvent };
+    return { ...tree, kojiEvent, ...(stored === undefined ? {} : { rewrite: { source: stored } }) };
   } catch (err) {
     throw requestErrorAsComposeError(err);
   }

@@ -92,7 +92,7 @@ function check(result: SelectResult, arch: string, compose: ComposeRow, pinned: 
  * selections with those files; fails listing every selected package that
  * has no copy signed by an allowed key.
  */
-async function chooseCopies(
+export async function chooseCopies(
   selections: ArchSelection[],
   repos: OpenedRepo[],
   compose: ComposeRow,

@@ -28,9 +28,10 @@ const req = (over: Partial<SourceRequest>): SourceRequest => ({
 
 describe("the registry of per-type request checks", () => {
   it("lists the types this server generates; the others are not supported", () => {
-    expect(SUPPORTED_SOURCE_TYPES).toEqual(["tag", "build", "repo", "upload"]);
-    for (const t of ["tag", "build", "repo", "upload"] as const) expect(isSupportedSourceType(t)).toBe(true);
-    for (const t of ["module", "pulp", "raw_config", "pungi_compose"] as const)
+    expect(SUPPORTED_SOURCE_TYPES).toEqual(["tag", "build", "repo", "module", "pulp", "upload"]);
+    for (const t of ["tag", "build", "repo", "module", "pulp", "upload"] as const)
+      expect(isSupportedSourceType(t)).toBe(true);
+    for (const t of ["raw_config", "pungi_compose"] as const)
       expect(isSupportedSourceType(t)).toBe(false);
   });
 
@@ -62,5 +63,34 @@ describe("the registry of per-type request checks", () => {
     expect(() => validateSourceRequest({ ...build, builds: "a-1-1 b-2" }, koji)).toThrow(
       'Invalid NVR "b-2" in builds: expected name-version-release',
     );
+  });
+});
+
+describe("pulp", () => {
+  const PULP = { ...POLICY, ODCS_PULP_URL: "https://pulp.example.com/" };
+  const pulp = req({ sourceTypeName: "pulp", sourceItems: ["rhel-7-server-rpms", "a-repo-id"] });
+
+  it("needs a Pulp server", () => {
+    expect(() => validateSourceRequest(pulp, POLICY)).toThrow(
+      'Source type "pulp" is not supported by this server: no Pulp server is configured (ODCS_PULP_URL)',
+    );
+    expect(() => validateSourceRequest(pulp, PULP)).not.toThrow();
+  });
+
+  it("refuses an empty item and every field that would do nothing", () => {
+    expect(() => validateSourceRequest({ ...pulp, sourceItems: ["a", ""] }, PULP)).toThrow(
+      "Empty content set or repo id",
+    );
+    const cases: [Partial<SourceRequest>, string][] = [
+      [{ packages: "bash" }, "packages"],
+      [{ builds: "a-1-1" }, "builds"],
+      [{ kojiEvent: 5 }, "koji_event"],
+      [{ lookasideRepoList: ["/srv/repos/l"] }, "lookaside_repos"],
+      [{ modules: "m:s" }, "modules"],
+    ];
+    for (const [over, name] of cases)
+      expect(() => validateSourceRequest({ ...pulp, ...over }, PULP)).toThrow(
+        `"${name}" does nothing for "pulp" composes (they point at Pulp repositories as published); leave it out`,
+      );
   });
 });
