@@ -120,6 +120,18 @@ const floodSettings = {
   ODCS_MAX_BODY_BYTES: intFrom(1024, 1024 ** 3).default(1024 * 1024),
 };
 
+/** Uploads (POST /api/1/uploads/, the `upload` source), kept apart for easy merges. */
+const uploadSettings = {
+  /** Where uploaded RPMs are kept; API and workers must share it (like ODCS_TARGET_DIR). */
+  ODCS_UPLOAD_DIR: z.string().min(1).default("./data/uploads"),
+  /** Largest upload (all its files together), in MiB. */
+  ODCS_UPLOAD_MAX_MB: intFrom(1, 1024 * 1024).default(2048),
+  /** Most files in one upload. */
+  ODCS_UPLOAD_MAX_FILES: intFrom(1, 100_000).default(1000),
+  /** Bytes one owner may keep in unexpired uploads, in MiB. */
+  ODCS_UPLOAD_QUOTA_MB: intFrom(1, 1024 * 1024 * 1024).default(10240),
+};
+
 const httpUrl = z
   .string()
   .url()
@@ -168,6 +180,7 @@ export const ConfigSchema = z
     ...processSettings,
     ...dashboardLoginSettings,
     ...floodSettings,
+    ...uploadSettings,
     PORT: intFrom(0, 65535).default(5000),
     HOST: z.string().min(1).default("0.0.0.0"),
     ODCS_DATABASE_URL: z.string().min(1).default("file:./data/odcs.db"),

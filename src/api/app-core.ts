@@ -29,6 +29,7 @@ export function openApiHead(version: string) {
     tags: [
       { name: "composes", description: "Request, read, renew and remove composes" },
       { name: "about", description: "Server information" },
+      { name: "uploads", description: "RPMs uploaded for `upload` composes (ours, beyond ODCS)" },
     ],
   };
 }
@@ -48,6 +49,10 @@ function allowedMethods(path: string, readOnly: boolean): string[] | undefined {
     return readOnly ? READ_ONLY : ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH"];
   }
   if (["/api/1/events", "/api/1/metrics"].includes(p) && !readOnly) return READ_ONLY;
+  // Uploads are written by the full service only; the edge refuses them with a 405.
+  if (p === "/api/1/uploads") return readOnly ? ["OPTIONS"] : ["OPTIONS", "POST"];
+  if (/^\/api\/1\/uploads\/[^/]+$/.test(p))
+    return readOnly ? ["OPTIONS"] : ["DELETE", "GET", "HEAD", "OPTIONS"];
   if (["/", "/api/1/about", "/api/1/openapi.json", "/api/1/docs"].includes(p)) return READ_ONLY;
   return undefined;
 }

@@ -11,6 +11,7 @@ import type { Deps } from "./deps.ts";
 import { EventFeed } from "./event-feed.ts";
 import { eventsRouter } from "./events.ts";
 import { metricsRouter, requestTiming } from "./metrics.ts";
+import { uploadsRouter } from "./uploads.ts";
 
 export { OPENAPI_INFO, openApiHead } from "./app-core.ts";
 
@@ -43,6 +44,7 @@ export function createApp(deps: Deps, opts: { readOnly: boolean } = { readOnly: 
       // The web dashboard at / and /ui/… (its `/` wins over the plain index page).
       app.route("/", dashboardRouter(deps));
       app.route("/", dashboardLoginOf(deps).routes);
+      app.route("/api/1/uploads", uploadsRouter(deps));
     },
   });
 }

@@ -35,6 +35,7 @@ import {
   writeLimitResponses,
 } from "./responses.ts";
 import { newRouter } from "./router.ts";
+import { checkUploadSource } from "./upload-source.ts";
 
 const json = <T>(schema: T, description: string) => ({
   description,
@@ -158,6 +159,7 @@ export async function createComposeAs(
     },
     deps.config,
   );
+  await checkUploadSource(deps, identity, req);
   const t = now(deps);
   const row = await createComposeWithJob(
     deps.db,

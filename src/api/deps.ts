@@ -3,6 +3,7 @@ import type { Db } from "../db/client.ts";
 import type { ListReader } from "../db/compose-list.ts";
 import type { ComposeReader } from "../db/compose-reader.ts";
 import type { Authenticator } from "../domain/identity.ts";
+import type { UploadStore } from "../domain/uploads.ts";
 import type { ComposeWaits } from "./compose-waits.ts";
 import type { EventFeed } from "./event-feed.ts";
 import type { MetricsSource } from "./metrics.ts";
@@ -49,6 +50,8 @@ export interface Deps {
   readCompose?: ComposeReader;
   /** Likewise for the list page (db/compose-list.ts `createListReader`). */
   readList?: ListReader;
+  /** Where POST /api/1/uploads/ streams RPMs (src/uploads/store.ts); absent: uploads answer 503. */
+  uploads?: UploadStore;
   /**
    * The number of writes ever made to `composes` (db/compose-list.ts
    * `createWritesReader`), on the same connection as `readList`: list pages

@@ -7,6 +7,7 @@ import {
   ForbiddenError,
   InvalidRequestError,
   NotFoundError,
+  PayloadTooLargeError,
   TooManyRequestsError,
   UnauthorizedError,
 } from "../domain/errors.ts";
@@ -47,6 +48,7 @@ export function statusOf(err: DomainError): ContentfulStatusCode {
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
   if (err instanceof TooManyRequestsError) return 429;
+  if (err instanceof PayloadTooLargeError) return 413;
   return 500;
 }
 

@@ -239,3 +239,34 @@ export type EventRow = typeof events.$inferSelect;
 export type EventConsumerRow = typeof eventConsumers.$inferSelect;
 export type ComposeRpmRow = typeof composeRpms.$inferSelect;
 export type NewComposeRpmRow = typeof composeRpms.$inferInsert;
+
+export const UPLOAD_STATES = ["ready", "removed"] as const;
+export type UploadState = (typeof UPLOAD_STATES)[number];
+
+/**
+ * RPMs sent to POST /api/1/uploads/ (the `upload` source). The files live
+ * in `ODCS_UPLOAD_DIR/<id>/`; `files` is their JSON list (name, NEVRA,
+ * size, sha256, sigkey) as validated on arrival.
+ */
+export const uploads = sqliteTable(
+  "uploads",
+  {
+    id: text("id").primaryKey(),
+    owner: text("owner").notNull(),
+    state: text("state", { enum: UPLOAD_STATES }).notNull(),
+    /** Sum of the file sizes: what counts against ODCS_UPLOAD_QUOTA_MB. */
+    bytes: integer("bytes").notNull(),
+    files: text("files").notNull(),
+    timeCreated: integer("time_created").notNull(),
+    timeToExpire: integer("time_to_expire").notNull(),
+    timeRemoved: integer("time_removed"),
+    removedBy: text("removed_by"),
+  },
+  (t) => [
+    // The quota sums an owner's ready uploads.
+    index("uploads_owner_state_idx").on(t.owner, t.state),
+    // The sweep scans ready uploads by expiry time.
+    index("uploads_state_expire_idx").on(t.state, t.timeToExpire),
+  ],
+);
+export type UploadRow = typeof uploads.$inferSelect;

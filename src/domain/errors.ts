@@ -30,3 +30,8 @@ export class TooManyRequestsError extends DomainError {
     super(message);
   }
 }
+
+/** A request over a size, count or quota limit (413). */
+export class PayloadTooLargeError extends DomainError {
+  override name = "PayloadTooLargeError";
+}

@@ -8,14 +8,14 @@ import type { FlagName, SourceTypeName } from "./states.ts";
  * The Koji, Pulp and module flags join their source types as those land.
  */
 const FLAG_SUPPORT: Readonly<Record<FlagName, readonly SourceTypeName[]>> = {
-  no_flags: ["tag", "build", "repo", "module", "pulp", "pungi_compose"],
-  no_deps: ["tag", "build", "repo", "module"],
+  no_flags: ["tag", "build", "repo", "module", "pulp", "pungi_compose", "upload"],
+  no_deps: ["tag", "build", "repo", "module", "upload"],
   no_inheritance: ["tag"],
   include_unpublished_pulp_repos: ["pulp"],
-  check_deps: ["tag", "build", "repo"],
+  check_deps: ["tag", "build", "repo", "upload"],
   include_done_modules: ["module"],
   ignore_absent_pulp_repos: ["pulp"],
-  no_reuse: ["tag", "build", "repo", "module", "pungi_compose"],
+  no_reuse: ["tag", "build", "repo", "module", "pungi_compose", "upload"],
   use_only_compatible_arch: ["pulp"],
 };
 

@@ -24,7 +24,13 @@ export type PermissionConfig = Pick<
 >;
 
 /** The scopes of §14.2, without the `ODCS_OIDC_SCOPE_PREFIX` namespace. */
-export type ComposeScope = "new-compose" | "renew-compose" | "delete-compose";
+export type ComposeScope =
+  | "new-compose"
+  | "renew-compose"
+  | "delete-compose"
+  // Ours, for POST and DELETE /api/1/uploads/ (README "Uploads").
+  | "new-upload"
+  | "delete-upload";
 
 /** A per-user or per-group `allowed_clients` entry: attribute key → allowed values. */
 export type PermissionEntry = Readonly<Record<string, readonly string[]>>;
@@ -181,6 +187,29 @@ export function checkComposePermissions(
     }
   }
   throw new ForbiddenError([...sentences].join(" "));
+}
+
+/**
+ * 403 unless some `allowed_clients` entry of the caller (chosen as in
+ * `checkComposePermissions`) allows `source_types=<type>`: uploading RPMs
+ * needs what composing from them needs, `source_types: ["upload"]`.
+ */
+export function requireSourceTypePermission(
+  identity: Identity | null,
+  type: string,
+  config: PermissionConfig,
+): void {
+  if (identity === null || isAdmin(identity, config)) return;
+  const entries = candidateEntries(identity, config);
+  if (
+    entries.some(
+      (e) => firstDisallowed([type], allowedValues(e, "source_types", config)) === undefined,
+    )
+  )
+    return;
+  throw new ForbiddenError(
+    `User ${identity.username} not allowed to operate with compose with source_types=${type}.`,
+  );
 }
 
 function candidateEntries(identity: Identity, config: PermissionConfig): PermissionEntry[] {

@@ -28,6 +28,8 @@ export const SOURCE_TYPES = {
   raw_config: 5,
   build: 6,
   pungi_compose: 7,
+  /** Ours, not ODCS's: RPMs sent to POST /api/1/uploads/ (README "Uploads"). */
+  upload: 8,
 } as const;
 export type SourceTypeName = keyof typeof SOURCE_TYPES;
 export const SOURCE_TYPE_NAMES = Object.keys(SOURCE_TYPES) as SourceTypeName[];

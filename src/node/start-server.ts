@@ -8,6 +8,7 @@ import { type Logger, systemClock } from "../api/deps.ts";
 import type { Config } from "../config.ts";
 import { startEventServices } from "../events/runtime.ts";
 import { scheduleSweep } from "../sweep/schedule.ts";
+import { createUploadStore } from "../uploads/store.ts";
 import { Worker } from "../worker/loop.ts";
 import type { Stoppable } from "./lifecycle.ts";
 import {
@@ -77,6 +78,7 @@ export async function startServer(
       worker?.wake();
       events.wake();
     },
+    uploads: createUploadStore(config.ODCS_UPLOAD_DIR),
     ...(reader
       ? { readCompose: reader.read, readList: reader.list, readListWrites: reader.writes }
       : {}),
@@ -115,6 +117,7 @@ export async function startServer(
       now,
       log,
       targetDir: config.ODCS_TARGET_DIR,
+      uploadDir: config.ODCS_UPLOAD_DIR,
       eventsRetentionDays: config.ODCS_EVENTS_RETENTION_DAYS,
       observe: events.observeSweep,
     },

@@ -6,6 +6,7 @@ import { pulpSource } from "./pulp/index.ts";
 import { pungiComposeSource } from "./pungi-compose/index.ts";
 import { repoSource } from "./repo.ts";
 import type { RepoFileSource, Source } from "./types.ts";
+import { uploadSource } from "./upload.ts";
 
 /**
  * The one dispatch from a source type to its implementation. A type the API
@@ -19,6 +20,7 @@ const SOURCES: Partial<Record<SourceTypeName, Source | RepoFileSource>> = {
   module: moduleSource,
   pulp: pulpSource,
   pungi_compose: pungiComposeSource,
+  upload: uploadSource as Source,
 };
 
 /** The implementation of `type`; a type this worker cannot generate fails the compose (no retry). */

@@ -15,6 +15,8 @@ export interface SweepDeps {
   now: () => Date;
   log: Logger;
   targetDir: string;
+  /** ODCS_UPLOAD_DIR: expired uploads' files are deleted there (`expireUploads`). */
+  uploadDir?: string;
   /** Event rows older than this many days are pruned (default 14). */
   eventsRetentionDays?: number;
   /** Told about each scheduled run (metrics). */

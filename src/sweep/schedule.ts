@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import { expireComposes, removeOrphanDirs, type SweepDeps } from "./expire.ts";
+import { expireUploads } from "./expire-uploads.ts";
 import { pruneOldEvents } from "./prune-events.ts";
 import { DEFAULT_JOBS_RETENTION_DAYS, pruneFinishedJobs } from "./prune-jobs.ts";
 import { requeueAndFailJobs } from "./requeue.ts";
@@ -21,6 +22,7 @@ export function scheduleSweep(
         await requeueAndFailJobs(deps);
         const removed = await expireComposes(deps);
         await removeOrphanDirs(deps);
+        await expireUploads(deps);
         const eventsPruned = await pruneOldEvents(deps);
         await pruneFinishedJobs(deps, jobsRetentionDays);
         deps.observe?.({ ok: true, removed: removed.length, eventsPruned });

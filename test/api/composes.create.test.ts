@@ -428,7 +428,7 @@ describe("POST /api/1/composes/ refuses, writing nothing", () => {
 
   describe("our deliberate refusals", () => {
     const unsupported = (type: string) =>
-      `Source type "${type}" is not supported by this server yet; supported: tag, build, repo, module, pulp, pungi_compose`;
+      `Source type "${type}" is not supported by this server yet; supported: tag, build, repo, module, pulp, pungi_compose, upload`;
     const noHub = (type: string) =>
       `Source type "${type}" is not supported by this server: no Koji hub is configured (ODCS_KOJI_HUB_URL)`;
     const cases: [string, unknown, string][] = [

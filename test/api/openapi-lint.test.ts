@@ -61,6 +61,9 @@ describe("openapi.yaml for generators", () => {
       "GET /api/1/about": "getAbout",
       "GET /api/1/events": "streamEvents",
       "GET /api/1/metrics": "getMetrics",
+      "POST /api/1/uploads": "createUpload",
+      "GET /api/1/uploads/{id}": "getUpload",
+      "DELETE /api/1/uploads/{id}": "deleteUpload",
     });
     for (const { at, op } of ops) expect(op.security, at).toBeDefined();
   });
@@ -108,7 +111,7 @@ describe("openapi.yaml for generators", () => {
     );
     const props = s.Compose?.properties as Record<string, Record<string, unknown>>;
     expect(props.state?.enum).toEqual([0, 1, 2, 3, 4]);
-    expect(props.source_type?.enum).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(props.source_type?.enum).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(s.ComposeStateName?.enum).toEqual(["wait", "generating", "done", "removed", "failed"]);
     expect(s.FlagName?.enum).not.toContain("no_flags");
     expect(s.ResultName?.enum).toEqual(["repository", "iso", "ostree", "boot.iso"]);

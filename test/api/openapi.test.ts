@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { createApp } from "../../src/api/app.ts";
 import { OPENAPI_CONFIG, renderOpenApiYaml } from "../../src/api/openapi.ts";
+import { insertUpload } from "../../src/db/uploads.ts";
 import { UnauthorizedError } from "../../src/domain/errors.ts";
 import type { Authenticator } from "../../src/domain/identity.ts";
 import { ServerMetrics } from "../../src/metrics/registry.ts";
@@ -53,13 +54,22 @@ describe("openapi.yaml", () => {
       config: { ODCS_ALLOWED_REPO_ROOTS: "/srv/repos" },
     });
     await givenCompose(t.db, { state: 2 });
+    const upload = await insertUpload(t.db, {
+      id: "3b0d6a0e-6f0e-4c8b-9a57-2f1c8f6b5a10",
+      owner: "alice",
+      state: "ready",
+      bytes: 0,
+      files: "[]",
+      timeCreated: 0,
+      timeToExpire: Date.parse("2030-01-01T00:00:00Z"),
+    });
     // As the Node entry does: the metrics come from prom-client, outside src/api.
     const app = createApp({ ...t.deps, metrics: new ServerMetrics(t.db, () => t.clock.now()) });
     const secured: string[] = [];
     const open: string[] = [];
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
-        const url = path.replace("{id}", "1");
+        const url = path.replace("{id}", path.startsWith("/api/1/uploads/") ? upload.id : "1");
         const init: RequestInit = { method: method.toUpperCase() };
         if (method === "post" || method === "patch") init.body = "{}";
         const res = await app.request(url, init);
@@ -81,8 +91,10 @@ describe("openapi.yaml", () => {
     }
     expect(secured.sort()).toEqual([
       "DELETE /api/1/composes/{id}",
+      "DELETE /api/1/uploads/{id}",
       "PATCH /api/1/composes/{id}",
       "POST /api/1/composes",
+      "POST /api/1/uploads",
     ]);
     expect(open.sort()).toEqual([
       "GET /api/1/about",
@@ -91,6 +103,7 @@ describe("openapi.yaml", () => {
       "GET /api/1/composes/{id}/wait",
       "GET /api/1/events",
       "GET /api/1/metrics",
+      "GET /api/1/uploads/{id}",
     ]);
     expect(await (await t.request("/api/1/composes/1")).json()).toMatchObject({
       state_name: "done",

@@ -226,6 +226,7 @@ export async function startService(opts: StartOptions = {}): Promise<ServiceProc
       HOST: "127.0.0.1",
       ODCS_DATABASE_URL: dbUrl,
       ODCS_TARGET_DIR: targetDir,
+      ODCS_UPLOAD_DIR: join(dataDir, "uploads"),
       ODCS_TARGET_DIR_URL: `${url}/composes`,
       ODCS_WORKER_POLL_MS: "50",
       ODCS_LOG_LEVEL: "info",

@@ -1,7 +1,11 @@
+import { randomUUID } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createApp } from "../../src/api/app.ts";
 import { type Deps, silentLogger } from "../../src/api/deps.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
 import { noauthAuthenticator } from "../../src/domain/identity.ts";
+import { createUploadStore } from "../../src/uploads/store.ts";
 import { fakeClock } from "./clock.ts";
 import { createTestDb } from "./db.ts";
 
@@ -19,13 +23,19 @@ export async function testApp(
 ) {
   const { db, client, url } = await createTestDb();
   const clock = fakeClock();
+  // A fresh upload dir per app (made by the first upload), shared with workers built from this config.
+  const config = testConfig({
+    ODCS_UPLOAD_DIR: join(tmpdir(), `odcs-uploads-${randomUUID()}`),
+    ...opts.config,
+  });
   const deps: Deps = {
     db,
     clock,
-    config: testConfig(opts.config),
+    config,
     log: silentLogger,
     auth: noauthAuthenticator,
     version: "test",
+    uploads: createUploadStore(config.ODCS_UPLOAD_DIR),
     ...opts.deps,
   };
   const app = createApp(deps);

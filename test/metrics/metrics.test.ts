@@ -61,7 +61,7 @@ function samplesOf(text: string, name: string): string[] {
 }
 
 describe("metrics", () => {
-  it("composes_total: 35 samples, states outer, source types inner, floats, equal to the database", async () => {
+  it("composes_total: 40 samples (ODCS's 35 and our upload type), states outer, source types inner, floats, equal to the database", async () => {
     const { h, scrape } = await setup();
     await h.run(REPO);
     await h.run(REPO);
@@ -78,7 +78,8 @@ describe("metrics", () => {
       "# HELP composes_total Total number of composes",
       "# TYPE composes_total gauge",
     ]);
-    const samples = lines.slice(2, 37);
+    const samples = lines.slice(2, 2 + STATE_NAMES.length * SOURCE_TYPE_NAMES.length);
+    expect(samples).toHaveLength(40);
     const order = STATE_NAMES.flatMap((state) =>
       SOURCE_TYPE_NAMES.map((t) => `composes_total{source_type="${t}",state="${state}"}`),
     );

@@ -5,6 +5,7 @@ import { validatePulpRequest } from "./pulp.ts";
 import { validatePungiComposeRequest } from "./pungi-compose.ts";
 import { parseRepoLocation, validateRepoRequest } from "./repo.ts";
 import type { SourceRequest, SourceRequestSettings } from "./types.ts";
+import { validateUploadRequest } from "./upload.ts";
 
 /**
  * Per-type request checks, pure (the API calls them; no Node): the one
@@ -21,6 +22,7 @@ const VALIDATORS: Partial<
   module: validateModuleRequest,
   pulp: validatePulpRequest,
   pungi_compose: validatePungiComposeRequest,
+  upload: validateUploadRequest,
 };
 
 export const SUPPORTED_SOURCE_TYPES = Object.keys(VALIDATORS) as SourceTypeName[];

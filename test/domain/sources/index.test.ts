@@ -28,16 +28,9 @@ const req = (over: Partial<SourceRequest>): SourceRequest => ({
 
 describe("the registry of per-type request checks", () => {
   it("lists the types this server generates; the others are not supported", () => {
-    expect(SUPPORTED_SOURCE_TYPES).toEqual([
-      "tag",
-      "build",
-      "repo",
-      "module",
-      "pulp",
-      "pungi_compose",
-    ]);
-    for (const t of ["tag", "build", "repo", "module", "pulp", "pungi_compose"] as const)
-      expect(isSupportedSourceType(t)).toBe(true);
+    const all = ["tag", "build", "repo", "module", "pulp", "pungi_compose", "upload"] as const;
+    expect(SUPPORTED_SOURCE_TYPES).toEqual(all);
+    for (const t of all) expect(isSupportedSourceType(t)).toBe(true);
     for (const t of ["raw_config"] as const) expect(isSupportedSourceType(t)).toBe(false);
   });
 
