@@ -5,6 +5,7 @@
  * under the flood and with the full queue within 2× of idle.
  * `npm run bench -- flood` (FLOOD_COMPOSES to change the size).
  */
+import { spawn } from "node:child_process";
 import { startService } from "../test/helpers/service.ts";
 
 const COMPOSES = Number(process.env.FLOOD_COMPOSES ?? 10_000);
@@ -14,6 +15,29 @@ const p = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
 };
+
+/** p50/p99 of `wrk -t1 -c1 -d<seconds>s --latency url`, in ms. */
+function wrkLatency(url: string, seconds: number): Promise<{ p50: number; p99: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("wrk", ["-t1", "-c1", `-d${seconds}s`, "--latency", url]);
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on("error", (e) =>
+      reject(new Error(`wrk: ${e.message} (install the Debian package wrk)`)),
+    );
+    child.on("close", () => {
+      const at = (q: string) => {
+        const m = new RegExp(`\\s${q}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+        if (!m?.[1]) return Number.NaN;
+        const unit: Record<string, number> = { us: 0.001, ms: 1, s: 1000 };
+        return Number(m[1]) * (unit[m[2] ?? "ms"] ?? 1);
+      };
+      resolve({ p50: at("50"), p99: at("99") });
+    });
+  });
+}
 
 export async function benchFlood(): Promise<void> {
   const svc = await startService({ entry: "src/server.ts", timeoutMs: 60_000 });
@@ -52,18 +76,25 @@ export async function benchFlood(): Promise<void> {
         }
       }),
     );
+    // The same GETs from another process (Debian `wrk`, one connection): the
+    // in-process figure also waits for this process's own 64 POST fetches.
+    const apart = wrkLatency(`${svc.url}/api/1/composes/1`, 8);
     let flooding = true;
     void flood.then(() => {
       flooding = false;
     });
     const during = await gets(() => !flooding, 300);
     await flood;
+    const separate = await apart;
     const floodS = (performance.now() - t0) / 1000;
     const full = await gets(() => true, 600);
     const ratio = (xs: number[]) => p(xs, 0.99) / p(idle, 0.99);
     console.log(`idle:              GET p50 ${ms(p(idle, 0.5))}  p99 ${ms(p(idle, 0.99))}`);
     console.log(
       `during the flood:  GET p50 ${ms(p(during, 0.5))}  p99 ${ms(p(during, 0.99))}  (${ratio(during).toFixed(2)}× idle; ${COMPOSES} POSTs in ${floodS.toFixed(1)} s, ${(COMPOSES / floodS).toFixed(0)}/s)`,
+    );
+    console.log(
+      `during the flood, GET /composes/1 from a separate process (wrk, first 8 s): p50 ${ms(separate.p50)}  p99 ${ms(separate.p99)}  (${(separate.p99 / p(idle, 0.99)).toFixed(2)}× idle)`,
     );
     console.log(
       `${COMPOSES} waiting:     GET p50 ${ms(p(full, 0.5))}  p99 ${ms(p(full, 0.99))}  (${ratio(full).toFixed(2)}× idle)`,
