@@ -9,7 +9,7 @@
  * while the in-process worker generates composes, against the idle p99.
  * Prints the database file size per compose.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -21,12 +21,12 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
 import { migrateDatabase } from "../src/db/migrate.ts";
 import { FIXTURES_DIR } from "../test/helpers/fixtures.ts";
+import { startService } from "./compose.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const N = Number(process.env.BENCH_COMPOSES ?? 1_000_000);
@@ -37,7 +37,7 @@ const T0 = Date.parse("2024-01-01T00:00:00Z");
 const YEAR_MS = 365 * 86_400_000;
 const COMPOSE_REPO = join(FIXTURES_DIR, "repos/libdnf-dnf-ci-fedora");
 
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
+const _sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 /**
  * Rows i = lo..hi: 60 % removed, 20 % done, 10 % failed, 5 % wait, 5 %
@@ -112,51 +112,6 @@ async function seededCopy(dbPath: string): Promise<void> {
     );
   }
   copyFileSync(kept, dbPath);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
-    });
-  });
-}
-
-async function startService(root: string, dbPath: string) {
-  const port = await freePort();
-  const target = join(root, "composes");
-  mkdirSync(target, { recursive: true });
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      ODCS_DATABASE_URL: `file:${dbPath}`,
-      ODCS_TARGET_DIR: target,
-      ODCS_LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${base}/api/1/about/`)).ok) break;
-    } catch {
-      if (i > 600) throw new Error("service did not answer within 30 s");
-    }
-    await sleep(50);
-  }
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    });
-  return { base, stop };
 }
 
 interface Figures {
@@ -238,7 +193,8 @@ export async function benchApi(): Promise<void> {
   const dbPath = join(root, "odcs.db");
   try {
     await seededCopy(dbPath);
-    const svc = await startService(root, dbPath);
+    // The compose bench's service start: src/main.ts on root/odcs.db (dbPath).
+    const svc = await startService(root);
     try {
       const script = join(root, "random-id.lua");
       writeFileSync(
