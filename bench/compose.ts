@@ -10,9 +10,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { freePort } from "../test/helpers/service.ts";
 import { loadRpmCorpus } from "./rpm-corpus.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -39,17 +39,6 @@ export const median = (xs: number[]) => {
 };
 const ms = (x: number) => `${x.toFixed(x < 100 ? 1 : 0)} ms`;
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
-    });
-  });
-}
 
 export async function startService(
   root: string,

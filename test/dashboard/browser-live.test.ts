@@ -4,6 +4,7 @@ import { launchBrowser } from "../helpers/browser.ts";
 import {
   type ComposeJson,
   LIBDNF_REPO,
+  postCompose,
   repoServer,
   type ServiceProcess,
   startService,
@@ -22,16 +23,7 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
-async function create(body: Record<string, unknown>): Promise<ComposeJson> {
-  const res = await fetch(`${svc.url}/api/1/composes/`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const json = (await res.json()) as ComposeJson;
-  if (res.status !== 200) throw new Error(`POST ${res.status}: ${JSON.stringify(json)}`);
-  return json;
-}
+const create = (body: Record<string, unknown>) => postCompose(svc.url, body);
 
 async function stateOf(id: number): Promise<string> {
   const res = await fetch(`${svc.url}/api/1/composes/${id}`);

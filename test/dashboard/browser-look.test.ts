@@ -12,6 +12,7 @@ import {
 import {
   type ComposeJson,
   LIBDNF_REPO,
+  postCompose,
   repoServer,
   type ServiceProcess,
   startService,
@@ -32,14 +33,7 @@ let browser: Browser;
 let done: ComposeJson;
 let failed: ComposeJson;
 
-async function create(body: Record<string, unknown>): Promise<ComposeJson> {
-  const res = await fetch(`${svc.url}/api/1/composes/`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return (await res.json()) as ComposeJson;
-}
+const create = (body: Record<string, unknown>) => postCompose(svc.url, body);
 
 const finished = (id: number) =>
   waitFor(

@@ -296,6 +296,21 @@ export async function startService(opts: StartOptions = {}): Promise<ServiceProc
 }
 
 /** Read a file if it exists (for assertions on logs written by other processes). */
+/** POST a compose to a running service; throws (with the body) unless it answers 200. */
+export async function postCompose(
+  url: string,
+  body: Record<string, unknown>,
+): Promise<ComposeJson> {
+  const res = await fetch(`${url}/api/1/composes/`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as ComposeJson;
+  if (res.status !== 200) throw new Error(`POST ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
 export function readIfExists(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, "utf8") : undefined;
 }
