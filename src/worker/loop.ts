@@ -95,7 +95,12 @@ export class Worker {
     const now = this.o.now().getTime();
     if (now >= this.#requeueDue) {
       this.#requeueDue = now + this.o.config.ODCS_WORKER_POLL_MS;
-      await requeueAndFailJobs({ db: this.o.db, now: this.o.now, log: this.o.log });
+      await requeueAndFailJobs({
+        db: this.o.db,
+        now: this.o.now,
+        log: this.o.log,
+        targetDir: this.o.config.ODCS_TARGET_DIR,
+      });
     }
     while (!this.#stopping && this.#running.size < this.o.config.ODCS_WORKER_CONCURRENCY) {
       const job = await claimNextJob(
