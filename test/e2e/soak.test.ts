@@ -18,6 +18,7 @@ test("a short soak under chaos meets every target", { timeout: 240_000 }, async 
     leaseMs: 2000,
     faultRate: 0.1,
     drainMs: 120_000,
+    opsEveryMs: 500,
     minChaosActions: 3,
   });
   const text = formatReport(report);
