@@ -137,6 +137,14 @@ export async function checkSoak(input: SoakCheckInput): Promise<SoakFindings> {
     for (const arch of new Set(expected.map((x) => x.treeArch)))
       if (!existsSync(join(tree, arch, "os", "repodata", "repomd.xml")))
         partial.push(`compose ${r.id}: ${arch} has no repodata`);
+    if (r.regenerateOf !== null) {
+      // A renewal of a removed or failed compose: the same package set, if it had one.
+      const before = await listComposeRpms(db, r.regenerateOf);
+      const key = (x: { treeArch: string; path: string }) => `${x.treeArch}/${x.path}`;
+      const was = before.map(key).sort().join(" ");
+      if (before.length > 0 && was !== expected.map(key).sort().join(" "))
+        partial.push(`compose ${r.id}: regenerates compose ${r.regenerateOf} with other packages`);
+    }
     const status = join(dir, "STATUS");
     if (!existsSync(status) || readFileSync(status, "utf8").trim() !== "FINISHED")
       partial.push(`compose ${r.id}: STATUS is not FINISHED`);

@@ -175,22 +175,35 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     ODCS_LOG_LEVEL: "info",
   };
   const everyProcess: ServiceProcess[] = [];
-  const startServer = async () => {
-    const s = await startService({ entry: "src/server.ts", dataDir, env, timeoutMs: 60_000 });
-    everyProcess.push(s);
-    return s;
+  /** A start that times out (a loaded machine) is tried again: the harness's restarts must not give up. */
+  const started_ = async (start: () => Promise<ServiceProcess>): Promise<ServiceProcess> => {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await start();
+      } catch (err) {
+        if (tries >= 5) throw err;
+        say(`a restart failed (${String(err).split("\n")[0]}); trying again`);
+      }
+    }
   };
-  const startWorker = async (i: number) => {
-    const w = await startService({
-      entry: "src/worker.ts",
-      dataDir,
-      env: { ...env, ODCS_WORKER_ID: `soak-w${i}-${everyProcess.length}` },
-      readyText: "worker started",
-      timeoutMs: 60_000,
+  const startServer = () =>
+    started_(async () => {
+      const s = await startService({ entry: "src/server.ts", dataDir, env, timeoutMs: 60_000 });
+      everyProcess.push(s);
+      return s;
     });
-    everyProcess.push(w);
-    return w;
-  };
+  const startWorker = (i: number) =>
+    started_(async () => {
+      const w = await startService({
+        entry: "src/worker.ts",
+        dataDir,
+        env: { ...env, ODCS_WORKER_ID: `soak-w${i}-${everyProcess.length}` },
+        readyText: "worker started",
+        timeoutMs: 60_000,
+      });
+      everyProcess.push(w);
+      return w;
+    });
 
   let server = await startServer();
   const workers: (ServiceProcess | undefined)[] = await Promise.all(
@@ -226,7 +239,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
           return undefined;
         }
         counts.refused++;
-        if (tries > 600) throw err;
+        if (tries > 3000) throw err;
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -422,6 +435,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   reading = false;
   await reader;
 
+  // Everything stops first: the sweep must not expire composes while they are checked.
+  await Promise.all([server, ...workers].map((p) => p?.stop(10_000)));
   const rows = await db.select().from(composes);
   const jobRows = await db.select().from(jobs);
   const findings = await checkSoak({
@@ -467,7 +482,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     ...findings,
     errors5xx,
   };
-  await Promise.all([server, ...workers].map((p) => p?.stop(10_000)));
   await Promise.all([proxy.close(), upstream.close(), hub.close()]);
   if (opts.keepDir) keep(opts.keepDir, dataDir, everyProcess);
   return report;

@@ -20,6 +20,7 @@ let h: Harness;
 let done: number;
 let reuser: number;
 let failed: number;
+let other: number;
 let rpmFile: string;
 const lines: string[] = [];
 /** JSON lines as src/node/runtime.ts writes them. */
@@ -35,7 +36,7 @@ const check = (over: { acked?: number[]; outputs?: { name: string; output: strin
   checkSoak({
     db: h.db,
     targetDir: h.target,
-    acked: over.acked ?? [done, reuser, failed],
+    acked: over.acked ?? [done, reuser, failed, other],
     outputs: over.outputs ?? [{ name: "1", output: lines.join("\n") }],
     now: h.clock.now().getTime(),
   });
@@ -52,6 +53,12 @@ beforeAll(async () => {
   await runAll();
   reuser = (await h.create({ ...body, flags: ["no_deps"] })).id;
   failed = (await h.create({ source: { ...body.source, packages: ["no-such-package"] } })).id;
+  other = (
+    await h.create({
+      source: { ...body.source, packages: ["lame"] },
+      flags: ["no_deps", "no_reuse"],
+    })
+  ).id;
   await runAll();
   const rpm = (await h.rpms(done))[0];
   if (!rpm) throw new Error("no compose_rpms");
@@ -64,8 +71,8 @@ describe("the soak's checks", () => {
     expect((await h.row(done)).state).toBe(2);
     expect((await h.row(reuser)).reusedId).toBe(done);
     expect((await h.row(failed)).state).toBe(4);
-    // The done compose and its reuser; the failed one logs its failure instead.
-    expect(lines.filter((l) => l.includes('"job done"'))).toHaveLength(2);
+    // The done composes and the reuser; the failed one logs its failure instead.
+    expect(lines.filter((l) => l.includes('"job done"'))).toHaveLength(3);
     expect(await check()).toEqual(clean);
   });
 
@@ -103,6 +110,16 @@ describe("the soak's checks", () => {
       `compose ${done}: STATUS is not FINISHED`,
       `compose ${reuser}: reuses compose ${done}, whose tree is not there`,
     ]);
+  });
+
+  test("a regeneration with another package set than its original is partial", async () => {
+    await h.db.update(composes).set({ regenerateOf: done }).where(eq(composes.id, other));
+    const found = await check();
+    await h.db.update(composes).set({ regenerateOf: null }).where(eq(composes.id, other));
+    expect(found).toEqual({
+      ...clean,
+      partial: [`compose ${other}: regenerates compose ${done} with other packages`],
+    });
   });
 
   test("a failed compose that published more than its log is partial", async () => {
