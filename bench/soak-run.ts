@@ -41,8 +41,12 @@ export interface SoakOptions {
   drainMs: number;
   /** Mean time between user operations (DELETE, PATCH) during the chaos, ms; 0: none. */
   opsEveryMs: number;
-  /** Chaos goes on (within drainMs / 2) until at least this many actions were taken. */
-  minChaosActions?: number;
+  /**
+   * A short run (CI): the chaos takes this many actions, the first three
+   * one of each kind (worker kill -9, server kill -9, SIGSTOP past the
+   * lease), and ends after them rather than once the queue has drained.
+   */
+  chaosActions?: number;
   /** Progress lines (stderr in the CLI). */
   progress?: (line: string) => void;
   /**
@@ -246,8 +250,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   };
 
   const mix = { localRepo: 0, httpRepo: 0, tag: 0, build: 0, shortLived: 0 };
+  let bodies = 0;
   const bodyFor = (): unknown => {
-    const kind = rnd();
+    // The first four are one of each source, so even a short run has them all.
+    const kind = [0.1, 0.5, 0.8, 0.95][bodies++] ?? rnd();
     const flags = rnd() < 0.8 ? ["no_deps", "no_reuse"] : ["no_deps"];
     // Some live only seconds, so the sweep expires composes during the run.
     const short = rnd() < SHORT_LIVED_SHARE;
@@ -275,6 +281,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 
   // Chaos: kill -9 a worker (most often), the server, or SIGSTOP a worker past its lease.
   const chaos = { workerKills: 0, serverKills: 0, stops: 0 };
+  const actions = () => chaos.workerKills + chaos.serverKills + chaos.stops;
   let chaosOn = true;
   let serverDown = false;
   const pending = new Set<Promise<unknown>>();
@@ -290,7 +297,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       const wait = -Math.log(1 - rndChaos()) * opts.killEveryMs;
       await new Promise((r) => setTimeout(r, wait));
       if (!chaosOn) break;
-      const roll = rndChaos();
+      const taken = actions();
+      if (opts.chaosActions !== undefined && taken >= opts.chaosActions) break;
+      // A short run covers every kind first: a worker kill, a server kill, a stop.
+      const roll =
+        opts.chaosActions !== undefined && taken < 3 ? ([0.5, 0.1, 0.2][taken] ?? 0) : rndChaos();
       const i = Math.floor(rndChaos() * opts.workers);
       const w = workers[i];
       if (roll < 0.15 && !serverDown) {
@@ -413,13 +424,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     (await db.select({ state: composes.state }).from(composes)).filter(
       (c) => !FINAL_STATES.includes(c.state),
     ).length;
-  // Chaos runs while the queue drains, until at most a tenth is left (or the bound).
+  // Chaos runs while the queue drains, until at most a tenth is left (or
+  // its actions are taken, or the bound).
   const chaosUntil = performance.now() + opts.drainMs / 2;
-  const actions = () => chaos.workerKills + chaos.serverKills + chaos.stops;
-  while (
-    performance.now() < chaosUntil &&
-    ((await unsettledCount()) > acked.length / 10 || actions() < (opts.minChaosActions ?? 0))
-  )
+  const chaosDone = async () =>
+    opts.chaosActions !== undefined
+      ? actions() >= opts.chaosActions
+      : (await unsettledCount()) <= acked.length / 10;
+  while (performance.now() < chaosUntil && !(await chaosDone()))
     await new Promise((r) => setTimeout(r, 250));
   chaosOn = false;
   await Promise.all([chaosLoop, opsLoop]);
