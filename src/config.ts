@@ -250,6 +250,8 @@ export const ConfigSchema = z
     ODCS_WORKER_CONCURRENCY: intFrom(1, 64).default(2),
     ODCS_WORKER_POLL_MS: intFrom(10, 600_000).default(200),
     ODCS_WORKER_LEASE_MS: intFrom(1000, 3_600_000).default(30_000),
+    /** How often a worker with running jobs asks whether one was cancelled (one read). */
+    ODCS_WORKER_CANCEL_CHECK_MS: intFrom(50, 60_000).default(500),
     ODCS_JOB_MAX_ATTEMPTS: intFrom(1, 100).default(3),
     ODCS_GENERATE_TIMEOUT_SECONDS: intFrom(1, 86400).default(3600),
     ODCS_SWEEP_CRON: z.string().min(1).default("* * * * *"),

@@ -23,7 +23,7 @@ import type { Config } from "../../src/config.ts";
 import { BUSY_TIMEOUT_MS, createDb, type Db } from "../../src/db/client.ts";
 import { listComposeRpms } from "../../src/db/compose-rpms.ts";
 import { type ComposeRow, composes, type JobRow, jobs } from "../../src/db/schema.ts";
-import { Worker } from "../../src/worker/loop.ts";
+import { Worker, type WorkerOptions } from "../../src/worker/loop.ts";
 import { tempDir } from "./db.ts";
 import { FIXTURES_DIR } from "./fixtures.ts";
 import { testApp, testConfig } from "./test-app.ts";
@@ -59,7 +59,12 @@ export async function composeHarness(config: Record<string, unknown> = {}) {
   /** A worker over the harness DB (or `opts.db`, e.g. a separate connection to the same file). */
   const newWorker = (
     workerId = `w${workers.length + 1}`,
-    opts: { config?: Record<string, unknown>; db?: Db; log?: Logger } = {},
+    opts: {
+      config?: Record<string, unknown>;
+      db?: Db;
+      log?: Logger;
+      at?: WorkerOptions["at"];
+    } = {},
   ) => {
     const w = new Worker({
       db: opts.db ?? t.db,
@@ -67,6 +72,7 @@ export async function composeHarness(config: Record<string, unknown> = {}) {
       now: () => t.clock.now(),
       log: opts.log ?? silentLogger,
       workerId,
+      ...(opts.at ? { at: opts.at } : {}),
     });
     workers.push(w);
     return w;

@@ -29,7 +29,7 @@ function publicReason(msg: string, ctx: JobContext): string {
  * new tree (or, for an instant, none), never a mix. `src` must exist: a
  * missing source would otherwise take `dest` away and put nothing back.
  */
-async function publish(src: string, dest: string): Promise<void> {
+export async function publish(src: string, dest: string): Promise<void> {
   await stat(src);
   const trash = `${src}.old`;
   await rm(trash, { recursive: true, force: true });
@@ -144,6 +144,7 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
     log.line("compose finished, publishing");
     await log.close();
     await publish(staging, finalDir(target, compose.id));
+    await ctx.at?.("published");
     const t = ctx.now().getTime();
     await ctx.db.transaction(async (tx) => {
       if (!(await completeJob(tx, ctx.job.id, ctx.workerId, t)))
@@ -156,6 +157,7 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
       });
     });
     ctx.composeChanged();
+    await ctx.at?.("committed");
   } catch (err) {
     log.line(`ERROR: ${(err as Error).message}`);
     // Nothing may still be making directories in the staging tree when the
@@ -176,12 +178,12 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
  * never gets here (its commit fails first), so it never deletes the tree of
  * the execution that took the job over.
  */
-function removeLeftovers(target: string, composeId: number): Promise<void> {
+export function removeLeftovers(target: string, composeId: number): Promise<void> {
   return rm(stagingDir(target, composeId), { recursive: true, force: true });
 }
 
 /** Whether `path` exists; only "no such file" means no, any other error is thrown. */
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;
