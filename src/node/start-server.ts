@@ -19,7 +19,7 @@ import {
   packageVersion,
 } from "./runtime.ts";
 import { mountComposeFiles } from "./static.ts";
-import { takesTurn, WRITES_AT_ONCE, WriteGate } from "./write-gate.ts";
+import { takesTurn, WRITES_AT_ONCE, WriteGate, withBodyRead } from "./write-gate.ts";
 
 /**
  * After the grace time the waits are answered (the compose as it is); this
@@ -46,7 +46,7 @@ export async function startServer(
   opts: { withWorker: boolean },
 ): Promise<Stoppable & { server: Server; worker: Worker | null }> {
   mkdirSync(config.ODCS_TARGET_DIR, { recursive: true });
-  const { db, client } = await openDatabase(config);
+  const { db, close: closeDatabase } = await openDatabase(config, log);
   const reader = openComposeReader(config, db);
   const now = () => systemClock.now();
   const waits = new ComposeWaits(db);
@@ -87,10 +87,10 @@ export async function startServer(
   mountComposeFiles(app, config.ODCS_TARGET_DIR, { trustProxy: config.ODCS_TRUST_PROXY });
 
   const gate = new WriteGate(WRITES_AT_ONCE);
-  const inTurn = async (answer: () => Response | Promise<Response>): Promise<Response> => {
+  const inTurn = async (req: Request, env: Parameters<typeof app.fetch>[1]): Promise<Response> => {
     const leave = await gate.enter();
     try {
-      return await answer();
+      return await app.fetch(req, env);
     } finally {
       leave();
     }
@@ -104,7 +104,7 @@ export async function startServer(
         fetch: async (req, env) => {
           log.debug("request", { method: req.method, path: new URL(req.url).pathname });
           const res = takesTurn(req)
-            ? await inTurn(() => app.fetch(req, env))
+            ? await inTurn(await withBodyRead(req, config.ODCS_MAX_BODY_BYTES), env)
             : await app.fetch(req, env);
           if (draining) res.headers.set("Connection", "close");
           return res;
@@ -159,7 +159,7 @@ export async function startServer(
     clearTimeout(graceTimer);
     clearTimeout(cutTimer);
     reader?.close();
-    client.close();
+    await closeDatabase();
   };
   return { server, worker, stop };
 }

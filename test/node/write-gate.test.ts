@@ -1,5 +1,8 @@
+import { once } from "node:events";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { takesTurn, WriteGate } from "../../src/node/write-gate.ts";
+import { MAX_BODY_BYTES } from "../../src/api/body.ts";
+import { takesTurn, WRITES_AT_ONCE, WriteGate } from "../../src/node/write-gate.ts";
 import { type ServiceProcess, startService } from "../helpers/service.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -97,4 +100,62 @@ describe("a burst of creates against the real server", () => {
     // Creates answered while a GET was out, median: 64-ish without the gate.
     expect(waitedFor[15]).toBeLessThan(16);
   }, 120_000);
+
+  it("clients trickling their bodies hold no turn: another create is answered meanwhile", async () => {
+    const { port } = new URL(svc.url);
+    const body = JSON.stringify({ source: { type: "repo", source: "/srv/none" } });
+    const slow = await Promise.all(
+      Array.from({ length: 2 * WRITES_AT_ONCE }, async () => {
+        const socket = connect(Number(port), "127.0.0.1");
+        await once(socket, "connect");
+        socket.write(
+          `POST /api/1/composes/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+        );
+        return socket;
+      }),
+    );
+    try {
+      // Without reading bodies before the turn, this waited for the slow
+      // clients' request timeout (Node's default: 5 minutes).
+      const res = await fetch(`${svc.url}/api/1/composes/`, {
+        method: "POST",
+        body,
+        signal: AbortSignal.timeout(20_000),
+      });
+      expect(res.status).toBe(200);
+      // The slow ones are still served once their bodies arrive.
+      const answers = slow.map(async (socket) => {
+        let got = "";
+        socket.on("data", (d: Buffer) => {
+          got += d.toString();
+        });
+        socket.write(body.slice(10));
+        await waitFor(() => got.includes("\r\n\r\n"), { what: "an answer to a slow create" });
+        return got.split("\r\n")[0];
+      });
+      expect(await Promise.all(answers)).toEqual(slow.map(() => "HTTP/1.1 200 OK"));
+    } finally {
+      for (const socket of slow) socket.destroy();
+    }
+  }, 60_000);
+
+  it("a create whose body never ends is refused 413 once past ODCS_MAX_BODY_BYTES", async () => {
+    const chunk = new TextEncoder().encode(`{"label": "${"x".repeat(64 * 1024)}`);
+    const endless = new ReadableStream<Uint8Array>({
+      pull(ctl) {
+        ctl.enqueue(chunk);
+      },
+    });
+    const res = await fetch(`${svc.url}/api/1/composes/`, {
+      method: "POST",
+      body: endless,
+      duplex: "half",
+      signal: AbortSignal.timeout(30_000),
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({
+      status: 413,
+      message: `Request body larger than ${MAX_BODY_BYTES} bytes`,
+    });
+  }, 60_000);
 });
