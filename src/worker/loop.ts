@@ -282,7 +282,9 @@ export class Worker {
     // Whatever the job was doing when it stopped (aborted by the check, or
     // fenced out at its commit by the cancel's transaction): the compose
     // is failed "Canceled by …" already and stays so; only files to clear.
-    if ((await findCanceledJobs(db, workerId, [job])).length > 0) {
+    // A read that fails counts as "not cancelled": the fenced writes below decide.
+    const canceled = await findCanceledJobs(db, workerId, [job]).catch(() => []);
+    if (canceled.length > 0) {
       await discardCanceled(job.composeId, ctx);
       log.info("job canceled; nothing published", { job: job.id, compose: job.composeId });
       return;
