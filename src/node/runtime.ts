@@ -5,7 +5,15 @@ import { type Client, createClient } from "@libsql/client";
 import Database from "libsql";
 import type { Logger } from "../api/deps.ts";
 import { type Config, ConfigError, loadConfig } from "../config.ts";
-import { BUSY_TIMEOUT_MS, createDb, type Db, LOCAL_CONNECTIONS } from "../db/client.ts";
+import { createCrashHooks } from "../crash-points.ts";
+import {
+  BUSY_TIMEOUT_MS,
+  createDb,
+  type Db,
+  LOCAL_CONNECTIONS,
+  setAfterWrite,
+  setWriteFault,
+} from "../db/client.ts";
 import { createListReader, createWritesReader, type ListReader } from "../db/compose-list.ts";
 import { type ComposeReader, createComposeReader } from "../db/compose-reader.ts";
 import { migrateDatabase } from "../db/migrate.ts";
@@ -59,7 +67,13 @@ export async function openDatabase(config: Config): Promise<{ db: Db; client: Cl
     ...(url.startsWith("file:") ? { concurrency: LOCAL_CONNECTIONS } : {}),
   });
   await migrateDatabase(client, MIGRATIONS_DIR);
-  return { db: createDb(client), client };
+  const db = createDb(client);
+  const crash = createCrashHooks();
+  if (crash) {
+    setWriteFault(db, crash.fault);
+    setAfterWrite(db, crash.afterWrite);
+  }
+  return { db, client };
 }
 
 /**
