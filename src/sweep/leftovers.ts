@@ -5,7 +5,7 @@ import type { Logger } from "../api/deps.ts";
 import { crashPoint } from "../crash-points.ts";
 import type { Db } from "../db/client.ts";
 import { composesInProgress } from "../db/sweep-scans.ts";
-import { finalDir, LOG_FILE, REMOVING_DIR, STAGING_DIR } from "../worker/paths.ts";
+import { finalDir, LOG_FILE, REMOVING_DIR, STAGING_DIR, stagingDir } from "../worker/paths.ts";
 
 const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === "ENOENT";
 
@@ -32,9 +32,11 @@ export async function removeTree(targetDir: string, dir: string): Promise<void> 
 /**
  * A failed compose publishes its log only (`failGenerate`). One failed by
  * the sweep (its last attempt's worker died) may have died after renaming
- * its full tree into place: everything but the log goes.
+ * its full tree into place: everything but the log goes, and so do its
+ * staging trees (no execution can complete the job any more).
  */
-export async function unpublishFailedTree(targetDir: string, composeId: number): Promise<void> {
+export async function clearFailedCompose(targetDir: string, composeId: number): Promise<void> {
+  await rm(stagingDir(targetDir, composeId), { recursive: true, force: true });
   const dir = finalDir(targetDir, composeId);
   let names: string[];
   try {

@@ -4,7 +4,7 @@ import { moveCompose, settleStrandedReusers } from "../db/composes.ts";
 import { failExhaustedJob, listExhaustedJobs, requeueExpiredLeases } from "../db/jobs.ts";
 import { REASONS } from "../domain/transitions.ts";
 import type { SweepDeps } from "./expire.ts";
-import { unpublishFailedTree } from "./leftovers.ts";
+import { clearFailedCompose } from "./leftovers.ts";
 
 /** Exhausted jobs failed per run; the rest wait for the next one. */
 const BATCH = 200;
@@ -31,7 +31,7 @@ export async function requeueAndFailJobs(
     if (await failJobAndCompose(deps.db, j.id, j.composeId, reason, now)) {
       failed.push(j.composeId);
       // Its last worker may have died after renaming the full tree into place.
-      if (deps.targetDir !== undefined) await unpublishFailedTree(deps.targetDir, j.composeId);
+      if (deps.targetDir !== undefined) await clearFailedCompose(deps.targetDir, j.composeId);
     }
   }
   for (const id of await settleStrandedReusers(deps.db, now))
