@@ -47,6 +47,7 @@ async function start(dataDir: string, crashAt?: CrashPoint, env: Record<string, 
   const p = await startService({
     entry: "src/main.ts",
     dataDir,
+    timeoutMs: 60_000,
     env: {
       ODCS_CACHE_DIR: join(dataDir, "cache"),
       ODCS_SWEEP_CRON: "* * * * * *",
@@ -129,7 +130,7 @@ test("a create killed before its commit leaves nothing; one killed after it is g
   expect(await treeProblems(db, fresh.targetDir)).toEqual([]);
   await noLeftovers(fresh.targetDir);
   expect(await fresh.stop()).toBe(0);
-}, 90_000);
+}, 120_000);
 
 test("killed mid-upload and mid-SSE stream: the upload dir is swept, the stream resumes without a gap", async () => {
   const dataDir = tempDir("odcs-crash-upload-");
@@ -201,7 +202,7 @@ test("killed mid-upload and mid-SSE stream: the upload dir is swept, the stream 
   await noLeftovers(second.targetDir);
   expect(await second.stop()).toBe(0);
   expect(await readdir(uploads)).toEqual([uploadId]);
-}, 90_000);
+}, 120_000);
 
 test("the sweep killed after marking an expired compose removed, then while deleting its tree", async () => {
   const dataDir = tempDir("odcs-crash-sweep-");
@@ -233,4 +234,4 @@ test("the sweep killed after marking an expired compose removed, then while dele
   expect(existsSync(dir)).toBe(false);
   expect(await treeProblems(db, fresh.targetDir)).toEqual([]);
   expect(await fresh.stop()).toBe(0);
-}, 90_000);
+}, 120_000);
