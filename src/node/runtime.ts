@@ -11,12 +11,14 @@ import {
   createDb,
   type Db,
   LOCAL_CONNECTIONS,
+  onEveryConnection,
   setAfterWrite,
   setWriteFault,
 } from "../db/client.ts";
 import { createListReader, createWritesReader, type ListReader } from "../db/compose-list.ts";
 import { type ComposeReader, createComposeReader } from "../db/compose-reader.ts";
 import { migrateDatabase } from "../db/migrate.ts";
+import { startCheckpointer } from "./checkpointer.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const MIGRATIONS_DIR = join(ROOT, "migrations");
@@ -54,8 +56,16 @@ export function configFromProcess(): Config {
   }
 }
 
-/** Open (creating the directory of a local file) and migrate the database. */
-export async function openDatabase(config: Config): Promise<{ db: Db; client: Client }> {
+/**
+ * Open (creating the directory of a local file) and migrate the database.
+ * A local file's WAL is checkpointed by a thread of this process
+ * (`checkpointer.ts`), never by a commit on the JS thread; `close` stops
+ * that thread and closes the client.
+ */
+export async function openDatabase(
+  config: Config,
+  log: Logger,
+): Promise<{ db: Db; client: Client; close: () => Promise<void> }> {
   const url = config.ODCS_DATABASE_URL;
   if (url.startsWith("file:"))
     mkdirSync(dirname(resolve(url.slice("file:".length))), { recursive: true });
@@ -67,13 +77,25 @@ export async function openDatabase(config: Config): Promise<{ db: Db; client: Cl
     ...(url.startsWith("file:") ? { concurrency: LOCAL_CONNECTIONS } : {}),
   });
   await migrateDatabase(client, MIGRATIONS_DIR);
+  let checkpointer: { stop: () => Promise<void> } | undefined;
+  if (url.startsWith("file:")) {
+    await onEveryConnection(client, "PRAGMA wal_autocheckpoint = 0");
+    checkpointer = startCheckpointer(url.slice("file:".length), log);
+  }
   const db = createDb(client);
   const crash = createCrashHooks();
   if (crash) {
     setWriteFault(db, crash.fault);
     setAfterWrite(db, crash.afterWrite);
   }
-  return { db, client };
+  return {
+    db,
+    client,
+    close: async () => {
+      await checkpointer?.stop();
+      client.close();
+    },
+  };
 }
 
 /**
