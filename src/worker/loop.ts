@@ -7,6 +7,7 @@ import type { JobRow } from "../db/schema.ts";
 import { ComposeError, isRetryable } from "../sources/errors.ts";
 import { sharedFilePlacer } from "../sources/place/file-placer.ts";
 import { RepodataCache } from "../sources/repodata-cache.ts";
+import { removeLeftovers } from "../sweep/leftovers.ts";
 import { requeueAndFailJobs } from "../sweep/requeue.ts";
 import { retryDelayMs } from "./backoff.ts";
 import { diskFullMessage, isDiskFull } from "./disk-full.ts";
@@ -108,7 +109,12 @@ export class Worker {
     const now = this.o.now().getTime();
     if (now >= this.#requeueDue) {
       this.#requeueDue = now + this.o.config.ODCS_WORKER_POLL_MS;
-      await requeueAndFailJobs({ db: this.o.db, now: this.o.now, log: this.o.log });
+      await requeueAndFailJobs({
+        db: this.o.db,
+        now: this.o.now,
+        log: this.o.log,
+        targetDir: this.o.config.ODCS_TARGET_DIR,
+      });
     }
     while (!this.#stopping && this.#running.size < this.o.config.ODCS_WORKER_CONCURRENCY) {
       const job = await claimNextJob(
@@ -134,6 +140,12 @@ export class Worker {
   }
 
   async #run(): Promise<void> {
+    // What crashed workers left (staging trees of settled composes, cut-short deletions).
+    await removeLeftovers({
+      db: this.o.db,
+      log: this.o.log,
+      targetDir: this.o.config.ODCS_TARGET_DIR,
+    }).catch((err) => this.o.log.error("removing leftovers failed", { err: String(err) }));
     while (!this.#stopping) {
       try {
         await this.fill();

@@ -386,6 +386,7 @@ export async function repoServer(dir: string) {
   let gate: { promise: Promise<void>; open: () => void } | undefined;
   let holdRe: RegExp | undefined;
   let holdLeft = 0;
+  let holdSkip = 0;
   let held = 0;
   let failWith: { re: RegExp; status: number } | undefined;
   const requests: string[] = [];
@@ -393,7 +394,8 @@ export async function repoServer(dir: string) {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     requests.push(path);
     const answer = async () => {
-      if (holdRe?.test(path) && gate && holdLeft > 0) {
+      if (holdRe?.test(path) && gate && holdSkip > 0) holdSkip--;
+      else if (holdRe?.test(path) && gate && holdLeft > 0) {
         holdLeft--;
         held++;
         await gate.promise;
@@ -422,9 +424,10 @@ export async function repoServer(dir: string) {
     get held() {
       return held;
     },
-    /** The next `count` requests matching `re` wait until `release()`. */
-    hold(re: RegExp, count = Number.POSITIVE_INFINITY) {
+    /** The next `count` requests matching `re` (after `skip` answered at once) wait until `release()`. */
+    hold(re: RegExp, count = Number.POSITIVE_INFINITY, skip = 0) {
       holdLeft = count;
+      holdSkip = skip;
       let open = () => {};
       const promise = new Promise<void>((r) => {
         open = r;

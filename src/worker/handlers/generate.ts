@@ -1,5 +1,6 @@
 import { readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { crashPoint } from "../../crash-points.ts";
 import { deleteComposeRpms, listComposeRpms, recordComposeRpms } from "../../db/compose-rpms.ts";
 import { findCompose, markBuilding, moveCompose } from "../../db/composes.ts";
 import { completeJob, failJobFinally } from "../../db/jobs.ts";
@@ -93,6 +94,7 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
   await placer.makeDirs([staging], staging);
   const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
   log.line(`compose ${compose.id} attempt ${ctx.job.attempts} on worker ${ctx.workerId}`);
+  crashPoint("generate:started");
   let decision: Awaited<ReturnType<typeof decideReuse>>;
   try {
     // A retry of a compose already past this step may have followers: it is built, never switched.
@@ -143,7 +145,9 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
     await ctx.assertLease();
     log.line("compose finished, publishing");
     await log.close();
+    crashPoint("generate:staged");
     await publish(staging, finalDir(target, compose.id));
+    crashPoint("generate:published");
     await ctx.at?.("published");
     const t = ctx.now().getTime();
     await ctx.db.transaction(async (tx) => {
@@ -156,6 +160,7 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
         ...result.rewrite,
       });
     });
+    crashPoint("generate:done");
     ctx.composeChanged();
     await ctx.at?.("committed");
   } catch (err) {
