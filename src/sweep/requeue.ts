@@ -4,7 +4,7 @@ import { moveCompose, settleStrandedReusers } from "../db/composes.ts";
 import { failExhaustedJob, listExhaustedJobs, requeueExpiredLeases } from "../db/jobs.ts";
 import { REASONS } from "../domain/transitions.ts";
 import type { SweepDeps } from "./expire.ts";
-import { keepLogOnly } from "./failed-tree.ts";
+import { clearFailedCompose } from "./leftovers.ts";
 
 /** Exhausted jobs failed per run; the rest wait for the next one. */
 const BATCH = 200;
@@ -15,8 +15,6 @@ const BATCH = 200;
  * last error. Conditional writes, safe in several processes at once; each
  * step leaves a consistent state behind, so a crash anywhere is finished
  * by the next run (a requeued job on its last attempt is an exhausted one).
- * With `targetDir`, a failed compose's directory keeps its log only
- * (`keepLogOnly`).
  */
 export async function requeueAndFailJobs(
   deps: Pick<SweepDeps, "db" | "now" | "log"> & { targetDir?: string },
@@ -30,9 +28,11 @@ export async function requeueAndFailJobs(
     const reason = REASONS.error(
       `gave up after ${j.attempts} attempts; last error: ${j.lastError ?? "the worker running it stopped"}`,
     );
-    if (!(await failJobAndCompose(deps.db, j.id, j.composeId, reason, now))) continue;
-    failed.push(j.composeId);
-    if (deps.targetDir !== undefined) await keepLogOnly(deps.targetDir, j.composeId);
+    if (await failJobAndCompose(deps.db, j.id, j.composeId, reason, now)) {
+      failed.push(j.composeId);
+      // Its last worker may have died after renaming the full tree into place.
+      if (deps.targetDir !== undefined) await clearFailedCompose(deps.targetDir, j.composeId);
+    }
   }
   for (const id of await settleStrandedReusers(deps.db, now))
     deps.log.warn("settled a compose following a settled one", { compose: id });
@@ -56,7 +56,7 @@ async function failJobAndCompose(
     const moved = await moveCompose(tx, composeId, ["generating", "wait"], "failed", now, {
       stateReason: reason,
     });
-    // A failed compose has no package set (a dead worker may have recorded one).
+    // As failGenerate: a failed compose has no package set (its last attempt may have recorded one).
     if (moved) await deleteComposeRpms(tx, composeId);
     return moved;
   });
