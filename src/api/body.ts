@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { InvalidRequestError } from "../domain/errors.ts";
+import { InvalidRequestError, PayloadTooLargeError } from "../domain/errors.ts";
 import { concatBytes } from "../rpm/bytes.ts";
 
 /** Default of ODCS_MAX_BODY_BYTES: larger bodies are refused (413); a real request is a few kB. */
@@ -60,4 +60,41 @@ export async function readJsonBody(
   } catch {
     throw new InvalidRequestError(MALFORMED_JSON);
   }
+}
+
+/**
+ * The fields of an HTML form POST (urlencoded or multipart/form-data), read
+ * like a JSON body: at most `maxBytes` (ODCS_MAX_BODY_BYTES), refused with
+ * `PayloadTooLargeError` before it is read whole; a body that is not a
+ * well-formed form is an `InvalidRequestError`, never a 500. Any other
+ * Content-Type yields no fields (the CSRF check then refuses the form).
+ * When a field repeats, the last value counts (as Hono's `parseBody`).
+ */
+export async function readFormBody(
+  c: Context,
+  maxBytes: number,
+): Promise<Record<string, string | File>> {
+  let buf: Uint8Array<ArrayBuffer>;
+  try {
+    buf = (await readLimited(c.req.raw, maxBytes)) as Uint8Array<ArrayBuffer>;
+  } catch (err) {
+    if (err instanceof HTTPException && err.status === 413)
+      throw new PayloadTooLargeError(err.message);
+    throw err;
+  }
+  const type = c.req.header("content-type") ?? "";
+  const kind = type.split(";")[0]?.trim().toLowerCase();
+  // No prototype: a field named __proto__ is a field like any other.
+  const fields: Record<string, string | File> = Object.create(null);
+  if (kind !== "application/x-www-form-urlencoded" && kind !== "multipart/form-data") return fields;
+  let form: FormData;
+  try {
+    form = await new Response(buf, { headers: { "content-type": type } }).formData();
+  } catch (err) {
+    throw new InvalidRequestError(
+      `The form cannot be read: ${(err as Error).message.replace(/\.$/, "")}`,
+    );
+  }
+  for (const [key, value] of form.entries()) fields[key] = value;
+  return fields;
 }

@@ -90,7 +90,8 @@ async function upload(
 
 function form(parts: { name?: string; filename?: string; bytes: Uint8Array }[]): FormData {
   const fd = new FormData();
-  for (const p of parts) fd.append(p.name ?? "file", new Blob([new Uint8Array(p.bytes)]), p.filename ?? "x.rpm");
+  for (const p of parts)
+    fd.append(p.name ?? "file", new Blob([new Uint8Array(p.bytes)]), p.filename ?? "x.rpm");
   return fd;
 }
 
