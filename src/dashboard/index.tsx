@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { readFormBody } from "../api/body.ts";
+import { bodyLimits, readFormBody } from "../api/body.ts";
 import { createComposeAs, deleteComposeAs, renewComposeAs } from "../api/composes-write.ts";
 import type { Deps } from "../api/deps.ts";
 import { statusOf } from "../api/errors.ts";
@@ -81,7 +81,7 @@ async function checkedForm(
 ): Promise<Record<string, unknown> | Response> {
   let form: Record<string, unknown>;
   try {
-    form = await readFormBody(c, deps.config.ODCS_MAX_BODY_BYTES);
+    form = await readFormBody(c, bodyLimits(deps.config));
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     return message(c, ctx, statusOf(err), "Refused", `${err.message}. Nothing was changed.`);

@@ -7,7 +7,7 @@ import { finished } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import busboy from "busboy";
 import tar from "tar-stream";
-import { InvalidRequestError, PayloadTooLargeError } from "../domain/errors.ts";
+import { DomainError, InvalidRequestError, PayloadTooLargeError } from "../domain/errors.ts";
 import type { UploadFile, UploadLimits, UploadStore } from "../domain/uploads.ts";
 import { RpmFormatError, type RpmHeader, tryParseRpmHeader } from "../rpm/header.ts";
 
@@ -201,7 +201,7 @@ async function readTar(input: Readable, handle: Handle): Promise<void> {
   } catch (err) {
     input.unpipe(extract);
     input.resume();
-    if (err instanceof InvalidRequestError || err instanceof PayloadTooLargeError) throw err;
+    if (err instanceof DomainError) throw err;
     throw new InvalidRequestError(`The tar stream cannot be read: ${(err as Error).message}`);
   }
 }

@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { html } from "hono/html";
-import { readFormBody } from "../../api/body.ts";
+import { bodyLimits, readFormBody } from "../../api/body.ts";
 import type { Clock, Logger } from "../../api/deps.ts";
 import { statusOf } from "../../api/errors.ts";
 import { externalBase, scriptName } from "../../api/proxy.ts";
@@ -56,6 +56,7 @@ export type DashboardLoginConfig = Pick<
   | "ODCS_ALLOWED_CLIENTS"
   | "ODCS_ADMINS"
   | "ODCS_MAX_BODY_BYTES"
+  | "ODCS_BODY_IDLE_SECONDS"
 >;
 
 export interface DashboardLoginDeps {
@@ -270,10 +271,11 @@ export function createDashboardLogin(deps: DashboardLoginDeps): DashboardLogin {
     // The dashboard's own CSRF check (double-submit token), as on every form of it.
     let form: Record<string, unknown>;
     try {
-      form = await readFormBody(c, config.ODCS_MAX_BODY_BYTES);
+      form = await readFormBody(c, bodyLimits(config));
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      const status = statusOf(err) === 413 ? 413 : 400;
+      const s = statusOf(err);
+      const status = s === 413 || s === 408 ? s : 400;
       return page(c, prefixed(c, ""), status, "Not logged out", err.message);
     }
     if (!isCsrfValid(c, form)) {
@@ -350,7 +352,7 @@ function failurePage(
 function page(
   c: Context,
   base: string,
-  status: 400 | 403 | 404 | 413 | 502,
+  status: 400 | 403 | 404 | 408 | 413 | 502,
   title: string,
   message: string,
 ) {
