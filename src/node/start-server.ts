@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { createApp } from "../api/app.ts";
 import { createAuthenticator } from "../api/auth.ts";
+import { bodyLimits } from "../api/body.ts";
 import { ComposeWaits } from "../api/compose-waits.ts";
 import { type Logger, systemClock } from "../api/deps.ts";
 import type { Config } from "../config.ts";
@@ -104,7 +105,7 @@ export async function startServer(
         fetch: async (req, env) => {
           log.debug("request", { method: req.method, path: new URL(req.url).pathname });
           const res = takesTurn(req)
-            ? await inTurn(await withBodyRead(req, config.ODCS_MAX_BODY_BYTES), env)
+            ? await inTurn(await withBodyRead(req, bodyLimits(config)), env)
             : await app.fetch(req, env);
           if (draining) res.headers.set("Connection", "close");
           return res;
