@@ -126,6 +126,13 @@ describe("malformed HTTP is answered cleanly (4xx), the process lives on", () =>
     const a = await rawExchange(port, [raw], BOUND_MS);
     expectClean(a, what);
     expect(statuses, `${what}: got ${a.status}`).toContain(a.status);
+    // Even what Node's parser or the adapter refuses carries the ODCS error body.
+    if ((a.status ?? 0) >= 400)
+      expect(JSON.parse(a.body), what).toEqual({
+        status: a.status,
+        error: expect.any(String),
+        message: expect.any(String),
+      });
     await stillServes();
   });
 });
