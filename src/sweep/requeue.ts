@@ -1,8 +1,10 @@
 import type { Db } from "../db/client.ts";
+import { deleteComposeRpms } from "../db/compose-rpms.ts";
 import { moveCompose, settleStrandedReusers } from "../db/composes.ts";
 import { failExhaustedJob, listExhaustedJobs, requeueExpiredLeases } from "../db/jobs.ts";
 import { REASONS } from "../domain/transitions.ts";
 import type { SweepDeps } from "./expire.ts";
+import { clearFailedCompose } from "./leftovers.ts";
 
 /** Exhausted jobs failed per run; the rest wait for the next one. */
 const BATCH = 200;
@@ -15,7 +17,7 @@ const BATCH = 200;
  * by the next run (a requeued job on its last attempt is an exhausted one).
  */
 export async function requeueAndFailJobs(
-  deps: Pick<SweepDeps, "db" | "now" | "log">,
+  deps: Pick<SweepDeps, "db" | "now" | "log"> & { targetDir?: string },
 ): Promise<{ requeued: number; failed: number[] }> {
   const now = deps.now().getTime();
   const requeued = await requeueExpiredLeases(deps.db, now);
@@ -26,7 +28,11 @@ export async function requeueAndFailJobs(
     const reason = REASONS.error(
       `gave up after ${j.attempts} attempts; last error: ${j.lastError ?? "the worker running it stopped"}`,
     );
-    if (await failJobAndCompose(deps.db, j.id, j.composeId, reason, now)) failed.push(j.composeId);
+    if (await failJobAndCompose(deps.db, j.id, j.composeId, reason, now)) {
+      failed.push(j.composeId);
+      // Its last worker may have died after renaming the full tree into place.
+      if (deps.targetDir !== undefined) await clearFailedCompose(deps.targetDir, j.composeId);
+    }
   }
   for (const id of await settleStrandedReusers(deps.db, now))
     deps.log.warn("settled a compose following a settled one", { compose: id });
@@ -47,8 +53,11 @@ async function failJobAndCompose(
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
     if (!(await failExhaustedJob(tx, jobId, now))) return false;
-    return moveCompose(tx, composeId, ["generating", "wait"], "failed", now, {
+    const moved = await moveCompose(tx, composeId, ["generating", "wait"], "failed", now, {
       stateReason: reason,
     });
+    // As failGenerate: a failed compose has no package set (its last attempt may have recorded one).
+    if (moved) await deleteComposeRpms(tx, composeId);
+    return moved;
   });
 }

@@ -2,16 +2,18 @@ import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Logger } from "../api/deps.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { claimNextJob, heartbeatJob, releaseJob, retryJob } from "../db/jobs.ts";
+import { claimNextJob, findCanceledJobs, heartbeatJob, releaseJob, retryJob } from "../db/jobs.ts";
 import type { JobRow } from "../db/schema.ts";
 import { ComposeError, isRetryable } from "../sources/errors.ts";
 import { sharedFilePlacer } from "../sources/place/file-placer.ts";
 import { RepodataCache } from "../sources/repodata-cache.ts";
+import { removeLeftovers } from "../sweep/leftovers.ts";
 import { requeueAndFailJobs } from "../sweep/requeue.ts";
 import { retryDelayMs } from "./backoff.ts";
 import { diskFullMessage, isDiskFull } from "./disk-full.ts";
+import { discardCanceled } from "./handlers/cancel.ts";
 import { failGenerate, runGenerate } from "./handlers/generate.ts";
-import type { JobContext } from "./handlers/types.ts";
+import type { JobContext, JobPoint } from "./handlers/types.ts";
 import { LeaseLostError } from "./lease.ts";
 
 export interface WorkerOptions {
@@ -22,10 +24,17 @@ export interface WorkerOptions {
   workerId: string;
   /** Called after a compose's state change was committed (an API in the same process wakes its waiters). */
   onComposeChanged?: (composeId: number) => void;
+  /** Test seam: awaited at named points of a job, to stop it there (`JobPoint`). */
+  at?: (point: JobPoint, job: JobRow) => Promise<void>;
 }
 
 class ShutdownAbort extends Error {
   override name = "ShutdownAbort";
+}
+
+/** The job's compose was cancelled by a DELETE (its reason says by whom). */
+export class CancelAbort extends Error {
+  override name = "CancelAbort";
 }
 
 /**
@@ -35,7 +44,12 @@ class ShutdownAbort extends Error {
  */
 export class Worker {
   readonly cache: RepodataCache;
-  #running = new Map<number, { controller: AbortController; done: Promise<void> }>();
+  #running = new Map<
+    number,
+    { controller: AbortController; done: Promise<void>; attempts: number }
+  >();
+  #cancelCheck: NodeJS.Timeout | undefined;
+  #checkingCancels = false;
   #stopping = false;
   #wakeUp: (() => void) | null = null;
   #woken = false;
@@ -95,7 +109,12 @@ export class Worker {
     const now = this.o.now().getTime();
     if (now >= this.#requeueDue) {
       this.#requeueDue = now + this.o.config.ODCS_WORKER_POLL_MS;
-      await requeueAndFailJobs({ db: this.o.db, now: this.o.now, log: this.o.log });
+      await requeueAndFailJobs({
+        db: this.o.db,
+        now: this.o.now,
+        log: this.o.log,
+        targetDir: this.o.config.ODCS_TARGET_DIR,
+      });
     }
     while (!this.#stopping && this.#running.size < this.o.config.ODCS_WORKER_CONCURRENCY) {
       const job = await claimNextJob(
@@ -121,6 +140,12 @@ export class Worker {
   }
 
   async #run(): Promise<void> {
+    // What crashed workers left (staging trees of settled composes, cut-short deletions).
+    await removeLeftovers({
+      db: this.o.db,
+      log: this.o.log,
+      targetDir: this.o.config.ODCS_TARGET_DIR,
+    }).catch((err) => this.o.log.error("removing leftovers failed", { err: String(err) }));
     while (!this.#stopping) {
       try {
         await this.fill();
@@ -145,9 +170,45 @@ export class Worker {
     const controller = new AbortController();
     const done = this.#execute(job, controller).finally(() => {
       this.#running.delete(job.id);
+      if (this.#running.size === 0) {
+        clearInterval(this.#cancelCheck);
+        this.#cancelCheck = undefined;
+      }
       if (!this.#stopping) this.wake();
     });
-    this.#running.set(job.id, { controller, done });
+    this.#running.set(job.id, { controller, done, attempts: job.attempts });
+    this.#cancelCheck ??= setInterval(() => {
+      void this.checkCancels();
+    }, this.o.config.ODCS_WORKER_CANCEL_CHECK_MS);
+  }
+
+  /**
+   * Abort the running jobs whose composes were cancelled (DELETE ends the
+   * job in the same transaction as the compose). Runs every
+   * ODCS_WORKER_CANCEL_CHECK_MS while jobs run, one read for all of them:
+   * the heartbeat would notice too (its fenced write fails), but only
+   * every third of the lease, and a shorter lease would cost a write per
+   * job per tick. Returns the jobs it aborted.
+   */
+  async checkCancels(): Promise<number[]> {
+    if (this.#checkingCancels || this.#running.size === 0) return [];
+    this.#checkingCancels = true;
+    try {
+      const runs = [...this.#running].map(([id, r]) => ({ id, attempts: r.attempts }));
+      const canceled = await findCanceledJobs(this.o.db, this.o.workerId, runs);
+      for (const id of canceled) {
+        const run = this.#running.get(id);
+        if (!run || run.controller.signal.aborted) continue;
+        this.o.log.info("job canceled, aborting it", { job: id });
+        run.controller.abort(new CancelAbort(`job ${id} was canceled`));
+      }
+      return canceled;
+    } catch (err) {
+      this.o.log.warn("checking for canceled jobs failed", { err: String(err) });
+      return [];
+    } finally {
+      this.#checkingCancels = false;
+    }
   }
 
   async #execute(job: JobRow, controller: AbortController): Promise<void> {
@@ -185,6 +246,9 @@ export class Worker {
       cache: this.cache,
       signal: controller.signal,
       composeChanged: () => this.o.onComposeChanged?.(job.composeId),
+      at: async (point) => {
+        await this.o.at?.(point, job);
+      },
       assertLease: async () => {
         if (
           leaseLost ||
@@ -227,6 +291,16 @@ export class Worker {
 
   async #settleFailure(job: JobRow, err: unknown, ctx: JobContext): Promise<void> {
     const { db, log, workerId } = this.o;
+    // Whatever the job was doing when it stopped (aborted by the check, or
+    // fenced out at its commit by the cancel's transaction): the compose
+    // is failed "Canceled by …" already and stays so; only files to clear.
+    // A read that fails counts as "not cancelled": the fenced writes below decide.
+    const canceled = await findCanceledJobs(db, workerId, [job]).catch(() => []);
+    if (canceled.length > 0) {
+      await discardCanceled(job.composeId, ctx);
+      log.info("job canceled; nothing published", { job: job.id, compose: job.composeId });
+      return;
+    }
     const now = this.o.now().getTime();
     const diskFull = isDiskFull(err);
     const raw = err instanceof Error ? err.message : String(err);
