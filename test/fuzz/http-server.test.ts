@@ -390,28 +390,32 @@ describe("many hostile requests: memory stays bounded, valid requests still work
     }
   };
 
-  test(`${ROUNDS} rounds of mixed hostile requests`, async () => {
-    const pid = svc.child.pid ?? 0;
-    // Warm up (JIT, caches) before the baseline.
-    for (let i = 0; i < 12; i++) await rawExchange(port, mixed(i), BOUND_MS);
-    const before = rssOf(pid);
-    for (let i = 0; i < ROUNDS; i += 6) {
-      const answers = await Promise.all(
-        [0, 1, 2, 3, 4, 5].map((k) => rawExchange(port, mixed(i + k), BOUND_MS)),
-      );
-      for (const a of answers) expectClean(a, `round ${i}`);
-    }
-    const after = rssOf(pid);
-    expect(after - before, `RSS ${before} → ${after}`).toBeLessThan(96 * 1024 ** 2);
-    await stillServes();
-    const res = await fetch(`${svc.url}/api/1/composes/`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ source: { type: "repo", source: "/srv/repos/after" } }),
-    });
-    expect(res.status).toBe(200);
-    const out = svc.output();
-    expect(out).not.toContain("uncaught exception");
-    expect(out).not.toContain("unhandled error");
-  }, 60_000 + ROUNDS * 200);
+  test(
+    `${ROUNDS} rounds of mixed hostile requests`,
+    async () => {
+      const pid = svc.child.pid ?? 0;
+      // Warm up (JIT, caches) before the baseline.
+      for (let i = 0; i < 12; i++) await rawExchange(port, mixed(i), BOUND_MS);
+      const before = rssOf(pid);
+      for (let i = 0; i < ROUNDS; i += 6) {
+        const answers = await Promise.all(
+          [0, 1, 2, 3, 4, 5].map((k) => rawExchange(port, mixed(i + k), BOUND_MS)),
+        );
+        for (const a of answers) expectClean(a, `round ${i}`);
+      }
+      const after = rssOf(pid);
+      expect(after - before, `RSS ${before} → ${after}`).toBeLessThan(96 * 1024 ** 2);
+      await stillServes();
+      const res = await fetch(`${svc.url}/api/1/composes/`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ source: { type: "repo", source: "/srv/repos/after" } }),
+      });
+      expect(res.status).toBe(200);
+      const out = svc.output();
+      expect(out).not.toContain("uncaught exception");
+      expect(out).not.toContain("unhandled error");
+    },
+    60_000 + ROUNDS * 200,
+  );
 });
