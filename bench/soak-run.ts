@@ -362,8 +362,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     }
   };
   // What users do besides creating, while the chaos runs: cancel or delete
-  // (DELETE: 202 for a waiting, done or failed compose, 400 for one
-  // generating or removed), renew (PATCH: a done one is extended in place,
+  // (DELETE: 202 for a waiting or generating compose (cancelled) and a done
+  // or failed one (deleted), 400 for one removed), renew (PATCH: a done one is extended in place,
   // a failed or removed one is regenerated as a new compose, one waiting or
   // generating is 404), and regenerate removed composes by name.
   const ops = { deletes: 0, renewals: 0, regenerations: 0, statuses: {} as Record<string, number> };
