@@ -119,6 +119,7 @@ export async function startServer(
       targetDir: config.ODCS_TARGET_DIR,
       uploadDir: config.ODCS_UPLOAD_DIR,
       eventsRetentionDays: config.ODCS_EVENTS_RETENTION_DAYS,
+      leaseMs: config.ODCS_WORKER_LEASE_MS,
       observe: events.observeSweep,
     },
     config.ODCS_SWEEP_CRON,
