@@ -10,7 +10,7 @@ import { RepodataCache } from "../sources/repodata-cache.ts";
 import { type RequeueMemory, requeueAndFailJobs } from "../sweep/requeue.ts";
 import { retryDelayMs } from "./backoff.ts";
 import { isDatabaseUnavailable, STORED_RETRY_MAX_MS, untilStored } from "./db-outage.ts";
-import { diskFullMessage, isDiskFull } from "./disk-full.ts";
+import { diskFullMessage, fullDirSettings, isDiskFull } from "./disk-full.ts";
 import { failGenerate, runGenerate } from "./handlers/generate.ts";
 import type { JobContext } from "./handlers/types.ts";
 import { LeaseLostError } from "./lease.ts";
@@ -285,7 +285,7 @@ export class Worker {
     const now = this.o.now().getTime();
     const diskFull = isDiskFull(err);
     const raw = err instanceof Error ? err.message : String(err);
-    const message = diskFull ? diskFullMessage(raw) : raw;
+    const message = diskFull ? diskFullMessage(raw, fullDirSettings(err, this.o.config)) : raw;
     if (err instanceof LeaseLostError) {
       log.warn("job lease lost; another worker owns it", { job: job.id });
       return;

@@ -6,7 +6,7 @@
  * chosen moment (an HTTP download of a compose held until the disk is
  * full), then freed. Each directory on its own disk, then all on one.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -258,6 +258,40 @@ describe("the database's disk fills while composes run", () => {
       expect((await settled(server.url, [again.id]))[0]?.state_name).toBe("done");
     } finally {
       http.release();
+      disk.free();
+      await Promise.all(procs.map((p) => p.stop()));
+    }
+  });
+});
+
+describe("ODCS_CACHE_DIR fills while composes run", () => {
+  it("Koji composes go on without the cache (downloaded straight into the compose), and cache again once freed", {
+    timeout: 90_000,
+  }, async () => {
+    const disk = smallDisk(8 * 1024 * 1024);
+    const d = dirsOn(disk, ["cache"]);
+    const { server, procs } = await startPair(d);
+    try {
+      disk.fill();
+      const b = bodies();
+      const full = await Promise.all([
+        postCompose(server.url, b.koji),
+        postCompose(server.url, b.http),
+      ]);
+      const end = await settled(
+        server.url,
+        full.map((x) => x.id),
+      );
+      console.log(end.map((x) => `${x.id} ${x.state_name} ${x.state_reason}`));
+      expect(end.map((x) => x.state_name)).toEqual(["done", "done"]);
+      const db = openDb(d);
+      expect(await serviceProblems(db, d.target)).toEqual([]);
+      disk.free();
+      const again = await postCompose(server.url, b.koji);
+      expect((await settled(server.url, [again.id]))[0]?.state_name).toBe("done");
+      expect(readdirSync(d.cache)).toContain("koji-headers");
+      for (const p of procs) expect(p.output()).not.toMatch(/"level":"error"/);
+    } finally {
       disk.free();
       await Promise.all(procs.map((p) => p.stop()));
     }
