@@ -9,6 +9,7 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUSY_TIMEOUT_MS, createDb, type Db } from "../../src/db/client.ts";
 import { jobs } from "../../src/db/schema.ts";
@@ -294,6 +295,62 @@ describe("ODCS_CACHE_DIR fills while composes run", () => {
     } finally {
       disk.free();
       await Promise.all(procs.map((p) => p.stop()));
+    }
+  });
+});
+
+describe("every directory and the database on one disk that fills (npm start)", () => {
+  it("composes are retried and done once space returns; reads answer throughout; nothing partial or lost", {
+    timeout: 90_000,
+  }, async () => {
+    const disk = smallDisk(32 * 1024 * 1024);
+    const d = dirsOn(disk, ["target", "cache", "uploads", "db"]);
+    const svc = await startService({
+      dataDir: d.data,
+      env: env(d, { ODCS_JOB_MAX_ATTEMPTS: "3" }),
+    });
+    const db = openDb(d);
+    try {
+      const b = bodies();
+      http.hold(/\.rpm$/);
+      const heldAt = http.held;
+      const c = await Promise.all(Object.values(b).map((body) => postCompose(svc.url, body)));
+      await waitFor(() => http.held > heldAt, { timeoutMs: 30_000, what: "an RPM download" });
+      disk.fill();
+      http.release();
+      // The worker meets the full disk (a compose's files, then the database).
+      await waitFor(() => /no space left on device|SQLITE_FULL|disk is full/.test(svc.output()), {
+        timeoutMs: 30_000,
+        what: "the worker to meet the full disk",
+      });
+      for (const x of c)
+        expect((await fetch(`${svc.url}/api/1/composes/${x.id}`)).status).toBe(200);
+      expect((await fetch(`${svc.url}/api/1/composes/?per_page=10`)).status).toBe(200);
+      disk.free();
+      const end = await settled(
+        svc.url,
+        c.map((x) => x.id),
+      );
+      console.log(end.map((x) => `${x.id} ${x.state_name} ${x.state_reason}`));
+      expect(end.map((x) => x.state_name)).toEqual(["done", "done", "done", "done"]);
+      // The held HTTP compose ran out of space and was retried; its error named the full disk.
+      const [httpJob] = await db
+        .select()
+        .from(jobs)
+        .where(eq(jobs.composeId, c[1]?.id ?? 0));
+      expect(httpJob?.attempts).toBeGreaterThan(1);
+      expect(httpJob?.lastError).toMatch(
+        /^no space left on device \(the disk of ODCS_TARGET_DIR, ODCS_CACHE_DIR and ODCS_UPLOAD_DIR is full\)/,
+      );
+      expect(await serviceProblems(db, d.target)).toEqual([]);
+      expect(doubleCompletions([svc.output()])).toEqual([]);
+      expect(svc.child.exitCode).toBe(null);
+      const again = await postCompose(svc.url, b.iso);
+      expect((await settled(svc.url, [again.id]))[0]?.state_name).toBe("done");
+    } finally {
+      http.release();
+      disk.free();
+      await svc.stop();
     }
   });
 });
