@@ -25,7 +25,12 @@ export function isDiskFull(err: unknown): boolean {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && NO_SPACE.has(code)) return true;
-    if (/\bENOSPC\b|\bEDQUOT\b|no space left on device/i.test(e.message)) return true;
+    // xorriso checks the room for an image before writing it ("FAILURE : Image size
+    // 204s exceeds free space on media 12s").
+    if (
+      /\bENOSPC\b|\bEDQUOT\b|no space left on device|exceeds free space on media/i.test(e.message)
+    )
+      return true;
   }
   return false;
 }

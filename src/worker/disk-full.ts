@@ -42,6 +42,24 @@ const freeBytes = (dir: string): number | undefined => {
 };
 
 /**
+ * Whether the filesystem of `dir` has (nearly) no space left: for tools that
+ * fail on a full disk without saying so (createrepo_c: "gzclose(): file
+ * operation error").
+ */
+export function isNearlyFull(dir: string): boolean {
+  const free = freeBytes(dir);
+  return free !== undefined && free < NEARLY_FULL_BYTES;
+}
+
+/** An errno-style error saying `dir`'s disk is full, to be a tool failure's cause. */
+export function noSpaceError(dir: string): Error {
+  return Object.assign(new Error(`ENOSPC: no space left on device, ${dir}`), {
+    code: "ENOSPC",
+    path: dir,
+  });
+}
+
+/**
  * Which of the worker's directory settings a write refused for want of
  * space (`err`) was on: the one holding a path the error names, else those
  * whose disk is (nearly) full now, else ODCS_TARGET_DIR, where the compose
@@ -56,13 +74,7 @@ export function fullDirSettings(err: unknown, config: Pick<Config, DirSetting>):
     const best = dirs.filter((d) => under(p, d.dir)).sort((a, b) => b.dir.length - a.dir.length)[0];
     if (best && !named.includes(best.k)) named.push(best.k);
   }
-  if (named.length === 0)
-    named = dirs
-      .filter((d) => {
-        const free = freeBytes(d.dir);
-        return free !== undefined && free < NEARLY_FULL_BYTES;
-      })
-      .map((d) => d.k);
+  if (named.length === 0) named = dirs.filter((d) => isNearlyFull(d.dir)).map((d) => d.k);
   if (named.length === 0) named = ["ODCS_TARGET_DIR"];
   const devices = new Set(
     named.map((k) => device(resolve(config[k]))).filter((x) => x !== undefined),
@@ -87,7 +99,8 @@ export function diskFullMessage(
   settings: readonly string[] = ["ODCS_TARGET_DIR"],
 ): string {
   const where = `the disk of ${listed(settings)} is full`;
-  return /^no space left on device/i.test(message)
-    ? `${message} (${where})`
-    : `no space left on device (${where}): ${message}`;
+  const m = /^(no space left on device)(.*)$/is.exec(message);
+  if (!m) return `no space left on device (${where}): ${message}`;
+  const rest = (m[2] ?? "").trimStart();
+  return `${m[1]} (${where})${rest === "" ? "" : ` ${rest}`}`;
 }

@@ -76,6 +76,9 @@ describe("diskFullMessage", () => {
     expect(diskFullMessage("ENOSPC: no space left on device, write", ["ODCS_CACHE_DIR"])).toBe(
       "no space left on device (the disk of ODCS_CACHE_DIR is full): ENOSPC: no space left on device, write",
     );
+    expect(diskFullMessage("no space left on device placing x86_64/a.rpm: ENOSPC", [])).toBe(
+      "no space left on device (the disk of ODCS_TARGET_DIR is full) placing x86_64/a.rpm: ENOSPC",
+    );
     expect(
       diskFullMessage("No space left on device", [
         "ODCS_TARGET_DIR",
