@@ -9,7 +9,6 @@
  * while the in-process worker generates composes, against the idle p99.
  * Prints the database file size per compose.
  */
-import { spawnSync } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -27,6 +26,7 @@ import { createClient } from "@libsql/client";
 import { migrateDatabase } from "../src/db/migrate.ts";
 import { FIXTURES_DIR } from "../test/helpers/fixtures.ts";
 import { startService } from "./compose.ts";
+import { type WrkFigures, wrk } from "./wrk.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const N = Number(process.env.BENCH_COMPOSES ?? 1_000_000);
@@ -114,39 +114,9 @@ async function seededCopy(dbPath: string): Promise<void> {
   copyFileSync(kept, dbPath);
 }
 
-interface Figures {
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-}
-
-/** wrk's latency with unit, in ms. */
-function toMs(s: string): number {
-  const m = /^([\d.]+)(us|ms|s|m)$/.exec(s.trim());
-  if (!m) throw new Error(`unreadable wrk latency ${s}`);
-  const f = { us: 0.001, ms: 1, s: 1000, m: 60_000 }[m[2] as "us" | "ms" | "s" | "m"];
-  return Number(m[1]) * f;
-}
-
-function wrk(url: string, script?: string): Figures {
-  const args = ["-t2", `-c${CONNECTIONS}`, `-d${SECONDS}s`, "--latency"];
-  if (script) args.push("-s", script);
-  const r = spawnSync("wrk", [...args, url], { encoding: "utf8" });
-  if (r.error) throw new Error(`wrk: ${r.error.message} (install the Debian package wrk)`);
-  const out = r.stdout;
-  const num = (re: RegExp) => {
-    const m = re.exec(out);
-    if (!m?.[1]) throw new Error(`wrk output without ${re}:\n${out}${r.stderr}`);
-    return m[1];
-  };
-  return {
-    rps: Number(num(/Requests\/sec:\s+([\d.]+)/)),
-    p50: toMs(num(/\s50%\s+(\S+)/)),
-    p99: toMs(num(/\s99%\s+(\S+)/)),
-    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
-  };
-}
+/** One shape's load: 2 threads × CONNECTIONS for SECONDS. */
+const measure = (url: string, script?: string) =>
+  wrk(url, { threads: 2, connections: CONNECTIONS, seconds: SECONDS, script });
 
 /** Keep `inFlight` repo composes generating (no reuse) until `stop` is set. */
 function composeLoad(base: string, inFlight: number) {
@@ -180,7 +150,7 @@ function composeLoad(base: string, inFlight: number) {
   return { state, running };
 }
 
-const fmt = (f: Figures, about?: Figures) =>
+const fmt = (f: WrkFigures, about?: WrkFigures) =>
   `${f.rps.toFixed(0).padStart(7)} req/s  p50 ${f.p50.toFixed(2).padStart(7)} ms  p99 ${f.p99
     .toFixed(2)
     .padStart(
@@ -219,18 +189,18 @@ export async function benchApi(): Promise<void> {
         ["?state=done&owner=user7", `${c}?state=done&owner=user7`],
         ["random owner/label/state, page", c, uncached],
       ];
-      const about = wrk(`${svc.base}/api/1/about/`);
+      const about = await measure(`${svc.base}/api/1/about/`);
       console.log(`${"GET /about/ (framework floor)".padEnd(32)}${fmt(about)}`);
-      const idle = new Map<string, Figures>();
+      const idle = new Map<string, WrkFigures>();
       for (const [name, url, s] of shapes) {
-        const f = wrk(url, s);
+        const f = await measure(url, s);
         idle.set(name, f);
         console.log(`${name.padEnd(32)}${fmt(f, about)}`);
       }
       console.log("# while the worker generates composes (2 in flight)");
       const load = composeLoad(svc.base, 2);
       for (const [name, url, s] of shapes) {
-        const f = wrk(url, s);
+        const f = await measure(url, s);
         const base = idle.get(name);
         const ratio = base ? (f.p99 / base.p99).toFixed(2) : "?";
         console.log(`${name.padEnd(32)}${fmt(f)}  p99 ${ratio}× idle`);

@@ -19,6 +19,7 @@ import {
   packageVersion,
 } from "./runtime.ts";
 import { mountComposeFiles } from "./static.ts";
+import { takesTurn, WRITES_AT_ONCE, WriteGate, withBodyRead } from "./write-gate.ts";
 
 /**
  * After the grace time the waits are answered (the compose as it is); this
@@ -85,6 +86,15 @@ export async function startServer(
   });
   mountComposeFiles(app, config.ODCS_TARGET_DIR, { trustProxy: config.ODCS_TRUST_PROXY });
 
+  const gate = new WriteGate(WRITES_AT_ONCE);
+  const inTurn = async (req: Request, env: Parameters<typeof app.fetch>[1]): Promise<Response> => {
+    const leave = await gate.enter();
+    try {
+      return await app.fetch(req, env);
+    } finally {
+      leave();
+    }
+  };
   let draining = false;
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve(
@@ -93,7 +103,9 @@ export async function startServer(
         // client cannot hold the process open with new requests.
         fetch: async (req, env) => {
           log.debug("request", { method: req.method, path: new URL(req.url).pathname });
-          const res = await app.fetch(req, env);
+          const res = takesTurn(req)
+            ? await inTurn(await withBodyRead(req, config.ODCS_MAX_BODY_BYTES), env)
+            : await app.fetch(req, env);
           if (draining) res.headers.set("Connection", "close");
           return res;
         },

@@ -1,0 +1,99 @@
+import { concatBytes } from "../rpm/bytes.ts";
+
+/**
+ * Writes take turns; reads never wait for them.
+ *
+ * Why: one Node process serves every request on one thread, and a compose
+ * create costs ~2 ms of it (HTTP, body, validation, the transaction, the
+ * answer). Node runs a request's handler straight from its socket's read
+ * callback, and one event-loop turn runs the callbacks of every socket that
+ * became readable: under a flood of 64 creates at a time a turn did 64 of
+ * them back to back, so a GET arriving meanwhile waited for two such turns —
+ * p50 ~100 ms against 0.2 ms idle, and with bursts a few seconds
+ * (`npm run bench -- flood`). Here a write request only starts in a later turn
+ * (`setImmediate`, after that turn's I/O), one per turn and at most `limit`
+ * at once: between two writes every GET that arrived is answered. Writes
+ * still use the thread whenever no read needs it.
+ */
+export class WriteGate {
+  #active = 0;
+  #waiting: (() => void)[] = [];
+  #scheduled = false;
+
+  constructor(private readonly limit: number) {}
+
+  /** Waits for a turn; resolves to the function that ends it (idempotent). */
+  async enter(): Promise<() => void> {
+    await new Promise<void>((resolve) => {
+      this.#waiting.push(resolve);
+      this.#schedule();
+    });
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.#active--;
+      this.#schedule();
+    };
+  }
+
+  /** Writes started and not yet ended; writes waiting for their turn. */
+  get counts(): { active: number; waiting: number } {
+    return { active: this.#active, waiting: this.#waiting.length };
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#active >= this.limit || this.#waiting.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      const next = this.#waiting.shift();
+      if (!next) return;
+      this.#active++;
+      next();
+      this.#schedule();
+    });
+  }
+}
+
+/** Writes a process works on at once (`npm run bench -- flood`: 1, 2 and 4 gave the same GET p50; 4 the best p99 and create rate). */
+export const WRITES_AT_ONCE = 4;
+
+/**
+ * `req` with its body already read (at most `maxBytes` + 1 bytes: a larger
+ * one is left for the handler to refuse with 413), so that a write's turn is
+ * never spent waiting for a slow client: five clients trickling their bodies
+ * would otherwise hold every turn. A body announced larger than `maxBytes`
+ * is not read here at all.
+ */
+export async function withBodyRead(req: Request, maxBytes: number): Promise<Request> {
+  if (req.body === null) return req;
+  if (Number(req.headers.get("content-length") ?? "0") > maxBytes) return req;
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size <= maxBytes) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  if (size > maxBytes) await reader.cancel();
+  return new Request(req.url, {
+    method: req.method,
+    headers: req.headers,
+    body: concatBytes(chunks) as Uint8Array<ArrayBuffer>,
+    signal: req.signal,
+  });
+}
+
+const READS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Whether a request takes a turn: every write but uploads, whose bodies
+ * stream for minutes and are read chunk by chunk anyway (a turn held that
+ * long would stop every other write).
+ */
+export function takesTurn(req: Request): boolean {
+  return !READS.has(req.method) && !new URL(req.url).pathname.includes("/api/1/uploads");
+}
