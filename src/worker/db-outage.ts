@@ -14,6 +14,15 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return storageFailure(err) !== undefined;
 }
 
+/** Whether `err` (or an error it wraps) says the database's disk is full (SQLITE_FULL). */
+export function isDatabaseFull(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "SQLITE_FULL" || /database or disk is full/i.test(e.message)) return true;
+  }
+  return false;
+}
+
 /**
  * Run `write` (one fenced statement or transaction of the worker's: a job's
  * outcome, its retry, its release) until the database takes it. While it

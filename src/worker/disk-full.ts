@@ -12,13 +12,21 @@ type DirSetting = (typeof DIR_SETTINGS)[number];
 /** Below this many free bytes a disk counts as full (a failed write may have freed a little). */
 const NEARLY_FULL_BYTES = 1024 * 1024;
 
-/** Paths an error names: errno errors' `path`/`dest`, and absolute paths in messages. */
+/**
+ * Paths an error names where it writes: errno errors' `dest` (a copy's or
+ * link's target) or else `path`, and absolute paths in messages — of a
+ * "from -> to" message, those after the arrow.
+ */
 function pathsOf(err: unknown): string[] {
   const paths: string[] = [];
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const { path, dest } = e as { path?: unknown; dest?: unknown };
-    for (const p of [path, dest]) if (typeof p === "string") paths.push(p);
-    for (const m of e.message.matchAll(/(?:^|[\s'"(=])(\/[^\s'",)]+)/g))
+    const named = typeof dest === "string" ? dest : path;
+    if (typeof named === "string") paths.push(named);
+    const text = e.message.includes("->")
+      ? e.message.slice(e.message.lastIndexOf("->"))
+      : e.message;
+    for (const m of text.matchAll(/(?:^|[\s'"(=>])(\/[^\s'",)]+)/g))
       if (m[1] !== undefined) paths.push(m[1]);
   }
   return paths;

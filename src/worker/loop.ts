@@ -9,7 +9,12 @@ import { sharedFilePlacer } from "../sources/place/file-placer.ts";
 import { RepodataCache } from "../sources/repodata-cache.ts";
 import { type RequeueMemory, requeueAndFailJobs } from "../sweep/requeue.ts";
 import { retryDelayMs } from "./backoff.ts";
-import { isDatabaseUnavailable, STORED_RETRY_MAX_MS, untilStored } from "./db-outage.ts";
+import {
+  isDatabaseFull,
+  isDatabaseUnavailable,
+  STORED_RETRY_MAX_MS,
+  untilStored,
+} from "./db-outage.ts";
 import { diskFullMessage, fullDirSettings, isDiskFull } from "./disk-full.ts";
 import { failGenerate, runGenerate } from "./handlers/generate.ts";
 import type { JobContext } from "./handlers/types.ts";
@@ -296,11 +301,13 @@ export class Worker {
       return;
     }
     const store = ctx.untilStored ?? ((_what, write) => write());
-    if (isDatabaseUnavailable(err)) {
+    if (isDatabaseFull(err)) {
       // A write of the compose's own progress could not be stored (the
       // database's disk full): not the compose's failure. Once the database
       // takes writes again the job goes back to the queue with its attempt
-      // given back, to start over.
+      // given back, to start over. (Other storage failures — a lock held
+      // too long, an I/O error — are retried like any error, using attempts,
+      // so a database that never works cannot rerun a job forever.)
       if (
         !(await store("job release", () =>
           releaseJob(db, job.id, workerId, this.o.now().getTime()),

@@ -49,6 +49,15 @@ describe("fullDirSettings", () => {
     expect(fullDirSettings(enospc(join(target, "odcs-1", "x")), config)).toEqual([
       "ODCS_TARGET_DIR",
     ]);
+    // A copy from the cache into a compose that fails: the compose's side is full.
+    const from = `${config.ODCS_CACHE_DIR}/003/3.-.rpm`;
+    const to = join(target, ".staging/odcs-3/attempt-1/x.rpm");
+    const copy = Object.assign(
+      new Error(`ENOSPC: no space left on device, copyfile '${from}' -> '${to}'`),
+      { code: "ENOSPC", path: from, dest: to },
+    );
+    expect(fullDirSettings(copy, config)).toEqual(["ODCS_TARGET_DIR"]);
+    expect(fullDirSettings(new Error(copy.message), config)).toEqual(["ODCS_TARGET_DIR"]);
   });
 
   it("without a path, names the settings whose disk is full; with none full, ODCS_TARGET_DIR", () => {
