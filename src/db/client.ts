@@ -65,8 +65,19 @@ export async function configureLocalConnections(
   client: Client,
   connections = LOCAL_CONNECTIONS,
 ): Promise<void> {
+  await onEveryConnection(client, "PRAGMA synchronous = NORMAL", connections);
+}
+
+/**
+ * Run a per-connection statement (a PRAGMA) on every connection of a
+ * local-file client, as `configureLocalConnections` explains; nothing for a
+ * remote one.
+ */
+export async function onEveryConnection(
+  client: Client,
+  sql: string,
+  connections = LOCAL_CONNECTIONS,
+): Promise<void> {
   if (client.protocol !== "file") return;
-  await Promise.all(
-    Array.from({ length: connections }, () => client.execute("PRAGMA synchronous = NORMAL")),
-  );
+  await Promise.all(Array.from({ length: connections }, () => client.execute(sql)));
 }

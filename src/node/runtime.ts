@@ -5,10 +5,17 @@ import { type Client, createClient } from "@libsql/client";
 import Database from "libsql";
 import type { Logger } from "../api/deps.ts";
 import { type Config, ConfigError, loadConfig } from "../config.ts";
-import { BUSY_TIMEOUT_MS, createDb, type Db, LOCAL_CONNECTIONS } from "../db/client.ts";
+import {
+  BUSY_TIMEOUT_MS,
+  createDb,
+  type Db,
+  LOCAL_CONNECTIONS,
+  onEveryConnection,
+} from "../db/client.ts";
 import { createListReader, createWritesReader, type ListReader } from "../db/compose-list.ts";
 import { type ComposeReader, createComposeReader } from "../db/compose-reader.ts";
 import { migrateDatabase } from "../db/migrate.ts";
+import { startCheckpointer } from "./checkpointer.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const MIGRATIONS_DIR = join(ROOT, "migrations");
@@ -46,8 +53,16 @@ export function configFromProcess(): Config {
   }
 }
 
-/** Open (creating the directory of a local file) and migrate the database. */
-export async function openDatabase(config: Config): Promise<{ db: Db; client: Client }> {
+/**
+ * Open (creating the directory of a local file) and migrate the database.
+ * A local file's WAL is checkpointed by a thread of this process
+ * (`checkpointer.ts`), never by a commit on the JS thread; `close` stops
+ * that thread and closes the client.
+ */
+export async function openDatabase(
+  config: Config,
+  log: Logger,
+): Promise<{ db: Db; client: Client; close: () => Promise<void> }> {
   const url = config.ODCS_DATABASE_URL;
   if (url.startsWith("file:"))
     mkdirSync(dirname(resolve(url.slice("file:".length))), { recursive: true });
@@ -59,7 +74,19 @@ export async function openDatabase(config: Config): Promise<{ db: Db; client: Cl
     ...(url.startsWith("file:") ? { concurrency: LOCAL_CONNECTIONS } : {}),
   });
   await migrateDatabase(client, MIGRATIONS_DIR);
-  return { db: createDb(client), client };
+  let checkpointer: { stop: () => Promise<void> } | undefined;
+  if (url.startsWith("file:")) {
+    await onEveryConnection(client, "PRAGMA wal_autocheckpoint = 0");
+    checkpointer = startCheckpointer(url.slice("file:".length), log);
+  }
+  return {
+    db: createDb(client),
+    client,
+    close: async () => {
+      await checkpointer?.stop();
+      client.close();
+    },
+  };
 }
 
 /**

@@ -46,7 +46,7 @@ export async function startServer(
   opts: { withWorker: boolean },
 ): Promise<Stoppable & { server: Server; worker: Worker | null }> {
   mkdirSync(config.ODCS_TARGET_DIR, { recursive: true });
-  const { db, client } = await openDatabase(config);
+  const { db, close: closeDatabase } = await openDatabase(config, log);
   const reader = openComposeReader(config, db);
   const now = () => systemClock.now();
   const waits = new ComposeWaits(db);
@@ -160,7 +160,7 @@ export async function startServer(
     clearTimeout(graceTimer);
     clearTimeout(cutTimer);
     reader?.close();
-    client.close();
+    await closeDatabase();
   };
   return { server, worker, stop };
 }

@@ -12,7 +12,7 @@ import { defaultWorkerId, openDatabase } from "./runtime.ts";
  * back to the queue.
  */
 export async function startWorker(config: Config, log: Logger): Promise<Stoppable> {
-  const { client, db } = await openDatabase(config);
+  const { db, close: closeDatabase } = await openDatabase(config, log);
   const worker = new Worker({
     db,
     config,
@@ -42,7 +42,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Stoppabl
       log.info("stopping: no new jobs; finishing or releasing the running ones");
       await worker.stop(graceMs);
       metricsServer?.close();
-      client.close();
+      await closeDatabase();
     },
   };
 }
