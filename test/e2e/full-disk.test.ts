@@ -12,7 +12,7 @@ import { createClient } from "@libsql/client";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUSY_TIMEOUT_MS, createDb, type Db } from "../../src/db/client.ts";
-import { jobs } from "../../src/db/schema.ts";
+import { composes, jobs } from "../../src/db/schema.ts";
 import { doubleCompletions, serviceProblems } from "../helpers/compose-checks.ts";
 import { tempDir } from "../helpers/db.ts";
 import { type KojiHub, KojiModel, startKojiHub } from "../helpers/koji-hub.ts";
@@ -230,17 +230,23 @@ describe("the database's disk fills while composes run", () => {
         { timeoutMs: 20_000, intervalMs: 50, what: "a 503" },
       );
       expect(refused.headers.get("retry-after")).toBe("5");
-      // Past a lease: heartbeats and the composes' last transitions fail meanwhile.
-      await waitFor(() => /SQLITE_FULL|disk is full/.test(worker.output()), {
-        timeoutMs: 20_000,
-        what: "the worker to meet the full disk",
+      // A compose's outcome (or its release) waits for the database, and past a lease:
+      // heartbeats fail meanwhile. (Writes may get through now and then: a checkpoint
+      // lets the WAL be reused without growing, so not every lease need run out.)
+      await waitFor(() => worker.output().includes("database cannot take a write"), {
+        timeoutMs: 30_000,
+        what: "the worker to wait for the database",
       });
+      const waiting = Date.now();
       await waitFor(
         async () => {
           const js = await db.select().from(jobs);
-          return js.length === c.length && js.every((j) => (j.leaseUntil ?? 0) < Date.now());
+          return (
+            js.some((j) => j.state === "running" && (j.leaseUntil ?? 0) < Date.now()) ||
+            Date.now() - waiting > 2 * 3000
+          );
         },
-        { timeoutMs: 20_000, what: "every lease to run out" },
+        { timeoutMs: 20_000, what: "a lease to run out" },
       );
       disk.free();
       const end = await settled(
@@ -263,9 +269,14 @@ describe("the database's disk fills while composes run", () => {
       expect(end.map((x) => x.state_name)).toEqual(["done", "done", "done", "done"]);
       // Each finished by the worker that ran it, or (when the server's sweep, which met
       // no refusal itself, requeued it first) run once more; never completed twice.
-      const js = await db.select().from(jobs);
+      // (Some of the POSTs made while it filled may have got through: only these four.)
+      const js = (await db.select().from(jobs)).filter((j) => c.some((x) => x.id === j.composeId));
       expect(js.map((j) => j.state)).toEqual(c.map(() => "done"));
       for (const j of js) expect(j.attempts).toBeLessThanOrEqual(2);
+      const all = (await db.select({ id: composes.id }).from(composes)).map((x) => x.id);
+      expect((await settled(server.url, all)).map((x) => x.state_name)).toEqual(
+        all.map(() => "done"),
+      );
       expect(await serviceProblems(db, d.target)).toEqual([]);
       expect(doubleCompletions(procs.map((p) => p.output()))).toEqual([]);
       expect(worker.child.exitCode).toBe(null);
