@@ -130,6 +130,11 @@ const uploadSettings = {
   ODCS_UPLOAD_MAX_FILES: intFrom(1, 100_000).default(1000),
   /** Bytes one owner may keep in unexpired uploads, in MiB. */
   ODCS_UPLOAD_QUOTA_MB: intFrom(1, 1024 * 1024 * 1024).default(10240),
+  /**
+   * An upload dir with no row (its server died mid-upload) in which nothing
+   * changed for this many seconds is deleted by the sweep.
+   */
+  ODCS_UPLOAD_ABANDONED_SECONDS: intFrom(1, 30 * 24 * 3600).default(3600),
 };
 
 const httpUrl = z
@@ -250,6 +255,8 @@ export const ConfigSchema = z
     ODCS_WORKER_CONCURRENCY: intFrom(1, 64).default(2),
     ODCS_WORKER_POLL_MS: intFrom(10, 600_000).default(200),
     ODCS_WORKER_LEASE_MS: intFrom(1000, 3_600_000).default(30_000),
+    /** How often a worker with running jobs asks whether one was cancelled (one read). */
+    ODCS_WORKER_CANCEL_CHECK_MS: intFrom(50, 60_000).default(500),
     ODCS_JOB_MAX_ATTEMPTS: intFrom(1, 100).default(3),
     ODCS_GENERATE_TIMEOUT_SECONDS: intFrom(1, 86400).default(3600),
     ODCS_SWEEP_CRON: z.string().min(1).default("* * * * *"),
@@ -399,6 +406,7 @@ const OTHER_KNOWN_VARIABLES = [
   "ODCS_CONFIG", // names the config file
   "ODCS_SERVER", // the `odcs` CLI's server URL
   "ODCS_TOKEN", // the `odcs` CLI's token
+  "ODCS_TEST_CRASH_AT", // tests: a crash point (crash-points.ts), read by the process entry
 ];
 
 /** Every `ODCS_*` name the service or its CLI reads. */

@@ -8,7 +8,7 @@ import {
   moveCompose,
   requestRemoval,
 } from "../db/composes.ts";
-import { cancelQueuedJobs } from "../db/jobs.ts";
+import { cancelComposeJobs } from "../db/jobs.ts";
 import type { ComposeRow } from "../db/schema.ts";
 import { parseCreateRequest, parseSecondsToLive } from "../domain/compose-request.ts";
 import { InvalidRequestError, NotFoundError } from "../domain/errors.ts";
@@ -105,7 +105,7 @@ const deleteRoute = createRoute({
   path: "/{id}",
   operationId: "deleteCompose",
   tags: ["composes"],
-  summary: "Cancel a waiting compose, or expire a done/failed one",
+  summary: "Cancel a waiting or generating compose, or expire a done/failed one",
   security: bearer,
   request: { params: ComposeIdParam },
   responses: {
@@ -269,13 +269,25 @@ export async function renewComposeAs(
  * is installed and then crashes under noauth (§20 quirk 5); the contract
  * recommends implementing cancel, which `odcs delete` on a waiting compose
  * expects. Otherwise admins mark a done/failed compose for the next sweep.
+ *
+ * A `generating` compose is cancelled too, by the same rule (owner or
+ * admin): a deliberate deviation, upstream answers 400 for it. Its running
+ * job is ended with it, and the worker holding the job sees that within
+ * ODCS_WORKER_CANCEL_CHECK_MS, aborts its downloads and tools and publishes
+ * nothing (worker/loop.ts) — so `odcs delete` does what users mean.
  */
 async function deleteCompose(c: Context, deps: Deps, id: number) {
   const identity = await deps.auth.authenticate(c.req.header("authorization"));
   return c.json(await deleteComposeAs(deps, identity, id), 202);
 }
 
-/** DELETE /api/1/composes/{id} for a known caller: cancel a waiting compose or mark one for removal. */
+/**
+ * DELETE /api/1/composes/{id} for a known caller: cancel a waiting or
+ * generating compose, or mark a done/failed one for removal. The
+ * conditional transition is the arbiter against a worker finishing the
+ * compose at the same moment: if the worker's `done` committed first, the
+ * removal rules apply (admins only).
+ */
 export async function deleteComposeAs(
   deps: Deps,
   identity: Identity | null,
@@ -285,14 +297,14 @@ export async function deleteComposeAs(
   const row = await getCompose(deps.db, id);
   const user = identity?.username ?? ANONYMOUS;
   const t = now(deps);
-  if (row.state === COMPOSE_STATES.wait) {
+  if (row.state === COMPOSE_STATES.wait || row.state === COMPOSE_STATES.generating) {
     requireCancelPermission(identity, row, deps.config);
     const canceled = await deps.db.transaction(
       async (tx) => {
-        const moved = await moveCompose(tx, id, "wait", "failed", t, {
+        const moved = await moveCompose(tx, id, ["wait", "generating"], "failed", t, {
           stateReason: REASONS.canceledBy(user),
         });
-        if (moved) await cancelQueuedJobs(tx, id, t);
+        if (moved) await cancelComposeJobs(tx, id, t);
         return moved;
       },
       { behavior: "immediate" },
@@ -301,7 +313,7 @@ export async function deleteComposeAs(
       deps.waits?.notify(id);
       return { message: `Compose (id=${id}) has been canceled`, status: 202 };
     }
-    // A worker started it meanwhile: fall through to the state rules below.
+    // A worker finished it meanwhile: fall through to the state rules below.
   }
   requireAdmin(identity, deps.config);
   const removed = await requestRemoval(deps.db, id, user, t);

@@ -297,7 +297,7 @@ export function addCommands(program: Command, set: (a: Action) => void): void {
 
   sub(
     "delete",
-    "Cancel a waiting compose, or mark a finished one expired (its files are removed later)",
+    "Cancel a waiting or generating compose, or mark a finished one expired (its files are removed later)",
   )
     .argument("<compose_id>", "ODCS compose id", composeId)
     .action((id: number) => {

@@ -31,7 +31,7 @@ export type paths = {
         get: operations["getCompose"];
         put?: never;
         post?: never;
-        /** Cancel a waiting compose, or expire a done/failed one */
+        /** Cancel a waiting or generating compose, or expire a done/failed one */
         delete: operations["deleteCompose"];
         options?: never;
         head?: never;

@@ -49,12 +49,11 @@ function Actions(props: { ctx: PageContext; row: ComposeRow }) {
   const canRenew = [COMPOSE_STATES.done, COMPOSE_STATES.failed, COMPOSE_STATES.removed].includes(
     row.state as 2 | 3 | 4,
   );
-  const canDelete = [COMPOSE_STATES.wait, COMPOSE_STATES.done, COMPOSE_STATES.failed].includes(
-    row.state as 0 | 2 | 4,
-  );
+  const canDelete = row.state !== COMPOSE_STATES.removed;
   if (!canRenew && !canDelete) return null;
   if (!ctx.actor) return <LoginHint what="renew or delete this compose" />;
   const removed = row.state === COMPOSE_STATES.removed;
+  const removeLabel = isActive(row.state) ? "Cancel compose" : "Delete compose";
   return (
     <section class="actions" aria-label="Actions">
       {canRenew ? (
@@ -73,9 +72,9 @@ function Actions(props: { ctx: PageContext; row: ComposeRow }) {
         </PostForm>
       ) : null}
       {canDelete ? (
-        <PostForm ctx={ctx} action={PATHS.remove(row.id)} label="Delete compose" class="inline">
+        <PostForm ctx={ctx} action={PATHS.remove(row.id)} label={removeLabel} class="inline">
           <button type="submit" class="secondary">
-            {row.state === COMPOSE_STATES.wait ? "Cancel compose" : "Delete compose"}
+            {removeLabel}
           </button>
         </PostForm>
       ) : null}

@@ -2,7 +2,7 @@ import type { Client } from "@libsql/client";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import { drizzle } from "drizzle-orm/libsql/web";
 import * as schema from "./schema.ts";
-import { type LanedClient, type WriteFault, withWriteLane } from "./write-lane.ts";
+import { type AfterWrite, type LanedClient, type WriteFault, withWriteLane } from "./write-lane.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
 /** A transaction handle; query functions accept a Db or a Tx. */
@@ -37,6 +37,13 @@ export function setWriteFault(db: Db, fault: WriteFault | undefined): void {
   const laned = lanedClients.get(db);
   if (!laned) throw new Error("setWriteFault: not a database made by createDb");
   laned.fault = fault;
+}
+
+/** Install (or remove) a hook called after each write outside a transaction and each COMMIT. */
+export function setAfterWrite(db: Db, hook: AfterWrite | undefined): void {
+  const laned = lanedClients.get(db);
+  if (!laned) throw new Error("setAfterWrite: not a database made by createDb");
+  laned.afterWrite = hook;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import type { DbOrTx } from "./client.ts";
 import { type JobKind, type JobRow, jobs } from "./schema.ts";
 
@@ -223,10 +223,49 @@ export async function findJobForCompose(
   return job;
 }
 
-/** Cancel the queued job of a compose (DELETE of a waiting compose). */
-export async function cancelQueuedJobs(tx: DbOrTx, composeId: number, now: number): Promise<void> {
+/** `last_error` of a job ended by a cancel (DELETE of a waiting or generating compose). */
+export const CANCELED = "canceled";
+
+/**
+ * End the queued or running job of a compose for good: a DELETE cancelled
+ * it. `locked_by` and `attempts` stay, so the execution that was running
+ * can tell (`findCanceledJobs`) that it was cancelled rather than that it
+ * lost its lease; its fenced writes (heartbeat, complete, fail, retry) all
+ * fail from now on, and neither the sweep nor a worker claims it again.
+ */
+export async function cancelComposeJobs(tx: DbOrTx, composeId: number, now: number): Promise<void> {
   await tx
     .update(jobs)
-    .set({ state: "failed", lastError: "canceled", updatedAt: now })
-    .where(and(eq(jobs.composeId, composeId), eq(jobs.state, "queued")));
+    .set({ state: "failed", lastError: CANCELED, leaseUntil: null, updatedAt: now })
+    .where(and(eq(jobs.composeId, composeId), inArray(jobs.state, ["queued", "running"])));
+}
+
+/**
+ * Which of `runs` (this worker's executions: job id and the attempt it
+ * claimed) were cancelled. One read by primary key, no write: cheap enough
+ * to ask every ODCS_WORKER_CANCEL_CHECK_MS while jobs run.
+ */
+export async function findCanceledJobs(
+  db: DbOrTx,
+  workerId: string,
+  runs: readonly { id: number; attempts: number }[],
+): Promise<number[]> {
+  if (runs.length === 0) return [];
+  const rows = await db
+    .select({ id: jobs.id, attempts: jobs.attempts })
+    .from(jobs)
+    .where(
+      and(
+        inArray(
+          jobs.id,
+          runs.map((r) => r.id),
+        ),
+        eq(jobs.state, "failed"),
+        eq(jobs.lastError, CANCELED),
+        eq(jobs.lockedBy, workerId),
+      ),
+    );
+  return rows
+    .filter((r) => runs.some((x) => x.id === r.id && x.attempts === r.attempts))
+    .map((r) => r.id);
 }

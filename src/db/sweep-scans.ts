@@ -1,7 +1,7 @@
 import { and, inArray, lt, ne, sql } from "drizzle-orm";
 import { COMPOSE_STATES } from "../domain/states.ts";
 import type { DbOrTx } from "./client.ts";
-import { composes, jobs } from "./schema.ts";
+import { composes, jobs, uploads } from "./schema.ts";
 
 /** Ids per statement: well under SQLite's 32 766 bound parameters. */
 const IDS_PER_QUERY = 500;
@@ -62,4 +62,38 @@ export async function deleteFinishedJobs(
     .where(inArray(jobs.id, sql`${victims}`))
     .returning({ id: jobs.id });
   return rows.length;
+}
+
+/**
+ * Of `ids`, those whose compose is in `wait` or `generating` (a job may be
+ * building it): their staging trees stay; any other id's is stale.
+ */
+export async function composesInProgress(db: DbOrTx, ids: number[]): Promise<Set<number>> {
+  const busy = new Set<number>();
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+    const rows = await db
+      .select({ id: composes.id })
+      .from(composes)
+      .where(
+        and(
+          inArray(composes.id, ids.slice(i, i + IDS_PER_QUERY)),
+          inArray(composes.state, [COMPOSE_STATES.wait, COMPOSE_STATES.generating]),
+        ),
+      );
+    for (const r of rows) busy.add(r.id);
+  }
+  return busy;
+}
+
+/** Of upload `ids`, the state of each that has a row (ready or removed). */
+export async function uploadStates(db: DbOrTx, ids: string[]): Promise<Map<string, string>> {
+  const states = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+    const rows = await db
+      .select({ id: uploads.id, state: uploads.state })
+      .from(uploads)
+      .where(inArray(uploads.id, ids.slice(i, i + IDS_PER_QUERY)));
+    for (const r of rows) states.set(r.id, r.state);
+  }
+  return states;
 }

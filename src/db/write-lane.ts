@@ -94,6 +94,13 @@ const LOCAL_LANE = new WriteLane();
  */
 export type WriteFault = (sql: string) => void;
 
+/**
+ * Called after a write statement or batch outside a transaction, and after
+ * each successful COMMIT (with "COMMIT"), with its SQL: the test-only crash
+ * points (`crash-points.ts`) stop the process right after a commit there.
+ */
+export type AfterWrite = (sql: string) => void;
+
 const SELECT = /^\s*select\b/i;
 const sqlOf = (stmt: InStatement | [string, InArgs?] | string): string =>
   typeof stmt === "string" ? stmt : Array.isArray(stmt) ? stmt[0] : stmt.sql;
@@ -104,6 +111,7 @@ const sqlOf = (stmt: InStatement | [string, InArgs?] | string): string =>
  */
 export class LanedClient implements Client {
   fault: WriteFault | undefined;
+  afterWrite: AfterWrite | undefined;
   constructor(
     readonly inner: Client,
     readonly lane: WriteLane | undefined,
@@ -121,7 +129,9 @@ export class LanedClient implements Client {
     const release = this.lane ? await this.lane.acquire(this.timeoutMs) : undefined;
     try {
       this.fault?.(sql);
-      return await run();
+      const result = await run();
+      this.afterWrite?.(sql);
+      return result;
     } finally {
       release?.();
     }
@@ -213,6 +223,7 @@ class LanedTransaction implements Transaction {
     try {
       this.owner.fault?.("COMMIT");
       await this.inner.commit();
+      this.owner.afterWrite?.("COMMIT");
     } finally {
       // A failed COMMIT (or a fault before it) leaves the transaction to the
       // caller's rollback, which releases; a settled one releases here.

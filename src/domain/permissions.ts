@@ -114,7 +114,7 @@ export function requireAdmin(identity: Identity | null, config: PermissionConfig
 }
 
 /**
- * 403 unless the caller may cancel this waiting compose: its owner or an
+ * 403 unless the caller may cancel this waiting (or generating) compose: its owner or an
  * admin (§9 step 3). Upstream's message has a literal `%s` where the id
  * belongs (§20 quirk 4); clients do not parse messages, so the id is filled in.
  */

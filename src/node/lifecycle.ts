@@ -1,5 +1,6 @@
 import type { Logger } from "../api/deps.ts";
 import { type Config, unknownVariables } from "../config.ts";
+import { armCrashPoint } from "../crash-points.ts";
 import { configFromProcess, createLogger } from "./runtime.ts";
 
 /** A started process part that can be stopped gracefully. */
@@ -45,6 +46,25 @@ export function exitOnCrash(log: Logger): void {
 }
 
 /**
+ * Tests only: ODCS_TEST_CRASH_AT=<point> (one of `CRASH_POINTS`) makes the
+ * process log the point and stop itself with SIGSTOP when it gets there,
+ * for the test to look and then kill -9 it. An unknown point exits 2.
+ */
+function armCrashPointFromEnv(point: string | undefined, log: Logger): void {
+  if (point === undefined || point === "") return;
+  try {
+    armCrashPoint(point, (p) => {
+      log.warn(`crash point ${p} reached`, { pid: process.pid });
+      process.kill(process.pid, "SIGSTOP");
+    });
+  } catch (err) {
+    process.stderr.write(`odcs: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  log.warn(`test crash point ${point} armed (ODCS_TEST_CRASH_AT)`);
+}
+
+/**
  * Run one process of the service: read the config (exit 2 on a bad
  * setting), warn about unknown `ODCS_*` variables, exit non-zero on a
  * crash, start, and on the first SIGTERM/SIGINT stop gracefully within
@@ -58,6 +78,7 @@ export async function runProcess(
   const log = createLogger(config.ODCS_LOG_LEVEL, component);
   exitOnCrash(log);
   warnUnknownVariables(process.env, log);
+  armCrashPointFromEnv(process.env.ODCS_TEST_CRASH_AT, log);
   // Listening before start-up: a signal without a listener would kill the
   // process outright; one that comes while starting stops it right after.
   let running: Stoppable | undefined;

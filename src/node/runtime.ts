@@ -5,12 +5,15 @@ import { type Client, createClient } from "@libsql/client";
 import Database from "libsql";
 import type { Logger } from "../api/deps.ts";
 import { type Config, ConfigError, loadConfig } from "../config.ts";
+import { createCrashHooks } from "../crash-points.ts";
 import {
   BUSY_TIMEOUT_MS,
   createDb,
   type Db,
   LOCAL_CONNECTIONS,
   onEveryConnection,
+  setAfterWrite,
+  setWriteFault,
 } from "../db/client.ts";
 import { createListReader, createWritesReader, type ListReader } from "../db/compose-list.ts";
 import { type ComposeReader, createComposeReader } from "../db/compose-reader.ts";
@@ -79,8 +82,14 @@ export async function openDatabase(
     await onEveryConnection(client, "PRAGMA wal_autocheckpoint = 0");
     checkpointer = startCheckpointer(url.slice("file:".length), log);
   }
+  const db = createDb(client);
+  const crash = createCrashHooks();
+  if (crash) {
+    setWriteFault(db, crash.fault);
+    setAfterWrite(db, crash.afterWrite);
+  }
   return {
-    db: createDb(client),
+    db,
     client,
     close: async () => {
       await checkpointer?.stop();

@@ -1,11 +1,13 @@
 import { readdir, rm } from "node:fs/promises";
 import type { Logger } from "../api/deps.ts";
+import { crashPoint } from "../crash-points.ts";
 import type { Db } from "../db/client.ts";
 import { findCompose, hasLiveReusers, listExpired, markRemoved } from "../db/composes.ts";
 import type { ComposeRow } from "../db/schema.ts";
 import { composeDirStatus } from "../db/sweep-scans.ts";
 import { COMPOSE_STATES } from "../domain/states.ts";
 import { finalDir, stagingDir } from "../worker/paths.ts";
+import { removeTree } from "./leftovers.ts";
 
 /** Composes expired per sweep run; the rest wait for the next tick. */
 const BATCH = 200;
@@ -17,6 +19,8 @@ export interface SweepDeps {
   targetDir: string;
   /** ODCS_UPLOAD_DIR: expired uploads' files are deleted there (`expireUploads`). */
   uploadDir?: string;
+  /** Abandoned upload dirs (no row, unchanged this long) are deleted (`removeAbandonedUploads`); default 1 h. */
+  uploadAbandonedMs?: number;
   /** Event rows older than this many days are pruned (default 14). */
   eventsRetentionDays?: number;
   /** ODCS_WORKER_LEASE_MS: how long expired leases are extended after the database refused a requeue. */
@@ -45,6 +49,7 @@ export async function expireComposes(deps: SweepDeps): Promise<number[]> {
   for (const row of await listExpired(deps.db, now, BATCH)) {
     const moved = await markRemoved(deps.db, row, now);
     if (!moved) continue;
+    crashPoint("sweep:marked-removed");
     await removeComposeFiles(deps, row);
     removed.push(row.id);
     deps.log.info("compose expired", { compose: row.id });
@@ -65,7 +70,7 @@ async function removeComposeFiles(deps: SweepDeps, row: ComposeRow): Promise<voi
   const ownerGone =
     ownerRow === undefined || ownerRow.id === row.id || ownerRow.state === COMPOSE_STATES.removed;
   if (ownerGone && !(await hasLiveReusers(deps.db, owner)))
-    await rm(finalDir(deps.targetDir, owner), { recursive: true, force: true });
+    await removeTree(deps.targetDir, finalDir(deps.targetDir, owner));
   // Staging trees a crashed worker left behind are never served; drop them with the compose.
   await rm(stagingDir(deps.targetDir, row.id), { recursive: true, force: true });
 }
@@ -91,7 +96,7 @@ export async function removeOrphanDirs(deps: SweepDeps): Promise<number[]> {
   const removed: number[] = [];
   for (const id of ids) {
     if (kept.has(id)) continue;
-    await rm(finalDir(deps.targetDir, id), { recursive: true, force: true });
+    await removeTree(deps.targetDir, finalDir(deps.targetDir, id));
     if (known.has(id)) await rm(stagingDir(deps.targetDir, id), { recursive: true, force: true });
     removed.push(id);
   }

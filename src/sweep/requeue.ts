@@ -1,5 +1,6 @@
 import { storageFailure } from "../api/errors.ts";
 import type { Db } from "../db/client.ts";
+import { deleteComposeRpms } from "../db/compose-rpms.ts";
 import { moveCompose, settleStrandedReusers } from "../db/composes.ts";
 import {
   extendExpiredLeases,
@@ -10,6 +11,7 @@ import {
 import type { JobRow } from "../db/schema.ts";
 import { REASONS } from "../domain/transitions.ts";
 import type { SweepDeps } from "./expire.ts";
+import { clearFailedCompose } from "./leftovers.ts";
 
 /**
  * What one process remembers between its requeue runs. While the database
@@ -35,7 +37,7 @@ const BATCH = 200;
  * by the next run (a requeued job on its last attempt is an exhausted one).
  */
 export async function requeueAndFailJobs(
-  deps: Pick<SweepDeps, "db" | "now" | "log" | "leaseMs">,
+  deps: Pick<SweepDeps, "db" | "now" | "log" | "leaseMs"> & { targetDir?: string },
   memory?: RequeueMemory,
 ): Promise<{ requeued: number; failed: number[] }> {
   const now = deps.now().getTime();
@@ -60,7 +62,11 @@ export async function requeueAndFailJobs(
     const reason = REASONS.error(
       `gave up after ${j.attempts} attempts; last error: ${j.lastError ?? "the worker running it stopped"}`,
     );
-    if (await failJobAndCompose(deps.db, j.id, j.composeId, reason, now)) failed.push(j.composeId);
+    if (await failJobAndCompose(deps.db, j.id, j.composeId, reason, now)) {
+      failed.push(j.composeId);
+      // Its last worker may have died after renaming the full tree into place.
+      if (deps.targetDir !== undefined) await clearFailedCompose(deps.targetDir, j.composeId);
+    }
   }
   for (const id of await settleStrandedReusers(deps.db, now))
     deps.log.warn("settled a compose following a settled one", { compose: id });
@@ -81,8 +87,11 @@ async function failJobAndCompose(
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
     if (!(await failExhaustedJob(tx, jobId, now))) return false;
-    return moveCompose(tx, composeId, ["generating", "wait"], "failed", now, {
+    const moved = await moveCompose(tx, composeId, ["generating", "wait"], "failed", now, {
       stateReason: reason,
     });
+    // As failGenerate: a failed compose has no package set (its last attempt may have recorded one).
+    if (moved) await deleteComposeRpms(tx, composeId);
+    return moved;
   });
 }

@@ -1,6 +1,7 @@
 import { Cron } from "croner";
 import { expireComposes, removeOrphanDirs, type SweepDeps } from "./expire.ts";
-import { expireUploads } from "./expire-uploads.ts";
+import { expireUploads, removeAbandonedUploads } from "./expire-uploads.ts";
+import { removeLeftovers } from "./leftovers.ts";
 import { pruneOldEvents } from "./prune-events.ts";
 import { DEFAULT_JOBS_RETENTION_DAYS, pruneFinishedJobs } from "./prune-jobs.ts";
 import { type RequeueMemory, requeueAndFailJobs } from "./requeue.ts";
@@ -23,7 +24,9 @@ export function scheduleSweep(
         await requeueAndFailJobs(deps, memory);
         const removed = await expireComposes(deps);
         await removeOrphanDirs(deps);
+        await removeLeftovers(deps);
         await expireUploads(deps);
+        await removeAbandonedUploads(deps);
         const eventsPruned = await pruneOldEvents(deps);
         await pruneFinishedJobs(deps, jobsRetentionDays);
         deps.observe?.({ ok: true, removed: removed.length, eventsPruned });

@@ -2,11 +2,12 @@ import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Logger } from "../api/deps.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { claimNextJob, heartbeatJob, releaseJob, retryJob } from "../db/jobs.ts";
+import { claimNextJob, findCanceledJobs, heartbeatJob, releaseJob, retryJob } from "../db/jobs.ts";
 import type { JobRow } from "../db/schema.ts";
 import { ComposeError, isRetryable } from "../sources/errors.ts";
 import { sharedFilePlacer } from "../sources/place/file-placer.ts";
 import { RepodataCache } from "../sources/repodata-cache.ts";
+import { removeLeftovers } from "../sweep/leftovers.ts";
 import { type RequeueMemory, requeueAndFailJobs } from "../sweep/requeue.ts";
 import { retryDelayMs } from "./backoff.ts";
 import {
@@ -16,8 +17,9 @@ import {
   untilStored,
 } from "./db-outage.ts";
 import { diskFullMessage, fullDirSettings, isDiskFull } from "./disk-full.ts";
+import { discardCanceled } from "./handlers/cancel.ts";
 import { failGenerate, runGenerate } from "./handlers/generate.ts";
-import type { JobContext } from "./handlers/types.ts";
+import type { JobContext, JobPoint } from "./handlers/types.ts";
 import { LeaseLostError } from "./lease.ts";
 
 export interface WorkerOptions {
@@ -28,10 +30,17 @@ export interface WorkerOptions {
   workerId: string;
   /** Called after a compose's state change was committed (an API in the same process wakes its waiters). */
   onComposeChanged?: (composeId: number) => void;
+  /** Test seam: awaited at named points of a job, to stop it there (`JobPoint`). */
+  at?: (point: JobPoint, job: JobRow) => Promise<void>;
 }
 
 class ShutdownAbort extends Error {
   override name = "ShutdownAbort";
+}
+
+/** The job's compose was cancelled by a DELETE (its reason says by whom). */
+export class CancelAbort extends Error {
+  override name = "CancelAbort";
 }
 
 /**
@@ -47,12 +56,15 @@ export class Worker {
       controller: AbortController;
       halt: AbortController;
       done: Promise<void>;
+      attempts: number;
       /** When its lease was last extended (worker clock, ms). */
       beatAt: number;
       /** Extend its lease now; a lost lease aborts the job. */
       beat: () => Promise<void>;
     }
   >();
+  #cancelCheck: NodeJS.Timeout | undefined;
+  #checkingCancels = false;
   #stopping = false;
   #wakeUp: (() => void) | null = null;
   #woken = false;
@@ -122,6 +134,7 @@ export class Worker {
           now: this.o.now,
           log: this.o.log,
           leaseMs: this.o.config.ODCS_WORKER_LEASE_MS,
+          targetDir: this.o.config.ODCS_TARGET_DIR,
         },
         this.#requeueMemory,
       );
@@ -150,6 +163,12 @@ export class Worker {
   }
 
   async #run(): Promise<void> {
+    // What crashed workers left (staging trees of settled composes, cut-short deletions).
+    await removeLeftovers({
+      db: this.o.db,
+      log: this.o.log,
+      targetDir: this.o.config.ODCS_TARGET_DIR,
+    }).catch((err) => this.o.log.error("removing leftovers failed", { err: String(err) }));
     // While the database cannot take writes (its disk full), polls back off
     // to STORED_RETRY_MAX_MS and the outage is logged once, not every poll.
     let outage = 0;
@@ -205,6 +224,7 @@ export class Worker {
       controller,
       halt,
       done: Promise.resolve(),
+      attempts: job.attempts,
       beatAt: this.o.now().getTime(),
       beat: async () => {
         const now = this.o.now().getTime();
@@ -219,8 +239,44 @@ export class Worker {
     this.#running.set(job.id, entry);
     entry.done = this.#execute(job, entry).finally(() => {
       this.#running.delete(job.id);
+      if (this.#running.size === 0) {
+        clearInterval(this.#cancelCheck);
+        this.#cancelCheck = undefined;
+      }
       if (!this.#stopping) this.wake();
     });
+    this.#cancelCheck ??= setInterval(() => {
+      void this.checkCancels();
+    }, this.o.config.ODCS_WORKER_CANCEL_CHECK_MS);
+  }
+
+  /**
+   * Abort the running jobs whose composes were cancelled (DELETE ends the
+   * job in the same transaction as the compose). Runs every
+   * ODCS_WORKER_CANCEL_CHECK_MS while jobs run, one read for all of them:
+   * the heartbeat would notice too (its fenced write fails), but only
+   * every third of the lease, and a shorter lease would cost a write per
+   * job per tick. Returns the jobs it aborted.
+   */
+  async checkCancels(): Promise<number[]> {
+    if (this.#checkingCancels || this.#running.size === 0) return [];
+    this.#checkingCancels = true;
+    try {
+      const runs = [...this.#running].map(([id, r]) => ({ id, attempts: r.attempts }));
+      const canceled = await findCanceledJobs(this.o.db, this.o.workerId, runs);
+      for (const id of canceled) {
+        const run = this.#running.get(id);
+        if (!run || run.controller.signal.aborted) continue;
+        this.o.log.info("job canceled, aborting it", { job: id });
+        run.controller.abort(new CancelAbort(`job ${id} was canceled`));
+      }
+      return canceled;
+    } catch (err) {
+      this.o.log.warn("checking for canceled jobs failed", { err: String(err) });
+      return [];
+    } finally {
+      this.#checkingCancels = false;
+    }
   }
 
   async #execute(
@@ -255,6 +311,9 @@ export class Worker {
       signal: controller.signal,
       composeChanged: () => this.o.onComposeChanged?.(job.composeId),
       untilStored: (what, write) => untilStored(write, { halt: halt.signal, log, what }),
+      at: async (point) => {
+        await this.o.at?.(point, job);
+      },
       assertLease: async () => {
         if (!halt.signal.aborted) await run.beat();
         if (halt.signal.aborted) throw new LeaseLostError(`job ${job.id} lease lost`);
@@ -287,6 +346,16 @@ export class Worker {
 
   async #settleFailure(job: JobRow, err: unknown, ctx: JobContext): Promise<void> {
     const { db, log, workerId } = this.o;
+    // Whatever the job was doing when it stopped (aborted by the check, or
+    // fenced out at its commit by the cancel's transaction): the compose
+    // is failed "Canceled by …" already and stays so; only files to clear.
+    // A read that fails counts as "not cancelled": the fenced writes below decide.
+    const canceled = await findCanceledJobs(db, workerId, [job]).catch(() => []);
+    if (canceled.length > 0) {
+      await discardCanceled(job.composeId, ctx);
+      log.info("job canceled; nothing published", { job: job.id, compose: job.composeId });
+      return;
+    }
     const now = this.o.now().getTime();
     const diskFull = isDiskFull(err);
     const raw = err instanceof Error ? err.message : String(err);

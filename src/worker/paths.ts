@@ -4,6 +4,8 @@ import { join } from "node:path";
 export const VARIANT = "Temporary";
 export const STAGING_DIR = ".staging";
 export const LOG_FILE = "pungi-stderr.log";
+/** Trees being deleted: moved here first, so a served path vanishes at once, never piece by piece. */
+export const REMOVING_DIR = ".removing";
 
 export const composeName = (id: number) => `odcs-${id}`;
 export const finalDir = (targetDir: string, id: number) => join(targetDir, composeName(id));

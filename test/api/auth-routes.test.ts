@@ -92,17 +92,15 @@ async function getCompose(id: number): Promise<Record<string, unknown>> {
   return (await res.json()) as Record<string, unknown>;
 }
 
-/** A compose of alice's, created through the API; moved on to `done` when asked. */
-async function alicesCompose(state: "wait" | "done" = "wait"): Promise<number> {
+/** A compose of alice's, created through the API; moved on to `generating` or `done` when asked. */
+async function alicesCompose(state: "wait" | "generating" | "done" = "wait"): Promise<number> {
   const res = await post(bearer("alice"));
   expect(res.status).toBe(200);
   const { id, owner } = (await res.json()) as { id: number; owner: string };
   expect(owner).toBe("alice");
-  if (state === "done") {
-    const now = t.clock.now().getTime();
-    await moveCompose(t.db, id, "wait", "generating", now);
-    await moveCompose(t.db, id, "generating", "done", now);
-  }
+  const now = t.clock.now().getTime();
+  if (state !== "wait") await moveCompose(t.db, id, "wait", "generating", now);
+  if (state === "done") await moveCompose(t.db, id, "generating", "done", now);
   return id;
 }
 
@@ -206,6 +204,16 @@ describe("403 before anything is written", () => {
     );
     expect((await getCompose(id)).state_name).toBe("wait");
   });
+
+  test("a non-owner may not cancel a generating compose", async () => {
+    const id = await alicesCompose("generating");
+    await expectRefused(
+      () => del(id, bearer("bob")),
+      403,
+      `Compose (id=${id}) can not be canceled, it's owned by someone else.`,
+    );
+    expect((await getCompose(id)).state_name).toBe("generating");
+  });
 });
 
 describe("allowed requests", () => {
@@ -233,6 +241,26 @@ describe("allowed requests", () => {
       state_name: "failed",
       state_reason: "Canceled by alice",
     });
+  });
+
+  test("the owner cancels their generating compose (unlike upstream, which answers 400)", async () => {
+    const id = await alicesCompose("generating");
+    const res = await del(id, bearer("alice"));
+    expect(await res.json()).toEqual({
+      status: 202,
+      message: `Compose (id=${id}) has been canceled`,
+    });
+    expect(await getCompose(id)).toMatchObject({
+      state_name: "failed",
+      state_reason: "Canceled by alice",
+    });
+  });
+
+  test("an admin cancels someone else's generating compose", async () => {
+    const id = await alicesCompose("generating");
+    const res = await del(id, bearer("ops"));
+    expect(res.status).toBe(202);
+    expect(await getCompose(id)).toMatchObject({ state_reason: "Canceled by ops" });
   });
 
   test("an admin cancels someone else's waiting compose", async () => {

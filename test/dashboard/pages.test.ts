@@ -1,6 +1,8 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
 import type { Deps } from "../../src/api/deps.ts";
+import { moveCompose } from "../../src/db/composes.ts";
+import { claimNextJob } from "../../src/db/jobs.ts";
 import { composes, events, jobs } from "../../src/db/schema.ts";
 import type { Authenticator } from "../../src/domain/identity.ts";
 import { DAY_MS, givenCompose, T0 } from "../helpers/given.ts";
@@ -160,6 +162,27 @@ describe("actions", () => {
     const [row] = await t.db.select().from(composes).where(eq(composes.id, c.id));
     expect(row?.state).toBe(0);
     expect(await t.db.select().from(events)).toEqual([]);
+  });
+
+  test("a generating compose has a cancel button that cancels it and ends its running job", async () => {
+    const t = await testApp();
+    const created = await t.postJson("/api/1/composes/", {
+      source: { type: "repo", source: "/srv/repos/a" },
+    });
+    const { id } = (await created.json()) as { id: number };
+    expect(await claimNextJob(t.db, "w1", T0, 30_000)).toMatchObject({ composeId: id });
+    expect(await moveCompose(t.db, id, "wait", "generating", T0)).toBe(true);
+    const r = await page(t, `/ui/composes/${id}`);
+    expect(r.html).toContain("Cancel compose");
+    expect(r.html).not.toContain("Delete compose");
+    const cancel = await post(t, `/ui/composes/${id}/delete`, { _csrf: r.field ?? "" }, r.cookie);
+    expect(cancel.status).toBe(303);
+    expect(cancel.headers.get("location")).toBe(`/ui/composes/${id}?notice=canceled`);
+    const after = await page(t, cancel.headers.get("location") ?? "");
+    expect(after.html).toContain(`Compose ${id} canceled.`);
+    expect(after.html).toContain("Canceled by anonymous");
+    const [job] = await t.db.select().from(jobs).where(eq(jobs.composeId, id));
+    expect(job).toMatchObject({ state: "failed", lastError: "canceled", lockedBy: "w1" });
   });
 
   test("cancel, renew and regenerate through the forms, as the API would", async () => {

@@ -23,7 +23,7 @@ import type { Config } from "../../src/config.ts";
 import { BUSY_TIMEOUT_MS, createDb, type Db } from "../../src/db/client.ts";
 import { listComposeRpms } from "../../src/db/compose-rpms.ts";
 import { type ComposeRow, composes, type JobRow, jobs } from "../../src/db/schema.ts";
-import { Worker } from "../../src/worker/loop.ts";
+import { Worker, type WorkerOptions } from "../../src/worker/loop.ts";
 import { tempDir } from "./db.ts";
 import { FIXTURES_DIR } from "./fixtures.ts";
 import { testApp, testConfig } from "./test-app.ts";
@@ -59,7 +59,12 @@ export async function composeHarness(config: Record<string, unknown> = {}) {
   /** A worker over the harness DB (or `opts.db`, e.g. a separate connection to the same file). */
   const newWorker = (
     workerId = `w${workers.length + 1}`,
-    opts: { config?: Record<string, unknown>; db?: Db; log?: Logger } = {},
+    opts: {
+      config?: Record<string, unknown>;
+      db?: Db;
+      log?: Logger;
+      at?: WorkerOptions["at"];
+    } = {},
   ) => {
     const w = new Worker({
       db: opts.db ?? t.db,
@@ -67,6 +72,7 @@ export async function composeHarness(config: Record<string, unknown> = {}) {
       now: () => t.clock.now(),
       log: opts.log ?? silentLogger,
       workerId,
+      ...(opts.at ? { at: opts.at } : {}),
     });
     workers.push(w);
     return w;
@@ -380,6 +386,7 @@ export async function repoServer(dir: string) {
   let gate: { promise: Promise<void>; open: () => void } | undefined;
   let holdRe: RegExp | undefined;
   let holdLeft = 0;
+  let holdSkip = 0;
   let held = 0;
   let failWith: { re: RegExp; status: number } | undefined;
   const requests: string[] = [];
@@ -387,7 +394,8 @@ export async function repoServer(dir: string) {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     requests.push(path);
     const answer = async () => {
-      if (holdRe?.test(path) && gate && holdLeft > 0) {
+      if (holdRe?.test(path) && gate && holdSkip > 0) holdSkip--;
+      else if (holdRe?.test(path) && gate && holdLeft > 0) {
         holdLeft--;
         held++;
         await gate.promise;
@@ -416,9 +424,10 @@ export async function repoServer(dir: string) {
     get held() {
       return held;
     },
-    /** The next `count` requests matching `re` wait until `release()`. */
-    hold(re: RegExp, count = Number.POSITIVE_INFINITY) {
+    /** The next `count` requests matching `re` (after `skip` answered at once) wait until `release()`. */
+    hold(re: RegExp, count = Number.POSITIVE_INFINITY, skip = 0) {
       holdLeft = count;
+      holdSkip = skip;
       let open = () => {};
       const promise = new Promise<void>((r) => {
         open = r;

@@ -82,9 +82,15 @@ function git(args: string[], cwd: string, signal: AbortSignal, home: string): Pr
     child.stderr.setEncoding("utf8").on("data", (d: string) => {
       if (err.length < MAX_STDERR_CHARS) err += d.slice(0, MAX_STDERR_CHARS - err.length);
     });
-    child.once("error", reject);
+    let failure: Error | undefined;
+    // Aborted: reject once the child is gone, not while it may still write.
+    child.once("error", (err) => {
+      if (child.pid === undefined) reject(err);
+      else failure = err;
+    });
     child.once("close", (code) => {
-      if (code === 0) resolve({ stdout: Buffer.concat(out) });
+      if (failure) reject(failure);
+      else if (code === 0) resolve({ stdout: Buffer.concat(out) });
       else reject(new Error(err.trim() || `git ${args[0]} exited with ${code}`));
     });
   });

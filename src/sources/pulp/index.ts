@@ -95,7 +95,7 @@ function emptyRepoArches(config: Config): string[] {
 async function createEmptyRepo(dir: string, signal: AbortSignal): Promise<void> {
   await mkdir(dir, { recursive: true });
   try {
-    await execFileP("createrepo_c", ["--quiet", dir], { signal });
+    await execFileP("createrepo_c", ["--quiet", dir], { signal, killSignal: "SIGKILL" });
   } catch (err) {
     if (signal.aborted) throw err;
     throw new ComposeError(

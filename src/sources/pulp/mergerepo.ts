@@ -126,7 +126,11 @@ export async function mergeRepos(
       ...dirs.flatMap((d) => ["-r", d]),
     ];
     try {
-      await execFileP("mergerepo_c", args, { signal: opts.signal, maxBuffer: 16 << 20 });
+      await execFileP("mergerepo_c", args, {
+        signal: opts.signal,
+        killSignal: "SIGKILL",
+        maxBuffer: 16 << 20,
+      });
     } catch (err) {
       if (opts.signal.aborted) throw err;
       const e = err as { stderr?: string; message: string };

@@ -1,5 +1,6 @@
 import { readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { crashPoint } from "../../crash-points.ts";
 import { deleteComposeRpms, listComposeRpms, recordComposeRpms } from "../../db/compose-rpms.ts";
 import { findCompose, markBuilding, moveCompose } from "../../db/composes.ts";
 import { completeJob, failJobFinally } from "../../db/jobs.ts";
@@ -32,7 +33,7 @@ function publicReason(msg: string, ctx: JobContext): string {
  * new tree (or, for an instant, none), never a mix. `src` must exist: a
  * missing source would otherwise take `dest` away and put nothing back.
  */
-async function publish(src: string, dest: string): Promise<void> {
+export async function publish(src: string, dest: string): Promise<void> {
   await stat(src);
   const trash = `${src}.old`;
   await rm(trash, { recursive: true, force: true });
@@ -96,6 +97,7 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
   await placer.makeDirs([staging], staging);
   const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
   log.line(`compose ${compose.id} attempt ${ctx.job.attempts} on worker ${ctx.workerId}`);
+  crashPoint("generate:started");
   let decision: Awaited<ReturnType<typeof decideReuse>>;
   try {
     // A retry of a compose already past this step may have followers: it is built, never switched.
@@ -146,7 +148,10 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
     await ctx.assertLease();
     log.line("compose finished, publishing");
     await log.close();
+    crashPoint("generate:staged");
     await publish(staging, finalDir(target, compose.id));
+    crashPoint("generate:published");
+    await ctx.at?.("published");
     const t = ctx.now().getTime();
     // Published: the outcome is written however long the database needs.
     await store(ctx, "compose done", () =>
@@ -161,7 +166,9 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
         });
       }),
     );
+    crashPoint("generate:done");
     ctx.composeChanged();
+    await ctx.at?.("committed");
   } catch (err) {
     log.line(`ERROR: ${(err as Error).message}`);
     // Nothing may still be making directories in the staging tree when the
@@ -182,12 +189,12 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
  * never gets here (its commit fails first), so it never deletes the tree of
  * the execution that took the job over.
  */
-function removeLeftovers(target: string, composeId: number): Promise<void> {
+export function removeLeftovers(target: string, composeId: number): Promise<void> {
   return rm(stagingDir(target, composeId), { recursive: true, force: true });
 }
 
 /** Whether `path` exists; only "no such file" means no, any other error is thrown. */
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;

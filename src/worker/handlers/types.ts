@@ -3,6 +3,13 @@ import type { Db } from "../../db/client.ts";
 import type { JobRow } from "../../db/schema.ts";
 import type { RepodataCache } from "../../sources/repodata-cache.ts";
 
+/**
+ * Points of a generate job where a test can hold it (`WorkerOptions.at`):
+ * `published` — the tree renamed into place, `done` not yet committed;
+ * `committed` — `done` committed, the job still running.
+ */
+export type JobPoint = "published" | "committed";
+
 /** What a job handler gets: the claimed job and the worker's shared state. */
 export interface JobContext {
   db: Db;
@@ -23,4 +30,6 @@ export interface JobContext {
    * test): the write is tried once.
    */
   untilStored?: <T>(what: string, write: () => Promise<T>) => Promise<T>;
+  /** Test seam (`WorkerOptions.at`). */
+  at?: (point: JobPoint) => Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { crashPoint } from "../../crash-points.ts";
 import type { ComposeRow, NewComposeRpmRow } from "../../db/schema.ts";
 import { joinUrl } from "../../domain/json-view.ts";
 import type { SelectedPackage } from "../../rpm/select.ts";
@@ -178,6 +179,7 @@ export async function writeComposeTree(
   const pungiId = pungiComposeId(compose.id, compose.composeType, ctx.now());
   const placing = (async () => {
     for (const plan of plans) await placeArch(plan, repos, ctx);
+    crashPoint("generate:placed");
   })();
   // A record without its digest yet (Koji gives no sha256; the source learns it while
   // placing a file it reads for the first time) makes the repodata wait for the placing.

@@ -64,12 +64,23 @@ export function isoVolumeId(composeId: number, arch: string): string {
 
 function runXorriso(args: string[], signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn("xorriso", args, { stdio: ["ignore", "ignore", "pipe"], signal });
+    const child = spawn("xorriso", args, {
+      stdio: ["ignore", "ignore", "pipe"],
+      signal,
+      // A half-written image is discarded with the staging tree.
+      killSignal: "SIGKILL",
+    });
     const captured = new CappedText();
     child.stderr.setEncoding("utf8").on("data", (d: string) => captured.append(d));
-    child.once("error", reject);
+    let failure: Error | undefined;
+    // Aborted: reject once the child is gone, not while it may still write.
+    child.once("error", (err) => {
+      if (child.pid === undefined) reject(err);
+      else failure = err;
+    });
     child.once("close", (code, sig) => {
-      if (code === 0) resolve();
+      if (failure) reject(failure);
+      else if (code === 0) resolve();
       else
         reject(
           new Error(

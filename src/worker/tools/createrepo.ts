@@ -80,13 +80,20 @@ function run(
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, {
       stdio: ["ignore", "ignore", "pipe"],
-      ...(signal ? { signal } : {}),
+      // Its output is discarded with the staging tree: no need to let it tidy up.
+      ...(signal ? { signal, killSignal: "SIGKILL" as const } : {}),
     });
     const captured = new CappedText();
     child.stderr.setEncoding("utf8").on("data", (d: string) => captured.append(d));
-    child.once("error", reject);
+    let failure: Error | undefined;
+    // Aborted: reject once the child is gone, not while it may still write.
+    child.once("error", (err) => {
+      if (child.pid === undefined) reject(err);
+      else failure = err;
+    });
     child.once("close", (code, sig) => {
-      if (code === 0) resolve();
+      if (failure) reject(failure);
+      else if (code === 0) resolve();
       else {
         const how = code === null ? `killed by ${sig}` : `exited with ${code}`;
         const stderr = captured.toString();

@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { crashPoint } from "../../crash-points.ts";
 import {
   FILELISTS_FOOTER,
   filelistsHeader,
@@ -318,6 +319,7 @@ export async function writeRepodata(
   );
   const revision = opts.revision ?? String(opts.now);
   const xml = Buffer.from(repomdXml(revision, records), "utf8");
+  crashPoint("generate:repodata");
   const tmpRepomd = join(repodata, `.${tmpTag}-repomd.xml.tmp`);
   await writeFile(tmpRepomd, xml);
   await rename(tmpRepomd, join(repodata, "repomd.xml"));

@@ -1,0 +1,107 @@
+/**
+ * What crashed processes leave behind, removed by the sweep (and, for the
+ * target dir, at worker start): staging trees of composes no job can be
+ * building, cut-short deletions in .removing, upload dirs of a removed row
+ * or of no row once untouched past ODCS_UPLOAD_ABANDONED_SECONDS — and
+ * nothing that a live compose or upload still needs.
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { expect, test } from "vitest";
+import { silentLogger } from "../../src/api/deps.ts";
+import { insertUpload } from "../../src/db/uploads.ts";
+import { removeAbandonedUploads } from "../../src/sweep/expire-uploads.ts";
+import { removeLeftovers, removeTree } from "../../src/sweep/leftovers.ts";
+import { createTestDb, tempDir } from "../helpers/db.ts";
+import { givenCompose } from "../helpers/given.ts";
+
+test("stale staging trees and .removing go; those of composes in wait or generating stay", async () => {
+  const { db } = await createTestDb();
+  const target = tempDir("odcs-leftovers-");
+  const states = { 1: 0, 2: 1, 3: 2, 4: 4, 5: 3 } as const;
+  for (const [id, state] of Object.entries(states))
+    await givenCompose(db, { id: Number(id), state });
+  for (const id of [1, 2, 3, 4, 5, 99])
+    await mkdir(join(target, ".staging", `odcs-${id}`, "attempt-1", "compose"), {
+      recursive: true,
+    });
+  await mkdir(join(target, ".removing", "odcs-7-x", "compose"), { recursive: true });
+  const deps = { db, log: silentLogger, targetDir: target };
+  expect((await removeLeftovers(deps)).sort()).toEqual(
+    [
+      ".removing/odcs-7-x",
+      ".staging/odcs-3",
+      ".staging/odcs-4",
+      ".staging/odcs-5",
+      ".staging/odcs-99",
+    ].sort(),
+  );
+  expect((await readdir(join(target, ".staging"))).sort()).toEqual(["odcs-1", "odcs-2"]);
+  expect(await readdir(join(target, ".removing"))).toEqual([]);
+  expect(await removeLeftovers(deps)).toEqual([]);
+});
+
+test("removeTree takes the served path away at once and deletes the tree", async () => {
+  const target = tempDir("odcs-remove-tree-");
+  const dir = join(target, "odcs-3");
+  await mkdir(join(dir, "compose"), { recursive: true });
+  await writeFile(join(dir, "STATUS"), "FINISHED\n");
+  await removeTree(target, dir);
+  expect(existsSync(dir)).toBe(false);
+  expect(await readdir(join(target, ".removing"))).toEqual([]);
+  await removeTree(target, dir); // gone already: no error
+});
+
+test("upload dirs: ready kept, removed row's files go, no row goes once untouched past the bound", async () => {
+  const { db } = await createTestDb();
+  const root = tempDir("odcs-uploads-");
+  const now = Date.parse("2026-12-07T00:00:00Z");
+  const ids = {
+    ready: randomUUID(),
+    removed: randomUUID(),
+    fresh: randomUUID(),
+    stale: randomUUID(),
+  };
+  for (const [kind, id] of Object.entries(ids)) {
+    await mkdir(join(root, id));
+    await writeFile(join(root, id, ".part-0"), "rpm bytes");
+    if (kind === "ready" || kind === "removed")
+      await insertUpload(db, {
+        id,
+        owner: "alice",
+        state: kind,
+        bytes: 9,
+        files: "[]",
+        timeCreated: now - 10_000,
+        timeToExpire: now + 3_600_000,
+      });
+  }
+  // Everything in the stale one last changed two hours ago; the others just now.
+  const old = new Date(now - 7_200_000);
+  for (const kind of ["ready", "stale"] as const) {
+    await utimes(join(root, ids[kind], ".part-0"), old, old);
+    await utimes(join(root, ids[kind]), old, old);
+  }
+  for (const kind of ["fresh", "removed"] as const) {
+    const recent = new Date(now - 1000);
+    await utimes(join(root, ids[kind], ".part-0"), recent, recent);
+    await utimes(join(root, ids[kind]), recent, recent);
+  }
+  await mkdir(join(root, "not-an-upload"));
+  const deps = {
+    db,
+    now: () => new Date(now),
+    log: silentLogger,
+    targetDir: tempDir(),
+    uploadDir: root,
+    uploadAbandonedMs: 3_600_000,
+  };
+  expect((await removeAbandonedUploads(deps)).sort()).toEqual([ids.removed, ids.stale].sort());
+  expect((await readdir(root)).sort()).toEqual([ids.ready, ids.fresh, "not-an-upload"].sort());
+  // An hour later the unrecorded one is abandoned too; the ready one never is.
+  const later = { ...deps, now: () => new Date(now + 3_600_000) };
+  expect(await removeAbandonedUploads(later)).toEqual([ids.fresh]);
+  expect((await readdir(root)).sort()).toEqual([ids.ready, "not-an-upload"].sort());
+});
