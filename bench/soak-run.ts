@@ -9,17 +9,14 @@
  * `npm run soak` (bench/soak.ts) runs the full size; test/e2e/soak.test.ts a
  * small one.
  */
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { BUSY_TIMEOUT_MS, createDb, type Db } from "../src/db/client.ts";
-import { listComposeRpms } from "../src/db/compose-rpms.ts";
 import { composes, jobs } from "../src/db/schema.ts";
 import { FINAL_STATES } from "../src/domain/transitions.ts";
 import { prng } from "../test/helpers/corpus.ts";
 import { tempDir } from "../test/helpers/db.ts";
-import { eventChainProblems } from "../test/helpers/events.ts";
 import { type FaultProxy, startFaultProxy } from "../test/helpers/fault-proxy.ts";
 import { type KojiHub, KojiModel, startKojiHub } from "../test/helpers/koji-hub.ts";
 import {
@@ -28,6 +25,7 @@ import {
   type ServiceProcess,
   startService,
 } from "../test/helpers/service.ts";
+import { checkSoak, type SoakFindings, STATE_NAMES } from "./soak-check.ts";
 
 export interface SoakOptions {
   seed: number;
@@ -41,10 +39,21 @@ export interface SoakOptions {
   faultRate: number;
   /** Bound for everything to settle after the chaos stops, ms. */
   drainMs: number;
-  /** Chaos goes on (within drainMs / 2) until at least this many actions were taken. */
-  minChaosActions?: number;
+  /** Mean time between user operations (DELETE, PATCH) during the chaos, ms; 0: none. */
+  opsEveryMs: number;
+  /**
+   * A short run (CI): the chaos takes this many actions, the first three
+   * one of each kind (worker kill -9, server kill -9, SIGSTOP past the
+   * lease), and ends after them rather than once the queue has drained.
+   */
+  chaosActions?: number;
   /** Progress lines (stderr in the CLI). */
   progress?: (line: string) => void;
+  /**
+   * Keep what is needed to find a failure's cause here (created if missing):
+   * the database, the compose tree and every process's output.
+   */
+  keepDir?: string;
 }
 
 export const SOAK_DEFAULTS: SoakOptions = {
@@ -55,9 +64,10 @@ export const SOAK_DEFAULTS: SoakOptions = {
   leaseMs: 3000,
   faultRate: 0.05,
   drainMs: 240_000,
+  opsEveryMs: 500,
 };
 
-export interface SoakReport {
+export interface SoakReport extends SoakFindings {
   options: SoakOptions;
   seconds: number;
   submitted: number;
@@ -65,30 +75,30 @@ export interface SoakReport {
   failedReasons: Record<string, number>;
   /** The last error of every job that has one (retried or failed), normalised, counted. */
   jobErrors: Record<string, number>;
+  /** What was submitted, by source, and how many were short-lived; composes done by reuse. */
+  mix: Record<string, number>;
+  /** User operations during the chaos and their answers ("DELETE 202": n). */
+  ops: {
+    deletes: number;
+    renewals: number;
+    regenerations: number;
+    statuses: Record<string, number>;
+  };
+  /** Answers to user operations that ODCS would not give (4xx other than the documented ones). */
+  unexpected: string[];
   chaos: { workerKills: number; serverKills: number; stops: number };
   faults: Record<string, number>;
   requests: {
     total: number;
     status5xx: number;
     refused: number;
+    /** Writes cut off by a server kill after they were sent (not retried). */
+    cutOff: number;
     getP50Ms: number;
     getP99Ms: number;
   };
-  lost: string[];
-  stuck: string[];
-  partial: string[];
-  double: string[];
-  missingEvents: string[];
   errors5xx: string[];
 }
-
-const STATE_NAMES: Record<number, string> = {
-  0: "wait",
-  1: "generating",
-  2: "done",
-  3: "removed",
-  4: "failed",
-};
 
 /** The Koji tag the soak composes from: real fixture RPMs, one build per source RPM. */
 function kojiModel(): KojiModel {
@@ -108,6 +118,16 @@ function kojiModel(): KojiModel {
   return model;
 }
 
+/** Koji `build` composes: NVRs and the packages asked of them. */
+const BUILD_SETS: [string[], string[]][] = [
+  [["flac-1.3.2-8.fc29"], ["flac", "flac-libs"]],
+  [
+    ["lame-3.100-4.fc29", "dwm-6.1-1"],
+    ["lame", "dwm"],
+  ],
+];
+/** Share of composes submitted with a life of 2–6 s. */
+const SHORT_LIVED_SHARE = 0.1;
 const PACKAGE_SETS = [["flac"], ["lame"], ["dwm"], ["flac", "lame"], ["lame", "dwm"]];
 const REPO_ONLY_SETS = [["CQRlib"], ["http-parser"], ["ninja-build"], ["abcde"]];
 
@@ -117,12 +137,19 @@ const percentile = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
 };
 
-const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
-
 export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const say = opts.progress ?? (() => {});
+  // One stream per activity, so the compose mix and the user operations a
+  // seed gives do not depend on how the chaos and the reads interleave.
   const rnd = prng(opts.seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const rndChaos = prng(opts.seed + 1_000_003);
+  const rndOps = prng(opts.seed + 2_000_003);
+  const rndRead = prng(opts.seed + 3_000_003);
+  const pickWith =
+    (r: () => number) =>
+    <T>(xs: readonly T[]): T =>
+      xs[Math.floor(r() * xs.length)] as T;
+  const pick = pickWith(rnd);
   const started = performance.now();
 
   const upstream = await repoServer(LIBDNF_REPO);
@@ -148,26 +175,39 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     ODCS_KOJI_TOPURL: hub.topurl,
     ODCS_KOJI_TIMEOUT_MS: "5000",
     ODCS_CACHE_DIR: join(dataDir, "cache"),
-    ODCS_ALLOWED_SOURCE_TYPES: "tag,repo",
+    ODCS_ALLOWED_SOURCE_TYPES: "tag,build,repo",
     ODCS_LOG_LEVEL: "info",
   };
   const everyProcess: ServiceProcess[] = [];
-  const startServer = async () => {
-    const s = await startService({ entry: "src/server.ts", dataDir, env, timeoutMs: 60_000 });
-    everyProcess.push(s);
-    return s;
+  /** A start that times out (a loaded machine) is tried again: the harness's restarts must not give up. */
+  const started_ = async (start: () => Promise<ServiceProcess>): Promise<ServiceProcess> => {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await start();
+      } catch (err) {
+        if (tries >= 5) throw err;
+        say(`a restart failed (${String(err).split("\n")[0]}); trying again`);
+      }
+    }
   };
-  const startWorker = async (i: number) => {
-    const w = await startService({
-      entry: "src/worker.ts",
-      dataDir,
-      env: { ...env, ODCS_WORKER_ID: `soak-w${i}-${everyProcess.length}` },
-      readyText: "worker started",
-      timeoutMs: 60_000,
+  const startServer = () =>
+    started_(async () => {
+      const s = await startService({ entry: "src/server.ts", dataDir, env, timeoutMs: 60_000 });
+      everyProcess.push(s);
+      return s;
     });
-    everyProcess.push(w);
-    return w;
-  };
+  const startWorker = (i: number) =>
+    started_(async () => {
+      const w = await startService({
+        entry: "src/worker.ts",
+        dataDir,
+        env: { ...env, ODCS_WORKER_ID: `soak-w${i}-${everyProcess.length}` },
+        readyText: "worker started",
+        timeoutMs: 60_000,
+      });
+      everyProcess.push(w);
+      return w;
+    });
 
   let server = await startServer();
   const workers: (ServiceProcess | undefined)[] = await Promise.all(
@@ -175,11 +215,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   );
   const db: Db = createDb(createClient({ url: server.dbUrl, timeout: BUSY_TIMEOUT_MS }));
 
-  const counts = { total: 0, status5xx: 0, refused: 0 };
+  const counts = { total: 0, status5xx: 0, refused: 0, cutOff: 0 };
   const errors5xx: string[] = [];
   const getMs: number[] = [];
-  /** One HTTP call to the current server; a refused connection (server down) is tried again. */
-  const call = async (path: string, init?: RequestInit): Promise<Response> => {
+  /**
+   * One HTTP call to the current server. A refused connection (server down)
+   * is tried again; a write cut off by a server kill after it was sent is
+   * not, as the client cannot know whether it was committed: `undefined`.
+   */
+  const call = async (path: string, init?: RequestInit): Promise<Response | undefined> => {
     for (let tries = 0; ; tries++) {
       const base = server.url;
       const t0 = performance.now();
@@ -193,27 +237,51 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         }
         return res;
       } catch (err) {
+        const refused = (err as { cause?: { code?: string } }).cause?.code === "ECONNREFUSED";
+        if (!refused && (init?.method ?? "GET") !== "GET") {
+          counts.cutOff++;
+          return undefined;
+        }
         counts.refused++;
-        if (tries > 600) throw err;
+        if (tries > 3000) throw err;
         await new Promise((r) => setTimeout(r, 100));
       }
     }
   };
 
+  const mix = { localRepo: 0, httpRepo: 0, tag: 0, build: 0, shortLived: 0 };
+  let bodies = 0;
   const bodyFor = (): unknown => {
-    const kind = rnd();
+    // The first four are one of each source, so even a short run has them all.
+    const kind = [0.1, 0.5, 0.8, 0.95][bodies++] ?? rnd();
     const flags = rnd() < 0.8 ? ["no_deps", "no_reuse"] : ["no_deps"];
-    if (kind < 0.5) {
+    // Some live only seconds, so the sweep expires composes during the run.
+    const short = rnd() < SHORT_LIVED_SHARE;
+    const life = short ? { seconds_to_live: 2 + Math.floor(rnd() * 5) } : {};
+    if (short) mix.shortLived++;
+    if (kind < 0.45) {
+      mix.localRepo++;
       const pkgs = pick(rnd() < 0.5 ? PACKAGE_SETS : REPO_ONLY_SETS);
-      return { source: { type: "repo", source: LIBDNF_REPO, packages: pkgs }, flags };
+      return { source: { type: "repo", source: LIBDNF_REPO, packages: pkgs }, flags, ...life };
     }
-    if (kind < 0.8)
-      return { source: { type: "repo", source: proxy.url, packages: pick(PACKAGE_SETS) }, flags };
-    return { source: { type: "tag", source: "soak-tag", packages: pick(PACKAGE_SETS) }, flags };
+    if (kind < 0.75) {
+      mix.httpRepo++;
+      const pkgs = pick(PACKAGE_SETS);
+      return { source: { type: "repo", source: proxy.url, packages: pkgs }, flags, ...life };
+    }
+    if (kind < 0.9) {
+      mix.tag++;
+      const pkgs = pick(PACKAGE_SETS);
+      return { source: { type: "tag", source: "soak-tag", packages: pkgs }, flags, ...life };
+    }
+    mix.build++;
+    const [builds, pkgs] = pick(BUILD_SETS);
+    return { source: { type: "build", builds, packages: pkgs }, flags, ...life };
   };
 
   // Chaos: kill -9 a worker (most often), the server, or SIGSTOP a worker past its lease.
   const chaos = { workerKills: 0, serverKills: 0, stops: 0 };
+  const actions = () => chaos.workerKills + chaos.serverKills + chaos.stops;
   let chaosOn = true;
   let serverDown = false;
   const pending = new Set<Promise<unknown>>();
@@ -226,11 +294,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const stopped = new Set<number>();
   const chaosLoop = (async () => {
     while (chaosOn) {
-      const wait = -Math.log(1 - rnd()) * opts.killEveryMs;
+      const wait = -Math.log(1 - rndChaos()) * opts.killEveryMs;
       await new Promise((r) => setTimeout(r, wait));
       if (!chaosOn) break;
-      const roll = rnd();
-      const i = Math.floor(rnd() * opts.workers);
+      const taken = actions();
+      if (opts.chaosActions !== undefined && taken >= opts.chaosActions) break;
+      // A short run covers every kind first: a worker kill, a server kill, a stop.
+      const roll =
+        opts.chaosActions !== undefined && taken < 3 ? ([0.5, 0.1, 0.2][taken] ?? 0) : rndChaos();
+      const i = Math.floor(rndChaos() * opts.workers);
       const w = workers[i];
       if (roll < 0.15 && !serverDown) {
         chaos.serverKills++;
@@ -282,19 +354,65 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         method: "POST",
         body: JSON.stringify(bodyFor()),
       });
+      if (!res) continue;
       if (res.status === 200) acked.push(((await res.json()) as { id: number }).id);
       else if (res.status < 500)
         throw new Error(`POST answered ${res.status}: ${await res.text()}`);
       if (acked.length % 50 === 0) say(`submitted ${acked.length}/${opts.composes}`);
     }
   };
+  // What users do besides creating, while the chaos runs: cancel or delete
+  // (DELETE: 202 for a waiting, done or failed compose, 400 for one
+  // generating or removed), renew (PATCH: a done one is extended in place,
+  // a failed or removed one is regenerated as a new compose, one waiting or
+  // generating is 404), and regenerate removed composes by name.
+  const ops = { deletes: 0, renewals: 0, regenerations: 0, statuses: {} as Record<string, number> };
+  const unexpected: string[] = [];
+  const answered = (op: string, res: Response | undefined, allowed: number[]) => {
+    if (!res) return;
+    const key = `${op} ${res.status}`;
+    ops.statuses[key] = (ops.statuses[key] ?? 0) + 1;
+    if (!allowed.includes(res.status) && res.status < 500) unexpected.push(key);
+  };
+  const newId = async (res: Response | undefined, old: number) => {
+    if (res?.status !== 200) return;
+    const id = ((await res.json()) as { id: number }).id;
+    if (id !== old) acked.push(id);
+  };
+  const opsLoop = (async () => {
+    while (chaosOn && opts.opsEveryMs > 0) {
+      await new Promise((r) => setTimeout(r, -Math.log(1 - rndOps()) * opts.opsEveryMs));
+      if (acked.length === 0 || !chaosOn) continue;
+      const roll = rndOps();
+      const id = pickWith(rndOps)(acked);
+      if (roll < 0.4) {
+        ops.deletes++;
+        answered("DELETE", await call(`/api/1/composes/${id}`, { method: "DELETE" }), [202, 400]);
+      } else if (roll < 0.7) {
+        ops.renewals++;
+        const res = await call(`/api/1/composes/${id}`, { method: "PATCH" });
+        answered("PATCH", res, [200, 404]);
+        await newId(res, id);
+      } else {
+        const list = await call("/api/1/composes/?state=removed&per_page=20&order_by=-id");
+        const items =
+          list?.status === 200 ? ((await list.json()) as { items: { id: number }[] }).items : [];
+        const gone = items.length > 0 ? pickWith(rndOps)(items).id : undefined;
+        if (gone === undefined) continue;
+        ops.regenerations++;
+        const res = await call(`/api/1/composes/${gone}`, { method: "PATCH" });
+        answered("PATCH removed", res, [200]);
+        await newId(res, gone);
+      }
+    }
+  })();
   // Readers meanwhile: single composes and list pages.
   let reading = true;
   const reader = (async () => {
     while (reading) {
-      const id = acked.length > 0 ? pick(acked) : 1;
+      const id = acked.length > 0 ? pickWith(rndRead)(acked) : 1;
       await call(
-        rnd() < 0.5 ? `/api/1/composes/${id}` : "/api/1/composes/?per_page=20&order_by=-id",
+        rndRead() < 0.5 ? `/api/1/composes/${id}` : "/api/1/composes/?per_page=20&order_by=-id",
       );
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -306,16 +424,17 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     (await db.select({ state: composes.state }).from(composes)).filter(
       (c) => !FINAL_STATES.includes(c.state),
     ).length;
-  // Chaos runs while the queue drains, until at most a tenth is left (or the bound).
+  // Chaos runs while the queue drains, until at most a tenth is left (or
+  // its actions are taken, or the bound).
   const chaosUntil = performance.now() + opts.drainMs / 2;
-  const actions = () => chaos.workerKills + chaos.serverKills + chaos.stops;
-  while (
-    performance.now() < chaosUntil &&
-    ((await unsettledCount()) > acked.length / 10 || actions() < (opts.minChaosActions ?? 0))
-  )
+  const chaosDone = async () =>
+    opts.chaosActions !== undefined
+      ? actions() >= opts.chaosActions
+      : (await unsettledCount()) <= acked.length / 10;
+  while (performance.now() < chaosUntil && !(await chaosDone()))
     await new Promise((r) => setTimeout(r, 250));
   chaosOn = false;
-  await chaosLoop;
+  await Promise.all([chaosLoop, opsLoop]);
   proxy.random(undefined);
   say("chaos stopped; draining");
   for (let i = 0; i < opts.workers; i++) if (!workers[i]) workers[i] = await startWorker(i);
@@ -328,86 +447,17 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   reading = false;
   await reader;
 
-  // Checks.
+  // Everything stops first: the sweep must not expire composes while they are checked.
+  await Promise.all([server, ...workers].map((p) => p?.stop(10_000)));
   const rows = await db.select().from(composes);
   const jobRows = await db.select().from(jobs);
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  const lost: string[] = [];
-  const stuck: string[] = [];
-  for (const id of acked) if (!byId.has(id)) lost.push(`compose ${id}: acknowledged but absent`);
-  for (const r of rows) {
-    if (FINAL_STATES.includes(r.state)) continue;
-    const mine = jobRows.filter((j) => j.composeId === r.id);
-    const live = mine.find((j) => j.state === "queued" || j.state === "running");
-    const jobText = mine
-      .map(
-        (j) =>
-          `job ${j.id} ${j.state} attempts ${j.attempts}/${j.maxAttempts}, run_at in ${((j.runAt - Date.now()) / 1000).toFixed(0)} s, locked_by ${j.lockedBy}, last error: ${j.lastError}`,
-      )
-      .join("; ");
-    (live ? stuck : lost).push(
-      `compose ${r.id}: ${STATE_NAMES[r.state]}${live ? " with a live job" : " and no job left to finish it"} (${jobText || "no jobs"})`,
-    );
-  }
-  const target = server.targetDir;
-  const partial: string[] = [];
-  for (const r of rows) {
-    const dir = join(target, `odcs-${r.id}`);
-    if (r.state === 4) {
-      if (existsSync(dir)) {
-        const files = readdirSync(dir).filter((f) => f !== "pungi-stderr.log");
-        if (files.length > 0)
-          partial.push(`compose ${r.id} (failed): published ${files.join(", ")}`);
-      }
-      continue;
-    }
-    if (r.state !== 2 || r.reusedId !== null) continue;
-    const expected = await listComposeRpms(db, r.id);
-    if (expected.length === 0) partial.push(`compose ${r.id}: done with no compose_rpms`);
-    const want = new Set(expected.map((x) => join(x.treeArch, "os", x.path)));
-    const tree = join(dir, "compose", "Temporary");
-    const have = new Set<string>();
-    if (existsSync(tree))
-      for (const f of readdirSync(tree, { recursive: true }).map(String))
-        if (f.endsWith(".rpm")) have.add(f);
-    for (const f of want) if (!have.has(f)) partial.push(`compose ${r.id}: ${f} missing`);
-    for (const f of have)
-      if (!want.has(f)) partial.push(`compose ${r.id}: ${f} not in compose_rpms`);
-    for (const x of expected) {
-      const file = join(tree, x.treeArch, "os", x.path);
-      if (
-        x.checksumType === "sha256" &&
-        x.checksum &&
-        existsSync(file) &&
-        sha256(file) !== x.checksum
-      )
-        partial.push(`compose ${r.id}: ${x.path} differs from its checksum`);
-    }
-    for (const arch of new Set(expected.map((x) => x.treeArch)))
-      if (!existsSync(join(tree, arch, "os", "repodata", "repomd.xml")))
-        partial.push(`compose ${r.id}: ${arch} has no repodata`);
-    if (readFileSync(join(dir, "STATUS"), "utf8").trim() !== "FINISHED")
-      partial.push(`compose ${r.id}: STATUS is not FINISHED`);
-  }
-  // A job completed twice: two "job done" lines for one job, from any processes.
-  const doneBy = new Map<number, string[]>();
-  for (const p of everyProcess) {
-    for (const line of p.output().split("\n")) {
-      if (!line.includes('"job done"')) continue;
-      try {
-        const j = JSON.parse(line) as { msg: string; job: number; component?: string };
-        if (j.msg !== "job done") continue;
-        doneBy.set(j.job, [...(doneBy.get(j.job) ?? []), String(p.child.pid)]);
-      } catch {
-        // a line cut by kill -9
-      }
-    }
-  }
-  const double = [...doneBy.entries()]
-    .filter(([, by]) => by.length > 1)
-    .map(([job, by]) => `job ${job} completed by processes ${by.join(", ")}`);
-  const missingEvents = await eventChainProblems(db);
-
+  const findings = await checkSoak({
+    db,
+    targetDir: server.targetDir,
+    acked,
+    outputs: everyProcess.map((p) => ({ name: String(p.child.pid), output: p.output() })),
+    now: Date.now(),
+  });
   const byState: Record<string, number> = {};
   const failedReasons: Record<string, number> = {};
   for (const r of rows) {
@@ -431,6 +481,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     byState,
     failedReasons,
     jobErrors,
+    mix: { ...mix, reused: rows.filter((r) => r.reusedId !== null).length },
+    ops,
+    unexpected,
     chaos,
     faults: proxy.injected(),
     requests: {
@@ -438,16 +491,19 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       getP50Ms: percentile(getMs, 50),
       getP99Ms: percentile(getMs, 99),
     },
-    lost,
-    stuck,
-    partial,
-    double,
-    missingEvents,
+    ...findings,
     errors5xx,
   };
-  await Promise.all([server, ...workers].map((p) => p?.stop(10_000)));
   await Promise.all([proxy.close(), upstream.close(), hub.close()]);
+  if (opts.keepDir) keep(opts.keepDir, dataDir, everyProcess);
   return report;
+}
+
+/** Copy the data dir and write each process's output (`<pid>.log`) under `dir`. */
+function keep(dir: string, dataDir: string, processes: ServiceProcess[]): void {
+  mkdirSync(dir, { recursive: true });
+  cpSync(dataDir, join(dir, "data"), { recursive: true, verbatimSymlinks: true });
+  for (const p of processes) writeFileSync(join(dir, `${p.child.pid}.log`), p.output());
 }
 
 /** Whether the report meets the targets: nothing lost, stuck, partial, doubled, unrecorded or 5xx. */
@@ -457,6 +513,7 @@ export function meetsTargets(r: SoakReport): boolean {
     r.stuck.length === 0 &&
     r.partial.length === 0 &&
     r.double.length === 0 &&
+    r.unexpected.length === 0 &&
     r.missingEvents.length === 0 &&
     r.requests.status5xx === 0
   );
@@ -470,8 +527,9 @@ export function formatReport(r: SoakReport): string {
   return [
     `soak: seed ${o.seed}, ${o.workers} workers, ${o.composes} composes, a chaos action every ${o.killEveryMs} ms on average, lease ${o.leaseMs} ms, ${(o.faultRate * 100).toFixed(0)} % HTTP faults`,
     `ran ${r.seconds.toFixed(1)} s; composes ${JSON.stringify(r.byState)}; ${(r.submitted / r.seconds).toFixed(1)} composes/s`,
+    `mix: ${JSON.stringify(r.mix)}; user operations: ${r.ops.deletes} DELETE, ${r.ops.renewals} PATCH, ${r.ops.regenerations} PATCH of a removed compose; answers ${JSON.stringify(r.ops.statuses)}`,
     `chaos: ${r.chaos.workerKills} worker kill -9, ${r.chaos.serverKills} server kill -9, ${r.chaos.stops} SIGSTOP past the lease; proxy faults ${JSON.stringify(r.faults)}`,
-    `requests: ${r.requests.total} answered, ${r.requests.refused} refused while the server was down, GET p50 ${r.requests.getP50Ms.toFixed(1)} ms p99 ${r.requests.getP99Ms.toFixed(1)} ms`,
+    `requests: ${r.requests.total} answered, ${r.requests.refused} refused while the server was down, ${r.requests.cutOff} writes cut off by a server kill (not retried), GET p50 ${r.requests.getP50Ms.toFixed(1)} ms p99 ${r.requests.getP99Ms.toFixed(1)} ms`,
     ...Object.entries(r.failedReasons).map(([reason, n]) => `failed ×${n}: ${reason}`),
     ...Object.entries(r.jobErrors).map(([e, n]) => `job last error ×${n}: ${e}`),
     ...list("lost", r.lost),
@@ -480,6 +538,7 @@ export function formatReport(r: SoakReport): string {
     ...list("double completions", r.double),
     ...list("missing events", r.missingEvents),
     ...list("5xx", r.errors5xx),
-    `targets: lost ${r.lost.length}/0, stuck ${r.stuck.length}/0, partial ${r.partial.length}/0, double completions ${r.double.length}/0, missing events ${r.missingEvents.length}/0, 5xx ${r.requests.status5xx}/0 — ${meetsTargets(r) ? "PASS" : "FAIL"}`,
+    ...list("unexpected answers", r.unexpected),
+    `targets: lost ${r.lost.length}/0, stuck ${r.stuck.length}/0, partial ${r.partial.length}/0, double completions ${r.double.length}/0, missing events ${r.missingEvents.length}/0, 5xx ${r.requests.status5xx}/0, unexpected answers ${r.unexpected.length}/0 — ${meetsTargets(r) ? "PASS" : "FAIL"}`,
   ].join("\n");
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --seed N --workers N --composes N --kill-every-ms N --lease-ms N --fault-rate X --drain-ms N]`:
+ * `npm run soak [-- --seed N --workers N --composes N --kill-every-ms N --lease-ms N --fault-rate X --drain-ms N --ops-every-ms N --keep DIR]`:
  * the soak-and-chaos harness (bench/soak-run.ts) at full size. Prints its
  * figures; the last line is the targets line; exits 1 if a target is missed.
  */
@@ -15,6 +15,8 @@ const { values } = parseArgs({
     "lease-ms": { type: "string" },
     "fault-rate": { type: "string" },
     "drain-ms": { type: "string" },
+    "ops-every-ms": { type: "string" },
+    keep: { type: "string" },
   },
 });
 const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
@@ -26,6 +28,8 @@ const report = await runSoak({
   leaseMs: num(values["lease-ms"], SOAK_DEFAULTS.leaseMs),
   faultRate: num(values["fault-rate"], SOAK_DEFAULTS.faultRate),
   drainMs: num(values["drain-ms"], SOAK_DEFAULTS.drainMs),
+  opsEveryMs: num(values["ops-every-ms"], SOAK_DEFAULTS.opsEveryMs),
+  keepDir: values.keep,
   progress: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
 });
 console.log(formatReport(report));

@@ -118,6 +118,8 @@ const floodSettings = {
   ODCS_MAX_QUEUED_PER_OWNER: intFrom(1, 10_000_000).optional(),
   /** Largest request body; larger ones are refused with 413 before being read whole. */
   ODCS_MAX_BODY_BYTES: intFrom(1024, 1024 ** 3).default(1024 * 1024),
+  /** A request body (JSON, form, upload) that sends no byte for this long is answered 408. */
+  ODCS_BODY_IDLE_SECONDS: intFrom(1, 3600).default(60),
 };
 
 /** Uploads (POST /api/1/uploads/, the `upload` source), kept apart for easy merges. */

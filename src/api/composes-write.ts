@@ -25,7 +25,7 @@ import { copyForRenewal, needsCopy, parseRenewRequest } from "../domain/renew.ts
 import { bitNames, COMPOSE_STATES, FLAGS, RESULTS, sourceTypeName } from "../domain/states.ts";
 import { REASONS } from "../domain/transitions.ts";
 import { validateOdcsInput } from "../domain/validate.ts";
-import { readJsonBody } from "./body.ts";
+import { bodyLimits, readJsonBody } from "./body.ts";
 import { AcceptedSchema, ComposeIdParam, ComposeSchema } from "./composes.schemas.ts";
 import type { Deps } from "./deps.ts";
 import {
@@ -127,7 +127,7 @@ const queueOpts = (deps: Deps, t: number) => ({
 async function createCompose(c: Context, deps: Deps) {
   const identity = await deps.auth.authenticate(c.req.header("authorization"));
   const row = await createComposeAs(deps, identity, () =>
-    readJsonBody(c, { allowEmpty: false, maxBytes: deps.config.ODCS_MAX_BODY_BYTES }),
+    readJsonBody(c, { allowEmpty: false, ...bodyLimits(deps.config) }),
   );
   return c.json(toComposeJson(row, deps.config), 200);
 }
@@ -207,7 +207,7 @@ export async function createComposeAs(
 async function renewCompose(c: Context, deps: Deps, id: number) {
   const identity = await deps.auth.authenticate(c.req.header("authorization"));
   const row = await renewComposeAs(deps, identity, id, () =>
-    readJsonBody(c, { allowEmpty: true, maxBytes: deps.config.ODCS_MAX_BODY_BYTES }),
+    readJsonBody(c, { allowEmpty: true, ...bodyLimits(deps.config) }),
   );
   return c.json(toComposeJson(row, deps.config), 200);
 }

@@ -9,6 +9,7 @@ import {
   InvalidRequestError,
   NotFoundError,
   PayloadTooLargeError,
+  RequestTimeoutError,
   TooManyRequestsError,
   UnauthorizedError,
 } from "../domain/errors.ts";
@@ -20,6 +21,7 @@ const REASON: Record<number, string> = {
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  408: "Request Timeout",
   409: "Conflict",
   413: "Payload Too Large",
   415: "Unsupported Media Type",
@@ -52,6 +54,7 @@ export function statusOf(err: DomainError): ContentfulStatusCode {
   if (err instanceof TooManyRequestsError) return 429;
   if (err instanceof PayloadTooLargeError) return 413;
   if (err instanceof InsufficientStorageError) return 507;
+  if (err instanceof RequestTimeoutError) return 408;
   return 500;
 }
 

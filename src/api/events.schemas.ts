@@ -1,11 +1,18 @@
 import { z } from "@hono/zod-openapi";
 import { SOURCE_TYPE_NAMES, STATE_NAMES } from "../domain/states.ts";
 
+/** Digits naming an id a database row can have: past 2^53 - 1 no id is exact. */
+const idString = (message: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, message)
+    .refine((v) => Number.isSafeInteger(Number(v)), message);
+
 const firstOf = (v: unknown) => (Array.isArray(v) ? v[0] : v);
 
 export const EventsQuery = z.object({
   compose_id: z
-    .preprocess(firstOf, z.string().regex(/^\d+$/, "must be a compose id").optional())
+    .preprocess(firstOf, idString("must be a compose id").optional())
     .openapi({ description: "Only events of this compose", example: "42" }),
   owner: z
     .preprocess(firstOf, z.string().min(1).optional())
@@ -20,12 +27,10 @@ export const EventsQuery = z.object({
         .optional(),
     )
     .openapi({ description: "Only events of composes of this source type", example: "repo" }),
-  last_event_id: z
-    .preprocess(firstOf, z.string().regex(/^\d+$/, "must be an event id").optional())
-    .openapi({
-      description:
-        "Resume after this event id, for clients that cannot send the `Last-Event-ID` header (the header wins)",
-    }),
+  last_event_id: z.preprocess(firstOf, idString("must be an event id").optional()).openapi({
+    description:
+      "Resume after this event id, for clients that cannot send the `Last-Event-ID` header (the header wins)",
+  }),
 });
 
 export const STREAM_DESCRIPTION = [

@@ -48,7 +48,10 @@ export function eventsRouter(deps: Deps, feed: EventFeed) {
   r.openapi(eventsRoute, async (c) => {
     const q = c.req.valid("query");
     const header = c.req.header("Last-Event-ID");
-    if (header !== undefined && !/^\s*\d+\s*$/.test(header))
+    if (
+      header !== undefined &&
+      !(/^\s*\d+\s*$/.test(header) && Number.isSafeInteger(Number(header)))
+    )
       throw new InvalidRequestError("Last-Event-ID: must be an event id");
     const resume = header ?? q.last_event_id;
     const filter: EventFilter = {};

@@ -22,6 +22,7 @@ import {
   type UploadLimits,
   type UploadStore,
 } from "../domain/uploads.ts";
+import { bodyLimits, withIdleTimeout } from "./body.ts";
 import { ErrorSchema } from "./composes.schemas.ts";
 import type { Deps } from "./deps.ts";
 import { authErrorResponses, errorResponses } from "./responses.ts";
@@ -68,6 +69,7 @@ const createUploadRoute = createRoute({
   responses: {
     201: json(UploadSchema, "The upload, its files validated and stored"),
     ...authErrorResponses,
+    408: json(ErrorSchema, "The body stalled: no byte for ODCS_BODY_IDLE_SECONDS; nothing is kept"),
     413: json(ErrorSchema, "Over the size, file count or quota limit; nothing is kept"),
     503: json(ErrorSchema, "This server process takes no uploads"),
     507: json(
@@ -137,8 +139,9 @@ async function createUpload(c: Context, deps: Deps, store: UploadStore) {
     { seconds_to_live: c.req.query("seconds_to_live") },
     deps.config,
   );
-  const body = c.req.raw.body;
-  if (!body) throw new InvalidRequestError("The upload has no body");
+  const raw = c.req.raw.body;
+  if (!raw) throw new InvalidRequestError("The upload has no body");
+  const body = withIdleTimeout(raw, bodyLimits(deps.config).idleMs);
   const owner = ownerOf(identity);
   const t = deps.clock.now().getTime();
   const limits = await limitsFor(deps, owner, t);

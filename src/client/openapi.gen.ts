@@ -631,6 +631,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The request body stalled: no byte for ODCS_BODY_IDLE_SECONDS */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Request body larger than ODCS_MAX_BODY_BYTES */
             413: {
                 headers: {
@@ -845,6 +854,15 @@ export interface operations {
             };
             /** @description No such compose */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body stalled: no byte for ODCS_BODY_IDLE_SECONDS */
+            408: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1104,6 +1122,15 @@ export interface operations {
             };
             /** @description Not permitted */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body stalled: no byte for ODCS_BODY_IDLE_SECONDS; nothing is kept */
+            408: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { bodyLimits, readFormBody } from "../api/body.ts";
 import { createComposeAs, deleteComposeAs, renewComposeAs } from "../api/composes-write.ts";
 import type { Deps } from "../api/deps.ts";
 import { statusOf } from "../api/errors.ts";
@@ -68,10 +69,24 @@ function message(
   return c.html(<MessagePage ctx={ctx} title={title} message={text} />, status);
 }
 
-/** The form fields of a POST, or undefined when the CSRF check fails (then nothing may be written). */
-async function checkedForm(c: Context): Promise<Record<string, unknown> | undefined> {
-  const form = (await c.req.parseBody()) as Record<string, unknown>;
-  return isCsrfValid(c, form) ? form : undefined;
+/**
+ * The form fields of a POST, or the page refusing it: the CSRF check failed
+ * (then nothing may be written), or the body is over ODCS_MAX_BODY_BYTES
+ * (read no further than that, as the API's) or not a well-formed form.
+ */
+async function checkedForm(
+  c: Context,
+  deps: Deps,
+  ctx: PageContext,
+): Promise<Record<string, unknown> | Response> {
+  let form: Record<string, unknown>;
+  try {
+    form = await readFormBody(c, bodyLimits(deps.config));
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    return message(c, ctx, statusOf(err), "Refused", `${err.message}. Nothing was changed.`);
+  }
+  return isCsrfValid(c, form) ? form : message(c, ctx, 403, "Refused", CSRF_MESSAGE);
 }
 
 const noticeUrl = (ctx: PageContext, id: number, notice: NoticeKind) =>
@@ -166,8 +181,8 @@ export function dashboardRouter(deps: Deps): Hono {
 
   r.post(PATHS.newCompose, async (c) => {
     const ctx = await pageContext(c, deps);
-    const form = await checkedForm(c);
-    if (!form) return message(c, ctx, 403, "Refused", CSRF_MESSAGE);
+    const form = await checkedForm(c, deps, ctx);
+    if (form instanceof Response) return form;
     if (!ctx.actor) return message(c, ctx, 403, "Not logged in", "Log in to request a compose.");
     try {
       const row = await createComposeAs(deps, ctx.actor.identity, async () =>
@@ -182,8 +197,8 @@ export function dashboardRouter(deps: Deps): Hono {
 
   r.post(`${UI}/composes/:id/renew`, async (c) => {
     const ctx = await pageContext(c, deps);
-    const form = await checkedForm(c);
-    if (!form) return message(c, ctx, 403, "Refused", CSRF_MESSAGE);
+    const form = await checkedForm(c, deps, ctx);
+    if (form instanceof Response) return form;
     if (!ctx.actor) return message(c, ctx, 403, "Not logged in", "Log in to renew composes.");
     const id = idOf(c);
     if (id === undefined) return message(c, ctx, 404, "Not found", "No such compose");
@@ -201,8 +216,8 @@ export function dashboardRouter(deps: Deps): Hono {
 
   r.post(`${UI}/composes/:id/delete`, async (c) => {
     const ctx = await pageContext(c, deps);
-    const form = await checkedForm(c);
-    if (!form) return message(c, ctx, 403, "Refused", CSRF_MESSAGE);
+    const form = await checkedForm(c, deps, ctx);
+    if (form instanceof Response) return form;
     if (!ctx.actor) return message(c, ctx, 403, "Not logged in", "Log in to delete composes.");
     const id = idOf(c);
     if (id === undefined) return message(c, ctx, 404, "Not found", "No such compose");

@@ -31,6 +31,11 @@ export class TooManyRequestsError extends DomainError {
   }
 }
 
+/** A request body that stalled: no byte for longer than allowed (408). */
+export class RequestTimeoutError extends DomainError {
+  override name = "RequestTimeoutError";
+}
+
 /** A request over a size, count or quota limit (413). */
 export class PayloadTooLargeError extends DomainError {
   override name = "PayloadTooLargeError";

@@ -169,8 +169,23 @@ export const ComposeSource = z
   })
   .meta({ id: "ComposeSource" });
 
+/**
+ * A JSON integer past 2^53 (2^63, 1e20) is still an integer to upstream,
+ * which clamps it to the maximum lifetime; JSON.parse gives it as an
+ * unsafe double, which z.int() refuses with zod's own words. Pinned to
+ * the largest safe integer, it is clamped the same way.
+ */
+const unsafeIntToSafe = (v: unknown) =>
+  typeof v === "number" && Number.isInteger(v) && !Number.isSafeInteger(v)
+    ? Math.sign(v) * Number.MAX_SAFE_INTEGER
+    : v;
 const secondsToLive = (description: string) => (key: string) =>
-  z.union([z.int(), z.boolean()], { error: `${key} should be an integer` }).meta({ description });
+  z
+    .preprocess(
+      unsafeIntToSafe,
+      z.union([z.int(), z.boolean()], { error: `${key} should be an integer` }),
+    )
+    .meta({ description });
 const SECONDS_TO_LIVE =
   "Lifetime in seconds after the compose is done; absent, 0 or false: the server's default; above the server's maximum: the maximum; negative: refused";
 const legacySecondsToLive = () =>

@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { createApp } from "../api/app.ts";
 import { createAuthenticator } from "../api/auth.ts";
+import { bodyLimits } from "../api/body.ts";
 import { ComposeWaits } from "../api/compose-waits.ts";
 import { type Logger, systemClock } from "../api/deps.ts";
 import type { Config } from "../config.ts";
@@ -10,6 +11,7 @@ import { startEventServices } from "../events/runtime.ts";
 import { scheduleSweep } from "../sweep/schedule.ts";
 import { createUploadStore } from "../uploads/store.ts";
 import { Worker } from "../worker/loop.ts";
+import { odcsHttpServer } from "./http-errors.ts";
 import type { Stoppable } from "./lifecycle.ts";
 import {
   createLogger,
@@ -96,19 +98,21 @@ export async function startServer(
     }
   };
   let draining = false;
+  // While draining, every answer closes its connection, so a keep-alive
+  // client cannot hold the process open with new requests.
+  const handle = async (req: Request, env: Parameters<typeof app.fetch>[1]) => {
+    log.debug("request", { method: req.method, path: new URL(req.url).pathname });
+    const res = takesTurn(req)
+      ? await inTurn(await withBodyRead(req, bodyLimits(config)), env)
+      : await app.fetch(req, env);
+    if (draining) res.headers.set("Connection", "close");
+    return res;
+  };
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve(
       {
-        // While draining, every answer closes its connection, so a keep-alive
-        // client cannot hold the process open with new requests.
-        fetch: async (req, env) => {
-          log.debug("request", { method: req.method, path: new URL(req.url).pathname });
-          const res = takesTurn(req)
-            ? await inTurn(await withBodyRead(req, config.ODCS_MAX_BODY_BYTES), env)
-            : await app.fetch(req, env);
-          if (draining) res.headers.set("Connection", "close");
-          return res;
-        },
+        fetch: handle,
+        createServer: odcsHttpServer(handle, log),
         port: config.PORT,
         hostname: config.HOST,
       },

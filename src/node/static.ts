@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { join, sep } from "node:path";
 import { serveStatic } from "@hono/node-server/serve-static";
 import type { Context, Env, Hono } from "hono";
 import { scriptName, stripScriptName } from "../api/proxy.ts";
@@ -66,12 +66,29 @@ export function fileSegments(encoded: string): string[] | undefined {
 const notFound = (c: Context) => c.text("Not Found", 404);
 
 /**
+ * `file` with its symlinks resolved, if that is a regular file inside
+ * `root` (itself resolved); otherwise undefined. A link in the tree that
+ * points out of it (to /etc/passwd, to /) is never followed.
+ */
+export function fileInside(root: string, file: string): string | undefined {
+  try {
+    const real = realpathSync(file);
+    const top = realpathSync(root);
+    if (!real.startsWith(top.endsWith(sep) ? top : `${top}${sep}`)) return undefined;
+    return statSync(real).isFile() ? real : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Serve the compose tree at `/composes/` with Range support (the ODCS client
  * tails `pungi-stderr.log` with Range requests). Paths are percent-decoded
  * once, segment by segment, as dnf (librepo) encodes `+`, `^` and the like
  * in package file names. Only regular files are served; hidden entries (the
  * staging area) never, except that the log of a compose still being
- * generated is served at its final URL from the staging dir.
+ * generated is served at its final URL from the staging dir. A symlink is
+ * followed only when it ends inside the tree.
  */
 export function mountComposeFiles<E extends Env>(
   app: Hono<E>,
@@ -96,13 +113,8 @@ export function mountComposeFiles<E extends Env>(
         file = log;
       }
     }
-    let isFile = false;
-    try {
-      isFile = statSync(file).isFile();
-    } catch {
-      isFile = false;
-    }
-    if (!isFile) return notFound(c);
-    return serveStatic({ path: file })(c, next);
+    const real = fileInside(targetDir, file);
+    if (!real) return notFound(c);
+    return serveStatic({ path: real })(c, next);
   });
 }

@@ -1,3 +1,4 @@
+import { withIdleTimeout } from "../api/body.ts";
 import { concatBytes } from "../rpm/bytes.ts";
 
 /**
@@ -64,27 +65,41 @@ export const WRITES_AT_ONCE = 4;
  * one is left for the handler to refuse with 413), so that a write's turn is
  * never spent waiting for a slow client: five clients trickling their bodies
  * would otherwise hold every turn. A body announced larger than `maxBytes`
- * is not read here at all.
+ * is not read here at all. Each chunk is waited for at most `idleMs`
+ * (ODCS_BODY_IDLE_SECONDS); a body that stalls or is cut off is handed on
+ * as a body that fails with that error, so the handler answers it (408,
+ * 400) in the ODCS shape like any other bad body.
  */
-export async function withBodyRead(req: Request, maxBytes: number): Promise<Request> {
+export async function withBodyRead(
+  req: Request,
+  limits: { maxBytes: number; idleMs: number },
+): Promise<Request> {
+  const { maxBytes, idleMs } = limits;
   if (req.body === null) return req;
   if (Number(req.headers.get("content-length") ?? "0") > maxBytes) return req;
-  const reader = req.body.getReader();
+  const reader = withIdleTimeout(req.body, idleMs).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  while (size <= maxBytes) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
+  let body: BodyInit;
+  try {
+    while (size <= maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+    if (size > maxBytes) await reader.cancel();
+    body = concatBytes(chunks) as Uint8Array<ArrayBuffer>;
+  } catch (err) {
+    body = new ReadableStream({ start: (ctl) => ctl.error(err) });
   }
-  if (size > maxBytes) await reader.cancel();
   return new Request(req.url, {
     method: req.method,
     headers: req.headers,
-    body: concatBytes(chunks) as Uint8Array<ArrayBuffer>,
+    body,
     signal: req.signal,
-  });
+    ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+  } as RequestInit);
 }
 
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);

@@ -8,6 +8,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import busboy from "busboy";
 import tar from "tar-stream";
 import {
+  DomainError,
   InsufficientStorageError,
   InvalidRequestError,
   PayloadTooLargeError,
@@ -153,6 +154,11 @@ function readMultipart(input: Readable, contentType: string, handle: Handle): Pr
       reject(err);
     };
     bb.on("file", (field, stream, info) => {
+      // A body that ends inside this part destroys the stream with busboy's
+      // own error, maybe before `handle` reads it (or after it was resumed
+      // unread): unheard, that 'error' would end the process. The reader
+      // still sees it, and so does `bb`'s error handler below.
+      stream.on("error", () => {});
       if (failed) {
         stream.resume();
         return;
@@ -201,9 +207,28 @@ async function readTar(input: Readable, handle: Handle): Promise<void> {
   } catch (err) {
     input.unpipe(extract);
     input.resume();
-    if (err instanceof InvalidRequestError || err instanceof PayloadTooLargeError) throw err;
+    if (err instanceof DomainError) throw err;
     if (isDiskFull(err)) throw err;
     throw new InvalidRequestError(`The tar stream cannot be read: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The characters rpmbuild lets into a name, version, release or arch. The
+ * stored file name is built from these header fields, so a crafted header
+ * (`Name: ../../x`, an arch with a slash or NUL) must never reach a path.
+ */
+const RPM_FIELD_RE = /^[A-Za-z0-9_+%{}~^][A-Za-z0-9._+%{}~^-]*$/;
+
+/** Refuse an RPM whose header fields could not be part of an RPM file name. */
+function checkFileNameFields(h: RpmHeader, arch: string, sentAs: string): void {
+  const fields = { name: h.name, version: h.version, release: h.release, arch };
+  for (const [what, value] of Object.entries(fields)) {
+    if (!RPM_FIELD_RE.test(value) || value.length > 255)
+      throw notRpm(
+        sentAs,
+        `its ${what} ${JSON.stringify(value.slice(0, 100))} has characters an RPM file name cannot have`,
+      );
   }
 }
 
@@ -240,6 +265,7 @@ export function createUploadStore(root: string): UploadStore {
         const got = await receiveFile(src, sentAs, part, budget);
         const h = got.header;
         const arch = h.isSource ? "src" : h.arch;
+        checkFileNameFields(h, arch, sentAs);
         const nevra = nevraOf(h, arch);
         const before = seen.get(nevra);
         if (before !== undefined)

@@ -1,10 +1,12 @@
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { html } from "hono/html";
+import { bodyLimits, readFormBody } from "../../api/body.ts";
 import type { Clock, Logger } from "../../api/deps.ts";
+import { statusOf } from "../../api/errors.ts";
 import { externalBase, scriptName } from "../../api/proxy.ts";
 import type { Config } from "../../config.ts";
-import { UnauthorizedError } from "../../domain/errors.ts";
+import { DomainError, UnauthorizedError } from "../../domain/errors.ts";
 import type { Authenticator, Identity } from "../../domain/identity.ts";
 import { isCsrfValid } from "../csrf.ts";
 import { PATHS } from "../paths.ts";
@@ -53,6 +55,8 @@ export type DashboardLoginConfig = Pick<
   | "ODCS_TRUST_PROXY"
   | "ODCS_ALLOWED_CLIENTS"
   | "ODCS_ADMINS"
+  | "ODCS_MAX_BODY_BYTES"
+  | "ODCS_BODY_IDLE_SECONDS"
 >;
 
 export interface DashboardLoginDeps {
@@ -265,7 +269,16 @@ export function createDashboardLogin(deps: DashboardLoginDeps): DashboardLogin {
 
   routes.post("/logout", async (c) => {
     // The dashboard's own CSRF check (double-submit token), as on every form of it.
-    if (!isCsrfValid(c, await c.req.parseBody())) {
+    let form: Record<string, unknown>;
+    try {
+      form = await readFormBody(c, bodyLimits(config));
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      const s = statusOf(err);
+      const status = s === 413 || s === 408 ? s : 400;
+      return page(c, prefixed(c, ""), status, "Not logged out", err.message);
+    }
+    if (!isCsrfValid(c, form)) {
       return page(
         c,
         prefixed(c, ""),
@@ -339,7 +352,7 @@ function failurePage(
 function page(
   c: Context,
   base: string,
-  status: 400 | 403 | 404 | 502,
+  status: 400 | 403 | 404 | 408 | 413 | 502,
   title: string,
   message: string,
 ) {

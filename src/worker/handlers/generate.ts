@@ -32,11 +32,18 @@ function publicReason(msg: string, ctx: JobContext): string {
  * Replace `dest` by `src` with renames only, so readers see the old or the
  * new tree (or, for an instant, none), never a mix. `src` must exist: a
  * missing source would otherwise take `dest` away and put nothing back.
+ * `beforeSwap` (a lease check) runs just before the first rename; if it
+ * throws, nothing is renamed.
  */
-export async function publish(src: string, dest: string): Promise<void> {
+export async function publish(
+  src: string,
+  dest: string,
+  beforeSwap?: () => Promise<void>,
+): Promise<void> {
   await stat(src);
   const trash = `${src}.old`;
   await rm(trash, { recursive: true, force: true });
+  await beforeSwap?.();
   try {
     await rename(dest, trash);
   } catch (err) {
@@ -145,11 +152,15 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
           throw new LeaseLostError("lease lost while recording the package set");
       },
     });
-    await ctx.assertLease();
     log.line("compose finished, publishing");
     await log.close();
     crashPoint("generate:staged");
-    await publish(staging, finalDir(target, compose.id));
+    await ctx.at?.("staged");
+    // The lease checked (and extended) right before the renames, not before
+    // the awaits above: a worker stalled there past its lease while another
+    // built, published and completed the compose would otherwise rename its
+    // own tree — half deleted by then — over the finished one.
+    await publish(staging, finalDir(target, compose.id), ctx.assertLease);
     crashPoint("generate:published");
     await ctx.at?.("published");
     const t = ctx.now().getTime();

@@ -5,10 +5,11 @@ import type { RepodataCache } from "../../sources/repodata-cache.ts";
 
 /**
  * Points of a generate job where a test can hold it (`WorkerOptions.at`):
+ * `staged` — the staging tree complete, its log closed, not yet published;
  * `published` — the tree renamed into place, `done` not yet committed;
  * `committed` — `done` committed, the job still running.
  */
-export type JobPoint = "published" | "committed";
+export type JobPoint = "staged" | "published" | "committed";
 
 /** What a job handler gets: the claimed job and the worker's shared state. */
 export interface JobContext {
