@@ -5,6 +5,7 @@ import {
   ConflictError,
   DomainError,
   ForbiddenError,
+  InsufficientStorageError,
   InvalidRequestError,
   NotFoundError,
   PayloadTooLargeError,
@@ -27,6 +28,7 @@ const REASON: Record<number, string> = {
   429: "Too Many Requests",
   500: "Internal Server Error",
   503: "Service Unavailable",
+  507: "Insufficient Storage",
 };
 
 /** ODCS's texts for a URL without a route and a method the route lacks (§1.2, without the "404 Not Found: " prefix). */
@@ -51,9 +53,13 @@ export function statusOf(err: DomainError): ContentfulStatusCode {
   if (err instanceof ConflictError) return 409;
   if (err instanceof TooManyRequestsError) return 429;
   if (err instanceof PayloadTooLargeError) return 413;
+  if (err instanceof InsufficientStorageError) return 507;
   if (err instanceof RequestTimeoutError) return 408;
   return 500;
 }
+
+/** Seconds a client is asked to wait after a 507 (the upload dir's disk full). */
+export const INSUFFICIENT_STORAGE_RETRY_AFTER_SECONDS = 60;
 
 /** Seconds a client is asked to wait after a 503 for a busy or full database. */
 export const STORAGE_RETRY_AFTER_SECONDS = 5;
@@ -94,6 +100,8 @@ export function storageFailure(err: unknown): string | undefined {
 export function handleError(log: Logger) {
   return (err: Error, c: Context) => {
     if (err instanceof TooManyRequestsError) c.header("Retry-After", String(err.retryAfterSeconds));
+    if (err instanceof InsufficientStorageError)
+      c.header("Retry-After", String(INSUFFICIENT_STORAGE_RETRY_AFTER_SECONDS));
     if (err instanceof DomainError) return errorResponse(c, statusOf(err), err.message);
     if (err instanceof HTTPException) {
       const status = err.status as ContentfulStatusCode;

@@ -72,6 +72,10 @@ const createUploadRoute = createRoute({
     408: json(ErrorSchema, "The body stalled: no byte for ODCS_BODY_IDLE_SECONDS; nothing is kept"),
     413: json(ErrorSchema, "Over the size, file count or quota limit; nothing is kept"),
     503: json(ErrorSchema, "This server process takes no uploads"),
+    507: json(
+      ErrorSchema,
+      "The disk of the upload dir is full; nothing is kept, the same upload may succeed later (`Retry-After`)",
+    ),
     ...errorResponses,
   },
 });

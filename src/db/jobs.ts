@@ -167,6 +167,23 @@ export async function requeueExpiredLeases(db: DbOrTx, now: number): Promise<Job
     .returning();
 }
 
+/**
+ * Extend every expired running lease to `now + leaseMs` (after the database
+ * refused writes, so no worker could heartbeat); how many were extended.
+ */
+export async function extendExpiredLeases(
+  db: DbOrTx,
+  now: number,
+  leaseMs: number,
+): Promise<number> {
+  const rows = await db
+    .update(jobs)
+    .set({ leaseUntil: now + leaseMs })
+    .where(and(eq(jobs.state, "running"), lt(jobs.leaseUntil, now)))
+    .returning({ id: jobs.id });
+  return rows.length;
+}
+
 /** Queued jobs that have used every attempt (the sweep fails them and their composes). */
 export async function listExhaustedJobs(db: DbOrTx, limit: number): Promise<JobRow[]> {
   return db

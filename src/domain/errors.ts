@@ -40,3 +40,12 @@ export class RequestTimeoutError extends DomainError {
 export class PayloadTooLargeError extends DomainError {
   override name = "PayloadTooLargeError";
 }
+
+/**
+ * The server has no room to store the request now (the disk of its upload
+ * dir full): 507, not 413 — the request is within every limit and may
+ * succeed unchanged once space returns.
+ */
+export class InsufficientStorageError extends DomainError {
+  override name = "InsufficientStorageError";
+}

@@ -136,6 +136,7 @@ export async function startServer(
       uploadDir: config.ODCS_UPLOAD_DIR,
       uploadAbandonedMs: config.ODCS_UPLOAD_ABANDONED_SECONDS * 1000,
       eventsRetentionDays: config.ODCS_EVENTS_RETENTION_DAYS,
+      leaseMs: config.ODCS_WORKER_LEASE_MS,
       observe: events.observeSweep,
     },
     config.ODCS_SWEEP_CRON,

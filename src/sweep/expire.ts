@@ -23,6 +23,8 @@ export interface SweepDeps {
   uploadAbandonedMs?: number;
   /** Event rows older than this many days are pruned (default 14). */
   eventsRetentionDays?: number;
+  /** ODCS_WORKER_LEASE_MS: how long expired leases are extended after the database refused a requeue. */
+  leaseMs?: number;
   /** Told about each scheduled run (metrics). */
   observe?: (run: SweepRun) => void;
 }

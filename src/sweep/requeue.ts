@@ -1,10 +1,30 @@
+import { storageFailure } from "../api/errors.ts";
 import type { Db } from "../db/client.ts";
 import { deleteComposeRpms } from "../db/compose-rpms.ts";
 import { moveCompose, settleStrandedReusers } from "../db/composes.ts";
-import { failExhaustedJob, listExhaustedJobs, requeueExpiredLeases } from "../db/jobs.ts";
+import {
+  extendExpiredLeases,
+  failExhaustedJob,
+  listExhaustedJobs,
+  requeueExpiredLeases,
+} from "../db/jobs.ts";
+import type { JobRow } from "../db/schema.ts";
 import { REASONS } from "../domain/transitions.ts";
 import type { SweepDeps } from "./expire.ts";
 import { clearFailedCompose } from "./leftovers.ts";
+
+/**
+ * What one process remembers between its requeue runs. While the database
+ * refuses writes (its disk full) no worker can heartbeat, so every running
+ * job's lease runs out; the first requeue run that gets through after a
+ * refused one extends those leases by one lease instead of requeueing
+ * them, so live workers renew their jobs and finish them (a requeue would
+ * cost each an attempt and a rerun), and the jobs of workers that really
+ * died are requeued one lease later.
+ */
+export interface RequeueMemory {
+  refused: boolean;
+}
 
 /** Exhausted jobs failed per run; the rest wait for the next one. */
 const BATCH = 200;
@@ -17,10 +37,24 @@ const BATCH = 200;
  * by the next run (a requeued job on its last attempt is an exhausted one).
  */
 export async function requeueAndFailJobs(
-  deps: Pick<SweepDeps, "db" | "now" | "log"> & { targetDir?: string },
+  deps: Pick<SweepDeps, "db" | "now" | "log" | "leaseMs"> & { targetDir?: string },
+  memory?: RequeueMemory,
 ): Promise<{ requeued: number; failed: number[] }> {
   const now = deps.now().getTime();
-  const requeued = await requeueExpiredLeases(deps.db, now);
+  let requeued: JobRow[] = [];
+  try {
+    if (memory?.refused && deps.leaseMs !== undefined) {
+      const extended = await extendExpiredLeases(deps.db, now, deps.leaseMs);
+      memory.refused = false;
+      if (extended > 0)
+        deps.log.warn("the database takes writes again; expired leases extended once", {
+          jobs: extended,
+        });
+    } else requeued = await requeueExpiredLeases(deps.db, now);
+  } catch (err) {
+    if (memory && storageFailure(err) !== undefined) memory.refused = true;
+    throw err;
+  }
   for (const j of requeued)
     deps.log.warn("requeued a job whose worker stopped", { job: j.id, compose: j.composeId });
   const failed: number[] = [];

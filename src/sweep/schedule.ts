@@ -4,7 +4,7 @@ import { expireUploads, removeAbandonedUploads } from "./expire-uploads.ts";
 import { removeLeftovers } from "./leftovers.ts";
 import { pruneOldEvents } from "./prune-events.ts";
 import { DEFAULT_JOBS_RETENTION_DAYS, pruneFinishedJobs } from "./prune-jobs.ts";
-import { requeueAndFailJobs } from "./requeue.ts";
+import { type RequeueMemory, requeueAndFailJobs } from "./requeue.ts";
 
 /** Run the sweep tasks on `pattern` (cron syntax); `protect` skips a tick while one still runs. */
 export function scheduleSweep(
@@ -12,6 +12,7 @@ export function scheduleSweep(
   pattern: string,
   jobsRetentionDays = DEFAULT_JOBS_RETENTION_DAYS,
 ): Cron {
+  const memory: RequeueMemory = { refused: false };
   return new Cron(
     pattern,
     {
@@ -20,7 +21,7 @@ export function scheduleSweep(
     },
     async () => {
       try {
-        await requeueAndFailJobs(deps);
+        await requeueAndFailJobs(deps, memory);
         const removed = await expireComposes(deps);
         await removeOrphanDirs(deps);
         await removeLeftovers(deps);

@@ -7,9 +7,15 @@ import { finished } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import busboy from "busboy";
 import tar from "tar-stream";
-import { DomainError, InvalidRequestError, PayloadTooLargeError } from "../domain/errors.ts";
+import {
+  DomainError,
+  InsufficientStorageError,
+  InvalidRequestError,
+  PayloadTooLargeError,
+} from "../domain/errors.ts";
 import type { UploadFile, UploadLimits, UploadStore } from "../domain/uploads.ts";
 import { RpmFormatError, type RpmHeader, tryParseRpmHeader } from "../rpm/header.ts";
+import { isDiskFull } from "../sources/errors.ts";
 
 /** What each upload dir holds beside its RPMs: the files as validated (the worker reads it). */
 export const MANIFEST = "manifest.json";
@@ -202,6 +208,7 @@ async function readTar(input: Readable, handle: Handle): Promise<void> {
     input.unpipe(extract);
     input.resume();
     if (err instanceof DomainError) throw err;
+    if (isDiskFull(err)) throw err;
     throw new InvalidRequestError(`The tar stream cannot be read: ${(err as Error).message}`);
   }
 }
@@ -228,12 +235,22 @@ function checkFileNameFields(h: RpmHeader, arch: string, sentAs: string): void {
 const nevraOf = (h: RpmHeader, arch: string) =>
   `${h.name}-${h.epoch ? `${h.epoch}:` : ""}${h.version}-${h.release}.${arch}`;
 
+/** The disk of the upload dir filled: nothing of the upload is kept (507; see InsufficientStorageError). */
+const noRoom = () =>
+  new InsufficientStorageError(
+    "Upload refused: the disk of ODCS_UPLOAD_DIR is full; nothing of it was kept, try again later",
+  );
+
 /** The upload store on a local (or shared) directory: `root/<id>/`. */
 export function createUploadStore(root: string): UploadStore {
   return {
     async receive(id, contentType, body, limits) {
       const dir = uploadDir(root, id);
-      await mkdir(dir, { recursive: true });
+      try {
+        await mkdir(dir, { recursive: true });
+      } catch (err) {
+        throw isDiskFull(err) ? noRoom() : err;
+      }
       const budget = new Budget(limits);
       const files: UploadFile[] = [];
       const seen = new Map<string, string>();
@@ -284,7 +301,7 @@ export function createUploadStore(root: string): UploadStore {
       } catch (err) {
         input.destroy();
         await rm(dir, { recursive: true, force: true });
-        throw err;
+        throw isDiskFull(err) ? noRoom() : err;
       }
       return files;
     },

@@ -8,9 +8,15 @@ import { ComposeError, isRetryable } from "../sources/errors.ts";
 import { sharedFilePlacer } from "../sources/place/file-placer.ts";
 import { RepodataCache } from "../sources/repodata-cache.ts";
 import { removeLeftovers } from "../sweep/leftovers.ts";
-import { requeueAndFailJobs } from "../sweep/requeue.ts";
+import { type RequeueMemory, requeueAndFailJobs } from "../sweep/requeue.ts";
 import { retryDelayMs } from "./backoff.ts";
-import { diskFullMessage, isDiskFull } from "./disk-full.ts";
+import {
+  isDatabaseFull,
+  isDatabaseUnavailable,
+  STORED_RETRY_MAX_MS,
+  untilStored,
+} from "./db-outage.ts";
+import { diskFullMessage, fullDirSettings, isDiskFull } from "./disk-full.ts";
 import { discardCanceled } from "./handlers/cancel.ts";
 import { failGenerate, runGenerate } from "./handlers/generate.ts";
 import type { JobContext, JobPoint } from "./handlers/types.ts";
@@ -46,7 +52,16 @@ export class Worker {
   readonly cache: RepodataCache;
   #running = new Map<
     number,
-    { controller: AbortController; done: Promise<void>; attempts: number }
+    {
+      controller: AbortController;
+      halt: AbortController;
+      done: Promise<void>;
+      attempts: number;
+      /** When its lease was last extended (worker clock, ms). */
+      beatAt: number;
+      /** Extend its lease now; a lost lease aborts the job. */
+      beat: () => Promise<void>;
+    }
   >();
   #cancelCheck: NodeJS.Timeout | undefined;
   #checkingCancels = false;
@@ -55,6 +70,7 @@ export class Worker {
   #woken = false;
   #loop: Promise<void> | null = null;
   #requeueDue = Number.NEGATIVE_INFINITY;
+  #requeueMemory: RequeueMemory = { refused: false };
 
   constructor(private readonly o: WorkerOptions) {
     this.cache = new RepodataCache(o.config.ODCS_CACHE_BUDGET_MB * 1024 * 1024);
@@ -93,8 +109,10 @@ export class Worker {
     ]);
     clearTimeout(timer);
     if (timedOut) {
-      for (const r of this.#running.values())
+      for (const r of this.#running.values()) {
         r.controller.abort(new ShutdownAbort("worker shutting down"));
+        r.halt.abort();
+      }
       await all;
     }
   }
@@ -109,12 +127,17 @@ export class Worker {
     const now = this.o.now().getTime();
     if (now >= this.#requeueDue) {
       this.#requeueDue = now + this.o.config.ODCS_WORKER_POLL_MS;
-      await requeueAndFailJobs({
-        db: this.o.db,
-        now: this.o.now,
-        log: this.o.log,
-        targetDir: this.o.config.ODCS_TARGET_DIR,
-      });
+      await this.#renewOverdueLeases(now);
+      await requeueAndFailJobs(
+        {
+          db: this.o.db,
+          now: this.o.now,
+          log: this.o.log,
+          leaseMs: this.o.config.ODCS_WORKER_LEASE_MS,
+          targetDir: this.o.config.ODCS_TARGET_DIR,
+        },
+        this.#requeueMemory,
+      );
     }
     while (!this.#stopping && this.#running.size < this.o.config.ODCS_WORKER_CONCURRENCY) {
       const job = await claimNextJob(
@@ -146,16 +169,31 @@ export class Worker {
       log: this.o.log,
       targetDir: this.o.config.ODCS_TARGET_DIR,
     }).catch((err) => this.o.log.error("removing leftovers failed", { err: String(err) }));
+    // While the database cannot take writes (its disk full), polls back off
+    // to STORED_RETRY_MAX_MS and the outage is logged once, not every poll.
+    let outage = 0;
     while (!this.#stopping) {
+      let pollMs = this.o.config.ODCS_WORKER_POLL_MS;
       try {
         await this.fill();
+        if (outage > 0) this.o.log.info("claiming jobs again", { failedPolls: outage });
+        outage = 0;
       } catch (err) {
-        this.o.log.error("claiming jobs failed", { err: String(err) });
+        if (!isDatabaseUnavailable(err))
+          this.o.log.error("claiming jobs failed", { err: String(err) });
+        else {
+          if (outage === 0)
+            this.o.log.warn("claiming jobs failed: the database cannot take writes", {
+              err: String(err),
+            });
+          outage++;
+          pollMs = Math.min(pollMs * 2 ** outage, Math.max(pollMs, STORED_RETRY_MAX_MS));
+        }
       }
       if (this.#stopping) break;
       await new Promise<void>((resolve) => {
         if (this.#woken) return resolve();
-        const timer = setTimeout(resolve, this.o.config.ODCS_WORKER_POLL_MS);
+        const timer = setTimeout(resolve, pollMs);
         this.#wakeUp = () => {
           clearTimeout(timer);
           resolve();
@@ -166,9 +204,40 @@ export class Worker {
     }
   }
 
+  /**
+   * Before this worker requeues anyone's expired job, it extends its own
+   * leases that missed their heartbeat (the database could not take it, e.g.
+   * its disk full): once writes work again its running jobs are renewed
+   * first, not requeued by its own hand. Throws while the database still
+   * refuses the write, so nothing is requeued until it takes them.
+   */
+  async #renewOverdueLeases(now: number): Promise<void> {
+    const overdue = Math.max(250, Math.floor(this.o.config.ODCS_WORKER_LEASE_MS / 3)) * 1.5;
+    for (const r of [...this.#running.values()]) if (now - r.beatAt > overdue) await r.beat();
+  }
+
   #start(job: JobRow): void {
     const controller = new AbortController();
-    const done = this.#execute(job, controller).finally(() => {
+    const halt = new AbortController();
+    const { db, config, workerId } = this.o;
+    const entry = {
+      controller,
+      halt,
+      done: Promise.resolve(),
+      attempts: job.attempts,
+      beatAt: this.o.now().getTime(),
+      beat: async () => {
+        const now = this.o.now().getTime();
+        if (await heartbeatJob(db, job.id, workerId, now, config.ODCS_WORKER_LEASE_MS)) {
+          entry.beatAt = now;
+          return;
+        }
+        controller.abort(new LeaseLostError(`job ${job.id} lease lost`));
+        halt.abort();
+      },
+    };
+    this.#running.set(job.id, entry);
+    entry.done = this.#execute(job, entry).finally(() => {
       this.#running.delete(job.id);
       if (this.#running.size === 0) {
         clearInterval(this.#cancelCheck);
@@ -176,7 +245,6 @@ export class Worker {
       }
       if (!this.#stopping) this.wake();
     });
-    this.#running.set(job.id, { controller, done, attempts: job.attempts });
     this.#cancelCheck ??= setInterval(() => {
       void this.checkCancels();
     }, this.o.config.ODCS_WORKER_CANCEL_CHECK_MS);
@@ -211,19 +279,15 @@ export class Worker {
     }
   }
 
-  async #execute(job: JobRow, controller: AbortController): Promise<void> {
+  async #execute(
+    job: JobRow,
+    run: { controller: AbortController; halt: AbortController; beat: () => Promise<void> },
+  ): Promise<void> {
     const { db, config, log, workerId } = this.o;
-    let leaseLost = false;
+    const { controller, halt } = run;
     const heartbeat = setInterval(
       () => {
-        heartbeatJob(db, job.id, workerId, this.o.now().getTime(), config.ODCS_WORKER_LEASE_MS)
-          .then((ok) => {
-            if (!ok) {
-              leaseLost = true;
-              controller.abort(new LeaseLostError(`job ${job.id} lease lost`));
-            }
-          })
-          .catch((err) => log.warn("heartbeat failed", { job: job.id, err: String(err) }));
+        run.beat().catch((err) => log.warn("heartbeat failed", { job: job.id, err: String(err) }));
       },
       Math.max(250, Math.floor(config.ODCS_WORKER_LEASE_MS / 3)),
     );
@@ -246,22 +310,13 @@ export class Worker {
       cache: this.cache,
       signal: controller.signal,
       composeChanged: () => this.o.onComposeChanged?.(job.composeId),
+      untilStored: (what, write) => untilStored(write, { halt: halt.signal, log, what }),
       at: async (point) => {
         await this.o.at?.(point, job);
       },
       assertLease: async () => {
-        if (
-          leaseLost ||
-          !(await heartbeatJob(
-            db,
-            job.id,
-            workerId,
-            this.o.now().getTime(),
-            config.ODCS_WORKER_LEASE_MS,
-          ))
-        ) {
-          throw new LeaseLostError(`job ${job.id} lease lost`);
-        }
+        if (!halt.signal.aborted) await run.beat();
+        if (halt.signal.aborted) throw new LeaseLostError(`job ${job.id} lease lost`);
       },
     };
     log.info("job started", { job: job.id, compose: job.composeId, attempt: job.attempts });
@@ -304,7 +359,7 @@ export class Worker {
     const now = this.o.now().getTime();
     const diskFull = isDiskFull(err);
     const raw = err instanceof Error ? err.message : String(err);
-    const message = diskFull ? diskFullMessage(raw) : raw;
+    const message = diskFull ? diskFullMessage(raw, fullDirSettings(err, this.o.config)) : raw;
     if (err instanceof LeaseLostError) {
       log.warn("job lease lost; another worker owns it", { job: job.id });
       return;
@@ -314,10 +369,33 @@ export class Worker {
       log.info("job released at shutdown", { job: job.id });
       return;
     }
+    const store = ctx.untilStored ?? ((_what, write) => write());
+    if (isDatabaseFull(err)) {
+      // A write of the compose's own progress could not be stored (the
+      // database's disk full): not the compose's failure. Once the database
+      // takes writes again the job goes back to the queue with its attempt
+      // given back, to start over. (Other storage failures — a lock held
+      // too long, an I/O error — are retried like any error, using attempts,
+      // so a database that never works cannot rerun a job forever.)
+      if (
+        !(await store("job release", () =>
+          releaseJob(db, job.id, workerId, this.o.now().getTime()),
+        ))
+      )
+        throw new LeaseLostError(`job ${job.id} lease lost before its release was recorded`);
+      log.warn("job given back: the database could not store its progress", {
+        job: job.id,
+        err: message,
+      });
+      return;
+    }
     // Unknown errors (a busy database, a full disk) may pass; ComposeErrors say for themselves.
     const retry = diskFull || (err instanceof ComposeError ? isRetryable(err) : true);
     if (retry && job.attempts < job.maxAttempts) {
-      if (!(await retryJob(db, job.id, workerId, message, now, now + retryDelayMs(job.attempts))))
+      const retried = await store("job retry", () =>
+        retryJob(db, job.id, workerId, message, now, now + retryDelayMs(job.attempts)),
+      );
+      if (!retried)
         throw new LeaseLostError(`job ${job.id} lease lost before its retry was recorded`);
       log.warn("job failed, will retry", { job: job.id, attempt: job.attempts, err: message });
       return;

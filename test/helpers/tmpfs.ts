@@ -6,6 +6,8 @@
 import { execFileSync } from "node:child_process";
 import {
   closeSync,
+  fstatSync,
+  ftruncateSync,
   mkdtempSync,
   openSync,
   rmSync,
@@ -18,8 +20,8 @@ import { join } from "node:path";
 
 export interface SmallDisk {
   dir: string;
-  /** Write a filler file until the filesystem says ENOSPC. */
-  fill(): void;
+  /** Write a filler file until the filesystem says ENOSPC, then give back `leaveBytes` of it. */
+  fill(leaveBytes?: number): void;
   /** Remove the filler. */
   free(): void;
   /** Bytes free now. */
@@ -33,7 +35,7 @@ export function mountTmpfs(sizeBytes: number): SmallDisk {
   const filler = join(dir, "filler");
   return {
     dir,
-    fill() {
+    fill(leaveBytes = 0) {
       const fd = openSync(filler, "a");
       const chunk = Buffer.alloc(64 * 1024, 0x5a);
       try {
@@ -52,6 +54,7 @@ export function mountTmpfs(sizeBytes: number): SmallDisk {
                 }
               }
             }
+            if (leaveBytes > 0) ftruncateSync(fd, Math.max(0, fstatSync(fd).size - leaveBytes));
             return;
           }
         }

@@ -12,8 +12,9 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { isDiskFull } from "../errors.ts";
 
 /** Entries kept parsed in memory (records of ~1–3 KB each, so at most a few hundred MB); the oldest go first. */
 export const HEADER_MEMORY_ENTRIES = 100_000;
@@ -29,16 +30,25 @@ function entryPath(dir: string, rpmId: number, sigkey: string, ext: string): str
   return join(dir, String(rpmId % 256).padStart(3, "0"), `${rpmId}.${sigkey || "-"}.${ext}`);
 }
 
+/**
+ * Best effort on a full disk: an entry that does not fit is not kept (the
+ * cache only saves work; ODCS_CACHE_DIR filling up must not fail composes).
+ */
 async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
   try {
-    await writeFile(tmp, data);
+    try {
+      await writeFile(tmp, data);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      await mkdir(join(path, ".."), { recursive: true });
+      await writeFile(tmp, data);
+    }
+    await rename(tmp, path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    await mkdir(join(path, ".."), { recursive: true });
-    await writeFile(tmp, data);
+    if (!isDiskFull(err)) throw err;
+    await rm(tmp, { force: true });
   }
-  await rename(tmp, path);
 }
 
 async function readOrUndefined(path: string): Promise<Buffer | undefined> {

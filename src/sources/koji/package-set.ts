@@ -19,7 +19,7 @@ import { type RpmHeader, tryParseRpmHeader } from "../../rpm/header.ts";
 import { headerToRecord } from "../../rpm/header-record.ts";
 import type { Repodata } from "../../rpm/repodata-read.ts";
 import type { PackageRecord } from "../../rpm/types.ts";
-import { ComposeError } from "../errors.ts";
+import { ComposeError, isDiskFull } from "../errors.ts";
 import { limiter, mapLimit } from "../limit.ts";
 import { batchedPlacer } from "../place/batched-placer.ts";
 import type { OpenedRepo } from "../types.ts";
@@ -379,18 +379,37 @@ export async function openKojiPackageSet(
         throw new ComposeError(`the Koji top dir has no file ${href}`, { retryable: true });
       return download(async () => {
         const tmp = `${src}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+        const fetchTo = async (path: string) => {
+          try {
+            return await downloadFile(href, path, pkg.headerStart, {
+              signal: ctx.signal,
+              timeoutMs: ctx.timeoutMs,
+            });
+          } catch (err) {
+            if (err instanceof MissingKojiFileError)
+              throw new ComposeError(`the Koji top dir has no file ${href} any more`, {
+                retryable: true,
+              });
+            throw err;
+          }
+        };
         let d: RpmDigests;
         try {
-          d = await downloadFile(href, tmp, pkg.headerStart, {
-            signal: ctx.signal,
-            timeoutMs: ctx.timeoutMs,
-          });
+          d = await fetchTo(tmp);
         } catch (err) {
-          if (err instanceof MissingKojiFileError)
-            throw new ComposeError(`the Koji top dir has no file ${href} any more`, {
-              retryable: true,
-            });
-          throw err;
+          if (!isDiskFull(err)) throw err;
+          // The download cache's disk is full: this compose goes on without
+          // it, the file downloaded straight into the compose (not kept).
+          d = await fetchTo(dest);
+          ctx.stats.downloads++;
+          ctx.stats.downloadBytes += d.size;
+          try {
+            await verify(pkg, c, d, href);
+          } catch (e) {
+            await rm(dest, { force: true });
+            throw e;
+          }
+          return "download" as const;
         }
         ctx.stats.downloads++;
         ctx.stats.downloadBytes += d.size;

@@ -20,6 +20,9 @@ import { treeArches } from "../pipeline/select-arches.ts";
 import { decideReuse } from "../reuse.ts";
 import type { JobContext } from "./types.ts";
 
+const store = <T>(ctx: JobContext, what: string, write: () => Promise<T>): Promise<T> =>
+  ctx.untilStored ? ctx.untilStored(what, write) : write();
+
 /** Local paths in reasons become public URLs, as ODCS does (§10.2). */
 function publicReason(msg: string, ctx: JobContext): string {
   return msg.split(ctx.config.ODCS_TARGET_DIR).join(ctx.config.ODCS_TARGET_DIR_URL);
@@ -161,16 +164,19 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
     crashPoint("generate:published");
     await ctx.at?.("published");
     const t = ctx.now().getTime();
-    await ctx.db.transaction(async (tx) => {
-      if (!(await completeJob(tx, ctx.job.id, ctx.workerId, t)))
-        throw new LeaseLostError("lease lost before completion");
-      await moveCompose(tx, compose.id, "generating", "done", t, {
-        stateReason: REASONS.done,
-        kojiEvent: compose.kojiEvent ?? result.kojiEvent,
-        pungiComposeId: result.pungiComposeId,
-        ...result.rewrite,
-      });
-    });
+    // Published: the outcome is written however long the database needs.
+    await store(ctx, "compose done", () =>
+      ctx.db.transaction(async (tx) => {
+        if (!(await completeJob(tx, ctx.job.id, ctx.workerId, t)))
+          throw new LeaseLostError("lease lost before completion");
+        await moveCompose(tx, compose.id, "generating", "done", t, {
+          stateReason: REASONS.done,
+          kojiEvent: compose.kojiEvent ?? result.kojiEvent,
+          pungiComposeId: result.pungiComposeId,
+          ...result.rewrite,
+        });
+      }),
+    );
     crashPoint("generate:done");
     ctx.composeChanged();
     await ctx.at?.("committed");
@@ -226,14 +232,16 @@ export async function failGenerate(
   const target = ctx.config.ODCS_TARGET_DIR;
   const t = ctx.now().getTime();
   const reason = publicReason(REASONS.error(message), ctx);
-  await ctx.db.transaction(async (tx) => {
-    if (!(await failJobFinally(tx, ctx.job.id, ctx.workerId, message, t)))
-      throw new LeaseLostError("lease lost before failing");
-    await moveCompose(tx, composeId, ["generating", "wait"], "failed", t, {
-      stateReason: reason,
-    });
-    await deleteComposeRpms(tx, composeId);
-  });
+  await store(ctx, "compose failed", () =>
+    ctx.db.transaction(async (tx) => {
+      if (!(await failJobFinally(tx, ctx.job.id, ctx.workerId, message, t)))
+        throw new LeaseLostError("lease lost before failing");
+      await moveCompose(tx, composeId, ["generating", "wait"], "failed", t, {
+        stateReason: reason,
+      });
+      await deleteComposeRpms(tx, composeId);
+    }),
+  );
   ctx.composeChanged();
   const staging = attemptDir(target, composeId, ctx.job.attempts);
   try {

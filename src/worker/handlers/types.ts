@@ -24,6 +24,13 @@ export interface JobContext {
   assertLease: () => Promise<void>;
   /** After each committed state change of the compose (wakes waiting API requests). */
   composeChanged: () => void;
+  /**
+   * Run a fenced write of the job's outcome until the database takes it
+   * (`worker/db-outage.ts`: a full or locked database is waited out, not
+   * taken for the compose's failure). Absent (a handler driven by hand in a
+   * test): the write is tried once.
+   */
+  untilStored?: <T>(what: string, write: () => Promise<T>) => Promise<T>;
   /** Test seam (`WorkerOptions.at`). */
   at?: (point: JobPoint) => Promise<void>;
 }

@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isNearlyFull, noSpaceError } from "../disk-full.ts";
 import { CappedText } from "./capped-text.ts";
 
 /**
@@ -42,8 +43,9 @@ export class CreaterepoError extends Error {
     readonly exitCode: number | null,
     /** What it wrote to stderr, at most `MAX_CAPTURED_CHARS` of it (start and end). */
     readonly stderr: string,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
     this.name = "CreaterepoError";
   }
 }
@@ -69,7 +71,12 @@ function buildArgs(
   return args;
 }
 
-function run(bin: string, args: string[], signal: AbortSignal | undefined): Promise<void> {
+function run(
+  bin: string,
+  args: string[],
+  dir: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, {
       stdio: ["ignore", "ignore", "pipe"],
@@ -90,7 +97,9 @@ function run(bin: string, args: string[], signal: AbortSignal | undefined): Prom
       else {
         const how = code === null ? `killed by ${sig}` : `exited with ${code}`;
         const stderr = captured.toString();
-        reject(new CreaterepoError(`${bin} ${how}: ${stderr.trim()}`, code, stderr));
+        // On a full disk it says "gzclose(): file operation error" and no more.
+        const cause = code !== null && isNearlyFull(dir) ? noSpaceError(dir) : undefined;
+        reject(new CreaterepoError(`${bin} ${how}: ${stderr.trim()}`, code, stderr, cause));
       }
     });
   });
@@ -102,12 +111,12 @@ function run(bin: string, args: string[], signal: AbortSignal | undefined): Prom
  */
 export async function runCreaterepo(dir: string, opts: CreaterepoOptions = {}): Promise<void> {
   const bin = opts.bin ?? "createrepo_c";
-  if (!opts.pkglist) return run(bin, buildArgs(dir, opts, undefined), opts.signal);
+  if (!opts.pkglist) return run(bin, buildArgs(dir, opts, undefined), dir, opts.signal);
   const tmp = await mkdtemp(join(tmpdir(), "odcs-createrepo-"));
   try {
     const list = join(tmp, "pkglist");
     await writeFile(list, opts.pkglist.map((p) => `${p}\n`).join(""));
-    await run(bin, buildArgs(dir, opts, list), opts.signal);
+    await run(bin, buildArgs(dir, opts, list), dir, opts.signal);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
