@@ -4,9 +4,10 @@
  * our own repodata writer is tested against.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseRepomd } from "../../rpm/repodata-parse.ts";
 import { isNearlyFull, noSpaceError } from "../disk-full.ts";
 import { CappedText } from "./capped-text.ts";
 
@@ -93,7 +94,19 @@ function run(
     });
     child.once("close", (code, sig) => {
       if (failure) reject(failure);
-      else if (code === 0) resolve();
+      else if (code === 0)
+        repodataProblem(dir).then((problem) => {
+          if (problem === undefined) return resolve();
+          const cause = isNearlyFull(dir) ? noSpaceError(dir) : undefined;
+          reject(
+            new CreaterepoError(
+              `${bin} exited with 0 but left ${problem}`,
+              0,
+              captured.toString(),
+              cause,
+            ),
+          );
+        }, reject);
       else {
         const how = code === null ? `killed by ${sig}` : `exited with ${code}`;
         const stderr = captured.toString();
@@ -103,6 +116,29 @@ function run(
       }
     });
   });
+}
+
+/**
+ * What is wrong with the repodata createrepo_c says it wrote, or `undefined`.
+ * On a full disk it can exit 0 with an empty repomd.xml (test/worker/
+ * full-disk-stages.test.ts found a compose published `done` that way).
+ */
+async function repodataProblem(dir: string): Promise<string | undefined> {
+  let data: ReturnType<typeof parseRepomd>["data"];
+  try {
+    data = parseRepomd(await readFile(join(dir, "repodata", "repomd.xml"), "utf8")).data;
+  } catch (err) {
+    return `an unreadable repodata/repomd.xml (${(err as Error).message})`;
+  }
+  if (!data.some((d) => d.type === "primary")) return "a repodata/repomd.xml without primary";
+  for (const d of data) {
+    try {
+      await stat(join(dir, d.location));
+    } catch {
+      return `no ${d.location}, which repodata/repomd.xml names`;
+    }
+  }
+  return undefined;
 }
 
 /**
