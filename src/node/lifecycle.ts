@@ -50,7 +50,7 @@ export function exitOnCrash(log: Logger): void {
  * process log the point and stop itself with SIGSTOP when it gets there,
  * for the test to look and then kill -9 it. An unknown point exits 2.
  */
-function armCrashPointFromEnv(point: string | undefined, log: Logger): void {
+export function armCrashPointFromEnv(point: string | undefined, log: Logger): void {
   if (point === undefined || point === "") return;
   try {
     armCrashPoint(point, (p) => {

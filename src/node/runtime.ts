@@ -8,6 +8,7 @@ import { type Config, ConfigError, loadConfig } from "../config.ts";
 import { createCrashHooks } from "../crash-points.ts";
 import {
   BUSY_TIMEOUT_MS,
+  configureLocalConnections,
   createDb,
   type Db,
   LOCAL_CONNECTIONS,
@@ -69,33 +70,53 @@ export async function openDatabase(
   const url = config.ODCS_DATABASE_URL;
   if (url.startsWith("file:"))
     mkdirSync(dirname(resolve(url.slice("file:".length))), { recursive: true });
-  const client = createClient({
+  const client = newClient(config);
+  await migrateDatabase(client, MIGRATIONS_DIR);
+  const { db, close } = await connectDatabase(config, client);
+  const checkpointer = url.startsWith("file:")
+    ? startCheckpointer(url.slice("file:".length), log)
+    : undefined;
+  return {
+    db,
+    client,
+    close: async () => {
+      await checkpointer?.stop();
+      close();
+    },
+  };
+}
+
+function newClient(config: Config): Client {
+  const url = config.ODCS_DATABASE_URL;
+  return createClient({
     url,
     ...(config.ODCS_DATABASE_AUTH_TOKEN ? { authToken: config.ODCS_DATABASE_AUTH_TOKEN } : {}),
     timeout: BUSY_TIMEOUT_MS,
     // Every connection of a local file gets its settings (configureLocalConnections).
     ...(url.startsWith("file:") ? { concurrency: LOCAL_CONNECTIONS } : {}),
   });
-  await migrateDatabase(client, MIGRATIONS_DIR);
-  let checkpointer: { stop: () => Promise<void> } | undefined;
-  if (url.startsWith("file:")) {
-    await onEveryConnection(client, "PRAGMA wal_autocheckpoint = 0");
-    checkpointer = startCheckpointer(url.slice("file:".length), log);
-  }
+}
+
+/**
+ * A client of a database `openDatabase` already migrated, for another
+ * thread of the process (`write-thread.ts`), or that client's own settings
+ * given `client`: no commit of a local file checkpoints the WAL (the
+ * checkpointer thread does), and an armed create crash point
+ * (`ODCS_TEST_CRASH_AT=post:…`) hooks its writes.
+ */
+export async function connectDatabase(
+  config: Config,
+  client: Client = newClient(config),
+): Promise<{ db: Db; client: Client; close: () => void }> {
+  await configureLocalConnections(client);
+  await onEveryConnection(client, "PRAGMA wal_autocheckpoint = 0");
   const db = createDb(client);
   const crash = createCrashHooks();
   if (crash) {
     setWriteFault(db, crash.fault);
     setAfterWrite(db, crash.afterWrite);
   }
-  return {
-    db,
-    client,
-    close: async () => {
-      await checkpointer?.stop();
-      client.close();
-    },
-  };
+  return { db, client, close: () => client.close() };
 }
 
 /**
@@ -127,12 +148,19 @@ export function openComposeReader(
 
 const LEVELS = ["debug", "info", "warn", "error"] as const;
 
-/** JSON lines on stderr, one per event. */
-export function createLogger(level: Config["ODCS_LOG_LEVEL"], component: string): Logger {
+/**
+ * JSON lines on stderr, one per event; `write` puts a line there (a worker
+ * thread's `process.stderr` goes through the main thread, later).
+ */
+export function createLogger(
+  level: Config["ODCS_LOG_LEVEL"],
+  component: string,
+  write: (line: string) => void = (line) => process.stderr.write(line),
+): Logger {
   const min = LEVELS.indexOf(level);
   const emit = (l: (typeof LEVELS)[number]) => (msg: string, fields?: Record<string, unknown>) => {
     if (LEVELS.indexOf(l) < min) return;
-    process.stderr.write(
+    write(
       `${JSON.stringify({ time: new Date().toISOString(), level: l, component, msg, ...fields })}\n`,
     );
   };

@@ -7,6 +7,7 @@ import { bodyLimits } from "../api/body.ts";
 import { ComposeWaits } from "../api/compose-waits.ts";
 import { type Logger, systemClock } from "../api/deps.ts";
 import type { Config } from "../config.ts";
+import { armedCrashPoint } from "../crash-points.ts";
 import { startEventServices } from "../events/runtime.ts";
 import { scheduleSweep } from "../sweep/schedule.ts";
 import { createUploadStore } from "../uploads/store.ts";
@@ -21,7 +22,15 @@ import {
   packageVersion,
 } from "./runtime.ts";
 import { mountComposeFiles } from "./static.ts";
-import { takesTurn, WRITES_AT_ONCE, WriteGate, withBodyRead } from "./write-gate.ts";
+import {
+  inWriteThread,
+  readBodyAhead,
+  takesTurn,
+  WRITES_AT_ONCE,
+  WriteGate,
+  withBodyAhead,
+} from "./write-gate.ts";
+import { WriteThread } from "./write-thread.ts";
 
 /**
  * After the grace time the waits are answered (the compose as it is); this
@@ -54,6 +63,20 @@ export async function startServer(
   const waits = new ComposeWaits(db);
   const owner = config.ODCS_WORKER_ID ?? defaultWorkerId();
   const events = await startEventServices({ db, config, log, now, owner });
+  const onJobQueued = () => {
+    worker?.wake();
+    events.wake();
+  };
+  // Started first: it loads the app in parallel with the rest of the start-up.
+  const startingWrites = WriteThread.start({
+    data: { config, version: packageVersion(), crashAt: armedCrashPoint() },
+    log,
+    onHook: (hook) => {
+      if (hook.hook === "queued") onJobQueued();
+      else if (hook.hook === "changed") waits.notify(hook.id);
+      else events.metrics.observeRequest(hook.method, hook.route, hook.status, hook.seconds);
+    },
+  });
   const worker = opts.withWorker
     ? new Worker({
         db,
@@ -77,10 +100,7 @@ export async function startServer(
     waits,
     eventFeed: events.feed,
     metrics: events.metrics,
-    onJobQueued: () => {
-      worker?.wake();
-      events.wake();
-    },
+    onJobQueued,
     uploads: createUploadStore(config.ODCS_UPLOAD_DIR),
     ...(reader
       ? { readCompose: reader.read, readList: reader.list, readListWrites: reader.writes }
@@ -97,14 +117,20 @@ export async function startServer(
       leave();
     }
   };
+  const writes = await startingWrites;
+  // A write's body is read first, then the API's go to the write thread; the
+  // rest (dashboard forms), and a body that must be refused, take a turn here.
+  const write = async (req: Request, env: Parameters<typeof app.fetch>[1]) => {
+    const ahead = await readBodyAhead(req, bodyLimits(config));
+    if (ahead.kind === "read" && inWriteThread(req)) return writes.fetch(req, ahead.bytes);
+    return inTurn(withBodyAhead(req, ahead), env);
+  };
   let draining = false;
   // While draining, every answer closes its connection, so a keep-alive
   // client cannot hold the process open with new requests.
   const handle = async (req: Request, env: Parameters<typeof app.fetch>[1]) => {
     log.debug("request", { method: req.method, path: new URL(req.url).pathname });
-    const res = takesTurn(req)
-      ? await inTurn(await withBodyRead(req, bodyLimits(config)), env)
-      : await app.fetch(req, env);
+    const res = takesTurn(req) ? await write(req, env) : await app.fetch(req, env);
     if (draining) res.headers.set("Connection", "close");
     return res;
   };
@@ -164,6 +190,7 @@ export async function startServer(
     await Promise.all([worker?.stop(graceMs), closed, eventsStopped]);
     clearTimeout(graceTimer);
     clearTimeout(cutTimer);
+    await writes.stop();
     reader?.close();
     await closeDatabase();
   };

@@ -61,26 +61,34 @@ export class WriteGate {
 export const WRITES_AT_ONCE = 4;
 
 /**
- * `req` with its body already read (at most `maxBytes` + 1 bytes: a larger
- * one is left for the handler to refuse with 413), so that a write's turn is
- * never spent waiting for a slow client: five clients trickling their bodies
- * would otherwise hold every turn. A body announced larger than `maxBytes`
- * is not read here at all. Each chunk is waited for at most `idleMs`
- * (ODCS_BODY_IDLE_SECONDS); a body that stalls or is cut off is handed on
- * as a body that fails with that error, so the handler answers it (408,
- * 400) in the ODCS shape like any other bad body.
+ * A write's body, read before its turn (`readBodyAhead`): its bytes (`null`:
+ * no body); or `unread`, announced larger than allowed, for the handler to
+ * refuse with 413 without reading it; or the error it failed with (it
+ * stalled or was cut off).
  */
-export async function withBodyRead(
+export type BodyAhead =
+  | { kind: "read"; bytes: Uint8Array | null }
+  | { kind: "unread" }
+  | { kind: "failed"; err: unknown };
+
+/**
+ * Read a write's body first (at most `maxBytes` + 1 bytes: a larger one is
+ * left for the handler to refuse with 413), so that a write's turn is never
+ * spent waiting for a slow client: five clients trickling their bodies would
+ * otherwise hold every turn. A body announced larger than `maxBytes` is not
+ * read at all. Each chunk is waited for at most `idleMs`
+ * (ODCS_BODY_IDLE_SECONDS).
+ */
+export async function readBodyAhead(
   req: Request,
   limits: { maxBytes: number; idleMs: number },
-): Promise<Request> {
+): Promise<BodyAhead> {
   const { maxBytes, idleMs } = limits;
-  if (req.body === null) return req;
-  if (Number(req.headers.get("content-length") ?? "0") > maxBytes) return req;
+  if (req.body === null) return { kind: "read", bytes: null };
+  if (Number(req.headers.get("content-length") ?? "0") > maxBytes) return { kind: "unread" };
   const reader = withIdleTimeout(req.body, idleMs).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  let body: BodyInit;
   try {
     while (size <= maxBytes) {
       const { done, value } = await reader.read();
@@ -89,10 +97,23 @@ export async function withBodyRead(
       size += value.byteLength;
     }
     if (size > maxBytes) await reader.cancel();
-    body = concatBytes(chunks) as Uint8Array<ArrayBuffer>;
+    return { kind: "read", bytes: concatBytes(chunks) };
   } catch (err) {
-    body = new ReadableStream({ start: (ctl) => ctl.error(err) });
+    return { kind: "failed", err };
   }
+}
+
+/**
+ * `req` again, with the body `readBodyAhead` read; a body that failed is
+ * handed on as one that fails with that error, so the handler answers it
+ * (408, 400) in the ODCS shape like any other bad body.
+ */
+export function withBodyAhead(req: Request, ahead: BodyAhead): Request {
+  if (ahead.kind === "unread" || (ahead.kind === "read" && ahead.bytes === null)) return req;
+  const body: BodyInit =
+    ahead.kind === "read"
+      ? (ahead.bytes as Uint8Array<ArrayBuffer>)
+      : new ReadableStream({ start: (ctl) => ctl.error(ahead.err) });
   return new Request(req.url, {
     method: req.method,
     headers: req.headers,
@@ -111,4 +132,9 @@ const READS = new Set(["GET", "HEAD", "OPTIONS"]);
  */
 export function takesTurn(req: Request): boolean {
   return !READS.has(req.method) && !new URL(req.url).pathname.includes("/api/1/uploads");
+}
+
+/** Whether a write goes to the write thread (`write-thread.ts`): the API's, not the dashboard's forms or uploads. */
+export function inWriteThread(req: Request): boolean {
+  return takesTurn(req) && new URL(req.url).pathname.startsWith("/api/1/");
 }

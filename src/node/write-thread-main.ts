@@ -1,0 +1,110 @@
+/**
+ * The write thread's side (`write-thread.ts` explains why there is one):
+ * the API app of this process once more, on a database client of its own,
+ * answering the write requests the main thread hands over. What the app
+ * would call in the main thread (a job queued, a compose changed, a request
+ * timed) is sent there as a hook message.
+ */
+import { writeSync } from "node:fs";
+import { setPriority } from "node:os";
+import { parentPort, workerData } from "node:worker_threads";
+import { createApp } from "../api/app.ts";
+import { createAuthenticator } from "../api/auth.ts";
+import { ComposeWaits } from "../api/compose-waits.ts";
+import { systemClock } from "../api/deps.ts";
+import type { MetricsSource } from "../api/metrics.ts";
+import type { Db } from "../db/client.ts";
+import { armCrashPointFromEnv } from "./lifecycle.ts";
+import { connectDatabase, createLogger } from "./runtime.ts";
+import {
+  type FromThread,
+  type ToThread,
+  WRITE_THREAD_NICE,
+  type WriteThreadData,
+} from "./write-thread-protocol.ts";
+
+const port = parentPort;
+if (!port) throw new Error("write-thread-main.ts runs as a worker thread only");
+const { config, version, crashAt } = workerData as WriteThreadData;
+const post = (msg: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+// Written at once, not through the main thread: a crash point's line
+// (tests) must be out before the process stops itself.
+const log = createLogger(config.ODCS_LOG_LEVEL, "server", (line) => {
+  try {
+    writeSync(2, line);
+  } catch {
+    // A full non-blocking pipe (EAGAIN): through the main thread then.
+    process.stderr.write(line);
+  }
+});
+
+/** `notify` goes to the main thread, whose waits the requests waiting there are in. */
+class ForwardedWaits extends ComposeWaits {
+  override notify(id: number): void {
+    post({ type: "hook", hook: "changed", id });
+  }
+}
+
+const metrics: MetricsSource = {
+  contentType: "text/plain",
+  render: () => Promise.reject(new Error("the write thread renders no metrics")),
+  observeRequest: (method, route, status, seconds) =>
+    post({ type: "hook", hook: "request", method, route, status, seconds }),
+};
+
+async function start(): Promise<{ app: ReturnType<typeof createApp>; close: () => void }> {
+  // Per thread on Linux: the main thread's reads win the CPU whenever both want it.
+  try {
+    setPriority(0, WRITE_THREAD_NICE);
+  } catch (err) {
+    log.warn("could not lower the write thread's priority", { err: String(err) });
+  }
+  armCrashPointFromEnv(crashAt, log);
+  const { db, close } = await connectDatabase(config);
+  const app = createApp({
+    db,
+    clock: systemClock,
+    config,
+    log,
+    auth: createAuthenticator(config),
+    version,
+    waits: new ForwardedWaits(db as Db),
+    metrics,
+    onJobQueued: () => post({ type: "hook", hook: "queued" }),
+  });
+  return { app, close };
+}
+
+async function answer(app: ReturnType<typeof createApp>, msg: ToThread & { type: "request" }) {
+  try {
+    const res = await app.fetch(
+      new Request(msg.url, {
+        method: msg.method,
+        headers: msg.headers,
+        ...(msg.body ? { body: msg.body as Uint8Array<ArrayBuffer> } : {}),
+      }),
+    );
+    const body = await res.arrayBuffer();
+    post({ type: "response", id: msg.id, status: res.status, headers: [...res.headers], body }, [
+      body,
+    ]);
+  } catch (err) {
+    // The app answers its own errors; this is a failure to answer at all.
+    post({ type: "response-failed", id: msg.id, message: String(err) });
+  }
+}
+
+try {
+  const { app, close } = await start();
+  port.on("message", (msg: ToThread) => {
+    if (msg.type === "request") void answer(app, msg);
+    else {
+      close();
+      port.close();
+    }
+  });
+  post({ type: "ready" });
+} catch (err) {
+  post({ type: "failed", message: err instanceof Error ? err.message : String(err) });
+  port.close();
+}

@@ -1,0 +1,46 @@
+/** The messages between the main thread and the write thread (`write-thread.ts`). */
+import type { Config } from "../config.ts";
+
+/** What the thread is started with. */
+export interface WriteThreadData {
+  config: Config;
+  version: string;
+  /** The crash point armed in the main thread (tests), armed in the thread too. */
+  crashAt: string | undefined;
+}
+
+/**
+ * The write thread's niceness (Linux: per thread). At 10 it gets ~10 % of a
+ * core the main thread also wants, and all of an idle one.
+ */
+export const WRITE_THREAD_NICE = 10;
+
+export type ToThread =
+  | {
+      type: "request";
+      id: number;
+      method: string;
+      url: string;
+      headers: [string, string][];
+      body: Uint8Array | null;
+    }
+  | { type: "stop" };
+
+/** What the app in the thread would have called in the main thread. */
+export type Hook =
+  | { hook: "queued" }
+  | { hook: "changed"; id: number }
+  | { hook: "request"; method: string; route: string; status: number; seconds: number };
+
+export type FromThread =
+  | { type: "ready" }
+  | { type: "failed"; message: string }
+  | {
+      type: "response";
+      id: number;
+      status: number;
+      headers: [string, string][];
+      body: ArrayBuffer;
+    }
+  | { type: "response-failed"; id: number; message: string }
+  | ({ type: "hook" } & Hook);
