@@ -15,6 +15,10 @@ import { concatBytes } from "../rpm/bytes.ts";
  * (`setImmediate`, after that turn's I/O), one per turn and at most `limit`
  * at once: between two writes every GET that arrived is answered. Writes
  * still use the thread whenever no read needs it.
+ *
+ * The API's writes now run on the write thread (`write-thread.ts`); what
+ * still takes a turn here is the dashboard's forms and a write whose body
+ * must be refused (too large, stalled, cut off).
  */
 export class WriteGate {
   #active = 0;
