@@ -5,7 +5,8 @@
  * waiting. GETs by `wrk` (one connection, a compose, the first list page and
  * the waiting composes' first page in turn). Target: GET p99 under the flood
  * and with the full queue within 2× of idle.
- * `npm run bench -- flood` (FLOOD_COMPOSES to change the size).
+ * `npm run bench -- flood` (FLOOD_COMPOSES to change the size; FLOOD_ENTRY=src/main.ts
+ * for the single-host process, whose worker takes the composes meanwhile).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -16,6 +17,7 @@ import { wrk } from "./wrk.ts";
 
 const COMPOSES = Number(process.env.FLOOD_COMPOSES ?? 10_000);
 const IN_FLIGHT = 64;
+const ENTRY = process.env.FLOOD_ENTRY ?? "src/server.ts";
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 /** Runs bench/post-flood.ts in a child process. */
@@ -39,7 +41,7 @@ function postFlood(base: string): Promise<{ seconds: number; non200: number }> {
 
 export async function benchFlood(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), "odcs-bench-flood-"));
-  const svc = await startService({ entry: "src/server.ts", timeoutMs: 60_000 });
+  const svc = await startService({ entry: ENTRY, timeoutMs: 60_000 });
   try {
     const body = JSON.stringify({ source: { type: "repo", source: "/srv/none" } });
     for (let i = 0; i < 20; i++) {

@@ -4,6 +4,11 @@
  * loaded, however it was launched; the code is in `node/start-server.ts`.
  */
 import { runProcess } from "./node/lifecycle.ts";
-import { startServer } from "./node/start-server.ts";
+import { spawnWriteThread } from "./node/write-thread.ts";
 
-await runProcess("server", (config, log) => startServer(config, log, { withWorker: false }));
+await runProcess("server", async (config, log) => {
+  // The write thread loads the app while this thread does.
+  const writes = spawnWriteThread(config, log);
+  const { startServer } = await import("./node/start-server.ts");
+  return startServer(config, log, { withWorker: false, writes });
+});

@@ -1,6 +1,6 @@
 import type { Logger } from "../api/deps.ts";
 import type { Db } from "../db/client.ts";
-import { lastEventId, listEventsAfter } from "../db/events.ts";
+import { lastEventId, listEventFactsAfter } from "../db/events.ts";
 import { failureClass } from "../domain/failure-class.ts";
 import { COMPOSE_STATES, sourceTypeName, stateName } from "../domain/states.ts";
 import type { ServerMetrics } from "./registry.ts";
@@ -11,6 +11,9 @@ import type { ServerMetrics } from "./registry.ts";
  * whichever host's worker ran it. Starts at the newest event: counts are
  * from this process's start, as Prometheus counters are.
  */
+/** Events read at a time: each batch is read and counted without a break. */
+const BATCH = 100;
+
 export class EventMetrics {
   private cursor = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -38,22 +41,22 @@ export class EventMetrics {
   async catchUp(): Promise<number> {
     let seen = 0;
     for (;;) {
-      const batch = await listEventsAfter(this.db, this.cursor, 500);
-      for (const { event, compose } of batch) {
-        const type = sourceTypeName(compose.sourceType);
+      const batch = await listEventFactsAfter(this.db, this.cursor, BATCH);
+      for (const event of batch) {
+        const type = sourceTypeName(event.sourceType);
         const to = event.toState;
         this.metrics.stateChanges.inc({ state: stateName(to) });
         if (to === COMPOSE_STATES.generating) {
           this.metrics.queueSeconds.observe(
             { source_type: type },
-            Math.max(0, event.at - compose.timeSubmitted) / 1000,
+            Math.max(0, event.at - event.timeSubmitted) / 1000,
           );
         }
-        if ((to === COMPOSE_STATES.done || to === COMPOSE_STATES.failed) && compose.timeStarted) {
+        if ((to === COMPOSE_STATES.done || to === COMPOSE_STATES.failed) && event.timeStarted) {
           if (event.fromState === COMPOSE_STATES.generating)
             this.metrics.generationSeconds.observe(
               { source_type: type, state: stateName(to) },
-              Math.max(0, event.at - compose.timeStarted) / 1000,
+              Math.max(0, event.at - event.timeStarted) / 1000,
             );
         }
         if (to === COMPOSE_STATES.failed)
@@ -61,7 +64,9 @@ export class EventMetrics {
         this.cursor = event.id;
       }
       seen += batch.length;
-      if (batch.length < 500) return seen;
+      if (batch.length < BATCH) return seen;
+      // The requests that came meanwhile are answered before the next batch.
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
     }
   }
 

@@ -1,13 +1,12 @@
 import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
-import { serve } from "@hono/node-server";
+import { type HttpBindings, serve } from "@hono/node-server";
 import { createApp } from "../api/app.ts";
 import { createAuthenticator } from "../api/auth.ts";
 import { bodyLimits } from "../api/body.ts";
 import { ComposeWaits } from "../api/compose-waits.ts";
 import { type Logger, systemClock } from "../api/deps.ts";
 import type { Config } from "../config.ts";
-import { armedCrashPoint } from "../crash-points.ts";
 import { startEventServices } from "../events/runtime.ts";
 import { scheduleSweep } from "../sweep/schedule.ts";
 import { createUploadStore } from "../uploads/store.ts";
@@ -30,7 +29,7 @@ import {
   WriteGate,
   withBodyAhead,
 } from "./write-gate.ts";
-import { WriteThread } from "./write-thread.ts";
+import { spawnWriteThread, type WriteThread } from "./write-thread.ts";
 
 /**
  * After the grace time the waits are answered (the compose as it is); this
@@ -54,7 +53,11 @@ export const ANSWER_AFTER_GRACE_MS = 1_000;
 export async function startServer(
   config: Config,
   log: Logger,
-  opts: { withWorker: boolean },
+  opts: {
+    withWorker: boolean;
+    /** The write thread, spawned early by the process entry (`spawnWriteThread`); else here. */
+    writes?: WriteThread;
+  },
 ): Promise<Stoppable & { server: Server; worker: Worker | null }> {
   mkdirSync(config.ODCS_TARGET_DIR, { recursive: true });
   const { db, close: closeDatabase } = await openDatabase(config, log);
@@ -67,16 +70,13 @@ export async function startServer(
     worker?.wake();
     events.wake();
   };
-  // Started first: it loads the app in parallel with the rest of the start-up.
-  const startingWrites = WriteThread.start({
-    data: { config, version: packageVersion(), crashAt: armedCrashPoint() },
-    log,
-    onHook: (hook) => {
-      if (hook.hook === "queued") onJobQueued();
-      else if (hook.hook === "changed") waits.notify(hook.id);
-      else events.metrics.observeRequest(hook.method, hook.route, hook.status, hook.seconds);
-    },
-  });
+  const writes = opts.writes ?? spawnWriteThread(config, log);
+  writes.onHook = (hook) => {
+    if (hook.hook === "queued") onJobQueued();
+    else if (hook.hook === "changed") waits.notify(hook.id);
+    else events.metrics.observeRequest(hook.method, hook.route, hook.status, hook.seconds);
+  };
+  const writesOpen = writes.open();
   const worker = opts.withWorker
     ? new Worker({
         db,
@@ -117,12 +117,14 @@ export async function startServer(
       leave();
     }
   };
-  const writes = await startingWrites;
+  await writesOpen;
   // A write's body is read first, then the API's go to the write thread; the
   // rest (dashboard forms), and a body that must be refused, take a turn here.
   const write = async (req: Request, env: Parameters<typeof app.fetch>[1]) => {
-    const ahead = await readBodyAhead(req, bodyLimits(config));
-    if (ahead.kind === "read" && inWriteThread(req)) return writes.fetch(req, ahead.bytes);
+    const { incoming } = env as HttpBindings;
+    const ahead = await readBodyAhead(req, bodyLimits(config), incoming);
+    if (ahead.kind === "read" && inWriteThread(req))
+      return writes.fetch(req, ahead.bytes, incoming.rawHeaders);
     return inTurn(withBodyAhead(req, ahead), env);
   };
   let draining = false;

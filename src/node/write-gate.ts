@@ -1,4 +1,6 @@
+import type { IncomingMessage } from "node:http";
 import { withIdleTimeout } from "../api/body.ts";
+import { InvalidRequestError, RequestTimeoutError } from "../domain/errors.ts";
 import { concatBytes } from "../rpm/bytes.ts";
 
 /**
@@ -86,10 +88,12 @@ export type BodyAhead =
 export async function readBodyAhead(
   req: Request,
   limits: { maxBytes: number; idleMs: number },
+  incoming?: IncomingMessage,
 ): Promise<BodyAhead> {
   const { maxBytes, idleMs } = limits;
   if (req.body === null) return { kind: "read", bytes: null };
   if (Number(req.headers.get("content-length") ?? "0") > maxBytes) return { kind: "unread" };
+  if (incoming) return readIncoming(incoming, limits);
   const reader = withIdleTimeout(req.body, idleMs).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -105,6 +109,69 @@ export async function readBodyAhead(
   } catch (err) {
     return { kind: "failed", err };
   }
+}
+
+/**
+ * `readBodyAhead` on Node's own request stream: the same limits and errors
+ * as through `req.body` (`withIdleTimeout`), without the web streams and the
+ * WHATWG Request the adapter would build for it — per create, a good part
+ * of what the thread answering reads spent on a write.
+ */
+function readIncoming(
+  incoming: IncomingMessage,
+  limits: { maxBytes: number; idleMs: number },
+): Promise<BodyAhead> {
+  const { maxBytes, idleMs } = limits;
+  return new Promise((resolve) => {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const settle = (ahead: BodyAhead) => {
+      clearTimeout(timer);
+      incoming.off("data", onData).off("end", onEnd).off("error", onFail).off("close", onClose);
+      resolve(ahead);
+    };
+    const read = () => settle({ kind: "read", bytes: concatBytes(chunks) });
+    const waitForMore = () => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () =>
+          settle({
+            kind: "failed",
+            err: new RequestTimeoutError(
+              `The request body stalled: no byte for ${idleMs / 1000} s (ODCS_BODY_IDLE_SECONDS)`,
+            ),
+          }),
+        idleMs,
+      );
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.byteLength;
+      // One byte more than allowed is enough for the handler to refuse it (413).
+      if (size > maxBytes) {
+        incoming.pause();
+        read();
+      } else waitForMore();
+    };
+    const onEnd = () => read();
+    const onFail = (err: Error) =>
+      settle({
+        kind: "failed",
+        err: new InvalidRequestError(
+          `The request body ended before it was complete (${err.message})`,
+        ),
+      });
+    const onClose = () => {
+      if (!incoming.complete) onFail(new Error("the client closed the connection"));
+    };
+    if (incoming.readableEnded) {
+      read();
+      return;
+    }
+    incoming.on("data", onData).on("end", onEnd).on("error", onFail).on("close", onClose);
+    waitForMore();
+  });
 }
 
 /**

@@ -94,17 +94,34 @@ async function answer(app: ReturnType<typeof createApp>, msg: ToThread & { type:
   }
 }
 
-try {
-  const { app, close } = await start();
-  port.on("message", (msg: ToThread) => {
-    if (msg.type === "request") void answer(app, msg);
-    else {
-      close();
-      port.close();
+// Loaded; the database is opened when the main thread says it is migrated.
+let started: Promise<Awaited<ReturnType<typeof start>> | undefined> | undefined;
+port.on("message", (msg: ToThread) => {
+  if (msg.type === "open") {
+    started ??= start().then(
+      (opened) => {
+        post({ type: "ready" });
+        return opened;
+      },
+      (err: unknown) => {
+        post({ type: "failed", message: err instanceof Error ? err.message : String(err) });
+        port.close();
+        return undefined;
+      },
+    );
+  } else if (msg.type === "request") {
+    if (!started) {
+      post({ type: "response-failed", id: msg.id, message: "the write thread is not open" });
+      return;
     }
-  });
-  post({ type: "ready" });
-} catch (err) {
-  post({ type: "failed", message: err instanceof Error ? err.message : String(err) });
-  port.close();
-}
+    void started.then((opened) => {
+      if (opened) return answer(opened.app, msg);
+      post({ type: "response-failed", id: msg.id, message: "the write thread did not start" });
+    });
+  } else {
+    void (started ?? Promise.resolve(undefined)).then((opened) => {
+      opened?.close();
+      port.close();
+    });
+  }
+});

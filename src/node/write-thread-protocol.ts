@@ -24,6 +24,7 @@ export type ToThread =
       headers: [string, string][];
       body: Uint8Array | null;
     }
+  | { type: "open" }
   | { type: "stop" };
 
 /** What the app in the thread would have called in the main thread. */

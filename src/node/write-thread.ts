@@ -1,6 +1,9 @@
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../api/deps.ts";
 import { errorBody } from "../api/errors.ts";
+import type { Config } from "../config.ts";
+import { armedCrashPoint } from "../crash-points.ts";
+import { packageVersion } from "./runtime.ts";
 import type { FromThread, Hook, ToThread, WriteThreadData } from "./write-thread-protocol.ts";
 
 /** How long a thread may take to load the app and open the database. */
@@ -38,22 +41,45 @@ export class WriteThread {
   #everStarted = false;
   #exited: Promise<void> = Promise.resolve();
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
+  #opened: Promise<void> = Promise.resolve();
+
+  /** Where the thread's hooks go (`startServer` sets it before requests come). */
+  onHook: (hook: Hook) => void = () => {};
 
   private constructor(
     private readonly data: WriteThreadData,
-    private readonly onHook: (hook: Hook) => void,
     private readonly log: Logger,
   ) {}
 
-  /** Start the thread; resolves once its app can answer, rejects if it cannot start. */
+  /**
+   * Start the thread loading the app, at once (beside the main thread's own
+   * loading: each takes about a second); `open` then lets it open the
+   * database, which must be migrated by then.
+   */
+  static spawn(opts: { data: WriteThreadData; log: Logger }): WriteThread {
+    const thread = new WriteThread(opts.data, opts.log);
+    thread.#opened = thread.#spawn();
+    // Awaited by `open`; a failure before that is reported there.
+    thread.#opened.catch(() => {});
+    return thread;
+  }
+
+  /** `spawn` then `open`. */
   static async start(opts: {
     data: WriteThreadData;
-    onHook: (hook: Hook) => void;
+    onHook?: (hook: Hook) => void;
     log: Logger;
   }): Promise<WriteThread> {
-    const thread = new WriteThread(opts.data, opts.onHook, opts.log);
-    await thread.#spawn();
+    const thread = WriteThread.spawn(opts);
+    if (opts.onHook) thread.onHook = opts.onHook;
+    await thread.open();
     return thread;
+  }
+
+  /** Resolves once the thread's app can answer; rejects if it cannot start. */
+  open(): Promise<void> {
+    this.#worker?.postMessage({ type: "open" } satisfies ToThread);
+    return this.#opened;
   }
 
   /** Requests handed over and not yet answered. */
@@ -62,11 +88,12 @@ export class WriteThread {
   }
 
   /**
-   * Answer `req` (its body already read: `body`) in the thread. A failure to
+   * Answer `req` (its body already read: `body`; Node's `rawHeaders`, if
+   * given, are its headers without building a Headers) in the thread. A failure to
    * answer at all (the thread died, is restarting or stopped) is a 503 in
    * the ODCS shape.
    */
-  async fetch(req: Request, body: Uint8Array | null): Promise<Response> {
+  async fetch(req: Request, body: Uint8Array | null, rawHeaders?: string[]): Promise<Response> {
     const worker = this.#worker;
     if (!worker)
       return unavailable(
@@ -81,7 +108,7 @@ export class WriteThread {
       id,
       method: req.method,
       url: req.url,
-      headers: [...req.headers],
+      headers: rawHeaders ? pairs(rawHeaders) : [...req.headers],
       body,
     };
     worker.postMessage(msg);
@@ -163,7 +190,9 @@ export class WriteThread {
 
   #restart(): void {
     if (this.#stopped) return;
-    this.#spawn().then(
+    const started = this.#spawn();
+    this.#worker?.postMessage({ type: "open" } satisfies ToThread);
+    started.then(
       () => this.log.info("the write thread is running again"),
       (err: Error) => this.log.error("the write thread did not start again", { err: err.message }),
     );
@@ -182,9 +211,11 @@ export class WriteThread {
     if (msg.type === "response-failed") pending.reject(new Error(msg.message));
     else
       pending.resolve(
-        new Response(NULL_BODY_STATUS.has(msg.status) ? null : msg.body, {
+        // A Uint8Array body and plain headers: what @hono/node-server writes
+        // out directly, without a WHATWG Response behind it.
+        new Response(NULL_BODY_STATUS.has(msg.status) ? null : new Uint8Array(msg.body), {
           status: msg.status,
-          headers: msg.headers,
+          headers: plainHeaders(msg.headers),
         }),
       );
   }
@@ -194,6 +225,36 @@ export class WriteThread {
     this.#pending.clear();
     for (const p of pending) p.reject(err);
   }
+}
+
+/** `[name, value, name, value, …]` as pairs. */
+function pairs(raw: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] as string, raw[i + 1] as string]);
+  return out;
+}
+
+/** Headers as an object, or as the pairs where a name repeats (Set-Cookie). */
+function plainHeaders(headers: [string, string][]): Record<string, string> | [string, string][] {
+  const out: Record<string, string> = Object.create(null);
+  for (const [name, value] of headers) {
+    if (Object.hasOwn(out, name)) return headers;
+    out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * The write thread of a server process with `config`, spawned: it loads the
+ * app meanwhile; `startServer` opens it once the database is migrated. A
+ * process entry calls this before it loads `start-server.ts`, so the two
+ * threads load the app side by side.
+ */
+export function spawnWriteThread(config: Config, log: Logger): WriteThread {
+  return WriteThread.spawn({
+    data: { config, version: packageVersion(), crashAt: armedCrashPoint() },
+    log,
+  });
 }
 
 function unavailable(message: string): Response {
