@@ -81,6 +81,7 @@ export async function startServer(
       worker?.wake();
       events.wake();
     },
+    onComposeCanceled: (id) => worker?.composeCanceled(id),
     uploads: createUploadStore(config.ODCS_UPLOAD_DIR),
     ...(reader
       ? { readCompose: reader.read, readList: reader.list, readListWrites: reader.writes }
