@@ -111,8 +111,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     });
     const body = new Uint8Array(await up.arrayBuffer());
     const headers: Record<string, string> = { "content-length": String(body.length) };
-    const type = up.headers.get("content-type");
-    if (type) headers["content-type"] = type;
+    for (const h of ["content-type", "content-range"]) {
+      const v = up.headers.get(h);
+      if (v) headers[h] = v;
+    }
     res.writeHead(up.status, headers);
     if (rule?.fault === "stall") {
       res.flushHeaders();

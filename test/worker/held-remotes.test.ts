@@ -1,20 +1,23 @@
 /**
- * Cancelling (DELETE) a generating compose while a remote system holds its
- * answer, with a real Worker and the real sources: the Pulp API search and
- * the download of a content set's repodata (protocol-level Pulp server),
- * MBS's module-builds query (protocol-level MBS), and the `git fetch` of
- * module defaults over http (a real bare repository). Each sits behind the
- * fault proxy, which holds the request and records when the worker closes
- * it. Within the bound: connection closed (and no git process left), the
- * compose `failed` "Canceled by anonymous", one attempt and no retry, only
- * the log published.
+ * A remote system holding its answer, with real Workers and the real
+ * sources: the Koji hub and Koji files, the Pulp API and a content set's
+ * repodata (protocol-level Pulp server), MBS's module-builds query
+ * (protocol-level MBS), and the `git fetch` of module defaults over http (a
+ * real bare repository). Each sits behind the fault proxy, which holds the
+ * request and records when the worker closes it.
+ *
+ * - Cancel (DELETE) while held: within the bound the connection is closed
+ *   (and no git process left), the compose `failed` "Canceled by anonymous",
+ *   one attempt and no retry, only the log published.
+ * - Nobody cancels: the system's own timeout setting ends each try, and the
+ *   compose's `state_reason` names the setting.
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { Worker } from "../../src/worker/loop.ts";
 import { tempDir } from "../helpers/db.ts";
 import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.ts";
@@ -22,6 +25,7 @@ import { type KojiHub, KojiModel, startKojiHub } from "../helpers/koji-hub.ts";
 import { type MbsServer, startMbs } from "../helpers/mbs-server.ts";
 import { addModules } from "../helpers/module-builds.ts";
 import { type PulpRepoSpec, type PulpServer, startPulpServer } from "../helpers/pulp-server.ts";
+import { buildRpms } from "../helpers/rpmbuild.ts";
 import { composeHarness, LIBDNF_REPO, repoServer } from "../helpers/service.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -49,7 +53,11 @@ let gitSrv: Awaited<ReturnType<typeof repoServer>>;
 let pulpProxy: FaultProxy;
 let mbsProxy: FaultProxy;
 let gitProxy: FaultProxy;
+let hubProxy: FaultProxy;
+let topProxy: FaultProxy;
 let h: Awaited<ReturnType<typeof composeHarness>>;
+/** Every timeout at its minimum, one attempt per job, no Koji retries. */
+let ht: Awaited<ReturnType<typeof composeHarness>>;
 beforeAll(async () => {
   pulp = await startPulpServer({
     repos: [
@@ -72,7 +80,16 @@ beforeAll(async () => {
       rpms: [{ name: "cr-mod", version: "1.0", release: "1.module_el8", files: ["/usr/share/cr"] }],
     },
   ]);
+  const built = await buildRpms([
+    { name: "cr-app", version: "1.0", release: "1", files: ["/usr/share/cr-app"] },
+  ]);
+  model.createTag("cr-tag", { arches: ["x86_64"] });
+  model.addPackage("cr-tag", "cr-app");
+  model.importBuilds([{ rpms: built.map((b) => b.path) }]);
+  model.tagBuild("cr-tag", "cr-app-1.0-1");
   hub = await startKojiHub(model);
+  hubProxy = await startFaultProxy(new URL(hub.hubUrl).origin);
+  topProxy = await startFaultProxy(hub.topurl.replace(/\/$/, ""));
   const mbsUrl = new URL(mbs.url);
   mbsProxy = await startFaultProxy(mbsUrl.origin);
 
@@ -109,10 +126,25 @@ beforeAll(async () => {
     ODCS_GIT_TIMEOUT_MS: 600_000,
     ODCS_DOWNLOAD_TIMEOUT_MS: 600_000,
   });
+  ht = await composeHarness({
+    ODCS_PULP_URL: `${pulpProxy.url}/`,
+    ODCS_PULP_USERNAME: pulp.username,
+    ODCS_PULP_PASSWORD: pulp.password,
+    ODCS_KOJI_HUB_URL: `${hubProxy.url}${new URL(hub.hubUrl).pathname}`,
+    ODCS_KOJI_TOPURL: `${topProxy.url}/`,
+    ODCS_MBS_URL: `${mbsProxy.url}${mbsUrl.pathname}`,
+    ODCS_CACHE_DIR: tempDir("odcs-cache-"),
+    ODCS_JOB_MAX_ATTEMPTS: 1,
+    ODCS_KOJI_RETRIES: 0,
+    ODCS_PULP_TIMEOUT_MS: 1000,
+    ODCS_MBS_TIMEOUT_MS: 1000,
+    ODCS_KOJI_TIMEOUT_MS: 1000,
+  });
 }, 180_000);
 afterAll(async () => {
   await h?.stopAll();
-  for (const p of [pulpProxy, mbsProxy, gitProxy]) await p?.close();
+  await ht?.stopAll();
+  for (const p of [pulpProxy, mbsProxy, gitProxy, hubProxy, topProxy]) await p?.close();
   await pulp?.close();
   await mbs?.close();
   await hub?.close();
@@ -121,7 +153,7 @@ afterAll(async () => {
 
 let worker: Worker | undefined;
 afterEach(async () => {
-  for (const p of [pulpProxy, mbsProxy, gitProxy]) p.clear();
+  for (const p of [pulpProxy, mbsProxy, gitProxy, hubProxy, topProxy]) p.clear();
   await worker?.stop(0);
   worker = undefined;
 });
@@ -184,52 +216,101 @@ async function expectCanceled(id: number) {
   expect(await h.rpms(id)).toEqual([]);
 }
 
-test("Pulp: the repository search held", async () => {
-  const { id, closedAfterMs } = await cancelWhileHeld(
-    pulpProxy,
-    /^\/pulp\/api\//,
-    "stall-headers",
-    {
-      source: { type: "pulp", source: "cr-one" },
-    },
-  );
-  console.log(`cancel → held Pulp search closed after ${closedAfterMs} ms`);
-  await expectCanceled(id);
-});
-
-test("Pulp: a merged content set's repodata download held mid-body", async () => {
-  const { id, closedAfterMs } = await cancelWhileHeld(
-    pulpProxy,
-    /^\/content\/cr\/m[12]\/.*repodata\/repomd\.xml$/,
-    "stall",
-    { source: { type: "pulp", source: "cr-merged" } },
-  );
-  console.log(`cancel → held Pulp repodata download closed after ${closedAfterMs} ms`);
-  await expectCanceled(id);
-});
-
-test("MBS: the module-builds query held", async () => {
-  const { id, closedAfterMs } = await cancelWhileHeld(
-    mbsProxy,
-    /\/1\/module-builds\/$/,
-    "stall-headers",
-    { source: { type: "module", source: "cr-mod:1" } },
-  );
-  console.log(`cancel → held MBS query closed after ${closedAfterMs} ms`);
-  await expectCanceled(id);
-});
-
-test("git: the module defaults fetch held; git and its http helper killed", async () => {
-  const url = `${gitProxy.url}/defaults.git`;
-  const { id, closedAfterMs } = await cancelWhileHeld(gitProxy, /info\/refs$/, "stall-headers", {
-    source: {
-      type: "module",
-      source: "cr-mod:1",
-      module_defaults_url: url,
-      module_defaults_commit: "main",
-    },
+describe("cancel while held", () => {
+  test("Pulp: the repository search held", async () => {
+    const { id, closedAfterMs } = await cancelWhileHeld(
+      pulpProxy,
+      /^\/pulp\/api\//,
+      "stall-headers",
+      {
+        source: { type: "pulp", source: "cr-one" },
+      },
+    );
+    console.log(`cancel → held Pulp search closed after ${closedAfterMs} ms`);
+    await expectCanceled(id);
   });
-  console.log(`cancel → held git fetch closed after ${closedAfterMs} ms`);
-  expect(await gitProcessesFor(url)).toEqual([]);
-  await expectCanceled(id);
+
+  test("Pulp: a merged content set's repodata download held mid-body", async () => {
+    const { id, closedAfterMs } = await cancelWhileHeld(
+      pulpProxy,
+      /^\/content\/cr\/m[12]\/.*repodata\/repomd\.xml$/,
+      "stall",
+      { source: { type: "pulp", source: "cr-merged" } },
+    );
+    console.log(`cancel → held Pulp repodata download closed after ${closedAfterMs} ms`);
+    await expectCanceled(id);
+  });
+
+  test("MBS: the module-builds query held", async () => {
+    const { id, closedAfterMs } = await cancelWhileHeld(
+      mbsProxy,
+      /\/1\/module-builds\/$/,
+      "stall-headers",
+      { source: { type: "module", source: "cr-mod:1" } },
+    );
+    console.log(`cancel → held MBS query closed after ${closedAfterMs} ms`);
+    await expectCanceled(id);
+  });
+
+  test("git: the module defaults fetch held; git and its http helper killed", async () => {
+    const url = `${gitProxy.url}/defaults.git`;
+    const { id, closedAfterMs } = await cancelWhileHeld(gitProxy, /info\/refs$/, "stall-headers", {
+      source: {
+        type: "module",
+        source: "cr-mod:1",
+        module_defaults_url: url,
+        module_defaults_commit: "main",
+      },
+    });
+    console.log(`cancel → held git fetch closed after ${closedAfterMs} ms`);
+    expect(await gitProcessesFor(url)).toEqual([]);
+    await expectCanceled(id);
+  });
+});
+
+describe("nobody cancels: the timeout setting fires and the reason names it", () => {
+  const P = "Error while generating compose: ";
+  const port = (p: FaultProxy) => p.url.replace(/^http:\/\/127\.0\.0\.1:/, "");
+
+  test("ODCS_KOJI_TIMEOUT_MS: the hub holds its answer", async () => {
+    hubProxy.rule({ match: /./, fault: "stall-headers" });
+    const row = await ht.run({
+      source: { type: "tag", source: "cr-tag", packages: ["cr-app"] },
+      flags: ["no_reuse"],
+    });
+    expect(row.state).toBe(4);
+    expect(row.stateReason).toBe(
+      `${P}cannot reach the Koji hub http://127.0.0.1:${port(hubProxy)}/kojihub for getLastEvent (1 attempts): no answer within 1000 ms (ODCS_KOJI_TIMEOUT_MS)`,
+    );
+  });
+
+  test("ODCS_KOJI_TIMEOUT_MS: Koji's files send their headers, then nothing", async () => {
+    topProxy.rule({ match: /\.rpm$/, fault: "stall" });
+    const row = await ht.run({
+      source: { type: "tag", source: "cr-tag", packages: ["cr-app"] },
+      flags: ["no_reuse"],
+    });
+    expect(row.state).toBe(4);
+    expect(row.stateReason).toMatch(
+      /\/cr-app-1\.0-1\.noarch\.rpm failed: no complete answer within 1000 ms \(ODCS_KOJI_TIMEOUT_MS\)/,
+    );
+  });
+
+  test("ODCS_MBS_TIMEOUT_MS: MBS holds its answer", async () => {
+    mbsProxy.rule({ match: /./, fault: "stall-headers" });
+    const row = await ht.run({ source: { type: "module", source: "cr-mod:1" } });
+    expect(row.state).toBe(4);
+    expect(row.stateReason).toMatch(
+      /^Error while generating compose: cannot reach MBS for http:\/\/127\.0\.0\.1:\d+\/\S+: no answer within 1000 ms \(ODCS_MBS_TIMEOUT_MS\) \(4 attempts\)$/,
+    );
+  });
+
+  test("ODCS_PULP_TIMEOUT_MS: Pulp holds its answer", async () => {
+    pulpProxy.rule({ match: /./, fault: "stall-headers" });
+    const row = await ht.run({ source: { type: "pulp", source: "cr-one" } });
+    expect(row.state).toBe(4);
+    expect(row.stateReason).toBe(
+      `${P}Pulp connection has failed: POST http://127.0.0.1:${port(pulpProxy)}/pulp/api/v2/repositories/search/: no complete answer within 1000 ms (ODCS_PULP_TIMEOUT_MS)`,
+    );
+  });
 });
