@@ -90,8 +90,12 @@ async function startCompose(composeId: number, ctx: JobContext): Promise<Compose
 export async function runGenerate(composeId: number, ctx: JobContext): Promise<void> {
   const compose = await startCompose(composeId, ctx);
   if (!compose) {
-    await completeJob(ctx.db, ctx.job.id, ctx.workerId, ctx.now().getTime());
-    return; // cancelled or already settled: nothing to do
+    // Cancelled or already settled: nothing to do. Fenced like every outcome:
+    // a worker stalled past its lease since its claim finds the compose done
+    // by the one that took the job over, and must not report the job done.
+    if (!(await completeJob(ctx.db, ctx.job.id, ctx.workerId, ctx.now().getTime())))
+      throw new LeaseLostError(`job ${ctx.job.id} lease lost before it started`);
+    return;
   }
   const target = ctx.config.ODCS_TARGET_DIR;
   const staging = attemptDir(target, compose.id, ctx.job.attempts);
