@@ -273,7 +273,8 @@ export async function renewComposeAs(
  * A `generating` compose is cancelled too, by the same rule (owner or
  * admin): a deliberate deviation, upstream answers 400 for it. Its running
  * job is ended with it, and the worker holding the job sees that within
- * ODCS_WORKER_CANCEL_CHECK_MS, aborts its downloads and tools and publishes
+ * ODCS_WORKER_CANCEL_CHECK_MS (a worker in this process at once,
+ * `onComposeCanceled`), aborts its downloads and tools and publishes
  * nothing (worker/loop.ts) — so `odcs delete` does what users mean.
  */
 async function deleteCompose(c: Context, deps: Deps, id: number) {
@@ -311,6 +312,7 @@ export async function deleteComposeAs(
     );
     if (canceled) {
       deps.waits?.notify(id);
+      deps.onComposeCanceled?.(id);
       return { message: `Compose (id=${id}) has been canceled`, status: 202 };
     }
     // A worker finished it meanwhile: fall through to the state rules below.

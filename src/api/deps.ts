@@ -37,6 +37,12 @@ export interface Deps {
   waits?: ComposeWaits;
   /** Called after a job was committed, so a worker in the same process starts at once. */
   onJobQueued?: () => void;
+  /**
+   * Called after a DELETE committed the cancel of a waiting or generating
+   * compose, so a worker in the same process building it aborts at once
+   * rather than at its next ODCS_WORKER_CANCEL_CHECK_MS.
+   */
+  onComposeCanceled?: (composeId: number) => void;
   /** Wakes the SSE streams; one per process. Absent: the app makes its own (polling). */
   eventFeed?: EventFeed;
   /** Prometheus metrics (Node entry); absent: /api/1/metrics/ answers 503. */

@@ -70,10 +70,12 @@ export async function startServer(
     worker?.wake();
     events.wake();
   };
+  const onComposeCanceled = (id: number) => worker?.composeCanceled(id);
   const writes = opts.writes ?? spawnWriteThread(config, log);
   writes.onHook = (hook) => {
     if (hook.hook === "queued") onJobQueued();
     else if (hook.hook === "changed") waits.notify(hook.id);
+    else if (hook.hook === "canceled") onComposeCanceled(hook.id);
     else events.metrics.observeRequest(hook.method, hook.route, hook.status, hook.seconds);
   };
   const writesOpen = writes.open();
@@ -101,6 +103,7 @@ export async function startServer(
     eventFeed: events.feed,
     metrics: events.metrics,
     onJobQueued,
+    onComposeCanceled,
     uploads: createUploadStore(config.ODCS_UPLOAD_DIR),
     ...(reader
       ? { readCompose: reader.read, readList: reader.list, readListWrites: reader.writes }

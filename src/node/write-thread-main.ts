@@ -71,6 +71,7 @@ async function start(): Promise<{ app: ReturnType<typeof createApp>; close: () =
     waits: new ForwardedWaits(db as Db),
     metrics,
     onJobQueued: () => post({ type: "hook", hook: "queued" }),
+    onComposeCanceled: (id) => post({ type: "hook", hook: "canceled", id }),
   });
   return { app, close };
 }

@@ -31,6 +31,7 @@ export type ToThread =
 export type Hook =
   | { hook: "queued" }
   | { hook: "changed"; id: number }
+  | { hook: "canceled"; id: number }
   | { hook: "request"; method: string; route: string; status: number; seconds: number };
 
 export type FromThread =

@@ -8,10 +8,13 @@ import { withRetries } from "./retry.ts";
  * setting, a dropped connection says so (undici's own words are "fetch
  * failed" and "terminated", with the real cause one level down).
  */
-export function describeFailure(err: unknown, timeoutMs: number): string {
+export function describeFailure(
+  err: unknown,
+  timeoutMs: number,
+  setting: TimeoutSetting = "ODCS_DOWNLOAD_TIMEOUT_MS",
+): string {
   const e = err as Error & { cause?: Error & { code?: string } };
-  if (e?.name === "TimeoutError")
-    return `no complete answer within ${timeoutMs} ms (ODCS_DOWNLOAD_TIMEOUT_MS)`;
+  if (e?.name === "TimeoutError") return `no complete answer within ${timeoutMs} ms (${setting})`;
   const cause = e?.cause;
   if (
     cause?.code === "ECONNRESET" ||
@@ -22,6 +25,13 @@ export function describeFailure(err: unknown, timeoutMs: number): string {
   if (cause?.code === "ECONNREFUSED") return "connection refused";
   return cause?.message ? `${e.message}: ${cause.message}` : String(e?.message ?? err);
 }
+
+/** The setting a request's timeout comes from, named when it fires. */
+export type TimeoutSetting =
+  | "ODCS_DOWNLOAD_TIMEOUT_MS"
+  | "ODCS_KOJI_TIMEOUT_MS"
+  | "ODCS_MBS_TIMEOUT_MS"
+  | "ODCS_PULP_TIMEOUT_MS";
 
 /** The setting a size limit comes from, named in the refusal. */
 type LimitSetting =

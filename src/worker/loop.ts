@@ -56,6 +56,7 @@ export class Worker {
       controller: AbortController;
       halt: AbortController;
       done: Promise<void>;
+      composeId: number;
       attempts: number;
       /** When its lease was last extended (worker clock, ms). */
       beatAt: number;
@@ -65,6 +66,7 @@ export class Worker {
   >();
   #cancelCheck: NodeJS.Timeout | undefined;
   #checkingCancels = false;
+  #checkAgain = false;
   #stopping = false;
   #wakeUp: (() => void) | null = null;
   #woken = false;
@@ -224,6 +226,7 @@ export class Worker {
       controller,
       halt,
       done: Promise.resolve(),
+      composeId: job.composeId,
       attempts: job.attempts,
       beatAt: this.o.now().getTime(),
       beat: async () => {
@@ -259,7 +262,12 @@ export class Worker {
    * job per tick. Returns the jobs it aborted.
    */
   async checkCancels(): Promise<number[]> {
-    if (this.#checkingCancels || this.#running.size === 0) return [];
+    if (this.#running.size === 0) return [];
+    if (this.#checkingCancels) {
+      // The read in flight may predate the cancel that asked for this one.
+      this.#checkAgain = true;
+      return [];
+    }
     this.#checkingCancels = true;
     try {
       const runs = [...this.#running].map(([id, r]) => ({ id, attempts: r.attempts }));
@@ -276,7 +284,21 @@ export class Worker {
       return [];
     } finally {
       this.#checkingCancels = false;
+      if (this.#checkAgain) {
+        this.#checkAgain = false;
+        void this.checkCancels();
+      }
     }
+  }
+
+  /**
+   * A DELETE in this process cancelled compose `composeId` (its commit is
+   * done): if this worker builds it, check now instead of at the next tick.
+   * The check reads the job, so a stale or foreign id costs one read at most.
+   */
+  composeCanceled(composeId: number): void {
+    if ([...this.#running.values()].some((r) => r.composeId === composeId))
+      void this.checkCancels();
   }
 
   async #execute(

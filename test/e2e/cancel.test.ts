@@ -7,6 +7,10 @@
  * next compose. `xorriso` is reached through a wrapper on the service's
  * PATH that records its pid and holds it at start (opening a FIFO nobody
  * writes), so the cancel lands while the tool runs whatever the machine's speed.
+ *
+ * The worker's own check runs only every minute here (ODCS_WORKER_CANCEL_CHECK_MS
+ * at its maximum): an abort within the bound is the API waking the worker
+ * of its process directly (`onComposeCanceled`).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -30,6 +34,8 @@ import {
 } from "../helpers/service.ts";
 import { waitFor } from "../helpers/wait.ts";
 
+/** The worker's periodic check: far beyond the bound, so it cannot be what aborts. */
+const CANCEL_CHECK_MS = 60_000;
 const CANCEL_BOUND_MS = 5_000;
 const RPM = /\.rpm$/;
 
@@ -56,6 +62,7 @@ beforeAll(async () => {
       PATH: `${wrapDir}:${process.env.PATH ?? "/usr/bin:/bin"}`,
       ODCS_ALLOWED_REPO_URLS: proxy.url,
       ODCS_WORKER_CONCURRENCY: "1",
+      ODCS_WORKER_CANCEL_CHECK_MS: String(CANCEL_CHECK_MS),
     },
   });
   db = createDb(createClient({ url: svc.dbUrl, timeout: BUSY_TIMEOUT_MS }));

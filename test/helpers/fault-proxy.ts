@@ -1,6 +1,7 @@
 /**
  * A fault-injecting HTTP proxy in front of a real server (e.g. `repoServer`
- * of a fixture repository): each request is forwarded to `upstream` and
+ * of a fixture repository, the Pulp or MBS test server): each request (its
+ * method, body, and range/auth/content headers) is forwarded to `upstream` and
  * answered faithfully, unless a rule or the seeded random mix says to break
  * it in one of the ways real mirrors do:
  *
@@ -102,11 +103,18 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       return;
     }
     if (rule?.fault === "stall-headers") return; // the client's timeout ends it
-    const up = await fetch(`${upstream}${path}`, { headers: pickHeaders(req) });
+    const sent = req.method === "GET" || req.method === "HEAD" ? undefined : await readAll(req);
+    const up = await fetch(`${upstream}${path}`, {
+      method: req.method ?? "GET",
+      headers: pickHeaders(req),
+      ...(sent ? { body: sent } : {}),
+    });
     const body = new Uint8Array(await up.arrayBuffer());
     const headers: Record<string, string> = { "content-length": String(body.length) };
-    const type = up.headers.get("content-type");
-    if (type) headers["content-type"] = type;
+    for (const h of ["content-type", "content-range"]) {
+      const v = up.headers.get(h);
+      if (v) headers[h] = v;
+    }
     res.writeHead(up.status, headers);
     if (rule?.fault === "stall") {
       res.flushHeaders();
@@ -182,7 +190,20 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   };
 }
 
+/** What an API client's request needs forwarded (Pulp's POSTs carry auth and JSON). */
+const FORWARDED = ["range", "authorization", "content-type", "accept"] as const;
+
 function pickHeaders(req: IncomingMessage): Record<string, string> {
-  const range = req.headers.range;
-  return range ? { range } : {};
+  const out: Record<string, string> = {};
+  for (const h of FORWARDED) {
+    const v = req.headers[h];
+    if (typeof v === "string") out[h] = v;
+  }
+  return out;
+}
+
+async function readAll(req: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of req) parts.push(chunk as Buffer);
+  return Buffer.concat(parts).toString("utf8");
 }

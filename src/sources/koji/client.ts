@@ -183,7 +183,7 @@ export class KojiClient {
         // No answer (refused, reset, timed out): the call may not have run; it is read-only.
         const reason =
           (err as Error).name === "TimeoutError"
-            ? `no answer within ${this.timeoutMs} ms`
+            ? `no answer within ${this.timeoutMs} ms (ODCS_KOJI_TIMEOUT_MS)`
             : describe(err);
         if (attempt >= this.retries)
           throw new ComposeError(

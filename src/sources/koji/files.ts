@@ -19,6 +19,7 @@ import { concatBytes } from "../../rpm/bytes.ts";
 import { webStreamChunks } from "../../rpm/decompress.ts";
 import { RpmFormatError, type RpmHeader, tryParseRpmHeader } from "../../rpm/header.ts";
 import { ComposeError } from "../errors.ts";
+import { describeFailure } from "../fetch.ts";
 
 /** First read of a header: most headers fit; a larger one says how much more it needs. */
 export const HEADER_FIRST_READ_BYTES = 8 * 1024;
@@ -115,10 +116,10 @@ async function rangeGet(
     });
   } catch (err) {
     if (signal.aborted) throw err;
-    throw new ComposeError(`fetching the headers of ${href} failed: ${(err as Error).message}`, {
-      retryable: true,
-      cause: err,
-    });
+    throw new ComposeError(
+      `fetching the headers of ${href} failed: ${describeFailure(err, timeoutMs, "ODCS_KOJI_TIMEOUT_MS")}`,
+      { retryable: true, cause: err },
+    );
   }
   if (res.status === 206 || res.status === 200) return res;
   await res.body?.cancel();
@@ -164,7 +165,16 @@ async function fetchHeader(
         throw new ComposeError(`${href} answered a Range request with Content-Range "${range}"`);
       }
     }
-    const part = await readAtMost(res, want - buf.length);
+    let part: Uint8Array;
+    try {
+      part = await readAtMost(res, want - buf.length);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new ComposeError(
+        `fetching the headers of ${href} failed: ${describeFailure(err, timeoutMs, "ODCS_KOJI_TIMEOUT_MS")}`,
+        { retryable: true, cause: err },
+      );
+    }
     stats.headerBytes += part.length;
     buf = concatBytes([buf, part]);
     const r = tryParseRpmHeader(buf);
@@ -271,10 +281,10 @@ export async function downloadFile(
     });
   } catch (err) {
     if (opts.signal.aborted) throw err;
-    throw new ComposeError(`downloading ${href} failed: ${(err as Error).message}`, {
-      retryable: true,
-      cause: err,
-    });
+    throw new ComposeError(
+      `downloading ${href} failed: ${describeFailure(err, opts.timeoutMs, "ODCS_KOJI_TIMEOUT_MS")}`,
+      { retryable: true, cause: err },
+    );
   }
   if (res.status === 404 || res.status === 410) {
     await res.body?.cancel();
@@ -301,10 +311,10 @@ export async function downloadFile(
   } catch (err) {
     await rm(dest, { force: true });
     if (opts.signal.aborted) throw err;
-    throw new ComposeError(`downloading ${href} failed: ${(err as Error).message}`, {
-      retryable: true,
-      cause: err,
-    });
+    throw new ComposeError(
+      `downloading ${href} failed: ${describeFailure(err, opts.timeoutMs, "ODCS_KOJI_TIMEOUT_MS")}`,
+      { retryable: true, cause: err },
+    );
   }
   return pass.digests();
 }

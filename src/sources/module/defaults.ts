@@ -56,14 +56,23 @@ interface GitRun {
   stdout: Buffer;
 }
 
+/**
+ * Run git in a process group of its own, and on `signal` SIGKILL the whole
+ * group: `git fetch` over http(s) hands the transfer to a `git remote-http`
+ * child, which a signal to git alone leaves running, orphaned, on its
+ * connection and holding the stderr pipe — the fetch would neither stop
+ * nor settle until the server gave up. Settles only once every process of
+ * the group has closed its pipes.
+ */
 function git(args: string[], cwd: string, signal: AbortSignal, home: string): Promise<GitRun> {
   return new Promise((resolve, reject) => {
+    signal.throwIfAborted();
     const child = spawn(
       "git",
       ["-c", "core.hooksPath=/dev/null", "-c", "protocol.file.allow=always", ...args],
       {
         cwd,
-        signal,
+        detached: true,
         stdio: ["ignore", "pipe", "pipe"],
         env: {
           PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -83,12 +92,23 @@ function git(args: string[], cwd: string, signal: AbortSignal, home: string): Pr
       if (err.length < MAX_STDERR_CHARS) err += d.slice(0, MAX_STDERR_CHARS - err.length);
     });
     let failure: Error | undefined;
-    // Aborted: reject once the child is gone, not while it may still write.
-    child.once("error", (err) => {
-      if (child.pid === undefined) reject(err);
-      else failure = err;
+    const kill = () => {
+      failure ??= new DOMException("git was aborted", "AbortError");
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // The group is gone already.
+      }
+    };
+    signal.addEventListener("abort", kill, { once: true });
+    child.once("error", (e) => {
+      if (child.pid === undefined) {
+        signal.removeEventListener("abort", kill);
+        reject(e);
+      } else failure ??= e;
     });
     child.once("close", (code) => {
+      signal.removeEventListener("abort", kill);
       if (failure) reject(failure);
       else if (code === 0) resolve({ stdout: Buffer.concat(out) });
       else reject(new Error(err.trim() || `git ${args[0]} exited with ${code}`));

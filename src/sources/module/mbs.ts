@@ -159,7 +159,7 @@ export class MbsClient {
             : new ComposeError(
                 `cannot reach MBS for ${url}: ${
                   (err as Error).name === "TimeoutError"
-                    ? `no answer within ${this.timeoutMs} ms`
+                    ? `no answer within ${this.timeoutMs} ms (ODCS_MBS_TIMEOUT_MS)`
                     : describe(err)
                 }`,
                 { retryable: true, cause: err },

@@ -46,6 +46,7 @@ export async function pulpJson<T>(
 ): Promise<T | undefined> {
   const what = `${method} ${url}`;
   let res: Response | undefined;
+  let text = "";
   for (let attempt = 0; ; attempt++) {
     try {
       res = await fetch(url, {
@@ -59,11 +60,15 @@ export async function pulpJson<T>(
         redirect: "error",
         signal: AbortSignal.any([conn.signal, AbortSignal.timeout(conn.timeoutMs)]),
       });
+      text = await res.text();
       break;
     } catch (err) {
       if (conn.signal.aborted) throw err;
       const cause = (err as Error & { cause?: { message?: string; code?: string } }).cause;
-      const detail = cause?.code ?? cause?.message ?? (err as Error).message;
+      const detail =
+        (err as Error).name === "TimeoutError"
+          ? `no complete answer within ${conn.timeoutMs} ms (ODCS_PULP_TIMEOUT_MS)`
+          : (cause?.code ?? cause?.message ?? (err as Error).message);
       if (attempt >= CONNECT_RETRIES)
         throw new ComposeError(`Pulp connection has failed: ${what}: ${detail}`, {
           retryable: true,
@@ -72,7 +77,6 @@ export async function pulpJson<T>(
       await sleep(RETRY_DELAY_MS * (attempt + 1), conn.signal);
     }
   }
-  const text = await res.text();
   if (res.status === 404 && opts.allow404) return undefined;
   if (res.status === 401 || res.status === 403)
     throw new ComposeError(

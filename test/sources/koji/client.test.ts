@@ -115,7 +115,9 @@ describe("timeouts", () => {
     const k = new KojiClient({ hubUrl: url, timeoutMs: 200, retries: 1, retryDelayMs: () => 1 });
     const err = await k.call("getLastEvent").catch((e: unknown) => e);
     expect(err).toMatchObject({ retryable: true });
-    expect((err as Error).message).toMatch(/\(2 attempts\): no answer within 200 ms$/);
+    expect((err as Error).message).toMatch(
+      /\(2 attempts\): no answer within 200 ms \(ODCS_KOJI_TIMEOUT_MS\)$/,
+    );
     expect(received).toBe(2);
   });
 
