@@ -22,17 +22,26 @@ const { values } = parseArgs({
     keep: { type: "string" },
   },
 });
-const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
+/** A flag's number, or exit 2 naming it: a typo must not run (and pass) a soak of NaN composes. */
+const num = (v: string | undefined, d: number, name: string) => {
+  if (v === undefined) return d;
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n < 0) {
+    console.error(`soak: --${name} must be a number ≥ 0, not ${JSON.stringify(v)}`);
+    process.exit(2);
+  }
+  return n;
+};
 const report = await runSoak({
-  seed: num(values.seed, SOAK_DEFAULTS.seed),
-  workers: num(values.workers, SOAK_DEFAULTS.workers),
-  composes: num(values.composes, SOAK_DEFAULTS.composes),
-  killEveryMs: num(values["kill-every-ms"], SOAK_DEFAULTS.killEveryMs),
-  leaseMs: num(values["lease-ms"], SOAK_DEFAULTS.leaseMs),
-  faultRate: num(values["fault-rate"], SOAK_DEFAULTS.faultRate),
-  drainMs: num(values["drain-ms"], SOAK_DEFAULTS.drainMs),
-  opsEveryMs: num(values["ops-every-ms"], SOAK_DEFAULTS.opsEveryMs),
-  crashShare: num(values["crash-points"], 0),
+  seed: num(values.seed, SOAK_DEFAULTS.seed, "seed"),
+  workers: num(values.workers, SOAK_DEFAULTS.workers, "workers"),
+  composes: num(values.composes, SOAK_DEFAULTS.composes, "composes"),
+  killEveryMs: num(values["kill-every-ms"], SOAK_DEFAULTS.killEveryMs, "kill-every-ms"),
+  leaseMs: num(values["lease-ms"], SOAK_DEFAULTS.leaseMs, "lease-ms"),
+  faultRate: num(values["fault-rate"], SOAK_DEFAULTS.faultRate, "fault-rate"),
+  drainMs: num(values["drain-ms"], SOAK_DEFAULTS.drainMs, "drain-ms"),
+  opsEveryMs: num(values["ops-every-ms"], SOAK_DEFAULTS.opsEveryMs, "ops-every-ms"),
+  crashShare: num(values["crash-points"], 0, "crash-points"),
   keepDir: values.keep,
   progress: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
 });

@@ -157,7 +157,7 @@ export async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8A
 }
 
 /** Node hash names of repomd checksum types (`sha` is yum's old name for sha1). */
-const HASHES: Record<string, string> = {
+export const HASHES: Record<string, string> = {
   md5: "md5",
   sha: "sha1",
   sha1: "sha1",

@@ -1,18 +1,31 @@
 /**
- * The soak's checks (bench/soak-check.ts) catch what they claim to: a
- * clean state passes, and each fault put into it — an RPM deleted,
- * corrupted or added, STATUS wrong, a failed compose publishing a tree, an
- * event dropped or added, a compose left unsettled with or without a job,
- * an acknowledged compose missing, a job completed twice — is reported by
- * its own check and by no other.
+ * The soak's checks (bench/soak-check.ts, its tree checks those of
+ * test/helpers/published-tree.ts) catch what they claim to: a clean state
+ * passes, and each fault put into it — an RPM deleted, corrupted or added,
+ * a package dropped from primary, a repodata file not matching repomd.xml,
+ * an ISO not matching images.json, a staging leftover served, STATUS
+ * wrong, a failed compose publishing a tree, an event dropped or added, a
+ * compose left unsettled with or without a job, an acknowledged compose
+ * missing, a job completed twice — is reported by its own check and by no
+ * other; correct checksums of other types than sha256 are no fault.
  */
-import { appendFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  appendFileSync,
+  cpSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { checkSoak, type SoakFindings } from "../../bench/soak-check.ts";
 import type { Logger } from "../../src/api/deps.ts";
-import { composes, events, jobs } from "../../src/db/schema.ts";
+import { composeRpms, composes, events, jobs } from "../../src/db/schema.ts";
 import { composeHarness, LIBDNF_REPO } from "../helpers/service.ts";
 
 type Harness = Awaited<ReturnType<typeof composeHarness>>;
@@ -21,7 +34,9 @@ let done: number;
 let reuser: number;
 let failed: number;
 let other: number;
+let iso: number;
 let rpmFile: string;
+let repoDir: string;
 const lines: string[] = [];
 /** JSON lines as src/node/runtime.ts writes them. */
 const jsonLog: Logger = Object.fromEntries(
@@ -36,7 +51,7 @@ const check = (over: { acked?: number[]; outputs?: { name: string; output: strin
   checkSoak({
     db: h.db,
     targetDir: h.target,
-    acked: over.acked ?? [done, reuser, failed, other],
+    acked: over.acked ?? [done, reuser, failed, other, iso],
     outputs: over.outputs ?? [{ name: "1", output: lines.join("\n") }],
     now: h.clock.now().getTime(),
   });
@@ -59,11 +74,39 @@ beforeAll(async () => {
       flags: ["no_deps", "no_reuse"],
     })
   ).id;
+  iso = (await h.create({ ...body, flags: ["no_deps", "no_reuse"], results: ["iso"] })).id;
   await runAll();
   const rpm = (await h.rpms(done))[0];
   if (!rpm) throw new Error("no compose_rpms");
-  rpmFile = join(h.dir(done), "compose", "Temporary", rpm.treeArch, "os", rpm.path);
+  repoDir = join(h.dir(done), "compose", "Temporary", rpm.treeArch, "os");
+  rpmFile = join(repoDir, rpm.path);
 });
+
+/** Run `fault`, check, then `undo` it: what the checks found while it was there. */
+async function withFault(fault: () => void, undo: () => void): Promise<SoakFindings> {
+  fault();
+  try {
+    return await check();
+  } finally {
+    undo();
+  }
+}
+
+/** The done compose's repodata rewritten by createrepo_c with `args`, put back by `undo`. */
+function rewriteRepodata(args: string[]) {
+  const backup = `${repoDir}/repodata.orig`;
+  cpSync(join(repoDir, "repodata"), backup, { recursive: true });
+  const run = spawnSync("createrepo_c", [...args, repoDir], { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`createrepo_c: ${run.stderr}`);
+  // createrepo_c keeps nothing of its own beside repodata/.
+  return () => {
+    rmSync(join(repoDir, "repodata"), { recursive: true });
+    renameSync(backup, join(repoDir, "repodata"));
+  };
+}
+
+const digest = (algo: string, file: string) =>
+  createHash(algo).update(readFileSync(file)).digest("hex");
 afterAll(() => h.stopAll());
 
 describe("the soak's checks", () => {
@@ -72,7 +115,8 @@ describe("the soak's checks", () => {
     expect((await h.row(reuser)).reusedId).toBe(done);
     expect((await h.row(failed)).state).toBe(4);
     // The done composes and the reuser; the failed one logs its failure instead.
-    expect(lines.filter((l) => l.includes('"job done"'))).toHaveLength(3);
+    expect((await h.row(iso)).state).toBe(2);
+    expect(lines.filter((l) => l.includes('"job done"'))).toHaveLength(4);
     expect(await check()).toEqual(clean);
   });
 
@@ -96,8 +140,110 @@ describe("the soak's checks", () => {
     renameSync(copy, rpmFile);
     expect(corrupt).toEqual({
       ...clean,
-      partial: [expect.stringMatching(/differs from its checksum$/)],
+      partial: [
+        expect.stringMatching(/is not the RPM compose_rpms records: its sha256 is /),
+        expect.stringMatching(/is not byte for byte what primary says: its sha256 is /),
+      ],
     });
+    expect(await check()).toEqual(clean);
+  });
+
+  test("a package of compose_rpms dropped from primary is partial", async () => {
+    const away = `${rpmFile}.away`;
+    let undoRepodata = () => {};
+    const found = await withFault(
+      () => {
+        // primary rewritten without it (repomd.xml consistent with it), the file put back.
+        renameSync(rpmFile, away);
+        undoRepodata = rewriteRepodata([]);
+        renameSync(away, rpmFile);
+      },
+      () => undoRepodata(),
+    );
+    expect(found).toEqual({
+      ...clean,
+      partial: [expect.stringMatching(/: x86_64: primary does not list dwm-0:.* of compose_rpms$/)],
+    });
+    expect(await check()).toEqual(clean);
+  });
+
+  test("a repodata file that does not match its repomd.xml checksum is partial", async () => {
+    const repomd = join(repoDir, "repodata", "repomd.xml");
+    const text = readFileSync(repomd, "utf8");
+    const m = /<data type="primary">[\s\S]*?<checksum type="(\w+)">(\w+)</.exec(text);
+    if (!m?.[2]) throw new Error("no primary checksum");
+    const wrong = text.replace(m[2], "0".repeat(m[2].length));
+    const found = await withFault(
+      () => writeFileSync(repomd, wrong),
+      () => writeFileSync(repomd, text),
+    );
+    expect(found).toEqual({
+      ...clean,
+      partial: [
+        expect.stringMatching(
+          /: x86_64: repodata\/\S+-primary\.xml\.\w+ does not match repomd\.xml: its/,
+        ),
+      ],
+    });
+  });
+
+  test("correct checksums of other types than sha256 (sha512 repodata, sha1 compose_rpms) are no fault; wrong ones are", async () => {
+    const undo = rewriteRepodata(["--checksum", "sha512"]);
+    try {
+      const repomd = readFileSync(join(repoDir, "repodata", "repomd.xml"), "utf8");
+      expect(repomd).toContain('<checksum type="sha512">');
+      expect(await check()).toEqual(clean);
+    } finally {
+      undo();
+    }
+    const [row] = await h.rpms(done);
+    if (!row) throw new Error("no compose_rpms");
+    const set = (checksumType: string, checksum: string) =>
+      h.db.update(composeRpms).set({ checksumType, checksum }).where(eq(composeRpms.id, row.id));
+    await set("sha1", digest("sha1", rpmFile));
+    const sha1 = await check();
+    await set("sha1", "0".repeat(40));
+    const wrongSha1 = await check();
+    await set(row.checksumType, row.checksum);
+    expect(sha1).toEqual(clean);
+    expect(wrongSha1).toEqual({
+      ...clean,
+      partial: [
+        expect.stringMatching(/is not the RPM compose_rpms records: its sha1 is \w+, not 0+$/),
+      ],
+    });
+    expect(await check()).toEqual(clean);
+  });
+
+  test("an ISO that is not what images.json says, or a staging leftover served, is partial", async () => {
+    const isoDir = join(h.dir(iso), "compose", "Temporary", "x86_64", "iso");
+    const image = readdirSync(isoDir).find((f) => f.endsWith(".iso"));
+    if (!image) throw new Error("no ISO");
+    const isoFile = join(isoDir, image);
+    const bytes = readFileSync(isoFile);
+    const grown = await withFault(
+      () => appendFileSync(isoFile, "x"),
+      () => writeFileSync(isoFile, bytes),
+    );
+    expect(grown.partial).toEqual([
+      expect.stringMatching(
+        new RegExp(`^compose ${iso}: .*${image} has ${bytes.length + 1} bytes`),
+      ),
+      expect.stringMatching(new RegExp(`^compose ${iso}: .*${image} does not match images.json`)),
+    ]);
+    const leftover = join(h.dir(done), "compose", ".repodata");
+    const served = await withFault(
+      () => cpSync(join(repoDir, "repodata"), leftover, { recursive: true }),
+      () => rmSync(leftover, { recursive: true }),
+    );
+    expect([...served.partial].sort()).toEqual(
+      [
+        `compose ${done}: compose/.repodata is served: a staging leftover`,
+        ...readdirSync(join(repoDir, "repodata")).map(
+          (f) => `compose ${done}: compose/.repodata/${f} is served: a staging leftover`,
+        ),
+      ].sort(),
+    );
     expect(await check()).toEqual(clean);
   });
 
@@ -107,7 +253,7 @@ describe("the soak's checks", () => {
     const found = await check();
     writeFileSync(status, "FINISHED\n");
     expect(found.partial.sort()).toEqual([
-      `compose ${done}: STATUS is not FINISHED`,
+      `compose ${done}: STATUS is STARTED, not FINISHED`,
       `compose ${reuser}: reuses compose ${done}, whose tree is not there`,
     ]);
   });

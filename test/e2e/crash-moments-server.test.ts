@@ -18,13 +18,9 @@ import { afterAll, expect, test } from "vitest";
 import type { CrashPoint } from "../../src/crash-points.ts";
 import { createDb, type Db } from "../../src/db/client.ts";
 import { composes, events, jobs } from "../../src/db/schema.ts";
-import {
-  leftoverProblems,
-  stateProblems,
-  stoppedAt,
-  treeProblems,
-} from "../helpers/crash-invariants.ts";
+import { stateProblems, stoppedAt } from "../helpers/crash-invariants.ts";
 import { tempDir } from "../helpers/db.ts";
+import { leftoverProblems, publishedTreeProblems } from "../helpers/published-tree.ts";
 import { LIBDNF_REPO, type ServiceProcess, startService } from "../helpers/service.ts";
 import { openStream } from "../helpers/sse-client.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -127,7 +123,7 @@ test("a create killed before its commit leaves nothing; one killed after it is g
   const fresh = await start(dataDir);
   await settledAll(db);
   expect(await compose(fresh.url, 1)).toMatchObject({ state_name: "done" });
-  expect(await treeProblems(db, fresh.targetDir)).toEqual([]);
+  expect(await publishedTreeProblems(db, fresh.targetDir)).toEqual([]);
   await noLeftovers(fresh.targetDir);
   expect(await fresh.stop()).toBe(0);
 }, 120_000);
@@ -198,7 +194,7 @@ test("killed mid-upload and mid-SSE stream: the upload dir is swept, the stream 
   expect(up.status).toBe(201);
   const { id: uploadId } = (await up.json()) as { id: string };
   expect(await readdir(uploads)).toEqual([uploadId]);
-  expect(await treeProblems(db, second.targetDir)).toEqual([]);
+  expect(await publishedTreeProblems(db, second.targetDir)).toEqual([]);
   await noLeftovers(second.targetDir);
   expect(await second.stop()).toBe(0);
   expect(await readdir(uploads)).toEqual([uploadId]);
@@ -232,6 +228,6 @@ test("the sweep killed after marking an expired compose removed, then while dele
   expect(await compose(fresh.url, id)).toMatchObject({ state_name: "removed" });
   await noLeftovers(fresh.targetDir);
   expect(existsSync(dir)).toBe(false);
-  expect(await treeProblems(db, fresh.targetDir)).toEqual([]);
+  expect(await publishedTreeProblems(db, fresh.targetDir)).toEqual([]);
   expect(await fresh.stop()).toBe(0);
 }, 120_000);

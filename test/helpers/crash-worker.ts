@@ -10,14 +10,10 @@ import { expect } from "vitest";
 import { silentLogger } from "../../src/api/deps.ts";
 import { expireComposes, removeOrphanDirs } from "../../src/sweep/expire.ts";
 import { removeLeftovers } from "../../src/sweep/leftovers.ts";
-import {
-  doubleCompletions,
-  leftoverProblems,
-  stateProblems,
-  treeProblems,
-} from "./crash-invariants.ts";
+import { stateProblems } from "./crash-invariants.ts";
 import { tempDir } from "./db.ts";
 import { DAY_MS } from "./given.ts";
+import { doubleCompletions, leftoverProblems, publishedTreeProblems } from "./published-tree.ts";
 import { composeHarness, LIBDNF_REPO, type ServiceProcess, startService } from "./service.ts";
 import { waitFor } from "./wait.ts";
 
@@ -83,7 +79,7 @@ export async function checkRecovered(
     expect((await h.rpms(id)).map((r) => r.name).sort()).toEqual(NAMES);
   }
   expect(await stateProblems(h.db)).toEqual([]);
-  expect(await treeProblems(h.db, h.target)).toEqual([]);
+  expect(await publishedTreeProblems(h.db, h.target)).toEqual([]);
   // The worker clears the leftovers right after committing the outcome.
   await waitFor(async () => (await leftoverProblems(h.target)).length === 0 || undefined, {
     what: "no leftovers in .staging and .removing",
@@ -97,7 +93,7 @@ export async function checkRecovered(
   await removeOrphanDirs(deps);
   await removeLeftovers(deps);
   expect(existsSync(h.dir(id))).toBe(false);
-  expect(await treeProblems(h.db, h.target)).toEqual([]);
+  expect(await publishedTreeProblems(h.db, h.target)).toEqual([]);
   expect(await leftoverProblems(h.target)).toEqual([]);
   expect(await stateProblems(h.db)).toEqual([]);
 }

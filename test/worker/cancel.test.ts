@@ -15,6 +15,7 @@ import { events } from "../../src/db/schema.ts";
 import type { Worker } from "../../src/worker/loop.ts";
 import { tempDir } from "../helpers/db.ts";
 import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.ts";
+import { holdAt } from "../helpers/hold.ts";
 import { type KojiHub, KojiModel, startKojiHub } from "../helpers/koji-hub.ts";
 import { buildRpms } from "../helpers/rpmbuild.ts";
 import { composeHarness, LIBDNF_REPO, repoServer } from "../helpers/service.ts";
@@ -178,26 +179,13 @@ describe("cancel against the done commit: the transition decides", () => {
   test("cancel first: the worker's commit is fenced out and it takes back the tree it published", async () => {
     h = await composeHarness({});
     const c = await h.create(body);
-    let reached!: () => void;
-    const atPublished = new Promise<void>((r) => {
-      reached = r;
-    });
-    let go!: () => void;
-    const resume = new Promise<void>((r) => {
-      go = r;
-    });
-    const w = h.newWorker("racer", {
-      at: async (point) => {
-        if (point !== "published") return;
-        reached();
-        await resume;
-      },
-    });
+    const held = holdAt("published");
+    const w = h.newWorker("racer", { at: held.at });
     expect(await w.fill()).toBe(1);
-    await atPublished;
+    await held.reached;
     expect(existsSync(join(h.dir(c.id), "compose"))).toBe(true);
     expect(await del(c.id)).toEqual(CANCELED(c.id));
-    go();
+    held.go();
     await w.idle();
     expect(await h.row(c.id)).toMatchObject({ state: 4, stateReason: "Canceled by anonymous" });
     expect(await h.jobOf(c.id)).toMatchObject({ state: "failed", lastError: "canceled" });
@@ -213,23 +201,10 @@ describe("cancel against the done commit: the transition decides", () => {
   test("done first: the DELETE falls back to the removal rules and the tree stays", async () => {
     h = await composeHarness({});
     const c = await h.create(body);
-    let reached!: () => void;
-    const atCommitted = new Promise<void>((r) => {
-      reached = r;
-    });
-    let go!: () => void;
-    const resume = new Promise<void>((r) => {
-      go = r;
-    });
-    const w = h.newWorker("racer", {
-      at: async (point) => {
-        if (point !== "committed") return;
-        reached();
-        await resume;
-      },
-    });
+    const held = holdAt("committed");
+    const w = h.newWorker("racer", { at: held.at });
     expect(await w.fill()).toBe(1);
-    await atCommitted;
+    await held.reached;
     // The job is still running in the worker, but its compose is done.
     expect(w.busy).toBe(1);
     expect(await del(c.id)).toEqual({
@@ -240,7 +215,7 @@ describe("cancel against the done commit: the transition decides", () => {
       },
     });
     expect(await w.checkCancels()).toEqual([]);
-    go();
+    held.go();
     await w.idle();
     expect(await h.row(c.id)).toMatchObject({
       state: 2,

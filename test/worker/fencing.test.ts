@@ -12,7 +12,7 @@ import type { Logger } from "../../src/api/deps.ts";
 import { setWriteFault } from "../../src/db/client.ts";
 import { claimNextJob } from "../../src/db/jobs.ts";
 import { RepodataCache } from "../../src/sources/repodata-cache.ts";
-import { attemptDir, failGenerate } from "../../src/worker/handlers/generate.ts";
+import { attemptDir, failGenerate, runGenerate } from "../../src/worker/handlers/generate.ts";
 import { LeaseLostError } from "../../src/worker/lease.ts";
 import { stagingDir } from "../../src/worker/paths.ts";
 import { eventChainProblems } from "../helpers/events.ts";
@@ -78,6 +78,39 @@ test("a worker that lost its lease fails nothing and deletes nothing of the exec
   await taker.idle();
   expect(await h.get(c.id)).toMatchObject({ state_name: "done" });
   expect(await eventChainProblems(h.db)).toEqual([]);
+});
+
+test("a worker that lost its lease before starting a compose another worker finished does not report it done", async () => {
+  // Found by `npm run soak` (seed 1): a worker stopped past its lease right
+  // after its claim resumed, found the compose done by the worker that took
+  // the job over, and logged "job done" — a double completion — though its
+  // unfenced completion had changed no row.
+  const c = await h.create({
+    source: { type: "repo", source: LIBDNF_REPO, packages: ["wget"] },
+    flags: ["no_deps"],
+  });
+  const now = h.clock.now().getTime();
+  const stale = await claimNextJob(h.db, "stale", now, h.config.ODCS_WORKER_LEASE_MS);
+  if (!stale) throw new Error("no job claimed");
+  h.clock.advance(h.config.ODCS_WORKER_LEASE_MS + 1);
+  const taker = h.newWorker("taker");
+  expect(await taker.fill()).toBe(1);
+  await taker.idle();
+  expect(await h.row(c.id)).toMatchObject({ state: 2 });
+  const ctx = {
+    db: h.db,
+    config: h.config,
+    now: () => h.clock.now(),
+    workerId: "stale",
+    job: stale,
+    cache: new RepodataCache(1 << 20),
+    signal: new AbortController().signal,
+    assertLease: async () => {},
+    composeChanged: () => {},
+  };
+  await expect(runGenerate(c.id, ctx)).rejects.toBeInstanceOf(LeaseLostError);
+  expect(await h.jobOf(c.id)).toMatchObject({ state: "done", lockedBy: "taker", attempts: 2 });
+  expect(await h.row(c.id)).toMatchObject({ state: 2 });
 });
 
 test("an execution whose completion did not commit leaves the other attempts' trees alone", async () => {

@@ -5,6 +5,7 @@
  * of one package, untag/retag at later events, a blocked package, signed
  * and unsigned copies, listed builds, unknown tags and NVRs, hub failures.
  */
+import { createHash } from "node:crypto";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -13,6 +14,7 @@ import type { ComposeRpmRow } from "../../src/db/schema.ts";
 import { expireComposes } from "../../src/sweep/expire.ts";
 import { tempDir } from "../helpers/db.ts";
 import { type KojiHub, KojiModel, startKojiHub } from "../helpers/koji-hub.ts";
+import { publishedTreeProblems } from "../helpers/published-tree.ts";
 import { type BuiltRpm, buildRpms, type RpmDescription } from "../helpers/rpmbuild.ts";
 import { createTestKey, signRpm, type TestKey } from "../helpers/rpmsign.ts";
 import { composeHarness, dnfInstallWithRepoFile } from "../helpers/service.ts";
@@ -95,6 +97,8 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => hub?.close());
 
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
 const nevras = (rows: ComposeRpmRow[]) =>
   rows
     .map((r) => `${r.name}-${r.version}-${r.release}.${r.arch}${r.sigkey ? ` (${r.sigkey})` : ""}`)
@@ -140,6 +144,26 @@ describe("tag composes", () => {
       rewrite: ["http://localhost/odcs", `file://${h.target}`],
     });
     expect(installed.sort()).toEqual(["kb-app-0:1.0-1.x86_64", "kb-lib-0:1.5-1.noarch"]);
+  });
+
+  test("a first compose of a tag (no digest cached yet) records each RPM's sha256 in compose_rpms", async () => {
+    const fresh = await harness("url");
+    try {
+      const row = await fresh.run(tag({ packages: ["kb-tool"] }));
+      expect(row.state).toBe(2);
+      const [rpm] = await fresh.rpms(row.id);
+      const file = join(
+        fresh.dir(row.id),
+        "compose/Temporary",
+        rpm?.treeArch ?? "",
+        "os",
+        rpm?.path ?? "",
+      );
+      expect(rpm).toMatchObject({ checksumType: "sha256", checksum: sha256(await readFile(file)) });
+      expect(await publishedTreeProblems(fresh.db, fresh.target)).toEqual([]);
+    } finally {
+      await fresh.stopAll();
+    }
   });
 
   test("at an earlier event: what the tag held then (the child's own build, before it was untagged)", async () => {

@@ -10,7 +10,8 @@ import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
 import { attemptDir } from "../../src/worker/handlers/generate.ts";
-import { treeProblems } from "../helpers/crash-invariants.ts";
+import { holdAt } from "../helpers/hold.ts";
+import { publishedTreeProblems } from "../helpers/published-tree.ts";
 import { composeHarness, LIBDNF_REPO } from "../helpers/service.ts";
 
 let h: Awaited<ReturnType<typeof composeHarness>>;
@@ -18,35 +19,16 @@ afterEach(async () => {
   await h?.stopAll();
 });
 
-/** A promise the test resolves, and one that says the worker got there. */
-function hold() {
-  let reached!: () => void;
-  let go!: () => void;
-  const at = new Promise<void>((r) => {
-    reached = r;
-  });
-  const resume = new Promise<void>((r) => {
-    go = r;
-  });
-  return { at, reached, resume, go };
-}
-
 test("a worker that lost its lease before publishing leaves the finished compose's tree alone", async () => {
   h = await composeHarness({ ODCS_WORKER_LEASE_MS: 60_000 });
   const c = await h.create({
     source: { type: "repo", source: LIBDNF_REPO, packages: ["wget"] },
     flags: ["no_reuse"],
   });
-  const staged = hold();
-  const stale = h.newWorker("stale", {
-    at: async (point) => {
-      if (point !== "staged") return;
-      staged.reached();
-      await staged.resume;
-    },
-  });
+  const staged = holdAt("staged");
+  const stale = h.newWorker("stale", { at: staged.at });
   expect(await stale.fill()).toBe(1);
-  await staged.at;
+  await staged.reached;
   // What the other worker's cleanup does to the stalled tree: parts deleted.
   const mine = attemptDir(h.target, c.id, 1);
   const tree = join(mine, "compose/Temporary");
@@ -59,23 +41,17 @@ test("a worker that lost its lease before publishing leaves the finished compose
   expect(deleted).toBeGreaterThan(0);
 
   h.clock.advance(61_000);
-  const committed = hold();
-  const other = h.newWorker("other", {
-    at: async (point) => {
-      if (point !== "committed") return;
-      committed.reached();
-      await committed.resume;
-    },
-  });
+  const committed = holdAt("committed");
+  const other = h.newWorker("other", { at: committed.at });
   expect(await other.fill()).toBe(1);
-  await committed.at;
-  expect(await treeProblems(h.db, h.target)).toEqual([]);
+  await committed.reached;
+  expect(await publishedTreeProblems(h.db, h.target)).toEqual([]);
 
   staged.go();
   await stale.idle();
   committed.go();
   await other.idle();
   expect(await h.row(c.id)).toMatchObject({ state: 2 });
-  expect(await treeProblems(h.db, h.target)).toEqual([]);
+  expect(await publishedTreeProblems(h.db, h.target)).toEqual([]);
   expect((await h.jobOf(c.id)).lockedBy).toBe("other");
 });

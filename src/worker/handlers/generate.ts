@@ -90,8 +90,12 @@ async function startCompose(composeId: number, ctx: JobContext): Promise<Compose
 export async function runGenerate(composeId: number, ctx: JobContext): Promise<void> {
   const compose = await startCompose(composeId, ctx);
   if (!compose) {
-    await completeJob(ctx.db, ctx.job.id, ctx.workerId, ctx.now().getTime());
-    return; // cancelled or already settled: nothing to do
+    // Cancelled or already settled: nothing to do. Fenced like every outcome:
+    // a worker stalled past its lease since its claim finds the compose done
+    // by the one that took the job over, and must not report the job done.
+    if (!(await completeJob(ctx.db, ctx.job.id, ctx.workerId, ctx.now().getTime())))
+      throw new LeaseLostError(`job ${ctx.job.id} lease lost before it started`);
+    return;
   }
   const target = ctx.config.ODCS_TARGET_DIR;
   const staging = attemptDir(target, compose.id, ctx.job.attempts);
@@ -217,12 +221,16 @@ export async function exists(path: string): Promise<boolean> {
 
 /**
  * Fail the compose for good (no retry), keeping its log visible at its
- * toplevel URL. The state change comes first and is fenced by the lease
- * (`LeaseLostError` otherwise): a worker that lost its job touches no file,
- * as the compose dir may already hold the done compose of the worker that
- * took the job over and the staging tree may be that worker's. Only a
- * missing staging dir (failed before it was made) is ignored; any other
- * error of publishing the log is thrown, the failure itself being recorded.
+ * toplevel URL. The log is published first, with the lease checked right
+ * before the rename (as a done tree is): once the failure is committed the
+ * compose is settled, and the sweep takes its staging trees for a crashed
+ * worker's leftovers (`removeLeftovers`), so they may vanish under a
+ * publish that came after the commit. A worker that lost its job touches
+ * nothing past its own attempt dir (`LeaseLostError`): the compose dir may
+ * hold the done compose of the worker that took the job over. The state
+ * change is fenced by the lease too. A missing staging dir (failed before
+ * it was made) is no error; any other error of publishing the log is
+ * thrown once the failure itself is recorded.
  */
 export async function failGenerate(
   composeId: number,
@@ -230,6 +238,23 @@ export async function failGenerate(
   ctx: JobContext,
 ): Promise<void> {
   const target = ctx.config.ODCS_TARGET_DIR;
+  const staging = attemptDir(target, composeId, ctx.job.attempts);
+  let unpublished: Error | undefined;
+  try {
+    if (await exists(staging)) {
+      // Only the log is published: a half-written tree (or its STATUS saying
+      // FINISHED, written before a later step failed) is not a compose.
+      for (const name of await readdir(staging))
+        if (name !== LOG_FILE) await rm(join(staging, name), { recursive: true, force: true });
+      await publish(staging, finalDir(target, composeId), ctx.assertLease);
+    }
+  } catch (err) {
+    if (err instanceof LeaseLostError) throw err;
+    unpublished = new Error(
+      `compose ${composeId} failed, and publishing its log from ${staging} failed too: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
   const t = ctx.now().getTime();
   const reason = publicReason(REASONS.error(message), ctx);
   await store(ctx, "compose failed", () =>
@@ -243,19 +268,7 @@ export async function failGenerate(
     }),
   );
   ctx.composeChanged();
-  const staging = attemptDir(target, composeId, ctx.job.attempts);
-  try {
-    if (!(await exists(staging))) return;
-    // Only the log is published: a half-written tree (or its STATUS saying
-    // FINISHED, written before a later step failed) is not a compose.
-    for (const name of await readdir(staging))
-      if (name !== LOG_FILE) await rm(join(staging, name), { recursive: true, force: true });
-    await publish(staging, finalDir(target, composeId));
-  } catch (err) {
-    throw new Error(
-      `compose ${composeId} failed, and publishing its log from ${staging} failed too: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
+  if (unpublished) throw unpublished;
+  await ctx.at?.("failed");
   await removeLeftovers(target, composeId);
 }

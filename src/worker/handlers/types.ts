@@ -7,9 +7,10 @@ import type { RepodataCache } from "../../sources/repodata-cache.ts";
  * Points of a generate job where a test can hold it (`WorkerOptions.at`):
  * `staged` — the staging tree complete, its log closed, not yet published;
  * `published` — the tree renamed into place, `done` not yet committed;
- * `committed` — `done` committed, the job still running.
+ * `committed` — `done` committed, the job still running;
+ * `failed` — a failure for good committed, the job's execution not yet over.
  */
-export type JobPoint = "staged" | "published" | "committed";
+export type JobPoint = "staged" | "published" | "committed" | "failed";
 
 /** What a job handler gets: the claimed job and the worker's shared state. */
 export interface JobContext {

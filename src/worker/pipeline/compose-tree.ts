@@ -149,29 +149,29 @@ export async function writeComposeTree(
   // Awaited below; until then a failure must not count as unhandled.
   skeleton.catch(() => {});
   const placed: PlacedRpm[] = [];
-  const rows: Omit<NewComposeRpmRow, "composeId">[] = [];
   for (const { arch, items } of plans) {
     const treeRel = `${VARIANT}/${arch}/os`;
-    for (const { repo, pkg, rel } of items) {
-      const sigkey = pkg.sigkey ?? null;
-      placed.push({ treeArch: arch, pkg, path: `${treeRel}/${rel}`, sigkey });
-      rows.push({
+    for (const { pkg, rel } of items)
+      placed.push({ treeArch: arch, pkg, path: `${treeRel}/${rel}`, sigkey: pkg.sigkey ?? null });
+  }
+  // Read when recorded: a record without its digest yet gets it while placed.
+  const rows = (): Omit<NewComposeRpmRow, "composeId">[] =>
+    plans.flatMap(({ arch, items }) =>
+      items.map(({ repo, pkg, rel }) => ({
         treeArch: arch,
         name: pkg.name,
         epoch: pkg.epoch || "0",
         version: pkg.version,
         release: pkg.release,
         arch: pkg.arch,
-        sigkey,
+        sigkey: pkg.sigkey ?? null,
         checksumType: pkg.checksumType,
         checksum: pkg.pkgid,
         sourceRepo: repos[repo]?.origin ?? "",
         location: pkg.location,
         path: rel,
-      });
-    }
-  }
-
+      })),
+    );
   const resultRepo =
     compose.targetDir === "default"
       ? `${joinUrl(ctx.config.ODCS_TARGET_DIR_URL, name)}/compose/${VARIANT}`
@@ -182,10 +182,10 @@ export async function writeComposeTree(
     crashPoint("generate:placed");
   })();
   // A record without its digest yet (Koji gives no sha256; the source learns it while
-  // placing a file it reads for the first time) makes the repodata wait for the placing.
-  const native =
-    ctx.config.ODCS_REPODATA_WRITER === "native" &&
-    plans.every((p) => p.items.every((i) => i.pkg.pkgid !== ""));
+  // placing a file it reads for the first time) makes the repodata and the
+  // package set's record wait for the placing.
+  const digestsKnown = plans.every((p) => p.items.every((i) => i.pkg.pkgid !== ""));
+  const native = ctx.config.ODCS_REPODATA_WRITER === "native" && digestsKnown;
   const info = {
     id: pungiId,
     date: pungiId.split("-").at(-1)?.slice(0, 8) ?? "",
@@ -223,7 +223,7 @@ export async function writeComposeTree(
       ]);
     })(),
     // Last: the database work runs while the thread makes the directories.
-    ctx.recordPackages?.(rows) ?? Promise.resolve(),
+    (digestsKnown ? Promise.resolve() : placing).then(() => ctx.recordPackages?.(rows())),
   ]);
   return { pungiComposeId: pungiId };
 }
