@@ -12,6 +12,7 @@
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
+import type { CrashPoint } from "../src/crash-points.ts";
 import { BUSY_TIMEOUT_MS, createDb, type Db } from "../src/db/client.ts";
 import { composes, jobs } from "../src/db/schema.ts";
 import { FINAL_STATES } from "../src/domain/transitions.ts";
@@ -26,6 +27,7 @@ import {
   startService,
 } from "../test/helpers/service.ts";
 import { checkSoak, type SoakFindings, STATE_NAMES } from "./soak-check.ts";
+import { CrashArming, hasReached, type ProcessKind } from "./soak-crash.ts";
 
 export interface SoakOptions {
   seed: number;
@@ -47,6 +49,14 @@ export interface SoakOptions {
    * lease), and ends after them rather than once the queue has drained.
    */
   chaosActions?: number;
+  /**
+   * Kills at random moments: the share (0–1) of process starts armed at a
+   * crash point drawn from the seed (bench/soak-crash.ts); a process that
+   * reaches its point is killed -9 there and restarted. 0 or unset: none.
+   */
+  crashShare?: number;
+  /** A short run with crash points: the chaos also lasts until this many processes were killed at theirs. */
+  crashKills?: number;
   /** Progress lines (stderr in the CLI). */
   progress?: (line: string) => void;
   /**
@@ -87,6 +97,8 @@ export interface SoakReport extends SoakFindings {
   /** Answers to user operations that ODCS would not give (4xx other than the documented ones). */
   unexpected: string[];
   chaos: { workerKills: number; serverKills: number; stops: number };
+  /** Per crash point: process starts armed there, and processes killed there (random crash mode). */
+  crashPoints: Record<string, { armed: number; reached: number }>;
   faults: Record<string, number>;
   requests: {
     total: number;
@@ -179,6 +191,21 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     ODCS_LOG_LEVEL: "info",
   };
   const everyProcess: ServiceProcess[] = [];
+  const arming = new CrashArming(opts.seed, opts.crashShare ?? 0);
+  /** Processes armed at a crash point, and how far their output has been looked at. */
+  const armedAt = new Map<ServiceProcess, { point: CrashPoint; scanned: number }>();
+  /** Arming stops with the chaos (the drain must be able to finish), and in a short run once its kills are done. */
+  let chaosOn = true;
+  let crashKills = 0;
+  const crashEnv = (kind: ProcessKind): { env: Record<string, string>; point?: CrashPoint } => {
+    const enough = opts.crashKills !== undefined && crashKills >= opts.crashKills;
+    const point = chaosOn && !enough ? arming.draw(kind) : undefined;
+    return point ? { env: { ODCS_TEST_CRASH_AT: point }, point } : { env: {} };
+  };
+  const armed = (p: ServiceProcess, point: CrashPoint | undefined) => {
+    if (point) armedAt.set(p, { point, scanned: 0 });
+    return p;
+  };
   /** A start that times out (a loaded machine) is tried again: the harness's restarts must not give up. */
   const started_ = async (start: () => Promise<ServiceProcess>): Promise<ServiceProcess> => {
     for (let tries = 1; ; tries++) {
@@ -192,21 +219,28 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   };
   const startServer = () =>
     started_(async () => {
-      const s = await startService({ entry: "src/server.ts", dataDir, env, timeoutMs: 60_000 });
+      const crash = crashEnv("server");
+      const s = await startService({
+        entry: "src/server.ts",
+        dataDir,
+        env: { ...env, ...crash.env },
+        timeoutMs: 60_000,
+      });
       everyProcess.push(s);
-      return s;
+      return armed(s, crash.point);
     });
   const startWorker = (i: number) =>
     started_(async () => {
+      const crash = crashEnv("worker");
       const w = await startService({
         entry: "src/worker.ts",
         dataDir,
-        env: { ...env, ODCS_WORKER_ID: `soak-w${i}-${everyProcess.length}` },
+        env: { ...env, ...crash.env, ODCS_WORKER_ID: `soak-w${i}-${everyProcess.length}` },
         readyText: "worker started",
         timeoutMs: 60_000,
       });
       everyProcess.push(w);
-      return w;
+      return armed(w, crash.point);
     });
 
   let server = await startServer();
@@ -282,7 +316,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   // Chaos: kill -9 a worker (most often), the server, or SIGSTOP a worker past its lease.
   const chaos = { workerKills: 0, serverKills: 0, stops: 0 };
   const actions = () => chaos.workerKills + chaos.serverKills + chaos.stops;
-  let chaosOn = true;
   let serverDown = false;
   const pending = new Set<Promise<unknown>>();
   const background = (p: Promise<unknown>) => {
@@ -292,6 +325,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   // Actions run in the background (a restart takes seconds), so they come
   // at the chosen rate; a process being restarted or stopped is skipped.
   const stopped = new Set<number>();
+  /** A process stopped at its crash point is the watcher's to kill, not the chaos's. */
+  const atCrashPoint = (p: ServiceProcess) => {
+    const a = armedAt.get(p);
+    return a !== undefined && hasReached(p.output(), a.point, 0).reached;
+  };
   const chaosLoop = (async () => {
     while (chaosOn) {
       const wait = -Math.log(1 - rndChaos()) * opts.killEveryMs;
@@ -304,7 +342,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         opts.chaosActions !== undefined && taken < 3 ? ([0.5, 0.1, 0.2][taken] ?? 0) : rndChaos();
       const i = Math.floor(rndChaos() * opts.workers);
       const w = workers[i];
-      if (roll < 0.15 && !serverDown) {
+      if (roll < 0.15 && !serverDown && !atCrashPoint(server)) {
         chaos.serverKills++;
         serverDown = true;
         say(`chaos: kill -9 server (pid ${server.child.pid})`);
@@ -316,7 +354,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
             serverDown = false;
           })(),
         );
-      } else if (roll < 0.3 && w?.child.pid && !stopped.has(i)) {
+      } else if (roll < 0.3 && w?.child.pid && !stopped.has(i) && !atCrashPoint(w)) {
         chaos.stops++;
         stopped.add(i);
         const pid = w.child.pid;
@@ -325,11 +363,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         background(
           (async () => {
             await new Promise((r) => setTimeout(r, opts.leaseMs * 1.5));
-            process.kill(pid, "SIGCONT");
+            try {
+              process.kill(pid, "SIGCONT");
+            } catch {
+              // killed meanwhile at its crash point
+            }
             stopped.delete(i);
           })(),
         );
-      } else if (w && !stopped.has(i)) {
+      } else if (w && !stopped.has(i) && !atCrashPoint(w)) {
         chaos.workerKills++;
         say(`chaos: kill -9 worker ${i} (pid ${w.child.pid})`);
         workers[i] = undefined;
@@ -342,6 +384,56 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       }
     }
     while (pending.size > 0) await Promise.all([...pending]);
+  })();
+
+  // Kills at random moments: a process stopped at its armed crash point is
+  // killed -9 there and restarted (armed anew while the chaos runs).
+  let watching = arming.enabled;
+  /** Worker slots being restarted after a crash-point kill (the drain must not start a second one). */
+  const restarting = new Set<number>();
+  const reachedBy = (p: ServiceProcess | undefined): CrashPoint | undefined => {
+    const a = p && armedAt.get(p);
+    if (!p || !a) return undefined;
+    const { reached, next } = hasReached(p.output(), a.point, a.scanned);
+    a.scanned = next;
+    if (!reached) return undefined;
+    armedAt.delete(p);
+    arming.reached(a.point);
+    crashKills++;
+    return a.point;
+  };
+  const crashWatch = (async () => {
+    while (watching) {
+      await new Promise((r) => setTimeout(r, 100));
+      const atServer = serverDown ? undefined : reachedBy(server);
+      if (atServer) {
+        serverDown = true;
+        say(`crash point ${atServer}: kill -9 server (pid ${server.child.pid})`);
+        const old = server;
+        background(
+          (async () => {
+            await old.kill();
+            server = await startServer();
+            serverDown = false;
+          })(),
+        );
+      }
+      for (let i = 0; i < opts.workers; i++) {
+        const w = workers[i];
+        const point = reachedBy(w);
+        if (!w || !point) continue;
+        say(`crash point ${point}: kill -9 worker ${i} (pid ${w.child.pid})`);
+        workers[i] = undefined;
+        restarting.add(i);
+        background(
+          (async () => {
+            await w.kill();
+            workers[i] = await startWorker(i);
+            restarting.delete(i);
+          })(),
+        );
+      }
+    }
   })();
 
   // Submit K composes, a few in flight at once.
@@ -429,7 +521,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const chaosUntil = performance.now() + opts.drainMs / 2;
   const chaosDone = async () =>
     opts.chaosActions !== undefined
-      ? actions() >= opts.chaosActions
+      ? actions() >= opts.chaosActions && crashKills >= (opts.crashKills ?? 0)
       : (await unsettledCount()) <= acked.length / 10;
   while (performance.now() < chaosUntil && !(await chaosDone()))
     await new Promise((r) => setTimeout(r, 250));
@@ -437,7 +529,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   await Promise.all([chaosLoop, opsLoop]);
   proxy.random(undefined);
   say("chaos stopped; draining");
-  for (let i = 0; i < opts.workers; i++) if (!workers[i]) workers[i] = await startWorker(i);
+  for (let i = 0; i < opts.workers; i++)
+    if (!workers[i] && !restarting.has(i)) workers[i] = await startWorker(i);
   const drainUntil = performance.now() + opts.drainMs;
   let left = await unsettledCount();
   while (left > 0 && performance.now() < drainUntil) {
@@ -445,7 +538,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     left = await unsettledCount();
   }
   reading = false;
-  await reader;
+  watching = false;
+  await Promise.all([reader, crashWatch]);
+  while (pending.size > 0) await Promise.all([...pending]);
 
   // Everything stops first: the sweep must not expire composes while they are checked.
   await Promise.all([server, ...workers].map((p) => p?.stop(10_000)));
@@ -485,6 +580,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     ops,
     unexpected,
     chaos,
+    crashPoints: arming.counts(),
     faults: proxy.injected(),
     requests: {
       ...counts,
@@ -529,6 +625,7 @@ export function formatReport(r: SoakReport): string {
     `ran ${r.seconds.toFixed(1)} s; composes ${JSON.stringify(r.byState)}; ${(r.submitted / r.seconds).toFixed(1)} composes/s`,
     `mix: ${JSON.stringify(r.mix)}; user operations: ${r.ops.deletes} DELETE, ${r.ops.renewals} PATCH, ${r.ops.regenerations} PATCH of a removed compose; answers ${JSON.stringify(r.ops.statuses)}`,
     `chaos: ${r.chaos.workerKills} worker kill -9, ${r.chaos.serverKills} server kill -9, ${r.chaos.stops} SIGSTOP past the lease; proxy faults ${JSON.stringify(r.faults)}`,
+    ...crashLines(r),
     `requests: ${r.requests.total} answered, ${r.requests.refused} refused while the server was down, ${r.requests.cutOff} writes cut off by a server kill (not retried), GET p50 ${r.requests.getP50Ms.toFixed(1)} ms p99 ${r.requests.getP99Ms.toFixed(1)} ms`,
     ...Object.entries(r.failedReasons).map(([reason, n]) => `failed ×${n}: ${reason}`),
     ...Object.entries(r.jobErrors).map(([e, n]) => `job last error ×${n}: ${e}`),
@@ -541,4 +638,16 @@ export function formatReport(r: SoakReport): string {
     ...list("unexpected answers", r.unexpected),
     `targets: lost ${r.lost.length}/0, stuck ${r.stuck.length}/0, partial ${r.partial.length}/0, double completions ${r.double.length}/0, missing events ${r.missingEvents.length}/0, 5xx ${r.requests.status5xx}/0, unexpected answers ${r.unexpected.length}/0 — ${meetsTargets(r) ? "PASS" : "FAIL"}`,
   ].join("\n");
+}
+
+/** The random crash mode's figures: kills per point, and points armed but never reached. */
+function crashLines(r: SoakReport): string[] {
+  const entries = Object.entries(r.crashPoints);
+  if (!r.options.crashShare) return [];
+  const kills = entries.reduce((n, [, c]) => n + c.reached, 0);
+  const never = entries.filter(([, c]) => c.reached === 0).map(([p]) => p);
+  return [
+    `crash points (${((r.options.crashShare ?? 0) * 100).toFixed(0)} % of starts armed): ${kills} kill -9 at the point; reached/armed ${entries.map(([p, c]) => `${p} ${c.reached}/${c.armed}`).join(", ")}`,
+    ...(never.length > 0 ? [`crash points never reached: ${never.join(", ")}`] : []),
+  ];
 }

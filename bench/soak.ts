@@ -1,7 +1,9 @@
 /**
- * `npm run soak [-- --seed N --workers N --composes N --kill-every-ms N --lease-ms N --fault-rate X --drain-ms N --ops-every-ms N --keep DIR]`:
+ * `npm run soak [-- --seed N --workers N --composes N --kill-every-ms N --lease-ms N --fault-rate X --drain-ms N --ops-every-ms N --crash-points SHARE --keep DIR]`:
  * the soak-and-chaos harness (bench/soak-run.ts) at full size. Prints its
  * figures; the last line is the targets line; exits 1 if a target is missed.
+ * `--crash-points SHARE` (`npm run soak:crash`: 0.5) arms that share of the
+ * process starts at a random crash point (bench/soak-crash.ts).
  */
 import { parseArgs } from "node:util";
 import { formatReport, meetsTargets, runSoak, SOAK_DEFAULTS } from "./soak-run.ts";
@@ -16,6 +18,7 @@ const { values } = parseArgs({
     "fault-rate": { type: "string" },
     "drain-ms": { type: "string" },
     "ops-every-ms": { type: "string" },
+    "crash-points": { type: "string" },
     keep: { type: "string" },
   },
 });
@@ -38,6 +41,7 @@ const report = await runSoak({
   faultRate: num(values["fault-rate"], SOAK_DEFAULTS.faultRate, "fault-rate"),
   drainMs: num(values["drain-ms"], SOAK_DEFAULTS.drainMs, "drain-ms"),
   opsEveryMs: num(values["ops-every-ms"], SOAK_DEFAULTS.opsEveryMs, "ops-every-ms"),
+  crashShare: num(values["crash-points"], 0, "crash-points"),
   keepDir: values.keep,
   progress: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
 });

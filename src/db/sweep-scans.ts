@@ -1,4 +1,4 @@
-import { and, inArray, lt, ne, sql } from "drizzle-orm";
+import { and, eq, inArray, lt, ne, sql } from "drizzle-orm";
 import { COMPOSE_STATES } from "../domain/states.ts";
 import type { DbOrTx } from "./client.ts";
 import { composes, jobs, uploads } from "./schema.ts";
@@ -83,6 +83,24 @@ export async function composesInProgress(db: DbOrTx, ids: number[]): Promise<Set
     for (const r of rows) busy.add(r.id);
   }
   return busy;
+}
+
+/** Which of compose `ids` are failed. */
+export async function failedComposes(db: DbOrTx, ids: number[]): Promise<Set<number>> {
+  const failed = new Set<number>();
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+    const rows = await db
+      .select({ id: composes.id })
+      .from(composes)
+      .where(
+        and(
+          inArray(composes.id, ids.slice(i, i + IDS_PER_QUERY)),
+          eq(composes.state, COMPOSE_STATES.failed),
+        ),
+      );
+    for (const r of rows) failed.add(r.id);
+  }
+  return failed;
 }
 
 /** Of upload `ids`, the state of each that has a row (ready or removed). */

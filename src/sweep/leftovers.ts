@@ -4,7 +4,7 @@ import { basename, join } from "node:path";
 import type { Logger } from "../api/deps.ts";
 import { crashPoint } from "../crash-points.ts";
 import type { Db } from "../db/client.ts";
-import { composesInProgress } from "../db/sweep-scans.ts";
+import { composesInProgress, failedComposes } from "../db/sweep-scans.ts";
 import { finalDir, LOG_FILE, REMOVING_DIR, STAGING_DIR, stagingDir } from "../worker/paths.ts";
 
 const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === "ENOENT";
@@ -33,20 +33,21 @@ export async function removeTree(targetDir: string, dir: string): Promise<void> 
  * A failed compose publishes its log only (`failGenerate`). One failed by
  * the sweep (its last attempt's worker died) may have died after renaming
  * its full tree into place: everything but the log goes, and so do its
- * staging trees (no execution can complete the job any more).
+ * staging trees (no execution can complete the job any more). The staging
+ * trees go last: while one is left, `removeLeftovers` finishes a clearing
+ * cut short by a crash (the failed state is committed before it starts).
  */
 export async function clearFailedCompose(targetDir: string, composeId: number): Promise<void> {
-  await rm(stagingDir(targetDir, composeId), { recursive: true, force: true });
   const dir = finalDir(targetDir, composeId);
-  let names: string[];
+  let names: string[] = [];
   try {
     names = await readdir(dir);
   } catch (err) {
-    if (isMissing(err)) return;
-    throw err;
+    if (!isMissing(err)) throw err;
   }
   for (const name of names)
     if (name !== LOG_FILE) await rm(join(dir, name), { recursive: true, force: true });
+  await rm(stagingDir(targetDir, composeId), { recursive: true, force: true });
 }
 
 export interface LeftoverDeps {
@@ -78,9 +79,14 @@ export async function removeLeftovers(deps: LeftoverDeps): Promise<string[]> {
     return m ? [Number(m[1])] : [];
   });
   const busy = await composesInProgress(deps.db, ids);
+  // A staging tree of a failed compose means its failure's clearing was cut
+  // short (a crash after the commit): the tree published by an earlier
+  // attempt may still be there, and goes now, all but the log.
+  const failed = await failedComposes(deps.db, ids);
   for (const id of ids) {
     if (busy.has(id)) continue;
-    await rm(join(stagingRoot, `odcs-${id}`), { recursive: true, force: true });
+    if (failed.has(id)) await clearFailedCompose(deps.targetDir, id);
+    else await rm(join(stagingRoot, `odcs-${id}`), { recursive: true, force: true });
     removed.push(join(STAGING_DIR, `odcs-${id}`));
   }
   if (removed.length > 0) deps.log.info("removed leftovers of crashed processes", { removed });

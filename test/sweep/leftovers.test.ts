@@ -43,6 +43,38 @@ test("stale staging trees and .removing go; those of composes in wait or generat
   expect(await removeLeftovers(deps)).toEqual([]);
 });
 
+/**
+ * Found by the soak's kills at random moments (`--crash-points 0.5 --seed 1`):
+ * a compose's first attempt published its whole tree and was killed before
+ * recording done, its later attempts died too, and the server that failed
+ * the exhausted job was killed after that commit, before it had cleared the
+ * tree (clearFailedCompose). The failed compose showed COMPOSE_ID, STATUS and
+ * compose/. What the crash left says the clearing was not finished: the
+ * compose's staging trees.
+ */
+test("a failed compose whose clearing a crash cut short shows its log only after the next run", async () => {
+  const { db } = await createTestDb();
+  const target = tempDir("odcs-leftovers-failed-");
+  await givenCompose(db, { id: 57, state: 4 });
+  await givenCompose(db, { id: 58, state: 2 });
+  for (const id of [57, 58]) {
+    const dir = join(target, `odcs-${id}`);
+    await mkdir(join(dir, "compose", "Temporary", "x86_64", "os"), { recursive: true });
+    await writeFile(join(dir, "STATUS"), "FINISHED\n");
+    await writeFile(join(dir, "COMPOSE_ID"), `odcs-${id}\n`);
+    await writeFile(join(dir, "pungi-stderr.log"), "attempt 1\n");
+    await mkdir(join(target, ".staging", `odcs-${id}`, "attempt-3"), { recursive: true });
+  }
+  const deps = { db, log: silentLogger, targetDir: target };
+  expect((await removeLeftovers(deps)).sort()).toEqual([".staging/odcs-57", ".staging/odcs-58"]);
+  expect(await readdir(join(target, "odcs-57"))).toEqual(["pungi-stderr.log"]);
+  // A done compose's tree is its own: only its staging leftovers go.
+  expect((await readdir(join(target, "odcs-58"))).sort()).toEqual(
+    ["COMPOSE_ID", "STATUS", "compose", "pungi-stderr.log"].sort(),
+  );
+  expect(await readdir(join(target, ".staging"))).toEqual([]);
+});
+
 test("removeTree takes the served path away at once and deletes the tree", async () => {
   const target = tempDir("odcs-remove-tree-");
   const dir = join(target, "odcs-3");
