@@ -2,6 +2,9 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../api/deps.ts";
 
+/** The checkpoint thread's niceness, as the write thread's (`write-thread-protocol.ts`). */
+export const CHECKPOINTER_NICE = 10;
+
 /** How often the thread checkpoints: at ~500 creates/s the WAL gains ~1 000 pages a second. */
 export const CHECKPOINT_EVERY_MS = 250;
 
@@ -10,6 +13,8 @@ export const CHECKPOINT_EVERY_MS = 250;
 // one that finds another process checkpointing just does less.
 const THREAD = `
 const { parentPort, workerData } = require("node:worker_threads");
+// Background work: the threads answering requests get the CPU first (Linux: per thread).
+try { require("node:os").setPriority(0, workerData.nice); } catch {}
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 const timer = setInterval(() => {
@@ -43,7 +48,10 @@ export function startCheckpointer(
   everyMs = CHECKPOINT_EVERY_MS,
 ): { stop: () => Promise<void> } {
   const driver = createRequire(import.meta.url).resolve("libsql");
-  const thread = new Worker(THREAD, { eval: true, workerData: { driver, file, everyMs } });
+  const thread = new Worker(THREAD, {
+    eval: true,
+    workerData: { driver, file, everyMs, nice: CHECKPOINTER_NICE },
+  });
   thread.unref();
   let failures = 0;
   thread.on("message", (msg: string) => {

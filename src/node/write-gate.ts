@@ -91,9 +91,14 @@ export async function readBodyAhead(
   incoming?: IncomingMessage,
 ): Promise<BodyAhead> {
   const { maxBytes, idleMs } = limits;
+  // Node's own request first: `req.body` and `req.headers` of the adapter's
+  // request would each build the WHATWG object behind it.
+  if (incoming) {
+    if (Number(incoming.headers["content-length"] ?? "0") > maxBytes) return { kind: "unread" };
+    return readIncoming(incoming, limits);
+  }
   if (req.body === null) return { kind: "read", bytes: null };
   if (Number(req.headers.get("content-length") ?? "0") > maxBytes) return { kind: "unread" };
-  if (incoming) return readIncoming(incoming, limits);
   const reader = withIdleTimeout(req.body, idleMs).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

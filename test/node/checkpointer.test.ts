@@ -3,8 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Logger, silentLogger } from "../../src/api/deps.ts";
+import { CHECKPOINTER_NICE } from "../../src/node/checkpointer.ts";
 import { openDatabase } from "../../src/node/runtime.ts";
 import { testConfig } from "../helpers/test-app.ts";
+import { niceOfThread, niceOfThreads } from "../helpers/threads.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const dirs: string[] = [];
@@ -24,6 +26,20 @@ async function open(log: Logger = silentLogger) {
 }
 
 describe("WAL checkpoints of a local database", () => {
+  it("run on a thread at a lower priority than the threads answering requests", async () => {
+    const before = niceOfThreads().filter((n) => n === CHECKPOINTER_NICE).length;
+    const { close } = await open();
+    try {
+      await waitFor(
+        () => niceOfThreads().filter((n) => n === CHECKPOINTER_NICE).length === before + 1,
+        { what: "a thread at the checkpointer's niceness" },
+      );
+      expect(niceOfThread(process.pid)).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
   it("never run in a commit of the process's connections", async () => {
     const { client, close } = await open();
     try {

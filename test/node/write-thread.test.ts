@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "libsql";
@@ -10,6 +10,7 @@ import { WRITE_THREAD_RESTART_MS, WriteThread } from "../../src/node/write-threa
 import { type Hook, WRITE_THREAD_NICE } from "../../src/node/write-thread-protocol.ts";
 import { type ServiceProcess, startService } from "../helpers/service.ts";
 import { testConfig } from "../helpers/test-app.ts";
+import { niceOfThread, niceOfThreads } from "../helpers/threads.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const CREATE = JSON.stringify({ source: { type: "repo", source: "/srv/none" } });
@@ -205,15 +206,3 @@ describe("the real server's writes run on the write thread", () => {
     expect(Number(line?.split(" ").at(-1))).toBeGreaterThanOrEqual(1);
   });
 });
-
-/** The niceness of every thread of this process (Linux /proc). */
-function niceOfThreads(): number[] {
-  return readdirSync(`/proc/${process.pid}/task`).map((tid) => niceOfThread(Number(tid)));
-}
-
-function niceOfThread(tid: number): number {
-  const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, "utf8");
-  // Fields after the command (which may hold spaces): state is field 3, nice field 19.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[16]);
-}
