@@ -2,7 +2,7 @@
  * Issue 9, item 1 across processes: the real service (`src/main.ts`: API,
  * worker, sweep) and two `src/worker.ts` processes on one database file
  * record failures, completions, cancels and renewals at the same moments.
- * Every request answers within a second, every job's outcome is recorded,
+ * No request waits out SQLite's busy timeout, every job's outcome is recorded,
  * and no process logs a lost outcome or a locked database.
  */
 import { performance } from "node:perf_hooks";
@@ -92,7 +92,10 @@ test("3 processes on one DB file: failures, completions, cancels and renewals at
     polling = false;
     await poller;
 
-    expect(slowest.ms, `slowest request: ${slowest.what}`).toBeLessThan(1000);
+    // Not a speed target (that is `npm run bench`): a request stuck behind a lock its own
+    // process held waited out the whole busy timeout (15 s) before the write lane; a loaded
+    // machine makes a request take a second or two, never that.
+    expect(slowest.ms, `slowest request: ${slowest.what}`).toBeLessThan(BUSY_TIMEOUT_MS / 3);
     expect(await eventChainProblems(db)).toEqual([]);
     const js = await db.select().from(jobs);
     // 2N to renew, N failing, N completing, N cancelled, N regenerating copies of the failed.
