@@ -1,6 +1,7 @@
-import { and, eq, inArray, lt, ne, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNotNull, lt, ne, sql } from "drizzle-orm";
 import { COMPOSE_STATES } from "../domain/states.ts";
 import type { DbOrTx } from "./client.ts";
+import { CANCELED } from "./jobs.ts";
 import { composes, jobs, uploads } from "./schema.ts";
 
 /** Ids per statement: well under SQLite's 32 766 bound parameters. */
@@ -65,22 +66,44 @@ export async function deleteFinishedJobs(
 }
 
 /**
- * Of `ids`, those whose compose is in `wait` or `generating` (a job may be
- * building it): their staging trees stay; any other id's is stale.
+ * Of `ids`, those a job may be working on: the compose is in `wait` or
+ * `generating`, or its job was cancelled less than `canceledGraceMs` before
+ * `now` by a worker that held it — that worker may still be discarding its
+ * run in the staging tree (publishing the log, taking back a tree it
+ * published in the race), and a cancel ends the job's lease at once. Their
+ * staging trees stay; any other id's is stale.
  */
-export async function composesInProgress(db: DbOrTx, ids: number[]): Promise<Set<number>> {
+export async function composesInProgress(
+  db: DbOrTx,
+  ids: number[],
+  now: number,
+  canceledGraceMs: number,
+): Promise<Set<number>> {
   const busy = new Set<number>();
   for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+    const chunk = ids.slice(i, i + IDS_PER_QUERY);
     const rows = await db
       .select({ id: composes.id })
       .from(composes)
       .where(
         and(
-          inArray(composes.id, ids.slice(i, i + IDS_PER_QUERY)),
+          inArray(composes.id, chunk),
           inArray(composes.state, [COMPOSE_STATES.wait, COMPOSE_STATES.generating]),
         ),
       );
     for (const r of rows) busy.add(r.id);
+    const canceled = await db
+      .select({ id: jobs.composeId })
+      .from(jobs)
+      .where(
+        and(
+          inArray(jobs.composeId, chunk),
+          eq(jobs.lastError, CANCELED),
+          isNotNull(jobs.lockedBy),
+          gt(jobs.updatedAt, now - canceledGraceMs),
+        ),
+      );
+    for (const r of canceled) busy.add(r.id);
   }
   return busy;
 }

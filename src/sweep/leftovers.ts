@@ -54,6 +54,12 @@ export interface LeftoverDeps {
   db: Db;
   log: Logger;
   targetDir: string;
+  now: () => Date;
+  /**
+   * ODCS_WORKER_LEASE_MS: a cancelled job's staging tree is kept this long
+   * after the cancel (default 30 s, the setting's default).
+   */
+  leaseMs?: number;
 }
 
 /**
@@ -62,7 +68,8 @@ export interface LeftoverDeps {
  * any more (settled, or unknown), and trees in `.removing/` whose deletion
  * was cut short. Staging trees of composes in wait or generating stay: a
  * live execution may own them, and the one that completes removes its
- * compose's leftovers. Idempotent and safe in several processes at once;
+ * compose's leftovers; so do those of a job cancelled less than a lease ago
+ * (its worker discards its run there). Idempotent and safe in several processes at once;
  * run by the sweep and at worker start. Returns the paths removed.
  */
 export async function removeLeftovers(deps: LeftoverDeps): Promise<string[]> {
@@ -78,7 +85,7 @@ export async function removeLeftovers(deps: LeftoverDeps): Promise<string[]> {
     const m = /^odcs-(\d+)$/.exec(n);
     return m ? [Number(m[1])] : [];
   });
-  const busy = await composesInProgress(deps.db, ids);
+  const busy = await composesInProgress(deps.db, ids, deps.now().getTime(), deps.leaseMs ?? 30_000);
   // A staging tree of a failed compose means its failure's clearing was cut
   // short (a crash after the commit): the tree published by an earlier
   // attempt may still be there, and goes now, all but the log.

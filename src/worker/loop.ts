@@ -170,6 +170,8 @@ export class Worker {
       db: this.o.db,
       log: this.o.log,
       targetDir: this.o.config.ODCS_TARGET_DIR,
+      now: this.o.now,
+      leaseMs: this.o.config.ODCS_WORKER_LEASE_MS,
     }).catch((err) => this.o.log.error("removing leftovers failed", { err: String(err) }));
     // While the database cannot take writes (its disk full), polls back off
     // to STORED_RETRY_MAX_MS and the outage is logged once, not every poll.

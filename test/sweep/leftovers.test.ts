@@ -11,11 +11,14 @@ import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect, test } from "vitest";
 import { silentLogger } from "../../src/api/deps.ts";
+import { cancelComposeJobs, claimNextJob, enqueueJob } from "../../src/db/jobs.ts";
 import { insertUpload } from "../../src/db/uploads.ts";
 import { removeAbandonedUploads } from "../../src/sweep/expire-uploads.ts";
 import { removeLeftovers, removeTree } from "../../src/sweep/leftovers.ts";
 import { createTestDb, tempDir } from "../helpers/db.ts";
 import { givenCompose } from "../helpers/given.ts";
+
+const NOW = Date.UTC(2026, 11, 7, 12);
 
 test("stale staging trees and .removing go; those of composes in wait or generating stay", async () => {
   const { db } = await createTestDb();
@@ -28,7 +31,7 @@ test("stale staging trees and .removing go; those of composes in wait or generat
       recursive: true,
     });
   await mkdir(join(target, ".removing", "odcs-7-x", "compose"), { recursive: true });
-  const deps = { db, log: silentLogger, targetDir: target };
+  const deps = { db, log: silentLogger, targetDir: target, now: () => new Date(NOW) };
   expect((await removeLeftovers(deps)).sort()).toEqual(
     [
       ".removing/odcs-7-x",
@@ -65,7 +68,7 @@ test("a failed compose whose clearing a crash cut short shows its log only after
     await writeFile(join(dir, "pungi-stderr.log"), "attempt 1\n");
     await mkdir(join(target, ".staging", `odcs-${id}`, "attempt-3"), { recursive: true });
   }
-  const deps = { db, log: silentLogger, targetDir: target };
+  const deps = { db, log: silentLogger, targetDir: target, now: () => new Date(NOW) };
   expect((await removeLeftovers(deps)).sort()).toEqual([".staging/odcs-57", ".staging/odcs-58"]);
   expect(await readdir(join(target, "odcs-57"))).toEqual(["pungi-stderr.log"]);
   // A done compose's tree is its own: only its staging leftovers go.
@@ -136,4 +139,29 @@ test("upload dirs: ready kept, removed row's files go, no row goes once untouche
   const later = { ...deps, now: () => new Date(now + 3_600_000) };
   expect(await removeAbandonedUploads(later)).toEqual([ids.fresh]);
   expect((await readdir(root)).sort()).toEqual([ids.ready, "not-an-upload"].sort());
+});
+
+// Found by the checker's review: a cancel commits `failed` and ends the job's
+// lease at once, while the worker that held it still discards its run in the
+// staging tree (publishes the log, takes back a tree it published in the
+// race). The sweep took that tree as a crash's leftover from under it.
+test("a cancelled job's staging tree stays for a lease after the cancel, then goes", async () => {
+  const { db } = await createTestDb();
+  const target = tempDir("odcs-leftovers-canceled-");
+  await givenCompose(db, { id: 60, state: 4 });
+  await enqueueJob(db, { composeId: 60, kind: "generate", now: NOW, maxAttempts: 3 });
+  expect(await claimNextJob(db, "w1", NOW, 30_000)).toMatchObject({ composeId: 60 });
+  await cancelComposeJobs(db, 60, NOW);
+  await mkdir(join(target, ".staging", "odcs-60", "attempt-1", "compose"), { recursive: true });
+  const at = (ms: number) => ({
+    db,
+    log: silentLogger,
+    targetDir: target,
+    now: () => new Date(ms),
+    leaseMs: 30_000,
+  });
+  expect(await removeLeftovers(at(NOW + 29_000))).toEqual([]);
+  expect(existsSync(join(target, ".staging", "odcs-60"))).toBe(true);
+  expect(await removeLeftovers(at(NOW + 31_000))).toEqual([".staging/odcs-60"]);
+  expect(existsSync(join(target, ".staging", "odcs-60"))).toBe(false);
 });

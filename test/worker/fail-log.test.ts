@@ -38,7 +38,12 @@ test("the sweep right after a failure is committed takes nothing the failed comp
   await failed.reached;
   expect(await h.row(c.id)).toMatchObject({ state: 4 });
   // The sweep (another process) now: the compose is settled, its staging tree a leftover.
-  await removeLeftovers({ db: h.db, log: silentLogger, targetDir: h.target });
+  await removeLeftovers({
+    db: h.db,
+    log: silentLogger,
+    targetDir: h.target,
+    now: () => h.clock.now(),
+  });
   failed.go();
   await w.idle();
   expect(errors).toEqual([]);
