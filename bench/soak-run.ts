@@ -317,6 +317,18 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const chaos = { workerKills: 0, serverKills: 0, stops: 0 };
   const actions = () => chaos.workerKills + chaos.serverKills + chaos.stops;
   let serverDown = false;
+  /** kill -9 the server and start another (in the background; `serverDown` until it answers). */
+  const restartServer = () => {
+    serverDown = true;
+    const old = server;
+    background(
+      (async () => {
+        await old.kill();
+        server = await startServer();
+        serverDown = false;
+      })(),
+    );
+  };
   const pending = new Set<Promise<unknown>>();
   const background = (p: Promise<unknown>) => {
     pending.add(p);
@@ -346,14 +358,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         chaos.serverKills++;
         serverDown = true;
         say(`chaos: kill -9 server (pid ${server.child.pid})`);
-        const old = server;
-        background(
-          (async () => {
-            await old.kill();
-            server = await startServer();
-            serverDown = false;
-          })(),
-        );
+        restartServer();
       } else if (roll < 0.3 && w?.child.pid && !stopped.has(i) && !atCrashPoint(w)) {
         chaos.stops++;
         stopped.add(i);
@@ -409,14 +414,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       if (atServer) {
         serverDown = true;
         say(`crash point ${atServer}: kill -9 server (pid ${server.child.pid})`);
-        const old = server;
-        background(
-          (async () => {
-            await old.kill();
-            server = await startServer();
-            serverDown = false;
-          })(),
-        );
+        restartServer();
       }
       for (let i = 0; i < opts.workers; i++) {
         const w = workers[i];

@@ -10,6 +10,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { eq } from "drizzle-orm";
+import Database from "libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUSY_TIMEOUT_MS, createDb, type Db } from "../../src/db/client.ts";
 import { composes, jobs } from "../../src/db/schema.ts";
@@ -214,7 +215,12 @@ describe("the database's disk fills while composes run", () => {
       const c = await Promise.all(Object.values(b).map((body) => postCompose(server.url, body)));
       await waitFor(() => http.held > heldAt, { timeoutMs: 30_000, what: "an RPM download" });
       disk.fill();
-      http.release();
+      // A reader of the test's own pins the WAL: no checkpoint can then let writes reuse
+      // its room, so every write needs new space (without it, whether a write got through
+      // depended on where the last checkpoint had left the WAL).
+      const pin = new Database(join(d.db, "odcs.db"));
+      pin.exec("BEGIN");
+      pin.prepare("SELECT count(*) FROM composes").get();
       // Reads answer; writes are refused with 503 until space returns.
       for (const x of c)
         expect((await fetch(`${server.url}/api/1/composes/${x.id}`)).status).toBe(200);
@@ -233,10 +239,13 @@ describe("the database's disk fills while composes run", () => {
       // A compose's outcome (or its release) waits for the database, and past a lease:
       // heartbeats fail meanwhile. (Writes may get through now and then: a checkpoint
       // lets the WAL be reused without growing, so not every lease need run out.)
+      // The held download keeps its job running: its heartbeats fill what room the WAL had
+      // left until one is refused (released earlier, the composes could all finish in it).
       await waitFor(() => worker.output().includes("database cannot take a write"), {
         timeoutMs: 30_000,
         what: "the worker to wait for the database",
       });
+      http.release();
       const waiting = Date.now();
       await waitFor(
         async () => {
@@ -248,6 +257,8 @@ describe("the database's disk fills while composes run", () => {
         },
         { timeoutMs: 20_000, what: "a lease to run out" },
       );
+      pin.exec("COMMIT");
+      pin.close();
       disk.free();
       const end = await settled(
         server.url,

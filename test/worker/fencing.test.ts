@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "vitest
 import type { Logger } from "../../src/api/deps.ts";
 import { setWriteFault } from "../../src/db/client.ts";
 import { claimNextJob } from "../../src/db/jobs.ts";
+import type { JobRow } from "../../src/db/schema.ts";
 import { RepodataCache } from "../../src/sources/repodata-cache.ts";
 import { attemptDir, failGenerate, runGenerate } from "../../src/worker/handlers/generate.ts";
 import { LeaseLostError } from "../../src/worker/lease.ts";
@@ -56,17 +57,7 @@ test("a worker that lost its lease fails nothing and deletes nothing of the exec
   const takersTree = attemptDir(h.target, c.id, 2);
   expect(existsSync(takersTree)).toBe(true);
 
-  const ctx = {
-    db: h.db,
-    config: h.config,
-    now: () => h.clock.now(),
-    workerId: "stale",
-    job: stale,
-    cache: new RepodataCache(1 << 20),
-    signal: new AbortController().signal,
-    assertLease: async () => {},
-    composeChanged: () => {},
-  };
+  const ctx = staleContext(h, stale);
   await expect(failGenerate(c.id, "the stale worker's error", ctx)).rejects.toBeInstanceOf(
     LeaseLostError,
   );
@@ -97,17 +88,7 @@ test("a worker that lost its lease before starting a compose another worker fini
   expect(await taker.fill()).toBe(1);
   await taker.idle();
   expect(await h.row(c.id)).toMatchObject({ state: 2 });
-  const ctx = {
-    db: h.db,
-    config: h.config,
-    now: () => h.clock.now(),
-    workerId: "stale",
-    job: stale,
-    cache: new RepodataCache(1 << 20),
-    signal: new AbortController().signal,
-    assertLease: async () => {},
-    composeChanged: () => {},
-  };
+  const ctx = staleContext(h, stale);
   await expect(runGenerate(c.id, ctx)).rejects.toBeInstanceOf(LeaseLostError);
   expect(await h.jobOf(c.id)).toMatchObject({ state: "done", lockedBy: "taker", attempts: 2 });
   expect(await h.row(c.id)).toMatchObject({ state: 2 });
@@ -215,3 +196,18 @@ test("a compose that fails before its staging dir exists is failed without an er
   expect(existsSync(h.dir(c.id))).toBe(false);
   expect(await eventChainProblems(h.db)).toEqual([]);
 });
+
+/** The job context of a worker that lost its lease on `job` and does not know it yet. */
+function staleContext(h: Awaited<ReturnType<typeof composeHarness>>, job: JobRow) {
+  return {
+    db: h.db,
+    config: h.config,
+    now: () => h.clock.now(),
+    workerId: "stale",
+    job,
+    cache: new RepodataCache(1 << 20),
+    signal: new AbortController().signal,
+    assertLease: async () => {},
+    composeChanged: () => {},
+  };
+}
