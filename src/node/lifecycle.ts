@@ -9,6 +9,9 @@ export interface Stoppable {
   stop(graceMs: number): Promise<void>;
 }
 
+/** How long a thread that stopped its process at a crash point blocks itself (tests kill it meanwhile). */
+const CRASH_STOP_WAIT_MS = 10_000;
+
 /** Exit status after a crash (an unhandled rejection or uncaught exception). */
 export const CRASH_EXIT_CODE = 70; // EX_SOFTWARE
 /** Exit status after a second SIGTERM/SIGINT interrupts a graceful stop. */
@@ -56,6 +59,10 @@ export function armCrashPointFromEnv(point: string | undefined, log: Logger): vo
     armCrashPoint(point, (p) => {
       log.warn(`crash point ${p} reached`, { pid: process.pid });
       process.kill(process.pid, "SIGSTOP");
+      // The stop is the process's: another thread (the main one) may take the signal,
+      // and this one would run on until that thread is scheduled — a write thread
+      // stopped before a commit committed. Blocked here, it goes no further.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, CRASH_STOP_WAIT_MS);
     });
   } catch (err) {
     process.stderr.write(`odcs: ${(err as Error).message}\n`);
