@@ -4,6 +4,7 @@ import type { EventWithCompose } from "../db/events.ts";
 import { stateChangedMessage } from "../domain/event-message.ts";
 import type { ViewSettings } from "../domain/json-view.ts";
 import { sourceTypeName, stateName } from "../domain/states.ts";
+import { timeoutSignal } from "../timeout-signal.ts";
 import { LeaseLostError, type Sink } from "./consumer.ts";
 
 /** `sha256=<hex>` of HMAC-SHA256(secret, raw body): the `X-ODCS-Signature` header. */
@@ -52,7 +53,7 @@ export class WebhookSink implements Sink {
         method: "POST",
         body,
         redirect: "manual",
-        signal: AbortSignal.any([stop, AbortSignal.timeout(this.opts.timeoutMs)]),
+        signal: timeoutSignal(stop, this.opts.timeoutMs),
         headers: {
           "Content-Type": "application/json",
           "User-Agent": "odcs-ts-webhook",

@@ -1,5 +1,6 @@
 import { open } from "node:fs/promises";
 import { concatBytes } from "../rpm/bytes.ts";
+import { timeoutSignal } from "../timeout-signal.ts";
 import { ComposeError } from "./errors.ts";
 import { withRetries } from "./retry.ts";
 
@@ -55,7 +56,7 @@ async function fetchOnce(url: string, signal: AbortSignal, timeoutMs: number): P
   let res: Response;
   try {
     res = await fetch(url, {
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      signal: timeoutSignal(signal, timeoutMs),
       redirect: "error",
     });
   } catch (err) {

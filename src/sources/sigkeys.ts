@@ -16,6 +16,7 @@ import {
 import type { Repodata } from "../rpm/repodata-read.ts";
 import { readRpmFileHeader } from "../rpm/rpm-file.ts";
 import type { PackageRecord } from "../rpm/types.ts";
+import { timeoutSignal } from "../timeout-signal.ts";
 import { ComposeError } from "./errors.ts";
 import { mapLimit } from "./limit.ts";
 import type { OpenedRepo } from "./types.ts";
@@ -73,7 +74,7 @@ async function rangeGet(
   try {
     res = await fetch(href, {
       headers: { Range: `bytes=${from}-${to - 1}` },
-      signal: AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]),
+      signal: timeoutSignal(opts.signal, opts.timeoutMs),
       redirect: "error",
     });
   } catch (err) {

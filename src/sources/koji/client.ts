@@ -7,6 +7,7 @@
  * retryable error so the job is tried again later.
  */
 
+import { timeoutSignal } from "../../timeout-signal.ts";
 import { ComposeError } from "../errors.ts";
 import { sleep } from "../sleep.ts";
 import {
@@ -158,12 +159,11 @@ export class KojiClient {
       this.signal?.throwIfAborted();
       let res: Response;
       try {
-        const timeout = AbortSignal.timeout(this.timeoutMs);
         res = await fetch(this.hubUrl, {
           method: "POST",
           headers: { "Content-Type": "text/xml", "User-Agent": "koji/1 (odcs-ts)" },
           body,
-          signal: this.signal ? AbortSignal.any([this.signal, timeout]) : timeout,
+          signal: timeoutSignal(this.signal, this.timeoutMs),
           redirect: "error",
         });
         this.stats.requests++;

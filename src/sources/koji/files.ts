@@ -18,6 +18,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { concatBytes } from "../../rpm/bytes.ts";
 import { webStreamChunks } from "../../rpm/decompress.ts";
 import { RpmFormatError, type RpmHeader, tryParseRpmHeader } from "../../rpm/header.ts";
+import { timeoutSignal } from "../../timeout-signal.ts";
 import { ComposeError } from "../errors.ts";
 import { describeFailure } from "../fetch.ts";
 
@@ -111,7 +112,7 @@ async function rangeGet(
   try {
     res = await fetch(href, {
       headers: { Range: `bytes=${from}-${to - 1}` },
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      signal: timeoutSignal(signal, timeoutMs),
       redirect: "error",
     });
   } catch (err) {
@@ -276,7 +277,7 @@ export async function downloadFile(
   let res: Response;
   try {
     res = await fetch(href, {
-      signal: AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]),
+      signal: timeoutSignal(opts.signal, opts.timeoutMs),
       redirect: "error",
     });
   } catch (err) {

@@ -7,6 +7,7 @@
  * a 4xx or an answer that is not the documented JSON is not.
  */
 
+import { timeoutSignal } from "../../timeout-signal.ts";
 import { ComposeError } from "../errors.ts";
 import { sleep } from "../sleep.ts";
 
@@ -127,10 +128,9 @@ export class MbsClient {
       this.signal?.throwIfAborted();
       let failure: ComposeError;
       try {
-        const timeout = AbortSignal.timeout(this.timeoutMs);
         const res = await fetch(url, {
           headers: { Accept: "application/json" },
-          signal: this.signal ? AbortSignal.any([this.signal, timeout]) : timeout,
+          signal: timeoutSignal(this.signal, this.timeoutMs),
           redirect: "follow",
         });
         this.requests++;

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { timeoutSignal } from "../../timeout-signal.ts";
 import { ComposeError } from "../errors.ts";
 import { sleep } from "../sleep.ts";
 
@@ -58,7 +59,7 @@ export async function pulpJson<T>(
         },
         ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
         redirect: "error",
-        signal: AbortSignal.any([conn.signal, AbortSignal.timeout(conn.timeoutMs)]),
+        signal: timeoutSignal(conn.signal, conn.timeoutMs),
       });
       text = await res.text();
       break;
