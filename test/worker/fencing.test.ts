@@ -57,7 +57,7 @@ test("a worker that lost its lease fails nothing and deletes nothing of the exec
   const takersTree = attemptDir(h.target, c.id, 2);
   expect(existsSync(takersTree)).toBe(true);
 
-  const ctx = staleContext(h, stale);
+  const ctx = jobContext(h, stale);
   await expect(failGenerate(c.id, "the stale worker's error", ctx)).rejects.toBeInstanceOf(
     LeaseLostError,
   );
@@ -88,7 +88,7 @@ test("a worker that lost its lease before starting a compose another worker fini
   expect(await taker.fill()).toBe(1);
   await taker.idle();
   expect(await h.row(c.id)).toMatchObject({ state: 2 });
-  const ctx = staleContext(h, stale);
+  const ctx = jobContext(h, stale);
   await expect(runGenerate(c.id, ctx)).rejects.toBeInstanceOf(LeaseLostError);
   expect(await h.jobOf(c.id)).toMatchObject({ state: "done", lockedBy: "taker", attempts: 2 });
   expect(await h.row(c.id)).toMatchObject({ state: 2 });
@@ -178,17 +178,7 @@ test("a compose that fails before its staging dir exists is failed without an er
   const now = h.clock.now().getTime();
   const job = await claimNextJob(h.db, "w", now, h.config.ODCS_WORKER_LEASE_MS);
   if (!job) throw new Error("no job claimed");
-  await failGenerate(c.id, "failed early", {
-    db: h.db,
-    config: h.config,
-    now: () => h.clock.now(),
-    workerId: "w",
-    job,
-    cache: new RepodataCache(1 << 20),
-    signal: new AbortController().signal,
-    assertLease: async () => {},
-    composeChanged: () => {},
-  });
+  await failGenerate(c.id, "failed early", jobContext(h, job, "w"));
   expect(await h.get(c.id)).toMatchObject({
     state_name: "failed",
     state_reason: "Error while generating compose: failed early",
@@ -197,13 +187,17 @@ test("a compose that fails before its staging dir exists is failed without an er
   expect(await eventChainProblems(h.db)).toEqual([]);
 });
 
-/** The job context of a worker that lost its lease on `job` and does not know it yet. */
-function staleContext(h: Awaited<ReturnType<typeof composeHarness>>, job: JobRow) {
+/** The job context of worker `workerId` running `job` (by default one that lost its lease and does not know it yet). */
+function jobContext(
+  h: Awaited<ReturnType<typeof composeHarness>>,
+  job: JobRow,
+  workerId = "stale",
+) {
   return {
     db: h.db,
     config: h.config,
     now: () => h.clock.now(),
-    workerId: "stale",
+    workerId,
     job,
     cache: new RepodataCache(1 << 20),
     signal: new AbortController().signal,
