@@ -120,6 +120,8 @@ const floodSettings = {
   ODCS_MAX_BODY_BYTES: intFrom(1024, 1024 ** 3).default(1024 * 1024),
   /** A request body (JSON, form, upload) that sends no byte for this long is answered 408. */
   ODCS_BODY_IDLE_SECONDS: intFrom(1, 3600).default(60),
+  /** A request whose line and headers have not all arrived this long after its first byte gets a 408 and its connection closed. */
+  ODCS_HEADERS_TIMEOUT_SECONDS: intFrom(1, 3600).default(60),
 };
 
 /** Uploads (POST /api/1/uploads/, the `upload` source), kept apart for easy merges. */

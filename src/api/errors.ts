@@ -26,6 +26,7 @@ const REASON: Record<number, string> = {
   413: "Payload Too Large",
   415: "Unsupported Media Type",
   429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   503: "Service Unavailable",
   507: "Insufficient Storage",

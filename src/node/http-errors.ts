@@ -2,15 +2,25 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Duplex } from "node:stream";
 import { getRequestListener, RequestError } from "@hono/node-server";
 import type { Logger } from "../api/deps.ts";
-import { errorBody } from "../api/errors.ts";
+import { errorBody, METHOD_NOT_ALLOWED } from "../api/errors.ts";
 
 type Fetch = Parameters<typeof getRequestListener>[0];
 
 const REASONS: Record<number, string> = {
   400: "Bad Request",
+  405: "Method Not Allowed",
   408: "Request Timeout",
   431: "Request Header Fields Too Large",
 };
+
+/**
+ * Methods Node's parser takes but a WHATWG `Request` refuses to carry
+ * (fetch's forbidden methods; TRACK Node refuses itself): no route serves
+ * them, and the adapter or the write thread would throw building the
+ * request (a 500, a 503 "write thread stopped"), so they are answered 405
+ * before the app.
+ */
+const UNSERVABLE_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 
 /** What Node's HTTP parser refused, as the ODCS error a client can read. */
 function clientErrorOf(code: string | undefined): { status: number; message: string } {
@@ -38,11 +48,71 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     return;
   }
   const { status, message } = clientErrorOf(err.code);
+  // A request before the broken one is still being answered (pipelined, or
+  // bytes after a body its headers did not announce): answering now would
+  // put this 400 ahead of that answer, and the client would take it for the
+  // answer to its request (which may still write: a create, a renew). The
+  // answers before it go first; this one after them, then the connection closes.
+  const inFlight = inFlightOn(socket);
+  if (inFlight?.req.complete) {
+    const afterAnswers = (res: ServerResponse) =>
+      res.once("close", () => {
+        const next = inFlightOn(socket);
+        if (next && next !== res) afterAnswers(next);
+        else if (res.writableFinished && socket.writable) endWith(socket, status, message);
+        else socket.destroy();
+      });
+    afterAnswers(inFlight);
+    return;
+  }
+  endWith(socket, status, message);
+}
+
+/** The response being written on `socket`, if one is (Node's own field: no public API gives it). */
+function inFlightOn(socket: Duplex): ServerResponse | undefined {
+  const res = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  return res && !res.writableFinished ? res : undefined;
+}
+
+/** Answer on the bare socket (no response object exists) and close it. */
+function endWith(socket: Duplex, status: number, message: string): void {
   const body = JSON.stringify(errorBody(status, message));
   socket.end(
     `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+}
+
+/**
+ * Node's request timeouts with our headers bound (ODCS_HEADERS_TIMEOUT_SECONDS).
+ *
+ * No `requestTimeout` (Node's default cuts any request whose body is still
+ * arriving after 300 s — a large upload at a modest speed): a body is bounded
+ * by ODCS_BODY_IDLE_SECONDS per chunk instead, where it is read. Node checks
+ * the headers' deadline every `connectionsCheckingInterval` (30 s by
+ * default, so a 1 s bound took up to 31 s): a quarter of the bound here.
+ */
+function timeoutsOf(headersTimeoutMs: number) {
+  return {
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: 0,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeoutMs / 4))),
+  };
+}
+
+/**
+ * HTTP/1.0 needs no Host header, and the adapter refuses a request without
+ * one: such a request is taken as addressed to the socket it came in on.
+ */
+function hostForHttp10(req: IncomingMessage): void {
+  if (req.headers.host !== undefined || req.httpVersion !== "1.0") return;
+  const { localAddress, localPort } = req.socket;
+  if (localAddress === undefined || localPort === undefined) return;
+  const host = localAddress.includes(":")
+    ? `[${localAddress}]:${localPort}`
+    : `${localAddress}:${localPort}`;
+  req.headers.host = host;
+  req.rawHeaders.push("Host", host);
 }
 
 /**
@@ -52,7 +122,11 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
  * the ODCS shape, not an empty one; what Node's parser refuses too
  * (`answerClientError`).
  */
-export function odcsHttpServer(fetch: Fetch, log: Logger): typeof createServer {
+export function odcsHttpServer(
+  fetch: Fetch,
+  log: Logger,
+  limits: { headersTimeoutMs: number } = { headersTimeoutMs: 60_000 },
+): typeof createServer {
   const listener = getRequestListener(fetch, {
     errorHandler: (err) => {
       if (err instanceof RequestError)
@@ -70,10 +144,27 @@ export function odcsHttpServer(fetch: Fetch, log: Logger): typeof createServer {
     // Node's own answer to a missing Host is an empty 400; the adapter's
     // check (a RequestError, above) answers it in the ODCS shape instead.
     const server = createServer(
-      { ...options, requireHostHeader: false },
-      listener as (req: IncomingMessage, res: ServerResponse) => void,
+      {
+        ...options,
+        requireHostHeader: false,
+        ...timeoutsOf(limits.headersTimeoutMs),
+      },
+      (req: IncomingMessage, res: ServerResponse) => {
+        if (UNSERVABLE_METHODS.has(req.method ?? "")) {
+          res.shouldKeepAlive = false;
+          res.writeHead(405, { "Content-Type": "application/json" });
+          res.end(JSON.stringify(errorBody(405, METHOD_NOT_ALLOWED)));
+          return;
+        }
+        hostForHttp10(req);
+        return (listener as (req: IncomingMessage, res: ServerResponse) => void)(req, res);
+      },
     );
     server.on("clientError", answerClientError);
+    // CONNECT never reaches the request listener; without this Node drops the connection unanswered.
+    server.on("connect", (_req: IncomingMessage, socket: Duplex) =>
+      endWith(socket, 405, METHOD_NOT_ALLOWED),
+    );
     return server;
   }) as typeof createServer;
 }

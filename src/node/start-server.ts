@@ -24,6 +24,7 @@ import { mountComposeFiles } from "./static.ts";
 import {
   inWriteThread,
   readBodyAhead,
+  refuseFailedBody,
   takesTurn,
   WRITES_AT_ONCE,
   WriteGate,
@@ -126,6 +127,8 @@ export async function startServer(
   const write = async (req: Request, env: Parameters<typeof app.fetch>[1]) => {
     const { incoming } = env as HttpBindings;
     const ahead = await readBodyAhead(req, bodyLimits(config), incoming);
+    const refused = refuseFailedBody(req, ahead);
+    if (refused) return refused;
     if (ahead.kind === "read" && inWriteThread(req))
       return writes.fetch(req, ahead.bytes, incoming.rawHeaders);
     return inTurn(withBodyAhead(req, ahead), env);
@@ -143,7 +146,9 @@ export async function startServer(
     const s = serve(
       {
         fetch: handle,
-        createServer: odcsHttpServer(handle, log),
+        createServer: odcsHttpServer(handle, log, {
+          headersTimeoutMs: config.ODCS_HEADERS_TIMEOUT_SECONDS * 1000,
+        }),
         port: config.PORT,
         hostname: config.HOST,
       },

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { withIdleTimeout } from "../api/body.ts";
-import { InvalidRequestError, RequestTimeoutError } from "../domain/errors.ts";
+import { errorBody, statusOf } from "../api/errors.ts";
+import { DomainError, InvalidRequestError, RequestTimeoutError } from "../domain/errors.ts";
 import { concatBytes } from "../rpm/bytes.ts";
 
 /**
@@ -202,15 +203,36 @@ export function withBodyAhead(req: Request, ahead: BodyAhead): Request {
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
- * Whether a request takes a turn: every write but uploads, whose bodies
- * stream for minutes and are read chunk by chunk anyway (a turn held that
- * long would stop every other write).
+ * Whether a request takes a turn (and has its body read first): every
+ * write but an upload, whose body streams for minutes and is read chunk by
+ * chunk anyway (a turn held that long would stop every other write). An
+ * upload's DELETE does take one: run before its body is whole, a body that
+ * then failed (Node's parser refused it, the client cut it off) would have
+ * deleted while the client was told 400.
  */
 export function takesTurn(req: Request): boolean {
-  return !READS.has(req.method) && !new URL(req.url).pathname.includes("/api/1/uploads");
+  if (READS.has(req.method)) return false;
+  return !(req.method === "POST" && new URL(req.url).pathname.includes("/api/1/uploads"));
 }
 
-/** Whether a write goes to the write thread (`write-thread.ts`): the API's, not the dashboard's forms or uploads. */
+/** Whether a write goes to the write thread (`write-thread.ts`): the API's, not the dashboard's forms or uploads (the thread has no upload store). */
 export function inWriteThread(req: Request): boolean {
-  return takesTurn(req) && new URL(req.url).pathname.startsWith("/api/1/");
+  const path = new URL(req.url).pathname;
+  return takesTurn(req) && path.startsWith("/api/1/") && !path.includes("/api/1/uploads");
+}
+
+/**
+ * The answer to an API write whose body failed (stalled, cut off, refused by
+ * Node's parser mid-body): the request is not run at all. A handler that
+ * never reads its body (DELETE) would otherwise have deleted while the
+ * client got Node's 400 or nothing. `undefined` for anything else (a
+ * dashboard form reads its body and answers with its own page).
+ */
+export function refuseFailedBody(req: Request, ahead: BodyAhead): Response | undefined {
+  if (ahead.kind !== "failed" || !new URL(req.url).pathname.startsWith("/api/")) return undefined;
+  const err = ahead.err;
+  const status = err instanceof DomainError ? statusOf(err) : 400;
+  const message =
+    err instanceof Error ? err.message : "The request body ended before it was complete";
+  return Response.json(errorBody(status, message), { status });
 }
