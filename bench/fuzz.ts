@@ -4,7 +4,9 @@
  * fresh server process. Prints runs, seconds, answers per status, 5xx,
  * the server's RSS and open descriptors before and after, and every
  * property broken (the request that broke it, as sent); exits 1 if one was.
- * The same seed sends the same requests.
+ * The same seed sends the same requests; FUZZ_TRACE=1 prints each request
+ * (as sent) and its answers, to find which one of a batch broke a property
+ * (`--parallel 1` makes it the last one).
  */
 import { parseArgs } from "node:util";
 import fc from "fast-check";

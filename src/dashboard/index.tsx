@@ -103,7 +103,9 @@ export function dashboardRouter(deps: Deps): Hono {
   const r = new Hono();
 
   r.get(`${UI}/assets/:name`, (c) => {
-    const file = files[c.req.param("name")];
+    const name = c.req.param("name");
+    // Own names only: `__proto__`, `constructor` and `toString` were answered 200 with no body.
+    const file = Object.hasOwn(files, name) ? files[name] : undefined;
     if (!file) return c.text("Not Found", 404);
     c.header("Content-Type", file.type);
     c.header("Cache-Control", "public, max-age=300");

@@ -68,7 +68,6 @@ export const HOSTILE_IDS = [
   "+1",
   "01",
   "1%00",
-  "%31",
   "NaN",
   "Infinity",
   "__proto__",

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/api/body.ts";
-import { takesTurn, WRITES_AT_ONCE, WriteGate } from "../../src/node/write-gate.ts";
+import { inWriteThread, takesTurn, WRITES_AT_ONCE, WriteGate } from "../../src/node/write-gate.ts";
 import { type ServiceProcess, startService } from "../helpers/service.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -58,6 +58,10 @@ describe("WriteGate", () => {
     expect(takesTurn(req("GET", "/api/1/composes/"))).toBe(false);
     expect(takesTurn(new Request("http://h/api/1/about/", { method: "HEAD" }))).toBe(false);
     expect(takesTurn(req("POST", "/api/1/uploads/"))).toBe(false);
+    // Its body is read first: a body that fails then deletes nothing (test/fuzz/wire.test.ts).
+    expect(takesTurn(req("DELETE", "/api/1/uploads/abc"))).toBe(true);
+    expect(inWriteThread(req("DELETE", "/api/1/uploads/abc"))).toBe(false);
+    expect(inWriteThread(req("DELETE", "/api/1/composes/3"))).toBe(true);
   });
 });
 
