@@ -92,36 +92,41 @@ afterAll(async () => {
 });
 
 describe("fuzzed requests over raw TCP, every route", () => {
-  test(`${RUNS} batches of 8 hostile requests (seed ${SEED})`, async () => {
-    const arb = wireRequestArb(port);
-    // Warm up (JIT, caches) before the baselines.
-    const warm: FuzzFigures = { runs: 0, seconds: 0, statuses: {}, fiveXx: 0, violations: [] };
-    await fuzzBatch(svc, fc.sample(arb, { seed: SEED ^ 0x5eed, numRuns: 32 }), warm);
-    expect(warm.violations).toEqual([]);
-    const rssBefore = rssOf(pid);
-    const fdsBefore = fdsOf(pid);
-    const all: FuzzFigures = { runs: 0, seconds: 0, statuses: {}, fiveXx: 0, violations: [] };
-    await fc.assert(
-      fc.asyncProperty(fc.array(arb, { minLength: 8, maxLength: 8 }), async (batch) => {
-        const figures: FuzzFigures = { ...all, violations: [] };
-        await fuzzBatch(svc, batch, figures);
-        Object.assign(all, { ...figures, violations: all.violations });
-        expect(figures.violations).toEqual([]);
-      }),
-      { seed: SEED, numRuns: RUNS, endOnFailure: true },
-    );
-    if (process.env.FUZZ_VERBOSE) console.log(all.statuses);
-    // The fuzzer reached past the parsers: answers of every kind.
-    for (const status of [200, 400, 404, 405]) expect(all.statuses[status] ?? 0).toBeGreaterThan(0);
-    const rssAfter = rssOf(pid);
-    expect(rssAfter - rssBefore, `RSS ${rssBefore} → ${rssAfter}`).toBeLessThan(128 * 2 ** 20);
-    await waitFor(() => fdsOf(pid) <= fdsBefore + 8, {
-      what: `the server's descriptors back near ${fdsBefore} (now ${fdsOf(pid)})`,
-      timeoutMs: ANSWER_BOUND_MS,
-    });
-    const list = await json("GET", "/api/1/composes/");
-    expect(list.status).toBe(200);
-  }, 240_000);
+  test(
+    `${RUNS} batches of 8 hostile requests (seed ${SEED})`,
+    async () => {
+      const arb = wireRequestArb(port);
+      // Warm up (JIT, caches) before the baselines.
+      const warm: FuzzFigures = { runs: 0, seconds: 0, statuses: {}, fiveXx: 0, violations: [] };
+      await fuzzBatch(svc, fc.sample(arb, { seed: SEED ^ 0x5eed, numRuns: 32 }), warm);
+      expect(warm.violations).toEqual([]);
+      const rssBefore = rssOf(pid);
+      const fdsBefore = fdsOf(pid);
+      const all: FuzzFigures = { runs: 0, seconds: 0, statuses: {}, fiveXx: 0, violations: [] };
+      await fc.assert(
+        fc.asyncProperty(fc.array(arb, { minLength: 8, maxLength: 8 }), async (batch) => {
+          const figures: FuzzFigures = { ...all, violations: [] };
+          await fuzzBatch(svc, batch, figures);
+          Object.assign(all, { ...figures, violations: all.violations });
+          expect(figures.violations).toEqual([]);
+        }),
+        { seed: SEED, numRuns: RUNS, endOnFailure: true },
+      );
+      if (process.env.FUZZ_VERBOSE) console.log(all.statuses);
+      // The fuzzer reached past the parsers: answers of every kind.
+      for (const status of [200, 400, 404, 405])
+        expect(all.statuses[status] ?? 0).toBeGreaterThan(0);
+      const rssAfter = rssOf(pid);
+      expect(rssAfter - rssBefore, `RSS ${rssBefore} → ${rssAfter}`).toBeLessThan(128 * 2 ** 20);
+      await waitFor(() => fdsOf(pid) <= fdsBefore + 8, {
+        what: `the server's descriptors back near ${fdsBefore} (now ${fdsOf(pid)})`,
+        timeoutMs: ANSWER_BOUND_MS,
+      });
+      const list = await json("GET", "/api/1/composes/");
+      expect(list.status).toBe(200);
+    },
+    60_000 + RUNS * 4_000,
+  );
 });
 
 describe("hostile ids on every route of openapi.yaml", () => {
