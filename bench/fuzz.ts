@@ -19,6 +19,7 @@ import {
   fdsOf,
   fuzzBatch,
   rssOf,
+  socketsOf,
   wireRequestArb,
 } from "../test/helpers/wire-fuzz.ts";
 
@@ -59,6 +60,7 @@ await fuzzBatch(svc, fc.sample(arb, { seed: seed ^ 0x5eed, numRuns: 64 }), {
 });
 const rssBefore = rssOf(pid);
 const fdsBefore = fdsOf(pid);
+const socketsBefore = socketsOf(pid);
 const start = Date.now();
 const CHUNK = 400;
 for (let done = 0, chunk = 0; done < runs && figures.violations.length === 0; chunk++) {
@@ -77,6 +79,7 @@ await waitFor(() => fdsOf(pid) <= fdsBefore + 8, {
   what: "the server's descriptors to settle",
 }).catch(() => {});
 const fdsAfter = fdsOf(pid);
+const socketsAfter = socketsOf(pid);
 const probe = await exchange(
   port,
   {
@@ -94,7 +97,7 @@ console.log(
 console.log(`answers by status: ${JSON.stringify(figures.statuses)}`);
 console.log(`5xx: ${figures.fiveXx}`);
 console.log(
-  `server RSS ${mib(rssBefore)} → ${mib(rssAfter)}; descriptors ${fdsBefore} → ${fdsAfter}`,
+  `server RSS ${mib(rssBefore)} → ${mib(rssAfter)}; descriptors ${fdsBefore} → ${fdsAfter} (sockets ${socketsBefore} → ${socketsAfter})`,
 );
 console.log(
   `GET /api/1/composes/ afterwards: ${probe.responses[0]?.status ?? "no answer"} in ${probe.elapsedMs} ms`,

@@ -8,7 +8,7 @@
  * Each request goes over its own TCP connection; every response on it is
  * parsed (a pipelined pair gets two, `100 Continue` is skipped).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -629,6 +629,19 @@ export function fdsOf(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
+/** Open sockets of a process (descriptors that are sockets). */
+export function socketsOf(pid: number): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith("socket:")) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
 /** Log lines that mean a request hurt the process. */
 export const HURT_LINES = [
   "uncaught exception",
@@ -636,6 +649,8 @@ export const HURT_LINES = [
   "unhandledRejection",
   "the write thread exited",
   "the write thread failed",
+  "the worker thread exited",
+  "the worker thread failed",
 ] as const;
 
 /** The first line of `svc`'s output showing a hurt process, if any. */
