@@ -15,13 +15,9 @@ import { systemClock } from "../api/deps.ts";
 import type { MetricsSource } from "../api/metrics.ts";
 import type { Db } from "../db/client.ts";
 import { armCrashPointFromEnv } from "./lifecycle.ts";
+import { BACKGROUND_THREAD_NICE } from "./nice.ts";
 import { connectDatabase, createLogger } from "./runtime.ts";
-import {
-  type FromThread,
-  type ToThread,
-  WRITE_THREAD_NICE,
-  type WriteThreadData,
-} from "./write-thread-protocol.ts";
+import type { FromThread, ToThread, WriteThreadData } from "./write-thread-protocol.ts";
 
 const port = parentPort;
 if (!port) throw new Error("write-thread-main.ts runs as a worker thread only");
@@ -55,7 +51,7 @@ const metrics: MetricsSource = {
 async function start(): Promise<{ app: ReturnType<typeof createApp>; close: () => void }> {
   // Per thread on Linux: the main thread's reads win the CPU whenever both want it.
   try {
-    setPriority(0, WRITE_THREAD_NICE);
+    setPriority(0, BACKGROUND_THREAD_NICE);
   } catch (err) {
     log.warn("could not lower the write thread's priority", { err: String(err) });
   }
