@@ -444,7 +444,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         method: "POST",
         body: JSON.stringify(bodyFor()),
       });
-      if (!res) continue;
+      // Cut off by a server kill (committed or not, the client cannot tell):
+      // another create takes its place, so K acknowledged composes go through the chaos.
+      if (!res) {
+        next--;
+        continue;
+      }
       if (res.status === 200) acked.push(((await res.json()) as { id: number }).id);
       else if (res.status < 500)
         throw new Error(`POST answered ${res.status}: ${await res.text()}`);
