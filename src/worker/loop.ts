@@ -147,6 +147,7 @@ export class Worker {
         this.o.workerId,
         this.o.now().getTime(),
         this.o.config.ODCS_WORKER_LEASE_MS,
+        [...this.#running.keys()],
       );
       if (!job) break;
       this.#start(job);
