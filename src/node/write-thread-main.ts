@@ -5,9 +5,7 @@
  * would call in the main thread (a job queued, a compose changed, a request
  * timed) is sent there as a hook message.
  */
-import { writeSync } from "node:fs";
 import { setPriority } from "node:os";
-import { parentPort, workerData } from "node:worker_threads";
 import { createApp } from "../api/app.ts";
 import { createAuthenticator } from "../api/auth.ts";
 import { ComposeWaits } from "../api/compose-waits.ts";
@@ -16,23 +14,14 @@ import type { MetricsSource } from "../api/metrics.ts";
 import type { Db } from "../db/client.ts";
 import { armCrashPointFromEnv } from "./lifecycle.ts";
 import { BACKGROUND_THREAD_NICE } from "./nice.ts";
-import { connectDatabase, createLogger } from "./runtime.ts";
+import { connectDatabase } from "./runtime.ts";
+import { startOnOpen, threadLogger, threadStart } from "./thread-side.ts";
 import type { FromThread, ToThread, WriteThreadData } from "./write-thread-protocol.ts";
 
-const port = parentPort;
-if (!port) throw new Error("write-thread-main.ts runs as a worker thread only");
-const { config, version, crashAt } = workerData as WriteThreadData;
+const { port, data } = threadStart<WriteThreadData>("write-thread-main.ts");
+const { config, version, crashAt } = data;
 const post = (msg: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
-// Written at once, not through the main thread: a crash point's line
-// (tests) must be out before the process stops itself.
-const log = createLogger(config.ODCS_LOG_LEVEL, "server", (line) => {
-  try {
-    writeSync(2, line);
-  } catch {
-    // A full non-blocking pipe (EAGAIN): through the main thread then.
-    process.stderr.write(line);
-  }
-});
+const log = threadLogger(config, "server");
 
 /** `notify` goes to the main thread, whose waits the requests waiting there are in. */
 class ForwardedWaits extends ComposeWaits {
@@ -92,31 +81,20 @@ async function answer(app: ReturnType<typeof createApp>, msg: ToThread & { type:
 }
 
 // Loaded; the database is opened when the main thread says it is migrated.
-let started: Promise<Awaited<ReturnType<typeof start>> | undefined> | undefined;
+const opening = startOnOpen(port, start);
 port.on("message", (msg: ToThread) => {
-  if (msg.type === "open") {
-    started ??= start().then(
-      (opened) => {
-        post({ type: "ready" });
-        return opened;
-      },
-      (err: unknown) => {
-        post({ type: "failed", message: err instanceof Error ? err.message : String(err) });
-        port.close();
-        return undefined;
-      },
-    );
-  } else if (msg.type === "request") {
-    if (!started) {
+  if (msg.type === "open") opening.open();
+  else if (msg.type === "request") {
+    if (!opening.opened()) {
       post({ type: "response-failed", id: msg.id, message: "the write thread is not open" });
       return;
     }
-    void started.then((opened) => {
+    void opening.started().then((opened) => {
       if (opened) return answer(opened.app, msg);
       post({ type: "response-failed", id: msg.id, message: "the write thread did not start" });
     });
   } else {
-    void (started ?? Promise.resolve(undefined)).then((opened) => {
+    void opening.started().then((opened) => {
       opened?.close();
       port.close();
     });
