@@ -14,8 +14,16 @@ import { join } from "node:path";
 import type { ComposeRow } from "../src/db/schema.ts";
 import { mountTmpfs, type SmallDisk } from "../test/helpers/tmpfs.ts";
 
-export const FILL_DISKS = ["target", "db"] as const;
+/**
+ * `target`: ODCS_TARGET_DIR on a disk of its own; `db`: the database's dir
+ * on one of its own; `data`: one disk holding the target dir, the cache
+ * and the database, as `npm start`'s ./data does (alone: a full disk stops
+ * both the trees and the database at once).
+ */
+export const FILL_DISKS = ["target", "db", "data"] as const;
 export type FillDisk = (typeof FILL_DISKS)[number];
+/** What a soak disk holds. */
+export type DiskRole = "target" | "db" | "cache";
 
 /** Size of each private tmpfs (MB): room for a long run's trees or database, its fill a fraction of a second. */
 export const DEFAULT_DISK_MB = 256;
@@ -23,20 +31,24 @@ export const DEFAULT_DISK_MB = 256;
 export const DEFAULT_FILL_EVERY_MS = 4000;
 /** Mean time a disk stays full (exponential), ms. */
 export const DEFAULT_FILL_FOR_MS = 2500;
+/** Most room a fill that leaves some leaves (bytes): a compose's RPMs and repodata need more. */
+const NEARLY_FULL_ROOM_BYTES = 512 * 1024;
 /** Longest wait for a compose to be generating before a fill goes ahead anyway, ms. */
 const FILL_AIM_MS = 3000;
 
 /**
  * The disks `--fill-disk` names: bare (or `target`) the target dir, `db`
- * the database's dir, `target,db` (or `all`) both; undefined when the
- * value names something else.
+ * the database's dir, `target,db` (or `all`) both on disks of their own,
+ * `data` the two and the cache on one disk; undefined when the value names
+ * something else or `data` with another.
  */
 export function parseFillDisk(value: string): FillDisk[] | undefined {
   const v = value.trim();
   if (v === "" || v === "target") return ["target"];
-  if (v === "all") return [...FILL_DISKS];
+  if (v === "all") return ["target", "db"];
   const names = v.split(",").map((s) => s.trim());
   if (names.some((n) => !(FILL_DISKS as readonly string[]).includes(n))) return undefined;
+  if (names.includes("data") && names.length > 1) return undefined;
   return FILL_DISKS.filter((d) => names.includes(d));
 }
 
@@ -109,21 +121,31 @@ export class SoakDisks {
     return [...this.#disks.keys()];
   }
 
-  /** The directory on `disk` to use for its setting (`<mount>/composes`, `<mount>/db`), or undefined if it is not a soak disk. */
-  dir(disk: FillDisk): string | undefined {
-    const d = this.#disks.get(disk);
-    return d && join(d.dir, disk === "target" ? "composes" : "db");
+  /** The soak disk holding `role`, if one does. */
+  diskOf(role: DiskRole): FillDisk | undefined {
+    if (this.#disks.has("data")) return "data";
+    return role === "cache" ? undefined : this.#disks.has(role) ? role : undefined;
+  }
+
+  /** The directory for `role` on its soak disk (`<mount>/composes`, `<mount>/db`, `<mount>/cache`), or undefined if no soak disk holds it. */
+  dir(role: DiskRole): string | undefined {
+    const disk = this.diskOf(role);
+    const d = disk && this.#disks.get(disk);
+    return d && join(d.dir, role === "target" ? "composes" : role);
   }
 
   isFull(disk: FillDisk): boolean {
     return this.#windows.some((w) => w.disk === disk && w.to === undefined);
   }
 
-  /** Take every free byte of `disk` now. */
-  fill(disk: FillDisk, aimed: boolean): void {
+  /**
+   * Take the free space of `disk` now, all of it or all but `leaveBytes`
+   * (a nearly full disk: small writes pass, larger ones break off halfway).
+   */
+  fill(disk: FillDisk, aimed: boolean, leaveBytes = 0): void {
     const d = this.#disks.get(disk);
     if (!d || this.isFull(disk)) return;
-    d.fill();
+    d.fill(leaveBytes);
     this.#windows.push({ disk, from: Date.now(), to: undefined, aimed });
   }
 
@@ -195,6 +217,8 @@ export async function fillLoop(args: {
     // A short run fills each disk in turn, so every one is filled.
     const disk = opts.fillsPerDisk !== undefined ? leastFilled(disks, free) : pickOf(free, rnd);
     const hold = -Math.log(1 - rnd()) * forMs;
+    // Half the fills take every byte; the others leave a little room, under 512 KiB.
+    const leave = rnd() < 0.5 ? 0 : Math.floor(rnd() * NEARLY_FULL_ROOM_BYTES);
     if (!on() || disk === undefined) continue;
     let aimed = false;
     for (const until = Date.now() + FILL_AIM_MS; Date.now() < until; ) {
@@ -202,8 +226,10 @@ export async function fillLoop(args: {
       if (aimed) break;
       await sleep(50);
     }
-    disks.fill(disk, aimed);
-    say(`chaos: fill the ${disk} disk for ${(hold / 1000).toFixed(1)} s`);
+    disks.fill(disk, aimed, leave);
+    say(
+      `chaos: fill the ${disk} disk${leave > 0 ? ` but ${leave} bytes` : ""} for ${(hold / 1000).toFixed(1)} s`,
+    );
     args.background(
       (async () => {
         await sleep(hold);
@@ -273,7 +299,8 @@ export function unclearDiskFailures(
     if (DISK_HINT.test(reason)) out.push(`compose ${r.id}: failed for space, but says "${reason}"`);
     else {
       const at = failedAt.get(r.id);
-      if (at !== undefined && disks.wasFull("target", at, 1000))
+      const target = disks.diskOf("target");
+      if (at !== undefined && target && disks.wasFull(target, at, 1000))
         out.push(`compose ${r.id}: failed while the target disk was full, saying "${reason}"`);
     }
   }

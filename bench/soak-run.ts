@@ -218,6 +218,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const dbDir = disks?.dir("db") ?? dataDir;
     mkdirSync(targetDir, { recursive: true });
     mkdirSync(dbDir, { recursive: true });
+    mkdirSync(disks?.dir("cache") ?? join(dataDir, "cache"), { recursive: true });
     const dbUrl = `file:${join(dbDir, "odcs.db")}`;
     const env = {
       ODCS_WORKER_LEASE_MS: String(opts.leaseMs),
@@ -231,7 +232,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       ODCS_KOJI_HUB_URL: hub.hubUrl,
       ODCS_KOJI_TOPURL: hub.topurl,
       ODCS_KOJI_TIMEOUT_MS: "5000",
-      ODCS_CACHE_DIR: join(dataDir, "cache"),
+      ODCS_CACHE_DIR: disks?.dir("cache") ?? join(dataDir, "cache"),
       ODCS_ALLOWED_SOURCE_TYPES: "tag,build,repo",
       ODCS_LOG_LEVEL: "info",
       ODCS_TARGET_DIR: targetDir,
@@ -321,7 +322,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
           if (res.status >= 500) {
             const text = await res.text();
             const method = init?.method ?? "GET";
-            if (res.status === 503 && disks?.names.includes("db") && DB_FULL_503.test(text)) {
+            if (res.status === 503 && disks?.diskOf("db") && DB_FULL_503.test(text)) {
               status503Full[method] = (status503Full[method] ?? 0) + 1;
               const refused = new Response(text, { status: res.status, headers: res.headers });
               dbFull.add(refused);
@@ -636,6 +637,21 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     // Space back on every disk: composes of every source must succeed again.
     const recovery: number[] = [];
     if (disks) {
+      // Processes still armed at a crash point would kill these composes' runs: all
+      // is settled, so each is killed now (idle) and started again unarmed.
+      watching = false;
+      await crashWatch;
+      while (pending.size > 0) await Promise.all([...pending]);
+      if (armedAt.has(server)) {
+        await server.kill();
+        server = await startServer();
+      }
+      for (let i = 0; i < opts.workers; i++) {
+        const w = workers[i];
+        if (!w || !armedAt.has(w)) continue;
+        await w.kill();
+        workers[i] = await startWorker(i);
+      }
       for (const body of recoveryBodies(proxy.url)) {
         const res = await call("/api/1/composes/", { method: "POST", body: JSON.stringify(body) });
         if (res?.status === 200) recovery.push(((await res.json()) as { id: number }).id);

@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --seed N --workers N --composes N --kill-every-ms N --lease-ms N --fault-rate X --drain-ms N --ops-every-ms N --crash-points SHARE --max-attempts N --fill-disk [target|db|target,db] --disk-mb N --fill-every-ms N --fill-for-ms N --keep DIR]`:
+ * `npm run soak [-- --seed N --workers N --composes N --kill-every-ms N --lease-ms N --fault-rate X --drain-ms N --ops-every-ms N --crash-points SHARE --max-attempts N --fill-disk [target|db|target,db|data] --disk-mb N --fill-every-ms N --fill-for-ms N --keep DIR]`:
  * the soak-and-chaos harness (bench/soak-run.ts) at full size. Prints its
  * figures; the last line is the targets line; exits 1 if a target is missed.
  * `--crash-points SHARE` (`npm run soak:crash`: 0.5) arms that share of the
@@ -59,7 +59,7 @@ const num = (v: string | undefined, d: number, name: string) => {
 const fillDisk = values["fill-disk"] === undefined ? undefined : parseFillDisk(values["fill-disk"]);
 if (values["fill-disk"] !== undefined && !fillDisk) {
   console.error(
-    `soak: --fill-disk names target, db, target,db or all, not ${JSON.stringify(values["fill-disk"])}`,
+    `soak: --fill-disk names target, db, target,db (or all) or data, not ${JSON.stringify(values["fill-disk"])}`,
   );
   process.exit(2);
 }
