@@ -10,6 +10,7 @@
  * seconds full) and the disk checks (a compose failed for space says so;
  * composes succeed again once space is back) are here too.
  */
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import type { ComposeRow } from "../src/db/schema.ts";
 import { mountTmpfs, type SmallDisk } from "../test/helpers/tmpfs.ts";
@@ -104,6 +105,22 @@ export function unmountSoakDisks(): void {
 }
 process.once("exit", unmountSoakDisks);
 
+/**
+ * A watchdog in a session of its own that unmounts `dir` once this process
+ * is gone, however it went: Ctrl-C under `npm run` (npm and tsx take the
+ * signal too, and tsx kills its child with SIGKILL if it does not answer
+ * within 30 ms), a kill -9, a crash. After a normal end it finds the mount
+ * gone already.
+ */
+function unmountWhenGone(dir: string): void {
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 0.5; done; umount -l "$1" 2>/dev/null; rm -rf "$1"`;
+  const guard = spawn("sh", ["-c", script, "soak-disk-guard", dir], {
+    detached: true,
+    stdio: "ignore",
+  });
+  guard.unref();
+}
+
 /** The private disks of a run and their fills. */
 export class SoakDisks {
   readonly #disks = new Map<FillDisk, SmallDisk>();
@@ -114,6 +131,7 @@ export class SoakDisks {
       const d = mountTmpfs(mb * 1024 * 1024);
       mounted.add(d);
       this.#disks.set(n, d);
+      unmountWhenGone(d.dir);
     }
   }
 

@@ -19,11 +19,19 @@ import {
 } from "./soak-disk.ts";
 import { formatReport, meetsTargets, runSoak, SOAK_DEFAULTS } from "./soak-run.ts";
 
-// Ctrl-C or a kill: the exit handlers kill the processes and unmount the disks.
+// Ctrl-C or a kill: the exit handlers kill the processes and unmount the disks (a
+// watchdog of each disk unmounts it if this process is killed before: bench/soak-disk.ts).
+// Deferred: tsx kills its child with SIGKILL unless the child's own signal report,
+// which a busy event loop would hold back, reaches it within 30 ms.
+let stopping = false;
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
-  process.once(sig, () => {
-    unmountSoakDisks();
-    process.exit(130);
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => {
+      unmountSoakDisks();
+      process.exit(130);
+    }, 50);
   });
 
 const { values } = parseArgs({
