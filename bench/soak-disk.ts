@@ -34,6 +34,8 @@ export const DEFAULT_FILL_EVERY_MS = 4000;
 export const DEFAULT_FILL_FOR_MS = 2500;
 /** Most room a fill that leaves some leaves (bytes): a compose's RPMs and repodata need more. */
 const NEARLY_FULL_ROOM_BYTES = 512 * 1024;
+/** Longest a short run keeps a disk full waiting for a compose to meet it, ms. */
+const SHORT_RUN_HOLD_MS = 15_000;
 /** Longest wait for a compose to be generating before a fill goes ahead anyway, ms. */
 const FILL_AIM_MS = 3000;
 
@@ -222,6 +224,12 @@ export async function fillLoop(args: {
   rnd: () => number;
   on: () => boolean;
   generating: () => Promise<boolean>;
+  /**
+   * Whether a compose has met `disk` full. A short run (`fillsPerDisk`)
+   * keeps each disk full, every byte taken, until one has (at most
+   * SHORT_RUN_HOLD_MS), so a CI run shows a compose meeting it.
+   */
+  metFull?: (disk: FillDisk) => Promise<boolean>;
   background: (p: Promise<unknown>) => void;
   say: (line: string) => void;
 }): Promise<void> {
@@ -232,11 +240,21 @@ export async function fillLoop(args: {
   while (on()) {
     await sleep(-Math.log(1 - rnd()) * every);
     const free = disks.names.filter((n) => !disks.isFull(n));
+    // A short run stops filling once each disk had its fills.
+    const had = disks.fills();
+    if (
+      opts.fillsPerDisk !== undefined &&
+      disks.names.every((n) => (had[n]?.fills ?? 0) >= (opts.fillsPerDisk ?? 0))
+    )
+      continue;
     // A short run fills each disk in turn, so every one is filled.
     const disk = opts.fillsPerDisk !== undefined ? leastFilled(disks, free) : pickOf(free, rnd);
     const hold = -Math.log(1 - rnd()) * forMs;
     // Half the fills take every byte; the others leave a little room, under 512 KiB.
-    const leave = rnd() < 0.5 ? 0 : Math.floor(rnd() * NEARLY_FULL_ROOM_BYTES);
+    const leave =
+      rnd() < 0.5 || opts.fillsPerDisk !== undefined
+        ? 0
+        : Math.floor(rnd() * NEARLY_FULL_ROOM_BYTES);
     if (!on() || disk === undefined) continue;
     let aimed = false;
     for (const until = Date.now() + FILL_AIM_MS; Date.now() < until; ) {
@@ -251,6 +269,11 @@ export async function fillLoop(args: {
     args.background(
       (async () => {
         await sleep(hold);
+        if (opts.fillsPerDisk !== undefined && args.metFull)
+          for (const until = Date.now() + SHORT_RUN_HOLD_MS; Date.now() < until; ) {
+            if (await args.metFull(disk).catch(() => false)) break;
+            await sleep(100);
+          }
         disks.free(disk);
         say(`chaos: free the ${disk} disk`);
       })(),

@@ -471,6 +471,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
                   .where(eq(composes.state, 1))
                   .limit(1)
               ).length > 0,
+            metFull: async (disk) =>
+              disk === "db" ||
+              (await db.select({ e: jobs.lastError }).from(jobs)).some((j) =>
+                DISK_FULL_REASON.test(j.e ?? ""),
+              ),
             background,
             say,
           })
