@@ -141,6 +141,11 @@ export class SoakDisks {
     return [...this.#disks.keys()];
   }
 
+  /** Where the disks are mounted. */
+  get mountPoints(): string[] {
+    return [...this.#disks.values()].map((d) => d.dir);
+  }
+
   /** The soak disk holding `role`, if one does. */
   diskOf(role: DiskRole): FillDisk | undefined {
     if (this.#disks.has("data")) return "data";

@@ -133,6 +133,8 @@ export interface SoakReport extends SoakFindings {
   /** With `fillDisk`: the fills and what they did. */
   disk?: {
     fills: Record<string, { fills: number; aimed: number; secondsFull: number }>;
+    /** Where the run's disks were mounted (unmounted when it returns). */
+    mountPoints: string[];
     /** Composes failed with the disk-full reason (out of attempts while a disk was full). */
     failedForSpace: number;
     /** Jobs whose last error was the full disk (retried, or failed with it). */
@@ -727,6 +729,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       ...(disks && {
         disk: {
           fills: disks.fills(),
+          mountPoints: disks.mountPoints,
           failedForSpace: failedForSpace(rows),
           jobsMetFullDisk: jobRows.filter((j) => DISK_FULL_REASON.test(j.lastError ?? "")).length,
           status503Full,
