@@ -1,4 +1,4 @@
-import { readdir, rm, stat } from "node:fs/promises";
+import { readdir, rm, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { crashPoint } from "../../crash-points.ts";
 import { deleteComposeRpms, listComposeRpms, recordComposeRpms } from "../../db/compose-rpms.ts";
@@ -215,6 +215,8 @@ export async function discardStale(composeId: number, ctx: JobContext): Promise<
   await rm(attemptDir(target, composeId, ctx.job.attempts), { recursive: true, force: true });
   if (chosen !== token && (await servedToken(target, composeId)) !== token)
     await rm(join(publishedRoot(target, composeId), token), { recursive: true, force: true });
+  // Settled: no execution makes its staging dir any more; an empty parent goes too.
+  if (chosen !== undefined) await rmdir(stagingDir(target, composeId)).catch(() => {});
 }
 
 /** Whether `path` exists; only "no such file" means no, any other error is thrown. */
