@@ -6,7 +6,8 @@
  * the waiting composes' first page in turn). Target: GET p99 under the flood
  * and with the full queue within 2× of idle.
  * `npm run bench -- flood` (FLOOD_COMPOSES to change the size; FLOOD_ENTRY=src/main.ts
- * for the single-host process, whose worker takes the composes meanwhile).
+ * for the single-host process, whose worker takes the composes meanwhile;
+ * FLOOD_CLIENT_IDLE=0 for a client that competes for the CPU, see CLIENT_IDLE).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -18,14 +19,29 @@ import { wrk } from "./wrk.ts";
 const COMPOSES = Number(process.env.FLOOD_COMPOSES ?? 10_000);
 const IN_FLIGHT = 64;
 const ENTRY = process.env.FLOOD_ENTRY ?? "src/server.ts";
+/**
+ * The flood's client stands in for clients on other machines: it runs under
+ * SCHED_IDLE (`chrt -i 0`), so it takes only the CPU time the server and wrk
+ * leave, instead of competing with them for this host's two cores as no
+ * remote client does. `FLOOD_CLIENT_IDLE=0` runs it as a normal process.
+ */
+const CLIENT_IDLE = process.env.FLOOD_CLIENT_IDLE !== "0";
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 /** Runs bench/post-flood.ts in a child process. */
 function postFlood(base: string): Promise<{ seconds: number; non200: number }> {
   return new Promise((resolve, reject) => {
+    const argv = [
+      "--import",
+      "tsx",
+      "bench/post-flood.ts",
+      base,
+      String(COMPOSES),
+      String(IN_FLIGHT),
+    ];
     const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "bench/post-flood.ts", base, String(COMPOSES), String(IN_FLIGHT)],
+      CLIENT_IDLE ? "chrt" : process.execPath,
+      CLIENT_IDLE ? ["-i", "0", process.execPath, ...argv] : argv,
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     let out = "";
@@ -65,6 +81,9 @@ export async function benchFlood(): Promise<void> {
     const ratio = (f: { p99: number }) => f.p99 / idle.p99;
     const line = (name: string, f: typeof idle) =>
       `${name.padEnd(30)}GET p50 ${ms(f.p50)}  p99 ${ms(f.p99)}  (${ratio(f).toFixed(2)}× idle p99; ${f.requests} GETs, ${f.non2xx} not 2xx)`;
+    console.log(
+      `flood client: ${CLIENT_IDLE ? "SCHED_IDLE (stands in for remote clients)" : "normal priority, competing with the server for this host's CPUs"}`,
+    );
     console.log(line("idle:", idle));
     console.log(
       `${line("during the flood (first 8 s):", during)}; ${COMPOSES} POSTs in ${posted.seconds.toFixed(1)} s, ${(COMPOSES / posted.seconds).toFixed(0)}/s, ${posted.non200} not 200`,
