@@ -5,7 +5,7 @@ import { chooseCanceledTree } from "../../db/published.ts";
 import { clearFailedCompose } from "../../sweep/leftovers.ts";
 import { ComposeLog } from "../compose-log.ts";
 import { LOG_FILE, publishedRoot } from "../paths.ts";
-import { moveToPublished, showChosen, treeToken } from "../published.ts";
+import { moveToPublished, pointLink, showChosen, treeToken } from "../published.ts";
 import { attemptDir, exists, removeLeftovers } from "./generate.ts";
 import type { JobContext } from "./types.ts";
 
@@ -16,9 +16,9 @@ import type { JobContext } from "./types.ts";
  * When the cancel beat the `done` commit by a hair, this execution's tree
  * is already published (and linked, if it was the first): it is taken
  * back (one rename, so readers see the tree or nothing) and cut down to
- * the log too. The log's tree is chosen in the database only if the
- * cancelled job was this execution's and nothing is chosen yet
- * (`chooseCanceledTree`), then linked. Without a tree of its own, a tree
+ * the log too. The log's tree is linked at once (nothing but a log can be
+ * chosen any more), and chosen in the database only if the cancelled job
+ * was this execution's and nothing is chosen yet (`chooseCanceledTree`). Without a tree of its own, a tree
  * an earlier attempt linked is cut down to its log. Called after the
  * pipeline settled, so no tool of this job runs.
  */
@@ -43,6 +43,9 @@ export async function discardCanceled(composeId: number, ctx: JobContext): Promi
   for (const name of await readdir(staging))
     if (name !== LOG_FILE) await rm(join(staging, name), { recursive: true, force: true });
   await moveToPublished(staging, target, composeId, token);
+  // Shown at once, before it is chosen: the compose is failed already and its
+  // job ended, so no other execution can be chosen; only the log is shown.
+  await pointLink(target, composeId, token);
   const run = { jobId: ctx.job.id, workerId: ctx.workerId, attempts: ctx.job.attempts };
   await chooseCanceledTree(ctx.db, composeId, token, run);
   if (!(await showChosen(ctx.db, target, composeId))) await clearFailedCompose(target, composeId);

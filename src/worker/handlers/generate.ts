@@ -235,7 +235,8 @@ export async function exists(path: string): Promise<boolean> {
  * toplevel URL. The staging tree, cut down to its log, is moved to this
  * execution's published place first (the lease checked before, so a
  * worker that knows it lost its job touches nothing past its own attempt
- * dir), then chosen by the fenced commit of the failure, then linked: a
+ * dir; linked if no link is there yet), then chosen by the fenced commit
+ * of the failure, then linked: a
  * worker that lost its job has its commit refused and never shows its log
  * in place of the tree of the worker that took the job over. Without a
  * staging tree (failed before it was made) nothing is chosen, and a tree
@@ -260,6 +261,8 @@ export async function failGenerate(
         if (name !== LOG_FILE) await rm(join(staging, name), { recursive: true, force: true });
       await ctx.assertLease();
       await moveToPublished(staging, target, composeId, token);
+      // Shown before the commit only if nothing is shown yet (as a done tree is).
+      await linkIfAbsent(target, composeId, token);
       chosen = token;
     }
   } catch (err) {
