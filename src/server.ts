@@ -10,5 +10,5 @@ await runProcess("server", async (config, log) => {
   // The write thread loads the app while this thread does.
   const writes = spawnWriteThread(config, log);
   const { startServer } = await import("./node/start-server.ts");
-  return startServer(config, log, { withWorker: false, writes });
+  return startServer(config, log, { writes });
 });

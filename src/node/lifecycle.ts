@@ -2,6 +2,7 @@ import type { Logger } from "../api/deps.ts";
 import { type Config, unknownVariables } from "../config.ts";
 import { armCrashPoint } from "../crash-points.ts";
 import { configFromProcess, createLogger } from "./runtime.ts";
+import { endThreads } from "./thread-host.ts";
 
 /** A started process part that can be stopped gracefully. */
 export interface Stoppable {
@@ -16,6 +17,16 @@ const CRASH_STOP_WAIT_MS = 10_000;
 export const CRASH_EXIT_CODE = 70; // EX_SOFTWARE
 /** Exit status after a second SIGTERM/SIGINT interrupts a graceful stop. */
 export const INTERRUPTED_EXIT_CODE = 1;
+/** How long an exit that does not wait for the work (a crash, a second signal) lets the process's threads end themselves. */
+const THREADS_END_MS = 2_000;
+
+/** Exit with `code` once the process's threads ended (`endThreads`), within `THREADS_END_MS`. */
+let exiting = false;
+function exitSoon(code: number): void {
+  if (exiting) return;
+  exiting = true;
+  void endThreads(THREADS_END_MS).finally(() => process.exit(code));
+}
 
 function describe(err: unknown): Record<string, unknown> {
   return err instanceof Error
@@ -35,16 +46,17 @@ export function warnUnknownVariables(env: Record<string, string | undefined>, lo
 /**
  * A rejection nobody handles or an exception nobody catches leaves the
  * process in an unknown state: log it as one JSON line and exit non-zero
- * at once (leases run out and the jobs are requeued elsewhere).
+ * as soon as its threads ended, at most `THREADS_END_MS` later (leases run
+ * out and the jobs are requeued elsewhere).
  */
 export function exitOnCrash(log: Logger): void {
   process.on("unhandledRejection", (reason) => {
     log.error("unhandled promise rejection; exiting", describe(reason));
-    process.exit(CRASH_EXIT_CODE);
+    exitSoon(CRASH_EXIT_CODE);
   });
   process.on("uncaughtException", (err) => {
     log.error("uncaught exception; exiting", describe(err));
-    process.exit(CRASH_EXIT_CODE);
+    exitSoon(CRASH_EXIT_CODE);
   });
 }
 
@@ -106,7 +118,8 @@ export async function runProcess(
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
       log.warn("second signal: exiting without waiting", { signal });
-      process.exit(INTERRUPTED_EXIT_CODE);
+      exitSoon(INTERRUPTED_EXIT_CODE);
+      return;
     }
     stopping = true;
     log.info("stopping", { signal, graceMs: config.ODCS_WORKER_GRACE_MS });
@@ -118,7 +131,8 @@ export async function runProcess(
     running = await start(config, log);
   } catch (err) {
     log.error("start-up failed", describe(err));
-    process.exit(1);
+    exitSoon(1);
+    return;
   }
   if (stopping) stop(running);
 }

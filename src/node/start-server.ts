@@ -10,17 +10,11 @@ import type { Config } from "../config.ts";
 import { startEventServices } from "../events/runtime.ts";
 import { scheduleSweep } from "../sweep/schedule.ts";
 import { createUploadStore } from "../uploads/store.ts";
-import { Worker } from "../worker/loop.ts";
 import { odcsHttpServer } from "./http-errors.ts";
 import type { Stoppable } from "./lifecycle.ts";
-import {
-  createLogger,
-  defaultWorkerId,
-  openComposeReader,
-  openDatabase,
-  packageVersion,
-} from "./runtime.ts";
+import { defaultWorkerId, openComposeReader, openDatabase, packageVersion } from "./runtime.ts";
 import { mountComposeFiles } from "./static.ts";
+import type { WorkerThread } from "./worker-thread.ts";
 import {
   inWriteThread,
   readBodyAhead,
@@ -40,9 +34,9 @@ export const ANSWER_AFTER_GRACE_MS = 1_000;
 
 /**
  * Start the HTTP API (and the compose file server and the expiry sweep);
- * with `withWorker`, also a worker in the same process, woken directly when
- * a compose is created (single-host mode, `npm start`). Resolves once the
- * port is bound.
+ * with `worker`, also the worker thread of a single-host process (`npm
+ * start`), woken by message when a compose is created. Resolves once the
+ * port is bound and the worker takes jobs.
  *
  * `stop(graceMs)`: the listening socket closes at once (new connections are
  * refused), the sweep and the worker stop taking work; requests in flight,
@@ -54,11 +48,12 @@ export async function startServer(
   config: Config,
   log: Logger,
   opts: {
-    withWorker: boolean;
+    /** The compose worker thread of a single-host process (`spawnWorkerThread`), if any. */
+    worker?: WorkerThread;
     /** The write thread, spawned early by the process entry (`spawnWriteThread`); else here. */
     writes?: WriteThread;
   },
-): Promise<Stoppable & { server: Server; worker: Worker | null }> {
+): Promise<Stoppable & { server: Server }> {
   mkdirSync(config.ODCS_TARGET_DIR, { recursive: true });
   const { db, close: closeDatabase } = await openDatabase(config, log);
   const reader = openComposeReader(config, db);
@@ -79,19 +74,12 @@ export async function startServer(
     else events.metrics.observeRequest(hook.method, hook.route, hook.status, hook.seconds);
   };
   const writesOpen = writes.open();
-  const worker = opts.withWorker
-    ? new Worker({
-        db,
-        config,
-        now,
-        log: createLogger(config.ODCS_LOG_LEVEL, "worker"),
-        workerId: config.ODCS_WORKER_ID ?? defaultWorkerId(),
-        onComposeChanged: (id) => {
-          waits.notify(id);
-          events.wake();
-        },
-      })
-    : null;
+  const worker = opts.worker;
+  if (worker)
+    worker.onChanged = (id) => {
+      waits.notify(id);
+      events.wake();
+    };
   const app = createApp({
     db,
     clock: systemClock,
@@ -173,7 +161,7 @@ export async function startServer(
     config.ODCS_SWEEP_CRON,
     config.ODCS_JOBS_RETENTION_DAYS,
   );
-  worker?.start();
+  await worker?.open();
 
   const stop = async (graceMs: number) => {
     draining = true;
@@ -199,5 +187,5 @@ export async function startServer(
     reader?.close();
     await closeDatabase();
   };
-  return { server, worker, stop };
+  return { server, stop };
 }

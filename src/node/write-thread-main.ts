@@ -5,9 +5,7 @@
  * would call in the main thread (a job queued, a compose changed, a request
  * timed) is sent there as a hook message.
  */
-import { writeSync } from "node:fs";
 import { setPriority } from "node:os";
-import { parentPort, workerData } from "node:worker_threads";
 import { createApp } from "../api/app.ts";
 import { createAuthenticator } from "../api/auth.ts";
 import { ComposeWaits } from "../api/compose-waits.ts";
@@ -15,7 +13,8 @@ import { systemClock } from "../api/deps.ts";
 import type { MetricsSource } from "../api/metrics.ts";
 import type { Db } from "../db/client.ts";
 import { armCrashPointFromEnv } from "./lifecycle.ts";
-import { connectDatabase, createLogger } from "./runtime.ts";
+import { connectDatabase } from "./runtime.ts";
+import { threadLogger, threadStart } from "./thread-side.ts";
 import {
   type FromThread,
   type ToThread,
@@ -23,20 +22,10 @@ import {
   type WriteThreadData,
 } from "./write-thread-protocol.ts";
 
-const port = parentPort;
-if (!port) throw new Error("write-thread-main.ts runs as a worker thread only");
-const { config, version, crashAt } = workerData as WriteThreadData;
+const { port, data } = threadStart<WriteThreadData>("write-thread-main.ts");
+const { config, version, crashAt } = data;
 const post = (msg: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
-// Written at once, not through the main thread: a crash point's line
-// (tests) must be out before the process stops itself.
-const log = createLogger(config.ODCS_LOG_LEVEL, "server", (line) => {
-  try {
-    writeSync(2, line);
-  } catch {
-    // A full non-blocking pipe (EAGAIN): through the main thread then.
-    process.stderr.write(line);
-  }
-});
+const log = threadLogger(config, "server");
 
 /** `notify` goes to the main thread, whose waits the requests waiting there are in. */
 class ForwardedWaits extends ComposeWaits {

@@ -1,15 +1,11 @@
-import { Worker } from "node:worker_threads";
 import type { Logger } from "../api/deps.ts";
 import { errorBody } from "../api/errors.ts";
 import type { Config } from "../config.ts";
 import { armedCrashPoint } from "../crash-points.ts";
 import { packageVersion } from "./runtime.ts";
+import { HostedThread, THREAD_RESTART_MS } from "./thread-host.ts";
 import type { FromThread, Hook, ToThread, WriteThreadData } from "./write-thread-protocol.ts";
 
-/** How long a thread may take to load the app and open the database. */
-export const WRITE_THREAD_START_MS = 60_000;
-/** Wait before a thread that died is started again (a thread failing at once is not restarted in a loop). */
-export const WRITE_THREAD_RESTART_MS = 1_000;
 /** How long `stop` lets the thread close its database before it is terminated. */
 const STOP_MS = 5_000;
 
@@ -31,25 +27,28 @@ const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
  * lets a GET take the CPU from it when both want a core.
  *
  * A thread that dies fails its requests in flight with a 503 and is started
- * again after `WRITE_THREAD_RESTART_MS`; until then writes get a 503.
+ * again after `THREAD_RESTART_MS`; until then writes get a 503.
  */
 export class WriteThread {
-  #worker: Worker | undefined;
+  readonly #thread: HostedThread<ToThread, FromThread>;
   #pending = new Map<number, { resolve: (res: Response) => void; reject: (err: Error) => void }>();
   #nextId = 0;
-  #stopped = false;
-  #everStarted = false;
-  #exited: Promise<void> = Promise.resolve();
-  #restartTimer: ReturnType<typeof setTimeout> | undefined;
-  #opened: Promise<void> = Promise.resolve();
 
   /** Where the thread's hooks go (`startServer` sets it before requests come). */
   onHook: (hook: Hook) => void = () => {};
 
-  private constructor(
-    private readonly data: WriteThreadData,
-    private readonly log: Logger,
-  ) {}
+  private constructor(data: WriteThreadData, log: Logger) {
+    this.#thread = new HostedThread({
+      name: "the write thread",
+      module: "./write-thread-main.ts",
+      log,
+      data: () => data,
+      onMessage: (msg) => this.#onMessage(msg),
+      onExit: (err) => this.#failPending(err),
+      stopMessage: () => ({ type: "stop" }),
+      stopMarginMs: STOP_MS,
+    });
+  }
 
   /**
    * Start the thread loading the app, at once (beside the main thread's own
@@ -57,11 +56,7 @@ export class WriteThread {
    * database, which must be migrated by then.
    */
   static spawn(opts: { data: WriteThreadData; log: Logger }): WriteThread {
-    const thread = new WriteThread(opts.data, opts.log);
-    thread.#opened = thread.#spawn();
-    // Awaited by `open`; a failure before that is reported there.
-    thread.#opened.catch(() => {});
-    return thread;
+    return new WriteThread(opts.data, opts.log);
   }
 
   /** `spawn` then `open`. */
@@ -78,8 +73,7 @@ export class WriteThread {
 
   /** Resolves once the thread's app can answer; rejects if it cannot start. */
   open(): Promise<void> {
-    this.#worker?.postMessage({ type: "open" } satisfies ToThread);
-    return this.#opened;
+    return this.#thread.open();
   }
 
   /** Requests handed over and not yet answered. */
@@ -94,24 +88,22 @@ export class WriteThread {
    * the ODCS shape.
    */
   async fetch(req: Request, body: Uint8Array | null, rawHeaders?: string[]): Promise<Response> {
-    const worker = this.#worker;
-    if (!worker)
+    if (!this.#thread.running)
       return unavailable(
-        this.#stopped ? "The server is stopping" : "The write thread is restarting",
+        this.#thread.stopped ? "The server is stopping" : "The write thread is restarting",
       );
     const id = this.#nextId++;
     const answered = new Promise<Response>((resolve, reject) =>
       this.#pending.set(id, { resolve, reject }),
     );
-    const msg: ToThread = {
+    this.#thread.post({
       type: "request",
       id,
       method: req.method,
       url: req.url,
       headers: rawHeaders ? pairs(rawHeaders) : [...req.headers],
       body,
-    };
-    worker.postMessage(msg);
+    });
     try {
       return await answered;
     } catch (err) {
@@ -126,76 +118,13 @@ export class WriteThread {
    * End the thread at once, as a crash would: its requests fail with a 503
    * and it is started again (tests).
    */
-  async kill(): Promise<void> {
-    await this.#worker?.terminate();
+  kill(): Promise<void> {
+    return this.#thread.kill();
   }
 
   /** End the thread (its database client closed); requests still in it fail. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#restartTimer);
-    const worker = this.#worker;
-    if (!worker) return;
-    worker.postMessage({ type: "stop" } satisfies ToThread);
-    const timer = setTimeout(() => void worker.terminate(), STOP_MS);
-    await this.#exited;
-    clearTimeout(timer);
-  }
-
-  #spawn(): Promise<void> {
-    const worker = new Worker(new URL("./write-thread-boot.mjs", import.meta.url), {
-      workerData: this.data,
-      // The boot file registers tsx itself; the main thread's loader flags
-      // (tsx's CLI, or none under bin/) are not what the thread needs.
-      execArgv: [],
-    });
-    this.#worker = worker;
-    this.#exited = new Promise((resolve) => worker.once("exit", () => resolve()));
-    return new Promise<void>((resolve, reject) => {
-      let started = false;
-      const timer = setTimeout(() => {
-        reject(new Error(`the write thread did not start in ${WRITE_THREAD_START_MS / 1000} s`));
-        void worker.terminate();
-      }, WRITE_THREAD_START_MS);
-      worker.on("message", (msg: FromThread) => {
-        if (msg.type === "ready") {
-          started = true;
-          this.#everStarted = true;
-          clearTimeout(timer);
-          resolve();
-        } else if (msg.type === "failed") {
-          clearTimeout(timer);
-          reject(new Error(`the write thread could not start: ${msg.message}`));
-        } else this.#onMessage(msg);
-      });
-      worker.on("error", (err) =>
-        this.log.error("the write thread failed", { err: err.stack ?? String(err) }),
-      );
-      worker.once("exit", (code) => {
-        clearTimeout(timer);
-        if (this.#worker === worker) this.#worker = undefined;
-        this.#failPending(new Error(`the write thread exited (code ${code})`));
-        if (!started) reject(new Error(`the write thread exited while starting (code ${code})`));
-        // A first start that fails fails the server's start; a restart that fails is tried again.
-        if (this.#stopped || !this.#everStarted) return;
-        this.log.error("the write thread exited; starting it again", {
-          code,
-          inMs: WRITE_THREAD_RESTART_MS,
-        });
-        this.#restartTimer = setTimeout(() => this.#restart(), WRITE_THREAD_RESTART_MS);
-        this.#restartTimer.unref();
-      });
-    });
-  }
-
-  #restart(): void {
-    if (this.#stopped) return;
-    const started = this.#spawn();
-    this.#worker?.postMessage({ type: "open" } satisfies ToThread);
-    started.then(
-      () => this.log.info("the write thread is running again"),
-      (err: Error) => this.log.error("the write thread did not start again", { err: err.message }),
-    );
+  stop(): Promise<boolean> {
+    return this.#thread.stop(0);
   }
 
   #onMessage(msg: FromThread): void {
@@ -260,6 +189,6 @@ export function spawnWriteThread(config: Config, log: Logger): WriteThread {
 function unavailable(message: string): Response {
   return Response.json(errorBody(503, message), {
     status: 503,
-    headers: { "Retry-After": String(Math.ceil(WRITE_THREAD_RESTART_MS / 1000)) },
+    headers: { "Retry-After": String(Math.ceil(THREAD_RESTART_MS / 1000)) },
   });
 }

@@ -85,6 +85,15 @@ export class FilePlacer {
     this.#start();
   }
 
+  /**
+   * End the thread (batches in it fail); the next call starts another. A
+   * worker thread (`npm start`'s) must: idle, this thread holds its parent
+   * thread's event loop open, though not a process's.
+   */
+  async stop(): Promise<void> {
+    await this.#thread?.terminate();
+  }
+
   #start(): Worker | undefined {
     if (this.#thread || this.#broken) return this.#thread;
     let thread: Worker;

@@ -1,0 +1,30 @@
+/**
+ * What the service's worker threads (`thread-host.ts`) share on their own
+ * side: the port to the main thread, their start data, and a logger.
+ */
+import { writeSync } from "node:fs";
+import { type MessagePort, parentPort, workerData } from "node:worker_threads";
+import type { Logger } from "../api/deps.ts";
+import type { Config } from "../config.ts";
+import { createLogger } from "./runtime.ts";
+
+/** The port to the main thread and the data the thread was started with. */
+export function threadStart<T>(module: string): { port: MessagePort; data: T } {
+  if (!parentPort) throw new Error(`${module} runs as a worker thread only`);
+  return { port: parentPort, data: (workerData as { data: T }).data };
+}
+
+/**
+ * A logger whose lines are written at once, not through the main thread: a
+ * crash point's line (tests) must be out before the process stops itself.
+ */
+export function threadLogger(config: Config, component: string): Logger {
+  return createLogger(config.ODCS_LOG_LEVEL, component, (line) => {
+    try {
+      writeSync(2, line);
+    } catch {
+      // A full non-blocking pipe (EAGAIN): through the main thread then.
+      process.stderr.write(line);
+    }
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * The compose worker thread's side (`worker-thread.ts` explains why there is
+ * one): a `Worker` of `npm start`'s process on a database client of its own.
+ */
+import { setPriority } from "node:os";
+import { sharedFilePlacer } from "../sources/place/file-placer.ts";
+import { Worker } from "../worker/loop.ts";
+import { armCrashPointFromEnv } from "./lifecycle.ts";
+import { connectDatabase } from "./runtime.ts";
+import { threadLogger, threadStart } from "./thread-side.ts";
+import type {
+  FromWorkerThread,
+  ToWorkerThread,
+  WorkerThreadData,
+} from "./worker-thread-protocol.ts";
+import { WRITE_THREAD_NICE } from "./write-thread-protocol.ts";
+
+const { port, data } = threadStart<WorkerThreadData>("worker-thread-main.ts");
+const { config, workerId, crashAt } = data;
+const post = (msg: FromWorkerThread) => port.postMessage(msg);
+const log = threadLogger(config, "worker");
+
+async function start(): Promise<{ worker: Worker; close: () => void }> {
+  // Per thread on Linux, and inherited by the tools it runs: the API's
+  // requests win the CPU whenever both want it.
+  try {
+    setPriority(0, WRITE_THREAD_NICE);
+  } catch (err) {
+    log.warn("could not lower the worker thread's priority", { err: String(err) });
+  }
+  const { db, close } = await connectDatabase(config);
+  // Armed after the client is made: the create crash points hook the API's
+  // writes, not the worker's.
+  armCrashPointFromEnv(crashAt, log);
+  const worker = new Worker({
+    db,
+    config,
+    now: () => new Date(),
+    log,
+    workerId,
+    onComposeChanged: (id) => post({ type: "changed", id }),
+  });
+  worker.start();
+  return { worker, close };
+}
+
+let closed = false;
+let started: Promise<Awaited<ReturnType<typeof start>> | undefined> | undefined;
+const whenStarted = (then: (s: Awaited<ReturnType<typeof start>>) => unknown) =>
+  void started?.then((s) => s && then(s));
+
+port.on("message", (msg: ToWorkerThread) => {
+  if (msg.type === "open") {
+    started ??= start().then(
+      (s) => {
+        post({ type: "ready" });
+        return s;
+      },
+      (err: unknown) => {
+        post({ type: "failed", message: err instanceof Error ? err.message : String(err) });
+        port.close();
+        return undefined;
+      },
+    );
+  } else if (msg.type === "wake") whenStarted((s) => s.worker.wake());
+  else if (msg.type === "canceled") whenStarted((s) => s.worker.composeCanceled(msg.id));
+  else
+    void (started ?? Promise.resolve(undefined)).then(async (s) => {
+      // A second stop (a shorter grace) cuts the first one's short.
+      await s?.worker.stop(msg.graceMs);
+      if (closed) return;
+      closed = true;
+      await sharedFilePlacer().stop();
+      s?.close();
+      port.close();
+    });
+});
