@@ -9,6 +9,7 @@ import { FINAL_STATES } from "../src/domain/transitions.ts";
 import { eventChainProblems } from "../test/helpers/events.ts";
 import {
   doubleCompletions,
+  leftoverProblems,
   type ProcessOutput,
   publishedTreeProblems,
 } from "../test/helpers/published-tree.ts";
@@ -32,6 +33,13 @@ export interface SoakFindings {
   double: string[];
   /** State changes without their event (or events without their change). */
   missingEvents: string[];
+  /** Staging trees or trees being removed still there once all is settled and the sweep has run. */
+  leftovers: string[];
+  /**
+   * Composes nobody was told of beyond the writes cut off by a kill: a
+   * write refused (a 4xx, a 503) that was committed all the same.
+   */
+  unacknowledged: string[];
 }
 
 export interface SoakCheckInput {
@@ -39,6 +47,8 @@ export interface SoakCheckInput {
   targetDir: string;
   /** Ids the API acknowledged (200 to the POST). */
   acked: readonly number[];
+  /** Writes (POST, PATCH, DELETE) cut off by a server kill after they were sent: each may have committed. */
+  writesCutOff?: number;
   /** Each process's whole output (JSON log lines), by a name (its pid). */
   outputs: readonly ProcessOutput[];
   /** Now, for the job descriptions (ms). */
@@ -72,11 +82,21 @@ export async function checkSoak(input: SoakCheckInput): Promise<SoakFindings> {
   // The orphan dir of a compose marked removed just before a server kill is
   // deleted by a later sweep, which the soak's end may not wait for.
   const partial = await publishedTreeProblems(db, targetDir, { removedGone: false });
+  const ackedSet = new Set(input.acked);
+  const unknown = rows.filter((r) => !ackedSet.has(r.id)).map((r) => r.id);
+  const unacknowledged =
+    unknown.length > (input.writesCutOff ?? 0)
+      ? [
+          `${unknown.length} composes nobody was answered 200 for (${unknown.slice(0, 20).join(", ")}), but only ${input.writesCutOff ?? 0} writes were cut off`,
+        ]
+      : [];
   return {
     lost,
     stuck,
     partial,
     double: doubleCompletions(input.outputs),
     missingEvents: await eventChainProblems(db),
+    leftovers: await leftoverProblems(targetDir),
+    unacknowledged,
   };
 }

@@ -19,15 +19,15 @@ export const CRASH_POINTS = {
   "generate:placed": "worker: every RPM is in the staging tree; no repodata started yet",
   "generate:repodata":
     "worker (native repodata writer): primary, filelists and other are written, repomd.xml not yet",
-  "generate:staged": "worker: the staging tree is complete and the lease checked; not yet renamed",
+  "generate:staged": "worker: the staging tree is complete; not yet published",
   "generate:published":
-    "worker: the tree is renamed into place; the compose is not yet done in the database",
+    "worker: the tree is moved to its published place (and linked, if no link was there); the compose is not yet done in the database",
   "generate:done":
-    "worker: done and the job complete are committed; nothing after that (wake-ups, leftovers) yet",
+    "worker: done, the job complete and the tree chosen are committed; the link not yet pointed at it, nothing after that (wake-ups, leftovers) yet",
   "sweep:marked-removed":
     "server: the sweep marked an expired compose removed; its files are all still there",
   "sweep:removing":
-    "server: the sweep moved an expired compose's tree out of the served dir; not yet deleted",
+    "server: the sweep moved an expired compose's link out of the served dir; its trees not yet deleted",
   "post:before-commit":
     "server: a compose row is being inserted by a create; the transaction is not committed",
   "post:after-commit": "server: a create is committed; its answer is not sent",

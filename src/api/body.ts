@@ -61,13 +61,7 @@ export function withIdleTimeout(
         else ctl.enqueue(value);
       } catch (err) {
         reader.cancel().catch(() => {});
-        ctl.error(
-          err instanceof DomainError
-            ? err
-            : new InvalidRequestError(
-                `The request body ended before it was complete (${err instanceof Error ? err.message : String(err)})`,
-              ),
-        );
+        ctl.error(bodyError(err));
       } finally {
         clearTimeout(timer);
       }
@@ -78,15 +72,51 @@ export function withIdleTimeout(
   });
 }
 
+/** What reading a body failed with, as the error its handler answers (408, 400). */
+const bodyError = (err: unknown): DomainError =>
+  err instanceof DomainError
+    ? err
+    : new InvalidRequestError(
+        `The request body ended before it was complete (${err instanceof Error ? err.message : String(err)})`,
+      );
+
+/**
+ * A body the Node server read before the app got the request
+ * (`readBodyAhead`, src/node/write-gate.ts): its bytes (`null`: no body; at
+ * most one byte more than allowed), or what reading it failed with.
+ */
+export type BodyRead =
+  | { kind: "read"; bytes: Uint8Array | null }
+  | { kind: "failed"; err: unknown };
+
+/**
+ * The key of the request's bindings (`app.fetch(req, env)`) under which a
+ * `BodyRead` is handed to the app: the body is then taken from there, not
+ * read from the request again.
+ */
+export const BODY_READ = "odcsBodyRead";
+
+const bodyReadOf = (c: Context): BodyRead | undefined =>
+  (c.env as { [BODY_READ]?: BodyRead } | undefined)?.[BODY_READ];
+
 /**
  * The body bytes, refusing more than `MAX_BODY_BYTES` whether or not a
  * Content-Length announced them: a chunked upload is cut off as soon as it
  * passes the limit instead of being buffered whole. Waits at most `idleMs`
- * for each next chunk.
+ * for each next chunk. A body read ahead (`BODY_READ`) meets the same
+ * limits and errors without being read again.
  */
-async function readLimited(req: Request, maxBytes: number, idleMs: number): Promise<Uint8Array> {
+async function readLimited(c: Context, maxBytes: number, idleMs: number): Promise<Uint8Array> {
+  const req = c.req.raw;
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
+  const ahead = bodyReadOf(c);
+  if (ahead?.kind === "failed") throw bodyError(ahead.err);
+  if (ahead?.kind === "read") {
+    if (ahead.bytes === null) return new Uint8Array(0);
+    if (ahead.bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
+    return ahead.bytes;
+  }
   if (req.body === null) return new Uint8Array(0);
   const reader = withIdleTimeout(req.body, idleMs).getReader();
   const chunks: Uint8Array[] = [];
@@ -113,11 +143,7 @@ export async function readJsonBody(
   c: Context,
   opts: { allowEmpty: boolean; maxBytes?: number; idleMs?: number },
 ): Promise<unknown> {
-  const buf = await readLimited(
-    c.req.raw,
-    opts.maxBytes ?? MAX_BODY_BYTES,
-    opts.idleMs ?? BODY_IDLE_MS,
-  );
+  const buf = await readLimited(c, opts.maxBytes ?? MAX_BODY_BYTES, opts.idleMs ?? BODY_IDLE_MS);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(buf);
@@ -146,7 +172,7 @@ export async function readFormBody(
 ): Promise<Record<string, string | File>> {
   let buf: Uint8Array<ArrayBuffer>;
   try {
-    buf = (await readLimited(c.req.raw, limits.maxBytes, limits.idleMs)) as Uint8Array<ArrayBuffer>;
+    buf = (await readLimited(c, limits.maxBytes, limits.idleMs)) as Uint8Array<ArrayBuffer>;
   } catch (err) {
     if (err instanceof HTTPException && err.status === 413)
       throw new PayloadTooLargeError(err.message);

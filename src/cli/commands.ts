@@ -2,6 +2,8 @@
  * The `odcs` commands and their options (§19); each command's action only
  * records what to send, `main.ts` sends it and waits.
  */
+import { accessSync, constants, openAsBlob } from "node:fs";
+import { basename } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import type { OdcsClient } from "../client/index.ts";
 import { composeTable } from "./output.ts";
@@ -14,6 +16,7 @@ import {
   rawConfigRequest,
   repoRequest,
   tagRequest,
+  uploadRequest,
 } from "./requests.ts";
 
 export interface Action {
@@ -280,6 +283,62 @@ export function addCommands(program: Command, set: (a: Action) => void): void {
     "--flag",
   ).action((source: string, packages: string[], o: CreateOptions) => {
     set(createCompose("create-repo", repoRequest(source.split(" "), packages, o)));
+  });
+
+  sub("upload", "Upload RPMs for an upload compose; prints the upload (not in ODCS's CLI)")
+    .argument("<rpm...>", "RPM files (streamed from disk, not read into memory)")
+    .option(
+      "--seconds-to-live <seconds>",
+      "how long the server keeps the upload (default: the server's)",
+      int("--seconds-to-live"),
+    )
+    .action((files: string[], o: { secondsToLive?: number }, cmd: Command) => {
+      for (const f of files) {
+        try {
+          accessSync(f, constants.R_OK);
+        } catch (err) {
+          cmd.error(`error: cannot read ${f}: ${(err as NodeJS.ErrnoException).code}`, {
+            exitCode: 2,
+          });
+        }
+      }
+      set({
+        name: "upload",
+        waits: false,
+        request: async (client) => {
+          const form = new FormData();
+          for (const f of files) form.append("file", await openAsBlob(f), basename(f));
+          return must(
+            client.api.POST("/api/1/uploads", {
+              params: {
+                query:
+                  o.secondsToLive === undefined ? {} : { seconds_to_live: String(o.secondsToLive) },
+              },
+              body: form as never,
+              bodySerializer: (b) => b as FormData,
+            }),
+          );
+        },
+      });
+    });
+
+  withOptions(
+    sub("create-upload", "Create a new compose from an upload (not in ODCS's CLI)")
+      .argument("<upload_id>", "the id `odcs upload` printed")
+      .argument(
+        "[package...]",
+        "packages to include, with their dependencies (none: every package)",
+      ),
+    "--arch",
+    "--multilib-arch",
+    "--multilib-method",
+    "--lookaside-repo",
+    "--label",
+    "--compose-type",
+    "--target-dir",
+    "--flag",
+  ).action((uploadId: string, packages: string[], o: CreateOptions) => {
+    set(createCompose("create-upload", uploadRequest(uploadId, packages, o)));
   });
 
   sub("wait", "Wait for a compose to finish")

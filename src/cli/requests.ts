@@ -142,6 +142,18 @@ export function repoRequest(sources: string[], packages: string[], o: CreateOpti
   );
 }
 
+/** Not in ODCS's CLI: an `upload` compose of one upload (`odcs upload` printed its id). */
+export function uploadRequest(uploadId: string, packages: string[], o: CreateOptions): Body {
+  return withSource(
+    { source: uploadId, type: "upload", ...pick([["packages", packages]]) },
+    o,
+    pick([
+      ["multilib_arches", o.multilibArch],
+      ["multilib_method", o.multilibMethod],
+    ]),
+  );
+}
+
 /** The deprecated `create` (ODCS's `new_compose()`): results too, no builds positional. */
 export function legacyRequest(
   sourceType: string,

@@ -144,6 +144,8 @@ export interface TransitionPatch {
   pungiComposeId?: string | null;
   reusedId?: number | null;
   sourcePins?: string | null;
+  /** The tree served at `odcs-<id>` (worker/published.ts): set by the commit that settles the compose. */
+  publishedAttempt?: string | null;
   /** Rewritten by sources that learn them at generation: pulp's arches, sigkeys and found repos, a module compose's resolved NSVCs (ODCS rewrites `source`, §10.3); a pungi_compose's arches, builds, packages and sigkeys from its metadata. */
   arches?: string;
   builds?: string;

@@ -28,13 +28,25 @@ export async function enqueueJob(
  * Claim the next runnable job with one conditional UPDATE … RETURNING: SQLite
  * serialises writers, so two workers can never both flip the same row from
  * queued to running. Attempts are counted here, so a crash mid-run uses one.
+ * `running`: the jobs this worker still runs, never claimed again by it —
+ * the fences check the worker's name, so a second execution under the same
+ * name would pass them all (a worker stalled past its lease, its job
+ * requeued by the sweep, resumed: `npm run soak:crash -- --seed 34`).
  */
 export async function claimNextJob(
   db: DbOrTx,
   workerId: string,
   now: number,
   leaseMs: number,
+  running: readonly number[] = [],
 ): Promise<JobRow | undefined> {
+  const notRunning =
+    running.length === 0
+      ? sql``
+      : sql` AND id NOT IN (${sql.join(
+          running.map((id) => sql`${id}`),
+          sql`, `,
+        )})`;
   const [job] = await db
     .update(jobs)
     .set({
@@ -49,7 +61,7 @@ export async function claimNextJob(
         eq(jobs.state, "queued"),
         eq(
           jobs.id,
-          sql`(SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ${now} AND attempts < max_attempts ORDER BY run_at, id LIMIT 1)`,
+          sql`(SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ${now} AND attempts < max_attempts${notRunning} ORDER BY run_at, id LIMIT 1)`,
         ),
       ),
     )

@@ -70,6 +70,13 @@ export const composes = sqliteTable(
     sourcePins: text("source_pins"),
     /** Id of the compose this one regenerates (renewal of a removed/failed compose). */
     regenerateOf: integer("regenerate_of"),
+    /**
+     * The tree served at `odcs-<id>`: `.published/odcs-<id>/<this>`, which
+     * the `odcs-<id>` symlink points at. Written once, by the fenced commit
+     * that settles the compose (worker/published.ts), so a worker that lost
+     * its lease never chooses the served tree.
+     */
+    publishedAttempt: text("published_attempt"),
   },
   (t) => [
     // The expiry sweep scans done/failed composes by expiry time.

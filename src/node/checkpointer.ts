@@ -1,9 +1,7 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../api/deps.ts";
-
-/** The checkpoint thread's niceness, as the write thread's (`write-thread-protocol.ts`). */
-export const CHECKPOINTER_NICE = 10;
+import { BACKGROUND_THREAD_NICE } from "./nice.ts";
 
 /** How often the thread checkpoints: at ~500 creates/s the WAL gains ~1 000 pages a second. */
 export const CHECKPOINT_EVERY_MS = 250;
@@ -50,7 +48,7 @@ export function startCheckpointer(
   const driver = createRequire(import.meta.url).resolve("libsql");
   const thread = new Worker(THREAD, {
     eval: true,
-    workerData: { driver, file, everyMs, nice: CHECKPOINTER_NICE },
+    workerData: { driver, file, everyMs, nice: BACKGROUND_THREAD_NICE },
   });
   thread.unref();
   let failures = 0;

@@ -28,6 +28,15 @@ function exitSoon(code: number): void {
   void endThreads(THREADS_END_MS).finally(() => process.exit(code));
 }
 
+/**
+ * A second signal sooner than this after the first is the same request
+ * delivered twice, not a second one: a signal to the process group (Ctrl-C,
+ * a supervisor) also reaches the wrappers, and `npm run` forwards it and
+ * `tsx` relays it to its child when the child is slow to confirm (30 ms: a
+ * loaded machine) — the graceful stop was then cut short at once.
+ */
+export const REPEATED_SIGNAL_MS = 1_000;
+
 function describe(err: unknown): Record<string, unknown> {
   return err instanceof Error
     ? { error: err.message, name: err.name, stack: err.stack }
@@ -87,7 +96,8 @@ export function armCrashPointFromEnv(point: string | undefined, log: Logger): vo
  * Run one process of the service: read the config (exit 2 on a bad
  * setting), warn about unknown `ODCS_*` variables, exit non-zero on a
  * crash, start, and on the first SIGTERM/SIGINT stop gracefully within
- * ODCS_WORKER_GRACE_MS and exit 0; a second signal exits at once.
+ * ODCS_WORKER_GRACE_MS and exit 0; a second signal exits at once (one
+ * within REPEATED_SIGNAL_MS of the first is that one again).
  */
 export async function runProcess(
   component: string,
@@ -115,13 +125,19 @@ export async function runProcess(
       },
     );
   };
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
+      if (performance.now() - firstSignalAt < REPEATED_SIGNAL_MS) {
+        log.info("signal repeated at once: still stopping gracefully", { signal });
+        return;
+      }
       log.warn("second signal: exiting without waiting", { signal });
       exitSoon(INTERRUPTED_EXIT_CODE);
       return;
     }
     stopping = true;
+    firstSignalAt = performance.now();
     log.info("stopping", { signal, graceMs: config.ODCS_WORKER_GRACE_MS });
     if (running) stop(running);
   };

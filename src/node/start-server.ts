@@ -119,7 +119,7 @@ export async function startServer(
     if (refused) return refused;
     if (ahead.kind === "read" && inWriteThread(req))
       return writes.fetch(req, ahead.bytes, incoming.rawHeaders);
-    return inTurn(withBodyAhead(req, ahead), env);
+    return inTurn(req, withBodyAhead(env, ahead));
   };
   let draining = false;
   // While draining, every answer closes its connection, so a keep-alive

@@ -28,3 +28,36 @@ export function threadLogger(config: Config, component: string): Logger {
     }
   });
 }
+
+/**
+ * The thread's start, run once, when the main thread says `open` (the
+ * database is migrated by then): "ready" is posted, or "failed" with the
+ * reason and the port closed. `started()` is what it made, `undefined`
+ * before `open` or after a failure.
+ */
+export function startOnOpen<T>(
+  port: MessagePort,
+  start: () => Promise<T>,
+): { open: () => void; started: () => Promise<T | undefined>; opened: () => boolean } {
+  let started: Promise<T | undefined> | undefined;
+  return {
+    open: () => {
+      started ??= start().then(
+        (made) => {
+          port.postMessage({ type: "ready" });
+          return made;
+        },
+        (err: unknown) => {
+          port.postMessage({
+            type: "failed",
+            message: err instanceof Error ? err.message : String(err),
+          });
+          port.close();
+          return undefined;
+        },
+      );
+    },
+    started: () => started ?? Promise.resolve(undefined),
+    opened: () => started !== undefined,
+  };
+}

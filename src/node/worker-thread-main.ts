@@ -6,14 +6,14 @@ import { setPriority } from "node:os";
 import { sharedFilePlacer } from "../sources/place/file-placer.ts";
 import { Worker } from "../worker/loop.ts";
 import { armCrashPointFromEnv } from "./lifecycle.ts";
+import { BACKGROUND_THREAD_NICE } from "./nice.ts";
 import { connectDatabase } from "./runtime.ts";
-import { threadLogger, threadStart } from "./thread-side.ts";
+import { startOnOpen, threadLogger, threadStart } from "./thread-side.ts";
 import type {
   FromWorkerThread,
   ToWorkerThread,
   WorkerThreadData,
 } from "./worker-thread-protocol.ts";
-import { WRITE_THREAD_NICE } from "./write-thread-protocol.ts";
 
 const { port, data } = threadStart<WorkerThreadData>("worker-thread-main.ts");
 const { config, workerId, crashAt } = data;
@@ -24,7 +24,7 @@ async function start(): Promise<{ worker: Worker; close: () => void }> {
   // Per thread on Linux, and inherited by the tools it runs: the API's
   // requests win the CPU whenever both want it.
   try {
-    setPriority(0, WRITE_THREAD_NICE);
+    setPriority(0, BACKGROUND_THREAD_NICE);
   } catch (err) {
     log.warn("could not lower the worker thread's priority", { err: String(err) });
   }
@@ -45,27 +45,16 @@ async function start(): Promise<{ worker: Worker; close: () => void }> {
 }
 
 let closed = false;
-let started: Promise<Awaited<ReturnType<typeof start>> | undefined> | undefined;
+const opening = startOnOpen(port, start);
 const whenStarted = (then: (s: Awaited<ReturnType<typeof start>>) => unknown) =>
-  void started?.then((s) => s && then(s));
+  void opening.started().then((s) => s && then(s));
 
 port.on("message", (msg: ToWorkerThread) => {
-  if (msg.type === "open") {
-    started ??= start().then(
-      (s) => {
-        post({ type: "ready" });
-        return s;
-      },
-      (err: unknown) => {
-        post({ type: "failed", message: err instanceof Error ? err.message : String(err) });
-        port.close();
-        return undefined;
-      },
-    );
-  } else if (msg.type === "wake") whenStarted((s) => s.worker.wake());
+  if (msg.type === "open") opening.open();
+  else if (msg.type === "wake") whenStarted((s) => s.worker.wake());
   else if (msg.type === "canceled") whenStarted((s) => s.worker.composeCanceled(msg.id));
   else
-    void (started ?? Promise.resolve(undefined)).then(async (s) => {
+    void opening.started().then(async (s) => {
       // A second stop (a shorter grace) cuts the first one's short.
       await s?.worker.stop(msg.graceMs);
       if (closed) return;

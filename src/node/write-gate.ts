@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { withIdleTimeout } from "../api/body.ts";
+import { BODY_READ, type BodyRead, withIdleTimeout } from "../api/body.ts";
 import { errorBody, statusOf } from "../api/errors.ts";
 import { DomainError, InvalidRequestError, RequestTimeoutError } from "../domain/errors.ts";
 import { concatBytes } from "../rpm/bytes.ts";
@@ -73,10 +73,7 @@ export const WRITES_AT_ONCE = 4;
  * refuse with 413 without reading it; or the error it failed with (it
  * stalled or was cut off).
  */
-export type BodyAhead =
-  | { kind: "read"; bytes: Uint8Array | null }
-  | { kind: "unread" }
-  | { kind: "failed"; err: unknown };
+export type BodyAhead = BodyRead | { kind: "unread" };
 
 /**
  * Read a write's body first (at most `maxBytes` + 1 bytes: a larger one is
@@ -181,23 +178,14 @@ function readIncoming(
 }
 
 /**
- * `req` again, with the body `readBodyAhead` read; a body that failed is
- * handed on as one that fails with that error, so the handler answers it
- * (408, 400) in the ODCS shape like any other bad body.
+ * The request's bindings with the body `readBodyAhead` read, for the app to
+ * take it from (`BODY_READ`, src/api/body.ts) instead of reading the
+ * request's body a second time; a body that failed is handed on as that
+ * error, so the handler answers it (408, 400) in the ODCS shape like any
+ * other bad body. An `unread` body is left to the handler (413).
  */
-export function withBodyAhead(req: Request, ahead: BodyAhead): Request {
-  if (ahead.kind === "unread" || (ahead.kind === "read" && ahead.bytes === null)) return req;
-  const body: BodyInit =
-    ahead.kind === "read"
-      ? (ahead.bytes as Uint8Array<ArrayBuffer>)
-      : new ReadableStream({ start: (ctl) => ctl.error(ahead.err) });
-  return new Request(req.url, {
-    method: req.method,
-    headers: req.headers,
-    body,
-    signal: req.signal,
-    ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
-  } as RequestInit);
+export function withBodyAhead(env: object | undefined, ahead: BodyAhead): object | undefined {
+  return ahead.kind === "unread" ? env : { ...env, [BODY_READ]: ahead };
 }
 
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);

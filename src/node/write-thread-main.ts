@@ -13,14 +13,10 @@ import { systemClock } from "../api/deps.ts";
 import type { MetricsSource } from "../api/metrics.ts";
 import type { Db } from "../db/client.ts";
 import { armCrashPointFromEnv } from "./lifecycle.ts";
+import { BACKGROUND_THREAD_NICE } from "./nice.ts";
 import { connectDatabase } from "./runtime.ts";
-import { threadLogger, threadStart } from "./thread-side.ts";
-import {
-  type FromThread,
-  type ToThread,
-  WRITE_THREAD_NICE,
-  type WriteThreadData,
-} from "./write-thread-protocol.ts";
+import { startOnOpen, threadLogger, threadStart } from "./thread-side.ts";
+import type { FromThread, ToThread, WriteThreadData } from "./write-thread-protocol.ts";
 
 const { port, data } = threadStart<WriteThreadData>("write-thread-main.ts");
 const { config, version, crashAt } = data;
@@ -44,7 +40,7 @@ const metrics: MetricsSource = {
 async function start(): Promise<{ app: ReturnType<typeof createApp>; close: () => void }> {
   // Per thread on Linux: the main thread's reads win the CPU whenever both want it.
   try {
-    setPriority(0, WRITE_THREAD_NICE);
+    setPriority(0, BACKGROUND_THREAD_NICE);
   } catch (err) {
     log.warn("could not lower the write thread's priority", { err: String(err) });
   }
@@ -85,31 +81,20 @@ async function answer(app: ReturnType<typeof createApp>, msg: ToThread & { type:
 }
 
 // Loaded; the database is opened when the main thread says it is migrated.
-let started: Promise<Awaited<ReturnType<typeof start>> | undefined> | undefined;
+const opening = startOnOpen(port, start);
 port.on("message", (msg: ToThread) => {
-  if (msg.type === "open") {
-    started ??= start().then(
-      (opened) => {
-        post({ type: "ready" });
-        return opened;
-      },
-      (err: unknown) => {
-        post({ type: "failed", message: err instanceof Error ? err.message : String(err) });
-        port.close();
-        return undefined;
-      },
-    );
-  } else if (msg.type === "request") {
-    if (!started) {
+  if (msg.type === "open") opening.open();
+  else if (msg.type === "request") {
+    if (!opening.opened()) {
       post({ type: "response-failed", id: msg.id, message: "the write thread is not open" });
       return;
     }
-    void started.then((opened) => {
+    void opening.started().then((opened) => {
       if (opened) return answer(opened.app, msg);
       post({ type: "response-failed", id: msg.id, message: "the write thread did not start" });
     });
   } else {
-    void (started ?? Promise.resolve(undefined)).then((opened) => {
+    void opening.started().then((opened) => {
       opened?.close();
       port.close();
     });

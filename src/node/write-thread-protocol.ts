@@ -9,12 +9,6 @@ export interface WriteThreadData {
   crashAt: string | undefined;
 }
 
-/**
- * The write thread's niceness (Linux: per thread). At 10 it gets ~10 % of a
- * core the main thread also wants, and all of an idle one.
- */
-export const WRITE_THREAD_NICE = 10;
-
 export type ToThread =
   | {
       type: "request";

@@ -23,7 +23,7 @@ const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
  * Here the main thread only parses the request, reads its body and writes
  * the answer; the app's work runs in the thread, on its own database client
  * (SQLite's locks order it against the process's other writers like another
- * process's), with its own heap. Its lower priority (`WRITE_THREAD_NICE`)
+ * process's), with its own heap. Its lower priority (`BACKGROUND_THREAD_NICE`)
  * lets a GET take the CPU from it when both want a core.
  *
  * A thread that dies fails its requests in flight with a 503 and is started

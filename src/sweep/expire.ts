@@ -1,4 +1,5 @@
 import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { Logger } from "../api/deps.ts";
 import { crashPoint } from "../crash-points.ts";
 import type { Db } from "../db/client.ts";
@@ -6,8 +7,8 @@ import { findCompose, hasLiveReusers, listExpired, markRemoved } from "../db/com
 import type { ComposeRow } from "../db/schema.ts";
 import { composeDirStatus } from "../db/sweep-scans.ts";
 import { COMPOSE_STATES } from "../domain/states.ts";
-import { finalDir, stagingDir } from "../worker/paths.ts";
-import { removeTree } from "./leftovers.ts";
+import { PUBLISHED_DIR, stagingDir } from "../worker/paths.ts";
+import { removeComposeTree } from "../worker/published.ts";
 
 /** Composes expired per sweep run; the rest wait for the next tick. */
 const BATCH = 200;
@@ -70,35 +71,49 @@ async function removeComposeFiles(deps: SweepDeps, row: ComposeRow): Promise<voi
   const ownerGone =
     ownerRow === undefined || ownerRow.id === row.id || ownerRow.state === COMPOSE_STATES.removed;
   if (ownerGone && !(await hasLiveReusers(deps.db, owner)))
-    await removeTree(deps.targetDir, finalDir(deps.targetDir, owner));
+    await removeComposeTree(deps.targetDir, owner);
   // Staging trees a crashed worker left behind are never served; drop them with the compose.
   await rm(stagingDir(deps.targetDir, row.id), { recursive: true, force: true });
 }
 
 /**
- * Delete `odcs-<id>` dirs whose compose is removed or unknown (§11.2
- * orphans): left by a crash between marking removed and deleting files,
- * or kept for a reuser that is gone now. Kept while a reuser lives. Looks
- * the directories up in batches (`composeDirStatus`), not one by one.
+ * Delete the trees (`odcs-<id>` links and `.published/odcs-<id>`) of
+ * composes that are removed or unknown (§11.2 orphans): left by a crash
+ * between marking removed and deleting files (or between deleting the link
+ * and the trees), or kept for a reuser that is gone now, or linked anew by
+ * a worker stalled past the compose's whole life. Kept while a reuser
+ * lives. Looks the ids up in batches (`composeDirStatus`), not one by one.
+ * Also deletes the temporary links of flips a crash cut short
+ * (`.odcs-<id>.link-*`, never served).
  */
 export async function removeOrphanDirs(deps: SweepDeps): Promise<number[]> {
-  let names: string[];
-  try {
-    names = await readdir(deps.targetDir);
-  } catch {
-    return [];
-  }
-  const ids = names.flatMap((name) => {
-    const m = /^odcs-(\d+)$/.exec(name);
-    return m ? [Number(m[1])] : [];
-  });
+  const names = await listDir(deps.targetDir);
+  const published = await listDir(join(deps.targetDir, PUBLISHED_DIR));
+  const ids = [
+    ...new Set(
+      [...names, ...published].flatMap((name) => {
+        const m = /^odcs-(\d+)$/.exec(name);
+        return m ? [Number(m[1])] : [];
+      }),
+    ),
+  ];
+  for (const name of names)
+    if (/^\.odcs-\d+\.link-/.test(name)) await rm(join(deps.targetDir, name), { force: true });
   const { known, kept } = await composeDirStatus(deps.db, ids);
   const removed: number[] = [];
   for (const id of ids) {
     if (kept.has(id)) continue;
-    await removeTree(deps.targetDir, finalDir(deps.targetDir, id));
+    await removeComposeTree(deps.targetDir, id);
     if (known.has(id)) await rm(stagingDir(deps.targetDir, id), { recursive: true, force: true });
     removed.push(id);
   }
   return removed;
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
 }

@@ -18,7 +18,7 @@ import {
 } from "./db-outage.ts";
 import { diskFullMessage, fullDirSettings, isDiskFull } from "./disk-full.ts";
 import { discardCanceled } from "./handlers/cancel.ts";
-import { failGenerate, runGenerate } from "./handlers/generate.ts";
+import { discardStale, failGenerate, runGenerate } from "./handlers/generate.ts";
 import type { JobContext, JobPoint } from "./handlers/types.ts";
 import { LeaseLostError } from "./lease.ts";
 
@@ -147,6 +147,7 @@ export class Worker {
         this.o.workerId,
         this.o.now().getTime(),
         this.o.config.ODCS_WORKER_LEASE_MS,
+        [...this.#running.keys()],
       );
       if (!job) break;
       this.#start(job);
@@ -349,13 +350,14 @@ export class Worker {
       log.info("job done", { job: job.id, compose: job.composeId });
     } catch (thrown) {
       const reason = controller.signal.aborted ? controller.signal.reason : thrown;
-      await this.#settleFailure(job, reason, ctx).catch((err) => {
-        if (err instanceof LeaseLostError)
+      await this.#settleFailure(job, reason, ctx).catch(async (err) => {
+        if (err instanceof LeaseLostError) {
           log.warn("job lease lost before its failure was recorded; another worker owns it", {
             job: job.id,
             compose: job.composeId,
           });
-        else
+          await this.#discardStale(job, ctx);
+        } else
           log.error("settling a job failure failed", {
             job: job.id,
             compose: job.composeId,
@@ -366,6 +368,17 @@ export class Worker {
       clearInterval(heartbeat);
       clearTimeout(timeout);
     }
+  }
+
+  /** A job this worker lost: its own trees go, the link shows the database's choice (`discardStale`). */
+  async #discardStale(job: JobRow, ctx: JobContext): Promise<void> {
+    await discardStale(job.composeId, ctx).catch((err) =>
+      this.o.log.warn("clearing the trees of a lost job failed", {
+        job: job.id,
+        compose: job.composeId,
+        err: String(err),
+      }),
+    );
   }
 
   async #settleFailure(job: JobRow, err: unknown, ctx: JobContext): Promise<void> {
@@ -386,6 +399,7 @@ export class Worker {
     const message = diskFull ? diskFullMessage(raw, fullDirSettings(err, this.o.config)) : raw;
     if (err instanceof LeaseLostError) {
       log.warn("job lease lost; another worker owns it", { job: job.id });
+      await this.#discardStale(job, ctx);
       return;
     }
     if (err instanceof ShutdownAbort) {

@@ -47,15 +47,26 @@ const jsonLog: Logger = Object.fromEntries(
   ]),
 ) as unknown as Logger;
 
-const check = (over: { acked?: number[]; outputs?: { name: string; output: string }[] } = {}) =>
+const check = (
+  over: { acked?: number[]; outputs?: { name: string; output: string }[]; cutOff?: number } = {},
+) =>
   checkSoak({
     db: h.db,
     targetDir: h.target,
+    writesCutOff: over.cutOff ?? 0,
     acked: over.acked ?? [done, reuser, failed, other, iso],
     outputs: over.outputs ?? [{ name: "1", output: lines.join("\n") }],
     now: h.clock.now().getTime(),
   });
-const clean: SoakFindings = { lost: [], stuck: [], partial: [], double: [], missingEvents: [] };
+const clean: SoakFindings = {
+  lost: [],
+  stuck: [],
+  partial: [],
+  double: [],
+  missingEvents: [],
+  leftovers: [],
+  unacknowledged: [],
+};
 
 beforeAll(async () => {
   h = await composeHarness();
@@ -336,6 +347,40 @@ describe("the soak's checks", () => {
     expect((await check({ acked: [done, 9999] })).lost).toEqual([
       "compose 9999: acknowledged but absent",
     ]);
+  });
+
+  test("a staging tree or a tree being removed left once all is settled is a leftover", async () => {
+    const staging = join(h.target, ".staging", `odcs-${done}`, "attempt-9");
+    const removing = join(h.target, ".removing", `odcs-${other}-x`);
+    const found = await withFault(
+      () => {
+        cpSync(join(repoDir, "repodata"), staging, { recursive: true });
+        cpSync(join(repoDir, "repodata"), removing, { recursive: true });
+      },
+      () => {
+        rmSync(join(h.target, ".staging", `odcs-${done}`), { recursive: true });
+        rmSync(removing, { recursive: true });
+      },
+    );
+    expect(found).toEqual({
+      ...clean,
+      leftovers: [
+        expect.stringMatching(new RegExp(`^\\.staging holds odcs-${done}, odcs-${done}/attempt-9`)),
+        expect.stringMatching(new RegExp(`^\\.removing holds odcs-${other}-x`)),
+      ],
+    });
+    expect(await check()).toEqual(clean);
+  });
+
+  test("a compose nobody was told of is unacknowledged, unless a write was cut off for it", async () => {
+    const acked = [done, reuser, failed, other];
+    expect(await check({ acked })).toEqual({
+      ...clean,
+      unacknowledged: [
+        `1 composes nobody was answered 200 for (${iso}), but only 0 writes were cut off`,
+      ],
+    });
+    expect(await check({ acked, cutOff: 1 })).toEqual(clean);
   });
 
   test("a job completed by two processes is a double completion; a cut line is not", async () => {

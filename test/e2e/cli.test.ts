@@ -6,12 +6,13 @@
  * for the live status line.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { runCli, startCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/db.ts";
+import { type BuiltRpm, buildRpms } from "../helpers/rpmbuild.ts";
 import {
   type ComposeJson,
   freePort,
@@ -20,6 +21,7 @@ import {
   type ServiceProcess,
   startService,
 } from "../helpers/service.ts";
+import type { UploadJson } from "../helpers/uploads.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 let svc: ServiceProcess;
@@ -433,5 +435,48 @@ describe("Ctrl-C while waiting", () => {
       stdout: `Waiting for command wait on compose ${busy.id} to finish.\n${pythonDumps(seen)}`,
       stderr: `compose ${busy.id}: generating · ${/· (\d+s)/.exec(run.stderr)?.[1]}\n`,
     });
+  });
+});
+
+describe("odcs upload and create-upload (not in ODCS's CLI)", () => {
+  test("uploads RPM files, then composes the upload: done, with the uploaded packages", async () => {
+    const [app, lib] = (await buildRpms([
+      { name: "cli-up-app", requires: ["cli-up-lib"], files: ["/usr/bin/cli-up-app"] },
+      { name: "cli-up-lib", files: ["/usr/share/cli-up-lib/data"] },
+    ])) as [BuiltRpm, BuiltRpm];
+    const up = await runCli([
+      ...server(),
+      "upload",
+      "--seconds-to-live",
+      "600",
+      app.path,
+      lib.path,
+    ]);
+    expect(up.code, up.stderr).toBe(0);
+    const upload = JSON.parse(up.stdout) as UploadJson;
+    expect(upload.files.map((f) => f.filename).sort()).toEqual([app.fileName, lib.fileName].sort());
+    const lives = Date.parse(upload.time_to_expire) - Date.now();
+    expect(lives).toBeGreaterThan(500_000);
+    expect(lives).toBeLessThanOrEqual(600_000);
+
+    const run = await runCli([...server(), "-q", "create-upload", upload.id, "cli-up-app"]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const c = lastJson(run.stdout);
+    expect(c).toMatchObject({ state_name: "done", source_type: 8, source: upload.id });
+    // The package asked for and what it needs, served in the compose's tree.
+    const served = readdirSync(join(svc.targetDir, `odcs-${c.id}`), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith(".rpm"))
+      .map((f) => basename(f))
+      .sort();
+    expect(served).toEqual([app.fileName, lib.fileName].sort());
+  }, 120_000);
+
+  test("a file it cannot read: exit 2 naming it, before any request", async () => {
+    const missing = join(tempDir("odcs-cli-up-"), "gone.rpm");
+    const run = await runCli([...server(), "upload", missing]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`cannot read ${missing}: ENOENT`);
+    expect(run.stdout).toBe("");
   });
 });

@@ -8,6 +8,7 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterEach, expect, test } from "vitest";
+import { INTERRUPTED_EXIT_CODE, REPEATED_SIGNAL_MS } from "../../src/node/lifecycle.ts";
 import {
   type ComposeJson,
   LIBDNF_REPO,
@@ -158,6 +159,31 @@ test("the grace time bounds the stop: a wait still open is answered as it is, th
   } finally {
     db.close();
   }
+});
+
+// `npm run server` on a loaded machine: the group's SIGTERM, then npm's
+// forward and tsx's relay of it a few ms later. Before, the repeat cut the
+// graceful stop short (entry-points test, `"second signal"` 35 ms after the first).
+test("a SIGTERM repeated at once is the same request: the stop stays graceful; a later one exits at once", async () => {
+  const { svc } = await heldCompose({ ODCS_WORKER_GRACE_MS: "1500" });
+  svc.child.kill("SIGTERM");
+  await waitFor(() => svc.output().includes('"msg":"stopping"') || undefined, {
+    what: "the first signal taken",
+  });
+  svc.child.kill("SIGTERM");
+  expect(await svc.exited).toBe(0);
+  expect(svc.output()).toContain('"msg":"stopped"');
+  expect(svc.output()).not.toContain("second signal");
+
+  const again = await heldCompose({ ODCS_WORKER_GRACE_MS: "60000" });
+  again.svc.child.kill("SIGTERM");
+  await waitFor(() => again.svc.output().includes('"msg":"stopping"') || undefined, {
+    what: "the first signal taken",
+  });
+  await new Promise((resolve) => setTimeout(resolve, REPEATED_SIGNAL_MS + 200));
+  again.svc.child.kill("SIGTERM");
+  expect(await again.svc.exited).toBe(INTERRUPTED_EXIT_CODE);
+  expect(again.svc.output()).toContain("second signal: exiting without waiting");
 });
 
 test("an unknown ODCS_* variable is a start-up warning naming the closest setting; the CLI's ODCS_SERVER and ODCS_TOKEN are known", async () => {

@@ -79,6 +79,14 @@ export async function checkRecovered(
     expect((await h.rpms(id)).map((r) => r.name).sort()).toEqual(NAMES);
   }
   expect(await stateProblems(h.db)).toEqual([]);
+  // The worker points the link at the tree it chose right after committing the
+  // outcome; until then a retry's link still shows the earlier attempt's tree.
+  await waitFor(
+    async () => (await publishedTreeProblems(h.db, h.target)).length === 0 || undefined,
+    {
+      what: "the link to show the tree the database chose",
+    },
+  ).catch(() => undefined);
   expect(await publishedTreeProblems(h.db, h.target)).toEqual([]);
   // The worker clears the leftovers right after committing the outcome.
   await waitFor(async () => (await leftoverProblems(h.target)).length === 0 || undefined, {

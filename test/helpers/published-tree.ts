@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Db } from "../../src/db/client.ts";
 import { listComposeRpms } from "../../src/db/compose-rpms.ts";
@@ -87,6 +87,10 @@ export async function publishedTreeProblems(
     if (r.targetDir !== "default") continue;
     const dir = join(targetDir, `odcs-${r.id}`);
     const say = (p: string) => problems.push(`compose ${r.id}: ${p}`);
+    if (r.state === 4 || (r.state === 2 && r.reusedId === null)) {
+      const shown = await linkProblem(targetDir, r);
+      if (shown) say(shown);
+    }
     if (r.state === 4) {
       if (existsSync(dir)) {
         const extra = (await readdir(dir)).filter((f) => f !== "pungi-stderr.log");
@@ -95,8 +99,11 @@ export async function publishedTreeProblems(
       }
     } else if (r.state === 3) {
       const reused = rows.some((o) => o.reusedId === r.id && o.state !== 3);
+      const trees = join(targetDir, ".published", `odcs-${r.id}`);
       if ((opts.removedGone ?? true) && !reused && existsSync(dir))
         say(`removed, but ${dir} exists`);
+      if ((opts.removedGone ?? true) && !reused && existsSync(trees))
+        say(`removed, but ${trees} exists`);
     } else if (r.state === 2 && r.reusedId !== null) {
       // A reuser's URLs name the original's tree: it must be there, whole.
       if ((await statusOf(join(targetDir, `odcs-${r.reusedId}`))) !== "FINISHED")
@@ -106,6 +113,34 @@ export async function publishedTreeProblems(
     }
   }
   return problems;
+}
+
+/**
+ * What is wrong with the link `odcs-<id>` of a settled compose: it must be
+ * a symlink to `.published/odcs-<id>/<token>` of the tree the database
+ * chose (`published_attempt`), and that tree must exist. A done compose
+ * must have chosen one; a failed one may have none (failed before it had a
+ * tree, or by the sweep), and then whatever is shown is checked as a
+ * failed compose's tree.
+ */
+async function linkProblem(targetDir: string, r: ComposeRow): Promise<string | undefined> {
+  const link = join(targetDir, `odcs-${r.id}`);
+  let text: string | undefined;
+  try {
+    text = await readlink(link);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EINVAL") return `${link} is not a symlink`;
+    if (code !== "ENOENT") throw err;
+  }
+  const choice = r.publishedAttempt;
+  if (choice === null)
+    return r.state === 2 ? "done, but the database chose no published tree" : undefined;
+  const want = join(".published", `odcs-${r.id}`, choice);
+  if (text !== want)
+    return `odcs-${r.id} shows ${text ?? "nothing"}, not ${want}, the tree the database chose`;
+  if (!existsSync(link)) return `odcs-${r.id} shows ${want}, which does not exist`;
+  return undefined;
 }
 
 async function statusOf(dir: string): Promise<string> {
@@ -282,9 +317,28 @@ async function isoProblems(
   return problems;
 }
 
-/** Files left under the target dir's staging and removal dirs (never served, but garbage once all is settled). */
+/**
+ * Files left under the target dir's staging and removal dirs, published
+ * trees no `odcs-<id>` link shows (a stale or crashed worker's, not
+ * chosen), and temporary links of a flip: never served, but garbage once
+ * all is settled.
+ */
 export async function leftoverProblems(targetDir: string): Promise<string[]> {
   const problems: string[] = [];
+  const published = join(targetDir, ".published");
+  for (const name of existsSync(published) ? await readdir(published) : []) {
+    let shown: string | undefined;
+    try {
+      shown = await readlink(join(targetDir, name));
+    } catch {
+      shown = undefined;
+    }
+    for (const token of await readdir(join(published, name)))
+      if (shown !== join(".published", name, token))
+        problems.push(`.published/${name}/${token} is not served: a tree no one chose`);
+  }
+  for (const name of await readdir(targetDir))
+    if (/^\.odcs-\d+\.link-/.test(name)) problems.push(`${name}: a flip's temporary link`);
   for (const sub of [".staging", ".removing"]) {
     const dir = join(targetDir, sub);
     if (!existsSync(dir)) continue;

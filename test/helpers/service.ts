@@ -18,6 +18,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { type Client, createClient } from "@libsql/client";
 import { eq } from "drizzle-orm";
+import { afterAll, beforeAll } from "vitest";
 import { type Logger, silentLogger } from "../../src/api/deps.ts";
 import type { Config } from "../../src/config.ts";
 import { BUSY_TIMEOUT_MS, createDb, type Db } from "../../src/db/client.ts";
@@ -193,6 +194,25 @@ const live = new Set<() => void>();
 process.once("exit", () => {
   for (const kill of live) kill();
 });
+
+/**
+ * The real server (`src/server.ts`: API and sweep, no worker) for the tests
+ * of one describe block: started in its `beforeAll`, stopped in its
+ * `afterAll`. Call the returned function in a test for the running process.
+ */
+export function serverForSuite(opts: StartOptions = {}): () => ServiceProcess {
+  let svc: ServiceProcess | undefined;
+  beforeAll(async () => {
+    svc = await startService({ entry: "src/server.ts", timeoutMs: 60_000, ...opts });
+  }, 90_000);
+  afterAll(async () => {
+    await svc?.stop();
+  });
+  return () => {
+    if (!svc) throw new Error("the server did not start (see the beforeAll's error)");
+    return svc;
+  };
+}
 
 /** Start an entry point of the service as a child process (see the file comment). */
 export async function startService(opts: StartOptions = {}): Promise<ServiceProcess> {

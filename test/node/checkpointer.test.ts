@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Logger, silentLogger } from "../../src/api/deps.ts";
-import { CHECKPOINTER_NICE } from "../../src/node/checkpointer.ts";
+import { BACKGROUND_THREAD_NICE } from "../../src/node/nice.ts";
 import { openDatabase } from "../../src/node/runtime.ts";
 import { testConfig } from "../helpers/test-app.ts";
 import { niceOfThread, niceOfThreads } from "../helpers/threads.ts";
@@ -27,11 +27,11 @@ async function open(log: Logger = silentLogger) {
 
 describe("WAL checkpoints of a local database", () => {
   it("run on a thread at a lower priority than the threads answering requests", async () => {
-    const before = niceOfThreads().filter((n) => n === CHECKPOINTER_NICE).length;
+    const before = niceOfThreads().filter((n) => n === BACKGROUND_THREAD_NICE).length;
     const { close } = await open();
     try {
       await waitFor(
-        () => niceOfThreads().filter((n) => n === CHECKPOINTER_NICE).length === before + 1,
+        () => niceOfThreads().filter((n) => n === BACKGROUND_THREAD_NICE).length === before + 1,
         { what: "a thread at the checkpointer's niceness" },
       );
       expect(niceOfThread(process.pid)).toBe(0);

@@ -2,7 +2,7 @@
  * The compose file server in-process: each path segment percent-decoded
  * exactly once, only regular files, nothing hidden, Range and HEAD kept.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -21,8 +21,45 @@ beforeAll(() => {
   writeFileSync(join(target, "odcs-1", "sub", "x^y~z_1.rpm"), "0123456789");
   mkdirSync(join(target, ".staging", "odcs-2", "attempt-1"), { recursive: true });
   writeFileSync(join(target, ".staging", "odcs-2", "attempt-1", "pungi-stderr.log"), "log line\n");
+  // Composes as published: `odcs-<id>` a link to the tree the database chose.
+  const tree = join(target, ".published", "odcs-3", "attempt-1-abcd");
+  mkdirSync(join(tree, "compose"), { recursive: true });
+  writeFileSync(join(tree, "compose", "x.rpm"), "chosen");
+  symlinkSync(".published/odcs-3/attempt-1-abcd", join(target, "odcs-3"));
+  // Links out of the target dir: absolute, and relative with `..`.
+  const outside = tempDir("odcs-static-outside-");
+  writeFileSync(join(outside, "secret.txt"), "secret");
+  symlinkSync(outside, join(target, "odcs-4"));
+  symlinkSync(`../${outside.split("/").at(-1)}`, join(target, "odcs-5"));
+  // A link whose tree is gone (being replaced): a generating compose's log is still served.
+  symlinkSync(".published/odcs-6/attempt-1-abcd", join(target, "odcs-6"));
+  mkdirSync(join(target, ".staging", "odcs-6", "attempt-2"), { recursive: true });
+  writeFileSync(join(target, ".staging", "odcs-6", "attempt-2", "pungi-stderr.log"), "six\n");
   app = new Hono();
   mountComposeFiles(app, target);
+});
+
+describe("a compose's link to its published tree", () => {
+  test("is followed to the tree it points at, inside the target dir", async () => {
+    expect(await get("/composes/odcs-3/compose/x.rpm")).toMatchObject({
+      status: 200,
+      text: "chosen",
+    });
+    expect(await get("/composes/odcs-6/pungi-stderr.log")).toMatchObject({
+      status: 200,
+      text: "six\n",
+    });
+  });
+
+  test.each([
+    "/composes/.published/odcs-3/attempt-1-abcd/compose/x.rpm",
+    "/composes/%2Epublished/odcs-3/attempt-1-abcd/compose/x.rpm",
+    "/composes/odcs-4/secret.txt",
+    "/composes/odcs-5/secret.txt",
+    "/composes/odcs-6/compose/x.rpm",
+  ])("%s is a 404 (hidden, or out of the target dir, or gone)", async (path) => {
+    expect((await get(path)).status).toBe(404);
+  });
 });
 
 const get = async (path: string, init?: RequestInit) => {

@@ -1,8 +1,8 @@
 import Database from "libsql";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/api/deps.ts";
+import { BACKGROUND_THREAD_NICE } from "../../src/node/nice.ts";
 import { WorkerThread } from "../../src/node/worker-thread.ts";
-import { WRITE_THREAD_NICE } from "../../src/node/write-thread-protocol.ts";
 import { tempDir } from "../helpers/db.ts";
 import { type ServiceProcess, startService } from "../helpers/service.ts";
 import { testApp, testConfig } from "../helpers/test-app.ts";
@@ -32,8 +32,8 @@ describe("the compose worker thread of a single-host process", () => {
     await thread.open();
     const after = niceOfThreads();
     // The thread, and the threads it starts (libsql's), which take its niceness.
-    expect(after.filter((n) => n === WRITE_THREAD_NICE).length).toBeGreaterThan(
-      before.filter((n) => n === WRITE_THREAD_NICE).length,
+    expect(after.filter((n) => n === BACKGROUND_THREAD_NICE).length).toBeGreaterThan(
+      before.filter((n) => n === BACKGROUND_THREAD_NICE).length,
     );
     expect(niceOfThread(process.pid)).toBe(0);
 

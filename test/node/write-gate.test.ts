@@ -1,9 +1,17 @@
 import { once } from "node:events";
 import { connect } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_BODY_BYTES } from "../../src/api/body.ts";
-import { inWriteThread, takesTurn, WRITES_AT_ONCE, WriteGate } from "../../src/node/write-gate.ts";
-import { type ServiceProcess, startService } from "../helpers/service.ts";
+import { Hono } from "hono";
+import { describe, expect, it } from "vitest";
+import { MAX_BODY_BYTES, readFormBody } from "../../src/api/body.ts";
+import {
+  inWriteThread,
+  readBodyAhead,
+  takesTurn,
+  WRITES_AT_ONCE,
+  WriteGate,
+  withBodyAhead,
+} from "../../src/node/write-gate.ts";
+import { serverForSuite } from "../helpers/service.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 /** Resolves after the event loop's next check phase (one turn). */
@@ -65,14 +73,81 @@ describe("WriteGate", () => {
   });
 });
 
-describe("a burst of creates against the real server", () => {
-  let svc: ServiceProcess;
-  beforeAll(async () => {
-    svc = await startService({ entry: "src/server.ts", timeoutMs: 60_000 });
-  }, 90_000);
-  afterAll(async () => {
-    await svc?.stop();
+describe("a body read ahead (the dashboard's forms)", () => {
+  const limits = { maxBytes: 64, idleMs: 5_000 };
+  const FORM = "_csrf=abc&label=read%20once";
+
+  /** A form POST whose body stream counts the bytes pulled from it. */
+  function formRequest(body: string) {
+    const pulled = { bytes: 0, pulls: 0 };
+    const bytes = new TextEncoder().encode(body);
+    const stream = new ReadableStream<Uint8Array>({
+      pull(ctl) {
+        pulled.pulls++;
+        if (pulled.bytes >= bytes.length) return ctl.close();
+        const chunk = bytes.slice(pulled.bytes, pulled.bytes + 8);
+        pulled.bytes += chunk.length;
+        ctl.enqueue(chunk);
+      },
+    });
+    const req = new Request("http://h/ui/form", {
+      method: "POST",
+      body: stream,
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      duplex: "half",
+    } as RequestInit);
+    return { req, pulled };
+  }
+
+  /** An app whose one form route answers its fields and whether it got the very request served. */
+  const formApp = (served: Request) =>
+    new Hono().post("/ui/form", async (c) => {
+      try {
+        const fields = await readFormBody(c, limits);
+        return c.json({ fields: { ...fields }, same: c.req.raw === served }, 200);
+      } catch (err) {
+        return c.json({ error: (err as Error).message }, 400);
+      }
+    });
+
+  // Before, the bytes read ahead went into a new Request, whose body the
+  // handler then read again (a stream, an idle timer per chunk, one more copy).
+  it("hands the bytes read to the handler, which reads the body no second time", async () => {
+    const { req, pulled } = formRequest(FORM);
+    const ahead = await readBodyAhead(req, limits);
+    expect(ahead.kind).toBe("read");
+    const afterReadAhead = { ...pulled };
+    expect(afterReadAhead.bytes).toBe(FORM.length);
+    const res = await formApp(req).fetch(req, withBodyAhead({}, ahead));
+    expect(await res.json()).toEqual({
+      fields: { _csrf: "abc", label: "read once" },
+      same: true,
+    });
+    expect(pulled).toEqual(afterReadAhead);
+    expect(req.bodyUsed).toBe(true);
   });
+
+  it("keeps the limit and the errors: 413 past maxBytes, the read's error as is", async () => {
+    const big = formRequest(`label=${"x".repeat(100)}`);
+    const tooBig = await readBodyAhead(big.req, limits);
+    // Read just past the limit (the stream buffers a chunk or two ahead), not to its end.
+    expect(big.pulled.bytes).toBeLessThan(`label=${"x".repeat(100)}`.length);
+    const res = await formApp(big.req).fetch(big.req, withBodyAhead({}, tooBig));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: "Request body larger than 64 bytes" });
+
+    const cut = formRequest(FORM);
+    const failed = withBodyAhead({}, { kind: "failed", err: new Error("socket hang up") });
+    const refused = await formApp(cut.req).fetch(cut.req, failed);
+    expect(await refused.json()).toEqual({
+      error: "The request body ended before it was complete (socket hang up)",
+    });
+    expect(cut.req.bodyUsed).toBe(false);
+  });
+});
+
+describe("a burst of creates against the real server", () => {
+  const server = serverForSuite();
 
   // Before the gate Node ran each create from its socket's read callback, a
   // turn's creates back to back: under a steady flood a GET waited for about
@@ -83,7 +158,7 @@ describe("a burst of creates against the real server", () => {
     let stop = false;
     const flood = Array.from({ length: 64 }, async () => {
       while (!stop) {
-        const r = await fetch(`${svc.url}/api/1/composes/`, { method: "POST", body });
+        const r = await fetch(`${server().url}/api/1/composes/`, { method: "POST", body });
         await r.arrayBuffer();
         expect(r.status).toBe(200);
         answered++;
@@ -93,7 +168,7 @@ describe("a burst of creates against the real server", () => {
     const waitedFor: number[] = [];
     for (let i = 0; i < 30; i++) {
       const before = answered;
-      const r = await fetch(`${svc.url}/api/1/about/`);
+      const r = await fetch(`${server().url}/api/1/about/`);
       await r.arrayBuffer();
       expect(r.status).toBe(200);
       waitedFor.push(answered - before);
@@ -106,7 +181,7 @@ describe("a burst of creates against the real server", () => {
   }, 120_000);
 
   it("clients trickling their bodies hold no turn: another create is answered meanwhile", async () => {
-    const { port } = new URL(svc.url);
+    const { port } = new URL(server().url);
     const body = JSON.stringify({ source: { type: "repo", source: "/srv/none" } });
     const slow = await Promise.all(
       Array.from({ length: 2 * WRITES_AT_ONCE }, async () => {
@@ -121,7 +196,7 @@ describe("a burst of creates against the real server", () => {
     try {
       // Without reading bodies before the turn, this waited for the slow
       // clients' request timeout (Node's default: 5 minutes).
-      const res = await fetch(`${svc.url}/api/1/composes/`, {
+      const res = await fetch(`${server().url}/api/1/composes/`, {
         method: "POST",
         body,
         signal: AbortSignal.timeout(20_000),
@@ -143,6 +218,28 @@ describe("a burst of creates against the real server", () => {
     }
   }, 60_000);
 
+  it("a dashboard form, its body read ahead, is answered from that body", async () => {
+    const page = await fetch(`${server().url}/ui/new`);
+    const token = /odcs_csrf=([^;]+)/.exec(page.headers.get("set-cookie") ?? "")?.[1] ?? "";
+    await page.arrayBuffer();
+    expect(token).not.toBe("");
+    const res = await fetch(`${server().url}/ui/new`, {
+      method: "POST",
+      body: new URLSearchParams({
+        _csrf: token,
+        source_type: "repo",
+        source: "/srv/form-read-once",
+      }),
+      headers: { Cookie: `odcs_csrf=${token}` },
+      redirect: "manual",
+    });
+    await res.arrayBuffer();
+    expect(res.status).toBe(303);
+    const id = Number(/\/ui\/composes\/(\d+)/.exec(res.headers.get("location") ?? "")?.[1]);
+    const got = await fetch(`${server().url}/api/1/composes/${id}`);
+    expect(await got.json()).toMatchObject({ id, source: "/srv/form-read-once" });
+  });
+
   it("a create whose body never ends is refused 413 once past ODCS_MAX_BODY_BYTES", async () => {
     const chunk = new TextEncoder().encode(`{"label": "${"x".repeat(64 * 1024)}`);
     const endless = new ReadableStream<Uint8Array>({
@@ -150,7 +247,7 @@ describe("a burst of creates against the real server", () => {
         ctl.enqueue(chunk);
       },
     });
-    const res = await fetch(`${svc.url}/api/1/composes/`, {
+    const res = await fetch(`${server().url}/api/1/composes/`, {
       method: "POST",
       body: endless,
       duplex: "half",

@@ -2,14 +2,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "libsql";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/api/deps.ts";
 import type { Config } from "../../src/config.ts";
+import { BACKGROUND_THREAD_NICE } from "../../src/node/nice.ts";
 import { openDatabase } from "../../src/node/runtime.ts";
 import { THREAD_RESTART_MS } from "../../src/node/thread-host.ts";
 import { WriteThread } from "../../src/node/write-thread.ts";
-import { type Hook, WRITE_THREAD_NICE } from "../../src/node/write-thread-protocol.ts";
-import { type ServiceProcess, startService } from "../helpers/service.ts";
+import type { Hook } from "../../src/node/write-thread-protocol.ts";
+import { serverForSuite } from "../helpers/service.ts";
 import { testConfig } from "../helpers/test-app.ts";
 import { niceOfThread, niceOfThreads } from "../helpers/threads.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -95,8 +96,8 @@ describe("WriteThread", () => {
     const before = niceOfThreads();
     await thread(config);
     const after = niceOfThreads();
-    expect(after.filter((n) => n === WRITE_THREAD_NICE).length).toBe(
-      before.filter((n) => n === WRITE_THREAD_NICE).length + 1,
+    expect(after.filter((n) => n === BACKGROUND_THREAD_NICE).length).toBe(
+      before.filter((n) => n === BACKGROUND_THREAD_NICE).length + 1,
     );
     expect(niceOfThread(process.pid)).toBe(0);
   });
@@ -153,22 +154,16 @@ describe("WriteThread", () => {
 });
 
 describe("the real server's writes run on the write thread", () => {
-  let svc: ServiceProcess;
-  beforeAll(async () => {
-    svc = await startService({ entry: "src/server.ts", timeoutMs: 60_000 });
-  }, 90_000);
-  afterAll(async () => {
-    await svc?.stop();
-  });
+  const server = serverForSuite();
 
   // Before, the create's BEGIN waited for the lock in SQLite's busy handler
   // on the one JS thread: every request, reads too, stood still until the
   // other process let go (up to the 15 s busy timeout).
   it("while another process holds the write lock, a create waits and reads are answered", async () => {
-    const holder = new Database(svc.dbUrl.slice("file:".length));
+    const holder = new Database(server().dbUrl.slice("file:".length));
     holder.exec("BEGIN IMMEDIATE");
     let created: Response | undefined;
-    const create = fetch(`${svc.url}/api/1/composes/`, { method: "POST", body: CREATE }).then(
+    const create = fetch(`${server().url}/api/1/composes/`, { method: "POST", body: CREATE }).then(
       (r) => {
         created = r;
         return r;
@@ -176,7 +171,7 @@ describe("the real server's writes run on the write thread", () => {
     );
     try {
       for (let i = 0; i < 20; i++) {
-        const r = await fetch(`${svc.url}/api/1/composes/?per_page=5`, {
+        const r = await fetch(`${server().url}/api/1/composes/?per_page=5`, {
           signal: AbortSignal.timeout(5_000),
         });
         expect(r.status).toBe(200);
@@ -190,14 +185,14 @@ describe("the real server's writes run on the write thread", () => {
     const res = await create;
     expect(res.status).toBe(200);
     const { id } = (await res.json()) as { id: number };
-    const got = await fetch(`${svc.url}/api/1/composes/${id}`);
+    const got = await fetch(`${server().url}/api/1/composes/${id}`);
     expect(got.status).toBe(200);
   }, 60_000);
 
   it("POSTs counted in the main thread's metrics", async () => {
-    const res = await fetch(`${svc.url}/api/1/composes/`, { method: "POST", body: CREATE });
+    const res = await fetch(`${server().url}/api/1/composes/`, { method: "POST", body: CREATE });
     expect(res.status).toBe(200);
-    const text = await (await fetch(`${svc.url}/api/1/metrics/`)).text();
+    const text = await (await fetch(`${server().url}/api/1/metrics/`)).text();
     const line = text
       .split("\n")
       .find((l) =>

@@ -8,11 +8,12 @@ import { existsSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "vitest";
-import type { Logger } from "../../src/api/deps.ts";
+import { type Logger, silentLogger } from "../../src/api/deps.ts";
 import { setWriteFault } from "../../src/db/client.ts";
 import { claimNextJob } from "../../src/db/jobs.ts";
 import type { JobRow } from "../../src/db/schema.ts";
 import { RepodataCache } from "../../src/sources/repodata-cache.ts";
+import { requeueAndFailJobs } from "../../src/sweep/requeue.ts";
 import { attemptDir, failGenerate, runGenerate } from "../../src/worker/handlers/generate.ts";
 import { LeaseLostError } from "../../src/worker/lease.ts";
 import { stagingDir } from "../../src/worker/paths.ts";
@@ -205,3 +206,39 @@ function jobContext(
     composeChanged: () => {},
   };
 }
+
+// Found by `npm run soak:crash -- --seed 34`: a worker (two slots) stopped
+// past its lease right after a claim; the server's sweep requeued the job;
+// resumed, the worker claimed it again in its other slot. Both executions
+// then ran under the same worker id, so every fence (`locked_by = worker`)
+// let both through: both passed the lease check before publishing, and
+// one's rename met the other's tree (ENOTEMPTY). A worker never claims a
+// job it still runs: the stalled execution finds its lease lost, and the
+// job goes to another claim.
+test("a worker whose job was requeued while it still runs it leaves the job to another claim", async () => {
+  const c = await h.create({
+    source: { type: "repo", source: srv.url, packages: ["wget"] },
+    flags: ["no_deps"],
+  });
+  const w = h.newWorker("w", { config: { ODCS_WORKER_CONCURRENCY: "2" } });
+  srv.hold(/repomd\.xml$/, 1);
+  expect(await w.fill()).toBe(1);
+  await waitFor(() => srv.held === 1 || undefined, { what: "attempt 1 to fetch repomd" });
+
+  // The worker stalls past its lease; the server's sweep requeues the job.
+  h.clock.advance(h.config.ODCS_WORKER_LEASE_MS + 1);
+  const swept = await requeueAndFailJobs({ db: h.db, now: () => h.clock.now(), log: silentLogger });
+  expect(swept.requeued).toBe(1);
+
+  // Resumed, with attempt 1 still in hand: it claims nothing (before: attempt 2, under its own name).
+  expect(await w.fill()).toBe(0);
+  expect(await h.jobOf(c.id)).toMatchObject({ state: "queued", attempts: 1, lockedBy: null });
+
+  const taker = h.newWorker("taker");
+  expect(await taker.fill()).toBe(1);
+  srv.release();
+  await Promise.all([w.idle(), taker.idle()]);
+  expect(await h.jobOf(c.id)).toMatchObject({ state: "done", lockedBy: "taker", attempts: 2 });
+  expect(await h.get(c.id)).toMatchObject({ state_name: "done" });
+  expect(await eventChainProblems(h.db)).toEqual([]);
+});

@@ -1,28 +1,40 @@
 import { readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { findCompose } from "../../db/composes.ts";
+import { chooseCanceledTree } from "../../db/published.ts";
+import { clearFailedCompose } from "../../sweep/leftovers.ts";
 import { ComposeLog } from "../compose-log.ts";
-import { finalDir, LOG_FILE } from "../paths.ts";
-import { attemptDir, exists, publish, removeLeftovers } from "./generate.ts";
+import { LOG_FILE, publishedRoot } from "../paths.ts";
+import { moveToPublished, pointLink, showChosen, treeToken } from "../published.ts";
+import { attemptDir, exists, removeLeftovers } from "./generate.ts";
 import type { JobContext } from "./types.ts";
 
 /**
  * Clear the files of a job whose compose a DELETE cancelled (state `failed`
  * "Canceled by …" already, the job ended by the same transaction): as for
  * any failure, only the log is published at the compose's toplevel URL.
- * Safe to touch the compose dir: the cancelled job is never claimed again,
- * so no other execution publishes there. When the cancel beat the `done`
- * commit by a hair, this execution's tree is already in place: it is taken
- * back (one rename, so readers see the tree or nothing) and reduced to the
- * log too. Called after the pipeline settled, so no tool of this job runs.
+ * When the cancel beat the `done` commit by a hair, this execution's tree
+ * is already published (and linked, if it was the first): it is taken
+ * back (one rename, so readers see the tree or nothing) and cut down to
+ * the log too. The log's tree is linked at once (nothing but a log can be
+ * chosen any more), and chosen in the database only if the cancelled job
+ * was this execution's and nothing is chosen yet (`chooseCanceledTree`). Without a tree of its own, a tree
+ * an earlier attempt linked is cut down to its log. Called after the
+ * pipeline settled, so no tool of this job runs.
  */
 export async function discardCanceled(composeId: number, ctx: JobContext): Promise<void> {
   const target = ctx.config.ODCS_TARGET_DIR;
   const staging = attemptDir(target, composeId, ctx.job.attempts);
-  const final = finalDir(target, composeId);
+  const token = treeToken(ctx.job.attempts, ctx.workerId);
+  const mine = join(publishedRoot(target, composeId), token);
   if (!(await exists(staging))) {
-    if (!(await exists(final))) return; // cancelled before anything was made
-    await rename(final, staging);
+    if (!(await exists(mine))) {
+      // Cancelled before anything was made.
+      await clearFailedCompose(target, composeId);
+      await removeLeftovers(target, composeId);
+      return;
+    }
+    await rename(mine, staging);
   }
   const row = await findCompose(ctx.db, composeId);
   const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
@@ -30,6 +42,12 @@ export async function discardCanceled(composeId: number, ctx: JobContext): Promi
   await log.close();
   for (const name of await readdir(staging))
     if (name !== LOG_FILE) await rm(join(staging, name), { recursive: true, force: true });
-  await publish(staging, final);
+  await moveToPublished(staging, target, composeId, token);
+  // Shown at once, before it is chosen: the compose is failed already and its
+  // job ended, so no other execution can be chosen; only the log is shown.
+  await pointLink(target, composeId, token);
+  const run = { jobId: ctx.job.id, workerId: ctx.workerId, attempts: ctx.job.attempts };
+  await chooseCanceledTree(ctx.db, composeId, token, run);
+  if (!(await showChosen(ctx.db, target, composeId))) await clearFailedCompose(target, composeId);
   await removeLeftovers(target, composeId);
 }

@@ -1,4 +1,4 @@
-import { readdir, rename, rm, stat } from "node:fs/promises";
+import { readdir, rm, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { crashPoint } from "../../crash-points.ts";
 import { deleteComposeRpms, listComposeRpms, recordComposeRpms } from "../../db/compose-rpms.ts";
@@ -11,12 +11,21 @@ import { REASONS } from "../../domain/transitions.ts";
 import { sourceFor } from "../../sources/index.ts";
 import { sharedFilePlacer } from "../../sources/place/file-placer.ts";
 import { isRepoFileSource } from "../../sources/types.ts";
+import { clearFailedCompose } from "../../sweep/leftovers.ts";
 import { ComposeLog } from "../compose-log.ts";
 import { LeaseLostError } from "../lease.ts";
-import { finalDir, LOG_FILE, stagingDir } from "../paths.ts";
+import { LOG_FILE, publishedRoot, stagingDir } from "../paths.ts";
 import { composeSkeleton } from "../pipeline/compose-tree.ts";
 import { generateCompose } from "../pipeline/generate.ts";
 import { treeArches } from "../pipeline/select-arches.ts";
+import {
+  linkIfAbsent,
+  moveToPublished,
+  removeUnchosen,
+  servedToken,
+  showChosen,
+  treeToken,
+} from "../published.ts";
 import { decideReuse } from "../reuse.ts";
 import type { JobContext } from "./types.ts";
 
@@ -26,31 +35,6 @@ const store = <T>(ctx: JobContext, what: string, write: () => Promise<T>): Promi
 /** Local paths in reasons become public URLs, as ODCS does (§10.2). */
 function publicReason(msg: string, ctx: JobContext): string {
   return msg.split(ctx.config.ODCS_TARGET_DIR).join(ctx.config.ODCS_TARGET_DIR_URL);
-}
-
-/**
- * Replace `dest` by `src` with renames only, so readers see the old or the
- * new tree (or, for an instant, none), never a mix. `src` must exist: a
- * missing source would otherwise take `dest` away and put nothing back.
- * `beforeSwap` (a lease check) runs just before the first rename; if it
- * throws, nothing is renamed.
- */
-export async function publish(
-  src: string,
-  dest: string,
-  beforeSwap?: () => Promise<void>,
-): Promise<void> {
-  await stat(src);
-  const trash = `${src}.old`;
-  await rm(trash, { recursive: true, force: true });
-  await beforeSwap?.();
-  try {
-    await rename(dest, trash);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
-  await rename(src, dest);
-  await rm(trash, { recursive: true, force: true });
 }
 
 /**
@@ -160,11 +144,16 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
     await log.close();
     crashPoint("generate:staged");
     await ctx.at?.("staged");
-    // The lease checked (and extended) right before the renames, not before
-    // the awaits above: a worker stalled there past its lease while another
-    // built, published and completed the compose would otherwise rename its
-    // own tree — half deleted by then — over the finished one.
-    await publish(staging, finalDir(target, compose.id), ctx.assertLease);
+    // Publishing is fenced by the database, not by this check: the tree
+    // goes to a place of its own, and only the commit below chooses it. The
+    // check spares a worker that knows it lost the job the work.
+    await ctx.assertLease();
+    await ctx.at?.("leased");
+    const token = treeToken(ctx.job.attempts, ctx.workerId);
+    await moveToPublished(staging, target, compose.id, token);
+    // Served before `done` is committed, if nothing is served yet; a link
+    // already there (an earlier attempt's) is replaced only after the commit.
+    await linkIfAbsent(target, compose.id, token);
     crashPoint("generate:published");
     await ctx.at?.("published");
     const t = ctx.now().getTime();
@@ -177,11 +166,14 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
           stateReason: REASONS.done,
           kojiEvent: compose.kojiEvent ?? result.kojiEvent,
           pungiComposeId: result.pungiComposeId,
+          publishedAttempt: token,
           ...result.rewrite,
         });
       }),
     );
     crashPoint("generate:done");
+    // The link shows what the database chose, which is this tree now.
+    await showChosen(ctx.db, target, compose.id);
     ctx.composeChanged();
     await ctx.at?.("committed");
   } catch (err) {
@@ -193,19 +185,38 @@ export async function runGenerate(composeId: number, ctx: JobContext): Promise<v
     throw err;
   }
   await removeLeftovers(target, compose.id).catch(() => {
-    // Only earlier attempts' trees, never served; removed with the compose at expiry.
+    // Only earlier attempts' trees, never served; the sweep removes them.
   });
 }
 
 /**
- * Leftovers of earlier attempts (a crashed or superseded worker's trees).
- * Only after the job's outcome was committed under this execution's lease:
- * then no other execution owns the job, and a worker that lost its lease
- * never gets here (its commit fails first), so it never deletes the tree of
- * the execution that took the job over.
+ * Leftovers of earlier attempts and other executions (a crashed or stale
+ * worker's staging and published trees): all staging trees, and every
+ * published tree but the one `odcs-<id>` shows. Only after the compose
+ * was settled by a fenced commit and its link shown: then no execution
+ * owns the job, and the link shows the database's choice.
  */
-export function removeLeftovers(target: string, composeId: number): Promise<void> {
-  return rm(stagingDir(target, composeId), { recursive: true, force: true });
+export async function removeLeftovers(target: string, composeId: number): Promise<void> {
+  await rm(stagingDir(target, composeId), { recursive: true, force: true });
+  await removeUnchosen(target, composeId, await servedToken(target, composeId));
+}
+
+/**
+ * What a worker does when it finds it lost its job (its lease, at a fenced
+ * write): it shows what the database chose, in case the execution that
+ * settled the compose died before its flip, and deletes its own trees
+ * unless `odcs-<id>` shows them (a first publish linked before its commit,
+ * which the owner's flip replaces). Touches nothing else.
+ */
+export async function discardStale(composeId: number, ctx: JobContext): Promise<void> {
+  const target = ctx.config.ODCS_TARGET_DIR;
+  const token = treeToken(ctx.job.attempts, ctx.workerId);
+  const chosen = await showChosen(ctx.db, target, composeId);
+  await rm(attemptDir(target, composeId, ctx.job.attempts), { recursive: true, force: true });
+  if (chosen !== token && (await servedToken(target, composeId)) !== token)
+    await rm(join(publishedRoot(target, composeId), token), { recursive: true, force: true });
+  // Settled: no execution makes its staging dir any more; an empty parent goes too.
+  if (chosen !== undefined) await rmdir(stagingDir(target, composeId)).catch(() => {});
 }
 
 /** Whether `path` exists; only "no such file" means no, any other error is thrown. */
@@ -221,16 +232,16 @@ export async function exists(path: string): Promise<boolean> {
 
 /**
  * Fail the compose for good (no retry), keeping its log visible at its
- * toplevel URL. The log is published first, with the lease checked right
- * before the rename (as a done tree is): once the failure is committed the
- * compose is settled, and the sweep takes its staging trees for a crashed
- * worker's leftovers (`removeLeftovers`), so they may vanish under a
- * publish that came after the commit. A worker that lost its job touches
- * nothing past its own attempt dir (`LeaseLostError`): the compose dir may
- * hold the done compose of the worker that took the job over. The state
- * change is fenced by the lease too. A missing staging dir (failed before
- * it was made) is no error; any other error of publishing the log is
- * thrown once the failure itself is recorded.
+ * toplevel URL. The staging tree, cut down to its log, is moved to this
+ * execution's published place first (the lease checked before, so a
+ * worker that knows it lost its job touches nothing past its own attempt
+ * dir; linked if no link is there yet), then chosen by the fenced commit
+ * of the failure, then linked: a
+ * worker that lost its job has its commit refused and never shows its log
+ * in place of the tree of the worker that took the job over. Without a
+ * staging tree (failed before it was made) nothing is chosen, and a tree
+ * an earlier attempt linked is cut down to its log. Any error of
+ * publishing the log is thrown once the failure itself is recorded.
  */
 export async function failGenerate(
   composeId: number,
@@ -239,6 +250,8 @@ export async function failGenerate(
 ): Promise<void> {
   const target = ctx.config.ODCS_TARGET_DIR;
   const staging = attemptDir(target, composeId, ctx.job.attempts);
+  const token = treeToken(ctx.job.attempts, ctx.workerId);
+  let chosen: string | null = null;
   let unpublished: Error | undefined;
   try {
     if (await exists(staging)) {
@@ -246,7 +259,11 @@ export async function failGenerate(
       // FINISHED, written before a later step failed) is not a compose.
       for (const name of await readdir(staging))
         if (name !== LOG_FILE) await rm(join(staging, name), { recursive: true, force: true });
-      await publish(staging, finalDir(target, composeId), ctx.assertLease);
+      await ctx.assertLease();
+      await moveToPublished(staging, target, composeId, token);
+      // Shown before the commit only if nothing is shown yet (as a done tree is).
+      await linkIfAbsent(target, composeId, token);
+      chosen = token;
     }
   } catch (err) {
     if (err instanceof LeaseLostError) throw err;
@@ -263,10 +280,13 @@ export async function failGenerate(
         throw new LeaseLostError("lease lost before failing");
       await moveCompose(tx, composeId, ["generating", "wait"], "failed", t, {
         stateReason: reason,
+        publishedAttempt: chosen,
       });
       await deleteComposeRpms(tx, composeId);
     }),
   );
+  if (chosen === null) await clearFailedCompose(target, composeId);
+  else await showChosen(ctx.db, target, composeId);
   ctx.composeChanged();
   if (unpublished) throw unpublished;
   await ctx.at?.("failed");

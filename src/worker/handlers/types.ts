@@ -6,11 +6,13 @@ import type { RepodataCache } from "../../sources/repodata-cache.ts";
 /**
  * Points of a generate job where a test can hold it (`WorkerOptions.at`):
  * `staged` — the staging tree complete, its log closed, not yet published;
- * `published` — the tree renamed into place, `done` not yet committed;
+ * `leased` — the lease checked (and extended) right before publishing, nothing moved yet;
+ * `published` — the tree moved to its published place (and linked, if no
+ *   link was there), `done` not yet committed;
  * `committed` — `done` committed, the job still running;
  * `failed` — a failure for good committed, the job's execution not yet over.
  */
-export type JobPoint = "staged" | "published" | "committed" | "failed";
+export type JobPoint = "staged" | "leased" | "published" | "committed" | "failed";
 
 /** What a job handler gets: the claimed job and the worker's shared state. */
 export interface JobContext {

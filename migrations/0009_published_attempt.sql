@@ -1,0 +1,1 @@
+ALTER TABLE `composes` ADD `published_attempt` text;
