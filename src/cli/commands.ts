@@ -113,6 +113,23 @@ const OPTIONS: Record<OptionName, (c: Command) => Command> = {
     c.option("--multilib-method <method>", "runtime, devel or all; repeat for more", collect, []),
 };
 
+/** The options of the composes of yum-like sources (`create-repo`, `create-upload`). */
+const YUM_LIKE_OPTIONS: OptionName[] = [
+  "--arch",
+  "--multilib-arch",
+  "--multilib-method",
+  "--lookaside-repo",
+  "--label",
+  "--compose-type",
+  "--target-dir",
+  "--flag",
+];
+/** Their package argument: a dependency closure of each. */
+const CLOSED_PACKAGES = [
+  "[package...]",
+  "packages to include, with their dependencies (none: every package)",
+] as const;
+
 function withOptions(c: Command, ...names: OptionName[]): Command {
   for (const n of names) OPTIONS[n](c);
   return c;
@@ -268,19 +285,9 @@ export function addCommands(program: Command, set: (a: Action) => void): void {
   withOptions(
     sub("create-repo", "Create a new compose from yum repositories (not in ODCS's CLI)")
       .argument("<source>", "repository path or URL; several as one space-separated argument")
-      .argument(
-        "[package...]",
-        "packages to include, with their dependencies (none: every package)",
-      ),
+      .argument(...CLOSED_PACKAGES),
     "--sigkey",
-    "--arch",
-    "--multilib-arch",
-    "--multilib-method",
-    "--lookaside-repo",
-    "--label",
-    "--compose-type",
-    "--target-dir",
-    "--flag",
+    ...YUM_LIKE_OPTIONS,
   ).action((source: string, packages: string[], o: CreateOptions) => {
     set(createCompose("create-repo", repoRequest(source.split(" "), packages, o)));
   });
@@ -325,18 +332,8 @@ export function addCommands(program: Command, set: (a: Action) => void): void {
   withOptions(
     sub("create-upload", "Create a new compose from an upload (not in ODCS's CLI)")
       .argument("<upload_id>", "the id `odcs upload` printed")
-      .argument(
-        "[package...]",
-        "packages to include, with their dependencies (none: every package)",
-      ),
-    "--arch",
-    "--multilib-arch",
-    "--multilib-method",
-    "--lookaside-repo",
-    "--label",
-    "--compose-type",
-    "--target-dir",
-    "--flag",
+      .argument(...CLOSED_PACKAGES),
+    ...YUM_LIKE_OPTIONS,
   ).action((uploadId: string, packages: string[], o: CreateOptions) => {
     set(createCompose("create-upload", uploadRequest(uploadId, packages, o)));
   });
