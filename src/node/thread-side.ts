@@ -3,9 +3,11 @@
  * side: the port to the main thread, their start data, and a logger.
  */
 import { writeSync } from "node:fs";
+import { setPriority } from "node:os";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import type { Logger } from "../api/deps.ts";
 import type { Config } from "../config.ts";
+import { BACKGROUND_THREAD_NICE } from "./nice.ts";
 import { createLogger } from "./runtime.ts";
 
 /** The port to the main thread and the data the thread was started with. */
@@ -60,4 +62,17 @@ export function startOnOpen<T>(
     started: () => started ?? Promise.resolve(undefined),
     opened: () => started !== undefined,
   };
+}
+
+/**
+ * Lower the calling thread's priority to `BACKGROUND_THREAD_NICE` (per
+ * thread on Linux, and inherited by the threads and processes it starts):
+ * the main thread's requests win the CPU whenever both want it.
+ */
+export function lowerThreadPriority(log: Logger, name: string): void {
+  try {
+    setPriority(0, BACKGROUND_THREAD_NICE);
+  } catch (err) {
+    log.warn(`could not lower the ${name}'s priority`, { err: String(err) });
+  }
 }

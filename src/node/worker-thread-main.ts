@@ -2,13 +2,11 @@
  * The compose worker thread's side (`worker-thread.ts` explains why there is
  * one): a `Worker` of `npm start`'s process on a database client of its own.
  */
-import { setPriority } from "node:os";
 import { sharedFilePlacer } from "../sources/place/file-placer.ts";
 import { Worker } from "../worker/loop.ts";
 import { armCrashPointFromEnv } from "./lifecycle.ts";
-import { BACKGROUND_THREAD_NICE } from "./nice.ts";
 import { connectDatabase } from "./runtime.ts";
-import { startOnOpen, threadLogger, threadStart } from "./thread-side.ts";
+import { lowerThreadPriority, startOnOpen, threadLogger, threadStart } from "./thread-side.ts";
 import type {
   FromWorkerThread,
   ToWorkerThread,
@@ -21,13 +19,7 @@ const post = (msg: FromWorkerThread) => port.postMessage(msg);
 const log = threadLogger(config, "worker");
 
 async function start(): Promise<{ worker: Worker; close: () => void }> {
-  // Per thread on Linux, and inherited by the tools it runs: the API's
-  // requests win the CPU whenever both want it.
-  try {
-    setPriority(0, BACKGROUND_THREAD_NICE);
-  } catch (err) {
-    log.warn("could not lower the worker thread's priority", { err: String(err) });
-  }
+  lowerThreadPriority(log, "worker thread");
   const { db, close } = await connectDatabase(config);
   // Armed after the client is made: the create crash points hook the API's
   // writes, not the worker's.

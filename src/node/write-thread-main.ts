@@ -5,7 +5,6 @@
  * would call in the main thread (a job queued, a compose changed, a request
  * timed) is sent there as a hook message.
  */
-import { setPriority } from "node:os";
 import { createApp } from "../api/app.ts";
 import { createAuthenticator } from "../api/auth.ts";
 import { ComposeWaits } from "../api/compose-waits.ts";
@@ -13,9 +12,8 @@ import { systemClock } from "../api/deps.ts";
 import type { MetricsSource } from "../api/metrics.ts";
 import type { Db } from "../db/client.ts";
 import { armCrashPointFromEnv } from "./lifecycle.ts";
-import { BACKGROUND_THREAD_NICE } from "./nice.ts";
 import { connectDatabase } from "./runtime.ts";
-import { startOnOpen, threadLogger, threadStart } from "./thread-side.ts";
+import { lowerThreadPriority, startOnOpen, threadLogger, threadStart } from "./thread-side.ts";
 import type { FromThread, ToThread, WriteThreadData } from "./write-thread-protocol.ts";
 
 const { port, data } = threadStart<WriteThreadData>("write-thread-main.ts");
@@ -38,12 +36,7 @@ const metrics: MetricsSource = {
 };
 
 async function start(): Promise<{ app: ReturnType<typeof createApp>; close: () => void }> {
-  // Per thread on Linux: the main thread's reads win the CPU whenever both want it.
-  try {
-    setPriority(0, BACKGROUND_THREAD_NICE);
-  } catch (err) {
-    log.warn("could not lower the write thread's priority", { err: String(err) });
-  }
+  lowerThreadPriority(log, "write thread");
   armCrashPointFromEnv(crashAt, log);
   const { db, close } = await connectDatabase(config);
   const app = createApp({

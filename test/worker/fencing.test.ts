@@ -11,13 +11,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "vitest
 import { type Logger, silentLogger } from "../../src/api/deps.ts";
 import { setWriteFault } from "../../src/db/client.ts";
 import { claimNextJob } from "../../src/db/jobs.ts";
-import type { JobRow } from "../../src/db/schema.ts";
-import { RepodataCache } from "../../src/sources/repodata-cache.ts";
 import { requeueAndFailJobs } from "../../src/sweep/requeue.ts";
 import { attemptDir, failGenerate, runGenerate } from "../../src/worker/handlers/generate.ts";
 import { LeaseLostError } from "../../src/worker/lease.ts";
 import { stagingDir } from "../../src/worker/paths.ts";
 import { eventChainProblems } from "../helpers/events.ts";
+import { handJobContext } from "../helpers/job-context.ts";
 import { composeHarness, LIBDNF_REPO, repoServer } from "../helpers/service.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -58,7 +57,7 @@ test("a worker that lost its lease fails nothing and deletes nothing of the exec
   const takersTree = attemptDir(h.target, c.id, 2);
   expect(existsSync(takersTree)).toBe(true);
 
-  const ctx = jobContext(h, stale);
+  const ctx = handJobContext(h, stale);
   await expect(failGenerate(c.id, "the stale worker's error", ctx)).rejects.toBeInstanceOf(
     LeaseLostError,
   );
@@ -89,7 +88,7 @@ test("a worker that lost its lease before starting a compose another worker fini
   expect(await taker.fill()).toBe(1);
   await taker.idle();
   expect(await h.row(c.id)).toMatchObject({ state: 2 });
-  const ctx = jobContext(h, stale);
+  const ctx = handJobContext(h, stale);
   await expect(runGenerate(c.id, ctx)).rejects.toBeInstanceOf(LeaseLostError);
   expect(await h.jobOf(c.id)).toMatchObject({ state: "done", lockedBy: "taker", attempts: 2 });
   expect(await h.row(c.id)).toMatchObject({ state: 2 });
@@ -179,7 +178,7 @@ test("a compose that fails before its staging dir exists is failed without an er
   const now = h.clock.now().getTime();
   const job = await claimNextJob(h.db, "w", now, h.config.ODCS_WORKER_LEASE_MS);
   if (!job) throw new Error("no job claimed");
-  await failGenerate(c.id, "failed early", jobContext(h, job, "w"));
+  await failGenerate(c.id, "failed early", handJobContext(h, job, "w"));
   expect(await h.get(c.id)).toMatchObject({
     state_name: "failed",
     state_reason: "Error while generating compose: failed early",
@@ -187,25 +186,6 @@ test("a compose that fails before its staging dir exists is failed without an er
   expect(existsSync(h.dir(c.id))).toBe(false);
   expect(await eventChainProblems(h.db)).toEqual([]);
 });
-
-/** The job context of worker `workerId` running `job` (by default one that lost its lease and does not know it yet). */
-function jobContext(
-  h: Awaited<ReturnType<typeof composeHarness>>,
-  job: JobRow,
-  workerId = "stale",
-) {
-  return {
-    db: h.db,
-    config: h.config,
-    now: () => h.clock.now(),
-    workerId,
-    job,
-    cache: new RepodataCache(1 << 20),
-    signal: new AbortController().signal,
-    assertLease: async () => {},
-    composeChanged: () => {},
-  };
-}
 
 // Found by `npm run soak:crash -- --seed 34`: a worker (two slots) stopped
 // past its lease right after a claim; the server's sweep requeued the job;

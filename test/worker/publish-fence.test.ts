@@ -12,13 +12,12 @@ import { afterEach, expect, test } from "vitest";
 import { silentLogger } from "../../src/api/deps.ts";
 import { markRemoved } from "../../src/db/composes.ts";
 import { claimNextJob, requeueExpiredLeases } from "../../src/db/jobs.ts";
-import type { JobRow } from "../../src/db/schema.ts";
-import { RepodataCache } from "../../src/sources/repodata-cache.ts";
 import { expireComposes, removeOrphanDirs } from "../../src/sweep/expire.ts";
 import { removeLeftovers } from "../../src/sweep/leftovers.ts";
 import { attemptDir, failGenerate } from "../../src/worker/handlers/generate.ts";
 import { pointLink, treeToken } from "../../src/worker/published.ts";
 import { holdAt } from "../helpers/hold.ts";
+import { handJobContext } from "../helpers/job-context.ts";
 import { leftoverProblems, publishedTreeProblems } from "../helpers/published-tree.ts";
 import { composeHarness, LIBDNF_REPO } from "../helpers/service.ts";
 
@@ -35,21 +34,6 @@ const sweepDeps = () => ({
   now: () => h.clock.now(),
 });
 const published = (id: number) => join(h.target, ".published", `odcs-${id}`);
-
-/** A job context driven by hand, as a worker that claimed `job` would have. */
-function jobContext(job: JobRow, workerId: string) {
-  return {
-    db: h.db,
-    config: h.config,
-    now: () => h.clock.now(),
-    workerId,
-    job,
-    cache: new RepodataCache(1 << 20),
-    signal: new AbortController().signal,
-    assertLease: async () => {},
-    composeChanged: () => {},
-  };
-}
 
 test("a cancel that beats the done commit: the published tree is taken back to its log, chosen and shown", async () => {
   h = await composeHarness({});
@@ -90,7 +74,7 @@ for (const ownLog of [false, true])
       await mkdir(attemptDir(h.target, c.id, job.attempts), { recursive: true });
       await writeFile(join(attemptDir(h.target, c.id, job.attempts), "pungi-stderr.log"), "mine\n");
     }
-    await failGenerate(c.id, "the last attempt's error", jobContext(job, "last"));
+    await failGenerate(c.id, "the last attempt's error", handJobContext(h, job, "last"));
     const chosen = ownLog ? treeToken(job.attempts, "last") : null;
     expect(await h.row(c.id)).toMatchObject({ state: 4, publishedAttempt: chosen });
     expect(await readlink(h.dir(c.id))).toBe(`.published/odcs-${c.id}/${chosen ?? staleToken}`);
