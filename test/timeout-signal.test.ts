@@ -1,11 +1,16 @@
 /**
- * `timeoutSignal` under garbage collection, the case that made it
- * necessary: a fetch from a server that never answers, in a child process
- * (`node --expose-gc`) that runs full collections while it waits. With the
- * plain `AbortSignal.any([signal, AbortSignal.timeout(ms)])` the timeout
- * signal is held only weakly (by its timer and by the composite), a
- * collection takes it, and the fetch hangs: the same harness shows that
- * first, so a pass of `timeoutSignal` is known to have met the collection.
+ * `fetchWithin` under garbage collection, the cases that made it
+ * necessary, each in a child process (`node --expose-gc`) that runs full
+ * collections while it waits:
+ * - a server that never answers: with the plain `AbortSignal.any([signal,
+ *   AbortSignal.timeout(ms)])` the timeout signal is held only weakly (by
+ *   its timer and by the composite), a collection takes it, and the fetch
+ *   hangs;
+ * - a server that sends its headers and then nothing: a fetch given
+ *   `timeoutSignal` ends only through undici's `Request`, which nothing
+ *   holds once the headers are in, and the body read hangs.
+ * The same harness shows each hang first, so a pass of `fetchWithin` is
+ * known to have met the collection.
  */
 import { execFile } from "node:child_process";
 import { once } from "node:events";
@@ -23,12 +28,20 @@ const HUNG_AFTER_MS = 4_000;
 
 let server: Server;
 let url: string;
+let headersOnly: string;
 beforeAll(async () => {
-  // Takes the request and never answers it.
-  server = createServer(() => {});
+  // `/never`: takes the request and never answers it; `/headers-only`: sends
+  // the headers of a 1000-byte answer, then nothing.
+  server = createServer((req, res) => {
+    if (req.url !== "/headers-only") return;
+    res.writeHead(200, { "content-length": "1000" });
+    res.flushHeaders();
+  });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/never`;
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `${base}/never`;
+  headersOnly = `${base}/headers-only`;
 });
 afterAll(async () => {
   server.closeAllConnections();
@@ -43,6 +56,7 @@ afterAll(async () => {
 function runChild(
   kind: string,
   collect: "gc" | "no-gc" = "gc",
+  from = url,
 ): Promise<{ ended: string; ms?: number } | "hung"> {
   return new Promise((resolve, reject) => {
     let requested: ReturnType<typeof setTimeout> | undefined;
@@ -53,7 +67,7 @@ function runChild(
     server.on("request", onRequest);
     const child = execFile(
       process.execPath,
-      ["--expose-gc", "--import", "tsx", CHILD, kind, url, collect],
+      ["--expose-gc", "--import", "tsx", CHILD, kind, from, collect],
       { cwd: ROOT, timeout: BOUND_MS, killSignal: "SIGKILL" },
       (err, stdout, stderr) => {
         clearTimeout(requested);
@@ -67,7 +81,7 @@ function runChild(
   });
 }
 
-describe("timeoutSignal while garbage collections run", () => {
+describe("fetchWithin while garbage collections run", () => {
   it(
     "the plain AbortSignal.any over AbortSignal.timeout hangs (the harness reaches the GC case)",
     async () => {
@@ -78,13 +92,28 @@ describe("timeoutSignal while garbage collections run", () => {
     2 * BOUND_MS + 15_000,
   );
 
+  it(
+    "fetch with timeoutSignal ends a stall before the headers, but hangs on a body that stalls",
+    async () => {
+      expect(await runChild("signal")).toMatchObject({ ended: "TimeoutError" });
+      expect(await runChild("signal", "gc", headersOnly)).toBe("hung");
+      // The collections alone make it hang: without them it times out.
+      expect(await runChild("signal", "no-gc", headersOnly)).toMatchObject({
+        ended: "TimeoutError",
+      });
+    },
+    3 * BOUND_MS + 15_000,
+  );
+
   it.each([
-    ["timeoutSignal(signal, 300)", "ours"],
-    ["timeoutSignal(undefined, 300)", "ours-alone"],
+    ["fetchWithin(url, init, signal, 300), no answer", "within", "never"],
+    ["fetchWithin(url, init, undefined, 300), no answer", "within-alone", "never"],
+    ["fetchWithin(url, init, signal, 300), a body that stalls", "within", "headers-only"],
+    ["fetchWithin(url, init, undefined, 300), a body that stalls", "within-alone", "headers-only"],
   ])(
-    "%s aborts the fetch with its TimeoutError",
-    async (_, kind) => {
-      const got = await runChild(kind);
+    "%s: ends with its TimeoutError",
+    async (_, kind, path) => {
+      const got = await runChild(kind, "gc", path === "never" ? url : headersOnly);
       expect(got).toMatchObject({ ended: "TimeoutError" });
       expect(got !== "hung" && got.ms).toBeLessThan(HUNG_AFTER_MS);
     },

@@ -4,7 +4,7 @@ import type { EventWithCompose } from "../db/events.ts";
 import { stateChangedMessage } from "../domain/event-message.ts";
 import type { ViewSettings } from "../domain/json-view.ts";
 import { sourceTypeName, stateName } from "../domain/states.ts";
-import { timeoutSignal } from "../timeout-signal.ts";
+import { fetchWithin } from "../timeout-signal.ts";
 import { LeaseLostError, type Sink } from "./consumer.ts";
 
 /** `sha256=<hex>` of HMAC-SHA256(secret, raw body): the `X-ODCS-Signature` header. */
@@ -49,20 +49,24 @@ export class WebhookSink implements Sink {
   ): Promise<void> {
     for (const item of items) {
       const body = JSON.stringify(stateChangedMessage(item.event, item.compose, this.opts.view));
-      const res = await fetch(this.hook.url, {
-        method: "POST",
-        body,
-        redirect: "manual",
-        signal: timeoutSignal(stop, this.opts.timeoutMs),
-        headers: {
-          "Content-Type": "application/json",
-          "User-Agent": "odcs-ts-webhook",
-          "X-ODCS-Event": "state-changed",
-          "X-ODCS-Event-Id": String(item.event.id),
-          "X-ODCS-Timestamp": String(Math.floor(this.opts.now().getTime() / 1000)),
-          "X-ODCS-Signature": webhookSignature(this.hook.secret, body),
+      const res = await fetchWithin(
+        this.hook.url,
+        {
+          method: "POST",
+          body,
+          redirect: "manual",
+          headers: {
+            "Content-Type": "application/json",
+            "User-Agent": "odcs-ts-webhook",
+            "X-ODCS-Event": "state-changed",
+            "X-ODCS-Event-Id": String(item.event.id),
+            "X-ODCS-Timestamp": String(Math.floor(this.opts.now().getTime() / 1000)),
+            "X-ODCS-Signature": webhookSignature(this.hook.secret, body),
+          },
         },
-      });
+        stop,
+        this.opts.timeoutMs,
+      );
       await res.body?.cancel().catch(() => {});
       if (res.status < 200 || res.status > 299)
         throw new Error(`${this.hook.url} answered ${res.status} to event ${item.event.id}`);

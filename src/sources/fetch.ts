@@ -1,6 +1,6 @@
 import { open } from "node:fs/promises";
 import { concatBytes } from "../rpm/bytes.ts";
-import { timeoutSignal } from "../timeout-signal.ts";
+import { fetchWithin } from "../timeout-signal.ts";
 import { ComposeError } from "./errors.ts";
 import { withRetries } from "./retry.ts";
 
@@ -55,10 +55,7 @@ export function fetchOk(url: string, signal: AbortSignal, timeoutMs: number): Pr
 async function fetchOnce(url: string, signal: AbortSignal, timeoutMs: number): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(url, {
-      signal: timeoutSignal(signal, timeoutMs),
-      redirect: "error",
-    });
+    res = await fetchWithin(url, { redirect: "error" }, signal, timeoutMs);
   } catch (err) {
     if (signal.aborted) throw err;
     throw new ComposeError(`fetching ${url} failed: ${describeFailure(err, timeoutMs)}`, {

@@ -16,7 +16,7 @@ import {
 import type { Repodata } from "../rpm/repodata-read.ts";
 import { readRpmFileHeader } from "../rpm/rpm-file.ts";
 import type { PackageRecord } from "../rpm/types.ts";
-import { timeoutSignal } from "../timeout-signal.ts";
+import { fetchWithin } from "../timeout-signal.ts";
 import { ComposeError } from "./errors.ts";
 import { mapLimit } from "./limit.ts";
 import type { OpenedRepo } from "./types.ts";
@@ -72,11 +72,15 @@ async function rangeGet(
 ): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(href, {
-      headers: { Range: `bytes=${from}-${to - 1}` },
-      signal: timeoutSignal(opts.signal, opts.timeoutMs),
-      redirect: "error",
-    });
+    res = await fetchWithin(
+      href,
+      {
+        headers: { Range: `bytes=${from}-${to - 1}` },
+        redirect: "error",
+      },
+      opts.signal,
+      opts.timeoutMs,
+    );
   } catch (err) {
     if (opts.signal.aborted) throw err;
     throw new ComposeError(`fetching the headers of ${href} failed: ${(err as Error).message}`, {

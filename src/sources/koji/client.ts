@@ -7,7 +7,7 @@
  * retryable error so the job is tried again later.
  */
 
-import { timeoutSignal } from "../../timeout-signal.ts";
+import { fetchWithin } from "../../timeout-signal.ts";
 import { ComposeError } from "../errors.ts";
 import { sleep } from "../sleep.ts";
 import {
@@ -159,13 +159,17 @@ export class KojiClient {
       this.signal?.throwIfAborted();
       let res: Response;
       try {
-        res = await fetch(this.hubUrl, {
-          method: "POST",
-          headers: { "Content-Type": "text/xml", "User-Agent": "koji/1 (odcs-ts)" },
-          body,
-          signal: timeoutSignal(this.signal, this.timeoutMs),
-          redirect: "error",
-        });
+        res = await fetchWithin(
+          this.hubUrl,
+          {
+            method: "POST",
+            headers: { "Content-Type": "text/xml", "User-Agent": "koji/1 (odcs-ts)" },
+            body,
+            redirect: "error",
+          },
+          this.signal,
+          this.timeoutMs,
+        );
         this.stats.requests++;
         const text = await res.text();
         this.stats.bytes += text.length;

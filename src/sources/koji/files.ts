@@ -18,7 +18,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { concatBytes } from "../../rpm/bytes.ts";
 import { webStreamChunks } from "../../rpm/decompress.ts";
 import { RpmFormatError, type RpmHeader, tryParseRpmHeader } from "../../rpm/header.ts";
-import { timeoutSignal } from "../../timeout-signal.ts";
+import { fetchWithin } from "../../timeout-signal.ts";
 import { ComposeError } from "../errors.ts";
 import { describeFailure } from "../fetch.ts";
 
@@ -110,11 +110,12 @@ async function rangeGet(
 ) {
   let res: Response;
   try {
-    res = await fetch(href, {
-      headers: { Range: `bytes=${from}-${to - 1}` },
-      signal: timeoutSignal(signal, timeoutMs),
-      redirect: "error",
-    });
+    res = await fetchWithin(
+      href,
+      { headers: { Range: `bytes=${from}-${to - 1}` }, redirect: "error" },
+      signal,
+      timeoutMs,
+    );
   } catch (err) {
     if (signal.aborted) throw err;
     throw new ComposeError(
@@ -276,10 +277,7 @@ export async function downloadFile(
 ): Promise<RpmDigests> {
   let res: Response;
   try {
-    res = await fetch(href, {
-      signal: timeoutSignal(opts.signal, opts.timeoutMs),
-      redirect: "error",
-    });
+    res = await fetchWithin(href, { redirect: "error" }, opts.signal, opts.timeoutMs);
   } catch (err) {
     if (opts.signal.aborted) throw err;
     throw new ComposeError(

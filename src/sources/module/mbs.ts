@@ -7,7 +7,7 @@
  * a 4xx or an answer that is not the documented JSON is not.
  */
 
-import { timeoutSignal } from "../../timeout-signal.ts";
+import { fetchWithin } from "../../timeout-signal.ts";
 import { ComposeError } from "../errors.ts";
 import { sleep } from "../sleep.ts";
 
@@ -128,11 +128,15 @@ export class MbsClient {
       this.signal?.throwIfAborted();
       let failure: ComposeError;
       try {
-        const res = await fetch(url, {
-          headers: { Accept: "application/json" },
-          signal: timeoutSignal(this.signal, this.timeoutMs),
-          redirect: "follow",
-        });
+        const res = await fetchWithin(
+          url,
+          {
+            headers: { Accept: "application/json" },
+            redirect: "follow",
+          },
+          this.signal,
+          this.timeoutMs,
+        );
         this.requests++;
         const text = await res.text();
         if (res.ok) {

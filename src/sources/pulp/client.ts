@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { timeoutSignal } from "../../timeout-signal.ts";
+import { fetchWithin } from "../../timeout-signal.ts";
 import { ComposeError } from "../errors.ts";
 import { sleep } from "../sleep.ts";
 
@@ -50,17 +50,21 @@ export async function pulpJson<T>(
   let text = "";
   for (let attempt = 0; ; attempt++) {
     try {
-      res = await fetch(url, {
-        method,
-        headers: {
-          accept: "application/json",
-          ...(opts.body === undefined ? {} : { "content-type": "application/json" }),
-          ...authHeader(conn),
+      res = await fetchWithin(
+        url,
+        {
+          method,
+          headers: {
+            accept: "application/json",
+            ...(opts.body === undefined ? {} : { "content-type": "application/json" }),
+            ...authHeader(conn),
+          },
+          ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+          redirect: "error",
         },
-        ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
-        redirect: "error",
-        signal: timeoutSignal(conn.signal, conn.timeoutMs),
-      });
+        conn.signal,
+        conn.timeoutMs,
+      );
       text = await res.text();
       break;
     } catch (err) {
