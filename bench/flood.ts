@@ -7,7 +7,9 @@
  * and with the full queue within 2× of idle.
  * `npm run bench -- flood` (FLOOD_COMPOSES to change the size; FLOOD_ENTRY=src/main.ts
  * for the single-host process, whose worker takes the composes meanwhile;
- * FLOOD_CLIENT_IDLE=0 for a client that competes for the CPU, see CLIENT_IDLE).
+ * FLOOD_CLIENT_IDLE=0 for a client that competes for the CPU, see CLIENT_IDLE;
+ * FLOOD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" or other node flags for
+ * the server, split on spaces; FLOOD_OUTPUT=<file> keeps the server's output there).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -57,7 +59,8 @@ function postFlood(base: string): Promise<{ seconds: number; non200: number }> {
 
 export async function benchFlood(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), "odcs-bench-flood-"));
-  const svc = await startService({ entry: ENTRY, timeoutMs: 60_000 });
+  const nodeArgs = (process.env.FLOOD_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const svc = await startService({ entry: ENTRY, timeoutMs: 60_000, nodeArgs });
   try {
     const body = JSON.stringify({ source: { type: "repo", source: "/srv/none" } });
     for (let i = 0; i < 20; i++) {
@@ -95,6 +98,7 @@ export async function benchFlood(): Promise<void> {
     );
   } finally {
     await svc.stop();
+    if (process.env.FLOOD_OUTPUT) writeFileSync(process.env.FLOOD_OUTPUT, svc.output());
     rmSync(root, { recursive: true, force: true });
   }
 }
