@@ -23,6 +23,7 @@ import { type FaultProxy, startFaultProxy } from "../test/helpers/fault-proxy.ts
 import { type KojiHub, KojiModel, startKojiHub } from "../test/helpers/koji-hub.ts";
 import { leftoverProblems } from "../test/helpers/published-tree.ts";
 import {
+  freePort,
   LIBDNF_REPO,
   repoServer,
   type ServiceProcess,
@@ -222,6 +223,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     mkdirSync(dbDir, { recursive: true });
     mkdirSync(disks?.dir("cache") ?? join(dataDir, "cache"), { recursive: true });
     const dbUrl = `file:${join(dbDir, "odcs.db")}`;
+    // One port for every start of the server, so the workers' composes (their
+    // URLs, the reasons of their failures) name the server they are served by.
+    const serverPort = await freePort();
     const env = {
       ODCS_WORKER_LEASE_MS: String(opts.leaseMs),
       ODCS_WORKER_POLL_MS: "50",
@@ -238,6 +242,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       ODCS_ALLOWED_SOURCE_TYPES: "tag,build,repo",
       ODCS_LOG_LEVEL: "info",
       ODCS_TARGET_DIR: targetDir,
+      ODCS_TARGET_DIR_URL: `http://127.0.0.1:${serverPort}/composes`,
       ODCS_DATABASE_URL: dbUrl,
     };
     const everyProcess: ServiceProcess[] = [];
@@ -273,6 +278,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         const s = await startService({
           entry: "src/server.ts",
           dataDir,
+          port: serverPort,
           env: { ...env, ...crash.env },
           timeoutMs: 60_000,
         });
