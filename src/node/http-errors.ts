@@ -74,13 +74,33 @@ function inFlightOn(socket: Duplex): ServerResponse | undefined {
   return res && !res.writableFinished ? res : undefined;
 }
 
-/** Answer on the bare socket (no response object exists) and close it. */
+/**
+ * How long a socket answered on its own (`endWith`) is read after its answer
+ * for its client to close it, before it is closed here.
+ */
+export const LINGER_MS = 2_000;
+
+/**
+ * Answer on the bare socket (no response object exists) and close it.
+ *
+ * What the client still sends is read and dropped until it closes: a bare
+ * socket (a CONNECT's, one the parser gave up on) is not read otherwise, so
+ * its close was never seen and the socket stayed open for good (the
+ * fuzzer: about one hostile connection in 600). Closing it at once instead
+ * could reset the connection before the client has read the answer (unread
+ * bytes make the close a reset). A client that never closes is cut after
+ * `LINGER_MS`.
+ */
 function endWith(socket: Duplex, status: number, message: string): void {
   const body = JSON.stringify(errorBody(status, message));
   socket.end(
     `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+  socket.resume();
+  const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+  cut.unref();
+  socket.once("close", () => clearTimeout(cut));
 }
 
 /**
@@ -157,6 +177,10 @@ export function odcsHttpServer(
           return;
         }
         hostForHttp10(req);
+        // A GET's or HEAD's body is read and dropped (no route reads one): left
+        // unread it held the socket paused, so a client that closed during a
+        // long answer (the event stream) went unseen until a heartbeat failed.
+        if (req.method === "GET" || req.method === "HEAD") req.resume();
         return (listener as (req: IncomingMessage, res: ServerResponse) => void)(req, res);
       },
     );

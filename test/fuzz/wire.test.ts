@@ -14,6 +14,7 @@
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { LINGER_MS } from "../../src/node/http-errors.ts";
 import { FIXTURES_DIR } from "../helpers/fixtures.ts";
 import { type ServiceProcess, startService } from "../helpers/service.ts";
 import { fromFiles, multipart } from "../helpers/uploads.ts";
@@ -34,6 +35,7 @@ import {
   openApiRoutes,
   PAGE_ROUTES,
   rssOf,
+  socketsOf,
   wireRequestArb,
 } from "../helpers/wire-fuzz.ts";
 
@@ -252,6 +254,83 @@ describe("bugs the fuzzer found", () => {
         });
       }
     expect(hurtLine(svc)).toBeUndefined();
+  });
+
+  /** The server's socket count once it has not changed for 300 ms. */
+  const settledSockets = async () => {
+    let last = -1;
+    await waitFor(
+      () => {
+        const n = socketsOf(pid);
+        const same = n === last;
+        last = n;
+        return same;
+      },
+      { intervalMs: 300, timeoutMs: 10_000, what: "the server's sockets to settle" },
+    );
+    return last;
+  };
+
+  test("sockets are freed once their clients close: a CONNECT's with bytes after its head, an event stream's whose GET had a body (held until a heartbeat failed, or for good)", async () => {
+    const before = await settledSockets();
+    const b = (text: string) => Buffer.from(text, "latin1");
+    const asked = [
+      // The rest of the request comes after the head: a bare socket nobody read.
+      [b("CONNECT /api/1/composes HTTP/1.0\r\nContent-Length: 55\r\n\r\n"), b("x".repeat(55))],
+      [
+        b("CONNECT /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"),
+        b("ffffffffffffffffffff\r\n{}\r\n0\r\n\r\n"),
+      ],
+      // A body larger than the socket's buffers under a GET whose answer never ends.
+      [
+        b("GET /api/1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n"),
+        Buffer.alloc(200_000, "["),
+      ],
+      [
+        b("GET /api/1/events?per_page=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"),
+        Buffer.alloc(200_000, "a"),
+      ],
+    ];
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all(
+        asked.map((pieces) => exchange(port, { method: "GET", pieces }, ANSWER_BOUND_MS)),
+      );
+      for (const a of answers) expect(a.responses.length).toBeGreaterThan(0);
+    }
+    // Each client has closed its end (`exchange` destroys it once answered):
+    // freed then, not at the next heartbeat (15 s) or LINGER_MS later.
+    await waitFor(() => socketsOf(pid) <= before, {
+      timeoutMs: LINGER_MS / 2,
+      what: `the server's sockets back to ${before}`,
+    });
+  });
+
+  test("a client that never closes after a CONNECT is cut LINGER_MS after its 405", async () => {
+    const before = await settledSockets();
+    const { connect } = await import("node:net");
+    // Half-open: it keeps its side open after the server's end; only the server can close it.
+    const socket = connect({ port, host: "127.0.0.1", allowHalfOpen: true });
+    socket.on("error", () => {});
+    let text = "";
+    const answered = new Promise<number>((resolve) => {
+      socket.on("data", (d: Buffer) => {
+        text += d.toString("latin1");
+      });
+      socket.on("end", () => resolve(Date.now()));
+    });
+    socket.write("CONNECT /api/1/about HTTP/1.1\r\nHost: x\r\n\r\n");
+    try {
+      const at = await answered;
+      expect(text).toMatch(/^HTTP\/1\.1 405 /);
+      expect(socketsOf(pid)).toBeGreaterThan(before);
+      await waitFor(() => socketsOf(pid) <= before, {
+        timeoutMs: LINGER_MS + 5_000,
+        what: "the server to close the socket",
+      });
+      expect(Date.now() - at).toBeGreaterThanOrEqual(LINGER_MS - 100);
+    } finally {
+      socket.destroy();
+    }
   });
 
   test("HTTP/1.0 without a Host header is served (it was a 400)", async () => {
