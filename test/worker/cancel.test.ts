@@ -7,16 +7,20 @@
  * run in both orders by holding the job at a named point (`WorkerOptions.at`).
  */
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { silentLogger } from "../../src/api/deps.ts";
 import { events } from "../../src/db/schema.ts";
+import { removeLeftovers } from "../../src/sweep/leftovers.ts";
 import type { Worker } from "../../src/worker/loop.ts";
+import { treeToken } from "../../src/worker/published.ts";
 import { tempDir } from "../helpers/db.ts";
 import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.ts";
 import { holdAt } from "../helpers/hold.ts";
 import { type KojiHub, KojiModel, startKojiHub } from "../helpers/koji-hub.ts";
+import { publishedTreeProblems } from "../helpers/published-tree.ts";
 import { buildRpms } from "../helpers/rpmbuild.ts";
 import { composeHarness, LIBDNF_REPO, repoServer } from "../helpers/service.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -196,6 +200,48 @@ describe("cancel against the done commit: the transition decides", () => {
       .from(events)
       .where(and(eq(events.composeId, c.id), eq(events.toState, 2)));
     expect(done).toEqual([]);
+  });
+
+  test("a worker stopped past its lease while it discards a cancel: a sweep takes its unchosen log tree, the worker writes it again where the database points (was: a link to nothing)", async () => {
+    h = await composeHarness({ ODCS_WORKER_LEASE_MS: 60_000 });
+    const c = await h.create(body);
+    // Held before its tree was ever published or linked.
+    const running = holdAt("staged");
+    const moved = holdAt("discard-moved");
+    const w = h.newWorker("stopped", {
+      at: async (p) => {
+        await running.at(p);
+        await moved.at(p);
+      },
+    });
+    expect(await w.fill()).toBe(1);
+    await running.reached;
+    expect(await del(c.id)).toEqual(CANCELED(c.id));
+    running.go();
+    await moved.reached;
+    // Its log tree is moved to its published place, nothing links or chooses it yet.
+    const token = treeToken(1, "stopped");
+    const mine = join(h.target, ".published", `odcs-${c.id}`, token);
+    expect(existsSync(join(mine, "pungi-stderr.log"))).toBe(true);
+    // Past the lease, a sweep takes what nobody chose.
+    h.clock.advance(61_000);
+    await removeLeftovers({
+      db: h.db,
+      log: silentLogger,
+      targetDir: h.target,
+      now: () => h.clock.now(),
+    });
+    expect(existsSync(mine)).toBe(false);
+    moved.go();
+    await w.idle();
+    expect(await h.row(c.id)).toMatchObject({
+      state: 4,
+      stateReason: "Canceled by anonymous",
+      publishedAttempt: token,
+    });
+    expect(await readlink(h.dir(c.id))).toBe(`.published/odcs-${c.id}/${token}`);
+    expect(await onlyLogLeft(c.id)).toContain("Canceled by anonymous: stopped, nothing published");
+    expect(await publishedTreeProblems(h.db, h.target)).toEqual([]);
   });
 
   test("done first: the DELETE falls back to the removal rules and the tree stays", async () => {

@@ -1,4 +1,4 @@
-import { readdir, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { findCompose } from "../../db/composes.ts";
 import { chooseCanceledTree } from "../../db/published.ts";
@@ -36,18 +36,30 @@ export async function discardCanceled(composeId: number, ctx: JobContext): Promi
     }
     await rename(mine, staging);
   }
-  const row = await findCompose(ctx.db, composeId);
-  const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
-  log.line(`${row?.stateReason ?? "Canceled"}: stopped, nothing published`);
-  await log.close();
-  for (const name of await readdir(staging))
-    if (name !== LOG_FILE) await rm(join(staging, name), { recursive: true, force: true });
-  await moveToPublished(staging, target, composeId, token);
+  const reason = (await findCompose(ctx.db, composeId))?.stateReason ?? "Canceled";
+  /** The log, cut down to itself, moved to this execution's published tree. */
+  const publishLog = async () => {
+    await mkdir(staging, { recursive: true });
+    const log = new ComposeLog(join(staging, LOG_FILE), ctx.now);
+    log.line(`${reason}: stopped, nothing published`);
+    await log.close();
+    for (const name of await readdir(staging))
+      if (name !== LOG_FILE) await rm(join(staging, name), { recursive: true, force: true });
+    await moveToPublished(staging, target, composeId, token);
+  };
+  await publishLog();
+  await ctx.at?.("discard-moved");
   // Shown at once, before it is chosen: the compose is failed already and its
   // job ended, so no other execution can be chosen; only the log is shown.
   await pointLink(target, composeId, token);
   const run = { jobId: ctx.job.id, workerId: ctx.workerId, attempts: ctx.job.attempts };
   await chooseCanceledTree(ctx.db, composeId, token, run);
-  if (!(await showChosen(ctx.db, target, composeId))) await clearFailedCompose(target, composeId);
+  const chosen = await showChosen(ctx.db, target, composeId);
+  if (!chosen) await clearFailedCompose(target, composeId);
+  // A worker stopped past its lease after the move can find its tree taken by
+  // a sweep meanwhile (nothing had chosen it): once the database has chosen
+  // it, the log is written there again (its earlier lines are lost), so the
+  // link does not point at nothing.
+  else if (chosen === token && !(await exists(mine))) await publishLog();
   await removeLeftovers(target, composeId);
 }

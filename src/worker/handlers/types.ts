@@ -12,7 +12,7 @@ import type { RepodataCache } from "../../sources/repodata-cache.ts";
  * `committed` — `done` committed, the job still running;
  * `failed` — a failure for good committed, the job's execution not yet over.
  */
-export type JobPoint = "staged" | "leased" | "published" | "committed" | "failed";
+export type JobPoint = "staged" | "leased" | "published" | "committed" | "failed" | "discard-moved";
 
 /** What a job handler gets: the claimed job and the worker's shared state. */
 export interface JobContext {
