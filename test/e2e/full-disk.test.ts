@@ -214,13 +214,19 @@ describe("the database's disk fills while composes run", () => {
       const heldAt = http.held;
       const c = await Promise.all(Object.values(b).map((body) => postCompose(server.url, body)));
       await waitFor(() => http.held > heldAt, { timeoutMs: 30_000, what: "an RPM download" });
-      disk.fill();
       // A reader of the test's own pins the WAL: no checkpoint can then let writes reuse
       // its room, so every write needs new space (without it, whether a write got through
-      // depended on where the last checkpoint had left the WAL).
+      // depended on where the last checkpoint had left the WAL). A reader pins it only if
+      // some of its frames are not checkpointed yet (else it reads the database file alone
+      // and the WAL is started over under it): both processes checkpoint every 250 ms, and
+      // in a loaded CI run the pin came right after one, the worker's writes reused the WAL
+      // and never met the full disk. So it writes a frame and reads at once, then the disk fills.
       const pin = new Database(join(d.db, "odcs.db"));
+      pin.exec("PRAGMA user_version = 1");
       pin.exec("BEGIN");
       pin.prepare("SELECT count(*) FROM composes").get();
+      disk.fill();
+      const filledAt = worker.output().length;
       // Reads answer; writes are refused with 503 until space returns.
       for (const x of c)
         expect((await fetch(`${server.url}/api/1/composes/${x.id}`)).status).toBe(200);
@@ -236,16 +242,23 @@ describe("the database's disk fills while composes run", () => {
         { timeoutMs: 20_000, intervalMs: 50, what: "a 503" },
       );
       expect(refused.headers.get("retry-after")).toBe("5");
-      // A compose's outcome (or its release) waits for the database, and past a lease:
-      // heartbeats fail meanwhile. (Writes may get through now and then: a checkpoint
-      // lets the WAL be reused without growing, so not every lease need run out.)
-      // The held download keeps its job running: its heartbeats fill what room the WAL had
-      // left until one is refused (released earlier, the composes could all finish in it).
+      // The worker meets the full database. The held download keeps its job running: its
+      // heartbeats fill what room the WAL had left until one is refused (released earlier,
+      // the composes could all finish in it); a compose finishing meanwhile waits to record
+      // its outcome. (Under load the other composes were all done before the fill: then
+      // only the heartbeats meet it. CI once waited 30 s here for an outcome.)
+      await waitFor(
+        () => /heartbeat failed|database cannot take a write/.test(worker.output().slice(filledAt)),
+        { timeoutMs: 30_000, what: "the worker to meet the full database" },
+      );
+      http.release();
+      // The held compose's outcome (or its release) now waits for the database, past a
+      // lease. (Writes may get through now and then: a checkpoint lets the WAL be reused
+      // without growing, so not every lease need run out.)
       await waitFor(() => worker.output().includes("database cannot take a write"), {
         timeoutMs: 30_000,
         what: "the worker to wait for the database",
       });
-      http.release();
       const waiting = Date.now();
       await waitFor(
         async () => {
