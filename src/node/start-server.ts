@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import { type HttpBindings, serve } from "@hono/node-server";
+import { getPath } from "hono/utils/url";
 import { createApp } from "../api/app.ts";
 import { createAuthenticator } from "../api/auth.ts";
 import { bodyLimits } from "../api/body.ts";
@@ -125,7 +126,7 @@ export async function startServer(
   // While draining, every answer closes its connection, so a keep-alive
   // client cannot hold the process open with new requests.
   const handle = async (req: Request, env: Parameters<typeof app.fetch>[1]) => {
-    log.debug("request", { method: req.method, path: new URL(req.url).pathname });
+    log.debug("request", { method: req.method, path: getPath(req) });
     const res = takesTurn(req) ? await write(req, env) : await app.fetch(req, env);
     if (draining) res.headers.set("Connection", "close");
     return res;
