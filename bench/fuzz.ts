@@ -8,7 +8,6 @@
  * (as sent) and its answers, to find which one of a batch broke a property
  * (`--parallel 1` makes it the last one).
  */
-import { parseArgs } from "node:util";
 import fc from "fast-check";
 import { startService } from "../test/helpers/service.ts";
 import { waitFor } from "../test/helpers/wait.ts";
@@ -22,8 +21,25 @@ import {
   socketsOf,
   wireRequestArb,
 } from "../test/helpers/wire-fuzz.ts";
+import { numberFlag, type ScriptArgs, scriptArgs } from "./cli-args.ts";
 
-const { values } = parseArgs({
+const FUZZ: Pick<ScriptArgs, "name" | "usage"> = {
+  name: "fuzz",
+  usage: `usage: npm run fuzz [-- FLAGS]
+
+The hostile HTTP client of test/helpers/wire-fuzz.ts against a fresh server
+process. Prints answers per status, 5xx, the server's RSS and descriptors
+before and after, and every property broken; exits 1 if one was.
+FUZZ_TRACE=1 prints each request as sent and its answers.
+
+  --seed N       the requests' seed (the same seed sends the same requests; default: the clock)
+  --runs N       requests sent (5000)
+  --parallel N   requests in flight at once (8; 1 makes a broken property's request the last one)
+  --entry FILE   the server's entry (src/server.ts)
+  --help         this text`,
+};
+const values = scriptArgs({
+  ...FUZZ,
   options: {
     seed: { type: "string" },
     runs: { type: "string" },
@@ -31,18 +47,11 @@ const { values } = parseArgs({
     entry: { type: "string" },
   },
 });
-const num = (v: string | undefined, d: number, name: string) => {
-  if (v === undefined) return d;
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isSafeInteger(n) || n < 0) {
-    console.error(`fuzz: --${name} must be a whole number ≥ 0, not ${JSON.stringify(v)}`);
-    process.exit(2);
-  }
-  return n;
-};
-const seed = num(values.seed, Date.now() % 2 ** 31, "seed");
-const runs = num(values.runs, 5000, "runs");
-const parallel = Math.max(1, num(values.parallel, 8, "parallel"));
+const num = (flag: string, fallback: number) =>
+  numberFlag(FUZZ, values, flag, fallback, { integer: true });
+const seed = num("seed", Date.now() % 2 ** 31);
+const runs = num("runs", 5000);
+const parallel = Math.max(1, num("parallel", 8));
 const entry = values.entry ?? "src/server.ts";
 
 const svc = await startService({ entry, env: FUZZ_SERVER_ENV });
