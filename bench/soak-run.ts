@@ -117,7 +117,8 @@ export interface SoakReport extends SoakFindings {
   };
   /** Answers to user operations that ODCS would not give (4xx other than the documented ones). */
   unexpected: string[];
-  chaos: { workerKills: number; serverKills: number; stops: number };
+  /** What the chaos did; `idle`: draws that found no process to act on; `seconds`: how long it ran. */
+  chaos: { workerKills: number; serverKills: number; stops: number; idle: number; seconds: number };
   /** Per crash point: process starts armed there, and processes killed there (random crash mode). */
   crashPoints: Record<string, { armed: number; reached: number }>;
   faults: Record<string, number>;
@@ -385,7 +386,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     };
 
     // Chaos: kill -9 a worker (most often), the server, or SIGSTOP a worker past its lease.
-    const chaos = { workerKills: 0, serverKills: 0, stops: 0 };
+    const chaos = { workerKills: 0, serverKills: 0, stops: 0, idle: 0, seconds: 0 };
     const actions = () => chaos.workerKills + chaos.serverKills + chaos.stops;
     let serverDown = false;
     /** kill -9 the server and start another (in the background; `serverDown` until it answers). */
@@ -406,13 +407,52 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       void p.finally(() => pending.delete(p));
     };
     // Actions run in the background (a restart takes seconds), so they come
-    // at the chosen rate; a process being restarted or stopped is skipped.
+    // at the chosen rate. The kind is drawn first, then its target among the
+    // processes it can act on (not being restarted, stopped, or held at a
+    // crash point); a kind with no target falls back to another, and a draw
+    // with none at all is counted (`chaos.idle`), not silently dropped.
     const stopped = new Set<number>();
     /** A process stopped at its crash point is the watcher's to kill, not the chaos's. */
     const atCrashPoint = (p: ServiceProcess) => {
       const a = armedAt.get(p);
       return a !== undefined && hasReached(p.output(), a.point, 0).reached;
     };
+    const actable = () =>
+      workers.flatMap((w, i) => (w?.child.pid && !stopped.has(i) && !atCrashPoint(w) ? [i] : []));
+    const killServer = () => {
+      chaos.serverKills++;
+      say(`chaos: kill -9 server (pid ${server.child.pid})`);
+      restartServer();
+    };
+    const stopWorker = (i: number, pid: number) => {
+      chaos.stops++;
+      stopped.add(i);
+      say(`chaos: SIGSTOP worker ${i} (pid ${pid}) for ${opts.leaseMs * 1.5} ms`);
+      process.kill(pid, "SIGSTOP");
+      background(
+        (async () => {
+          await new Promise((r) => setTimeout(r, opts.leaseMs * 1.5));
+          try {
+            process.kill(pid, "SIGCONT");
+          } catch {
+            // killed meanwhile at its crash point
+          }
+          stopped.delete(i);
+        })(),
+      );
+    };
+    const killWorker = (i: number, w: ServiceProcess) => {
+      chaos.workerKills++;
+      say(`chaos: kill -9 worker ${i} (pid ${w.child.pid})`);
+      workers[i] = undefined;
+      background(
+        (async () => {
+          await w.kill();
+          workers[i] = await startWorker(i);
+        })(),
+      );
+    };
+    const chaosStarted = performance.now();
     const chaosLoop = (async () => {
       while (chaosOn) {
         const wait = -Math.log(1 - rndChaos()) * opts.killEveryMs;
@@ -423,42 +463,20 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         // A short run covers every kind first: a worker kill, a server kill, a stop.
         const roll =
           opts.chaosActions !== undefined && taken < 3 ? ([0.5, 0.1, 0.2][taken] ?? 0) : rndChaos();
-        const i = Math.floor(rndChaos() * opts.workers);
-        const w = workers[i];
-        if (roll < 0.15 && !serverDown && !atCrashPoint(server)) {
-          chaos.serverKills++;
-          serverDown = true;
-          say(`chaos: kill -9 server (pid ${server.child.pid})`);
-          restartServer();
-        } else if (roll < 0.3 && w?.child.pid && !stopped.has(i) && !atCrashPoint(w)) {
-          chaos.stops++;
-          stopped.add(i);
-          const pid = w.child.pid;
-          say(`chaos: SIGSTOP worker ${i} (pid ${pid}) for ${opts.leaseMs * 1.5} ms`);
-          process.kill(pid, "SIGSTOP");
-          background(
-            (async () => {
-              await new Promise((r) => setTimeout(r, opts.leaseMs * 1.5));
-              try {
-                process.kill(pid, "SIGCONT");
-              } catch {
-                // killed meanwhile at its crash point
-              }
-              stopped.delete(i);
-            })(),
-          );
-        } else if (w && !stopped.has(i) && !atCrashPoint(w)) {
-          chaos.workerKills++;
-          say(`chaos: kill -9 worker ${i} (pid ${w.child.pid})`);
-          workers[i] = undefined;
-          background(
-            (async () => {
-              await w.kill();
-              workers[i] = await startWorker(i);
-            })(),
-          );
-        }
+        const action = chooseChaos(
+          roll,
+          rndChaos(),
+          actable(),
+          !serverDown && !atCrashPoint(server),
+        );
+        const w = action.worker === undefined ? undefined : workers[action.worker];
+        if (action.kind === "kill server") killServer();
+        else if (action.kind === "stop worker" && w?.child.pid)
+          stopWorker(action.worker, w.child.pid);
+        else if (action.kind === "kill worker" && w) killWorker(action.worker, w);
+        else chaos.idle++;
       }
+      chaos.seconds = (performance.now() - chaosStarted) / 1000;
       while (pending.size > 0) await Promise.all([...pending]);
     })();
 
@@ -627,15 +645,18 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       (await db.select({ state: composes.state }).from(composes)).filter(
         (c) => !FINAL_STATES.includes(c.state),
       ).length;
-    // Chaos runs while the queue drains, until at most a tenth is left (or
-    // its actions are taken, or the bound).
+    // Chaos runs while the queue drains, until at most a tenth is left and
+    // each disk to fill was filled once (or a short run's actions are taken,
+    // or the bound).
     const chaosUntil = performance.now() + opts.drainMs / 2;
     const chaosDone = async () =>
       opts.chaosActions !== undefined
         ? actions() >= opts.chaosActions &&
           crashKills >= (opts.crashKills ?? 0) &&
           (!disks || !opts.fillDisk || fillsDone(disks, opts.fillDisk))
-        : (await unsettledCount()) <= acked.length / 10;
+        : (await unsettledCount()) <= acked.length / 10 &&
+          // A full run fills each disk at least once, however fast the queue drains.
+          (!disks || !opts.fillDisk || fillsDone(disks, { ...opts.fillDisk, fillsPerDisk: 1 }));
     while (performance.now() < chaosUntil && !(await chaosDone()))
       await new Promise((r) => setTimeout(r, 250));
     chaosOn = false;
@@ -824,6 +845,31 @@ export function meetsTargets(r: SoakReport): boolean {
   );
 }
 
+export type ChaosAction =
+  | { kind: "kill server"; worker?: undefined }
+  | { kind: "stop worker" | "kill worker"; worker: number }
+  | { kind: "none"; worker?: undefined };
+
+/**
+ * One chaos draw: `roll` (0–1) picks the kind — 15 % kill the server, 15 %
+ * stop a worker past its lease, else kill a worker — and `pick` (0–1) the
+ * worker among `workers`, those the chaos can act on now. A worker action
+ * with no worker to act on kills the server instead; a server kill with the
+ * server down (or held at its crash point) acts on a worker; "none" only
+ * when nothing can be acted on.
+ */
+export function chooseChaos(
+  roll: number,
+  pick: number,
+  workers: readonly number[],
+  serverActable: boolean,
+): ChaosAction {
+  const worker = workers[Math.floor(pick * workers.length)];
+  if (roll < 0.15 && serverActable) return { kind: "kill server" };
+  if (worker !== undefined) return { kind: roll < 0.3 ? "stop worker" : "kill worker", worker };
+  return serverActable ? { kind: "kill server" } : { kind: "none" };
+}
+
 /** The report as text; its last line is the targets line. */
 export function formatReport(r: SoakReport): string {
   const o = r.options;
@@ -833,7 +879,7 @@ export function formatReport(r: SoakReport): string {
     `soak: seed ${o.seed}, ${o.workers} workers, ${o.composes} composes, a chaos action every ${o.killEveryMs} ms on average, lease ${o.leaseMs} ms, ${(o.faultRate * 100).toFixed(0)} % HTTP faults`,
     `ran ${r.seconds.toFixed(1)} s; composes ${JSON.stringify(r.byState)}; ${(r.submitted / r.seconds).toFixed(1)} composes/s`,
     `mix: ${JSON.stringify(r.mix)}; user operations: ${r.ops.deletes} DELETE, ${r.ops.renewals} PATCH, ${r.ops.regenerations} PATCH of a removed compose; answers ${JSON.stringify(r.ops.statuses)}`,
-    `chaos: ${r.chaos.workerKills} worker kill -9, ${r.chaos.serverKills} server kill -9, ${r.chaos.stops} SIGSTOP past the lease; proxy faults ${JSON.stringify(r.faults)}`,
+    `chaos: ${r.chaos.seconds.toFixed(1)} s, ${chaosRate(r)}: ${r.chaos.workerKills} worker kill -9, ${r.chaos.serverKills} server kill -9, ${r.chaos.stops} SIGSTOP past the lease${r.chaos.idle > 0 ? `, ${r.chaos.idle} draws with every process already down or stopped` : ""}; proxy faults ${JSON.stringify(r.faults)}`,
     ...crashLines(r),
     ...diskLines(r),
     `requests: ${r.requests.total} answered, ${r.requests.refused} refused while the server was down, ${r.requests.cutOff} writes cut off by a server kill (not retried), GET p50 ${r.requests.getP50Ms.toFixed(1)} ms p99 ${r.requests.getP99Ms.toFixed(1)} ms`,
@@ -852,6 +898,14 @@ export function formatReport(r: SoakReport): string {
     ...list("not done once space was back", r.notRecovered),
     `targets: lost ${r.lost.length}/0, stuck ${r.stuck.length}/0, partial ${r.partial.length}/0, double completions ${r.double.length}/0, missing events ${r.missingEvents.length}/0, 5xx ${r.requests.status5xx}/0, unexpected answers ${r.unexpected.length}/0, leftovers ${r.leftovers.length}/0, unacknowledged ${r.unacknowledged.length}/0${r.disk ? `, unclear space failures ${r.unclearDisk.length}/0, not recovered ${r.notRecovered.length}/0` : ""} — ${meetsTargets(r) ? "PASS" : "FAIL"}`,
   ].join("\n");
+}
+
+/** The chaos's actions and how often they came, against the asked-for mean gap. */
+function chaosRate(r: SoakReport): string {
+  const n = r.chaos.workerKills + r.chaos.serverKills + r.chaos.stops;
+  return n === 0
+    ? "no action"
+    : `${n} action${n === 1 ? "" : "s"}, one every ${(r.chaos.seconds / n).toFixed(1)} s`;
 }
 
 /** The fill-disk figures: fills and time full per disk, failures for space, 503s of the database's disk. */
