@@ -117,8 +117,15 @@ export interface SoakReport extends SoakFindings {
   };
   /** Answers to user operations that ODCS would not give (4xx other than the documented ones). */
   unexpected: string[];
-  /** What the chaos did; `idle`: draws that found no process to act on; `seconds`: how long it ran. */
-  chaos: { workerKills: number; serverKills: number; stops: number; idle: number; seconds: number };
+  /** What the chaos did; `idle`: draws that found no process to act on; `seconds`: how long it ran; `restartMs`: from each kill to the new process ready. */
+  chaos: {
+    workerKills: number;
+    serverKills: number;
+    stops: number;
+    idle: number;
+    seconds: number;
+    restartMs: { server: number[]; worker: number[] };
+  };
   /** Per crash point: process starts armed there, and processes killed there (random crash mode). */
   crashPoints: Record<string, { armed: number; reached: number }>;
   faults: Record<string, number>;
@@ -386,7 +393,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     };
 
     // Chaos: kill -9 a worker (most often), the server, or SIGSTOP a worker past its lease.
-    const chaos = { workerKills: 0, serverKills: 0, stops: 0, idle: 0, seconds: 0 };
+    const chaos = {
+      workerKills: 0,
+      serverKills: 0,
+      stops: 0,
+      idle: 0,
+      seconds: 0,
+      restartMs: { server: [] as number[], worker: [] as number[] },
+    };
     const actions = () => chaos.workerKills + chaos.serverKills + chaos.stops;
     let serverDown = false;
     /** kill -9 the server and start another (in the background; `serverDown` until it answers). */
@@ -395,9 +409,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       const old = server;
       background(
         (async () => {
+          const t0 = performance.now();
           await old.kill();
           server = await startServer();
           serverDown = false;
+          chaos.restartMs.server.push(performance.now() - t0);
         })(),
       );
     };
@@ -409,8 +425,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     // Actions run in the background (a restart takes seconds), so they come
     // at the chosen rate. The kind is drawn first, then its target among the
     // processes it can act on (not being restarted, stopped, or held at a
-    // crash point); a kind with no target falls back to another, and a draw
-    // with none at all is counted (`chaos.idle`), not silently dropped.
+    // crash point; `actable`); a draw with no target is counted (`chaos.idle`).
     const stopped = new Set<number>();
     /** A process stopped at its crash point is the watcher's to kill, not the chaos's. */
     const atCrashPoint = (p: ServiceProcess) => {
@@ -447,8 +462,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       workers[i] = undefined;
       background(
         (async () => {
+          const t0 = performance.now();
           await w.kill();
           workers[i] = await startWorker(i);
+          chaos.restartMs.worker.push(performance.now() - t0);
         })(),
       );
     };
@@ -853,10 +870,11 @@ export type ChaosAction =
 /**
  * One chaos draw: `roll` (0–1) picks the kind — 15 % kill the server, 15 %
  * stop a worker past its lease, else kill a worker — and `pick` (0–1) the
- * worker among `workers`, those the chaos can act on now. A worker action
- * with no worker to act on kills the server instead; a server kill with the
- * server down (or held at its crash point) acts on a worker; "none" only
- * when nothing can be acted on.
+ * worker among `workers`, those the chaos can act on now (a worker being
+ * restarted or stopped is not drawn). A server kill with the server down (or
+ * held at its crash point) acts on a worker; a worker action with no worker
+ * to act on is "none" — not a server kill, which at a high rate would keep
+ * the server down for good while the workers restart.
  */
 export function chooseChaos(
   roll: number,
@@ -867,7 +885,7 @@ export function chooseChaos(
   const worker = workers[Math.floor(pick * workers.length)];
   if (roll < 0.15 && serverActable) return { kind: "kill server" };
   if (worker !== undefined) return { kind: roll < 0.3 ? "stop worker" : "kill worker", worker };
-  return serverActable ? { kind: "kill server" } : { kind: "none" };
+  return { kind: "none" };
 }
 
 /** The report as text; its last line is the targets line. */
@@ -879,7 +897,7 @@ export function formatReport(r: SoakReport): string {
     `soak: seed ${o.seed}, ${o.workers} workers, ${o.composes} composes, a chaos action every ${o.killEveryMs} ms on average, lease ${o.leaseMs} ms, ${(o.faultRate * 100).toFixed(0)} % HTTP faults`,
     `ran ${r.seconds.toFixed(1)} s; composes ${JSON.stringify(r.byState)}; ${(r.submitted / r.seconds).toFixed(1)} composes/s`,
     `mix: ${JSON.stringify(r.mix)}; user operations: ${r.ops.deletes} DELETE, ${r.ops.renewals} PATCH, ${r.ops.regenerations} PATCH of a removed compose; answers ${JSON.stringify(r.ops.statuses)}`,
-    `chaos: ${r.chaos.seconds.toFixed(1)} s, ${chaosRate(r)}: ${r.chaos.workerKills} worker kill -9, ${r.chaos.serverKills} server kill -9, ${r.chaos.stops} SIGSTOP past the lease${r.chaos.idle > 0 ? `, ${r.chaos.idle} draws with every process already down or stopped` : ""}; proxy faults ${JSON.stringify(r.faults)}`,
+    `chaos: ${r.chaos.seconds.toFixed(1)} s, ${chaosRate(r)}: ${r.chaos.workerKills} worker kill -9, ${r.chaos.serverKills} server kill -9, ${r.chaos.stops} SIGSTOP past the lease${r.chaos.idle > 0 ? `, ${r.chaos.idle} draws with every worker already out` : ""}${restartTimes(r)}; proxy faults ${JSON.stringify(r.faults)}`,
     ...crashLines(r),
     ...diskLines(r),
     `requests: ${r.requests.total} answered, ${r.requests.refused} refused while the server was down, ${r.requests.cutOff} writes cut off by a server kill (not retried), GET p50 ${r.requests.getP50Ms.toFixed(1)} ms p99 ${r.requests.getP99Ms.toFixed(1)} ms`,
@@ -906,6 +924,21 @@ function chaosRate(r: SoakReport): string {
   return n === 0
     ? "no action"
     : `${n} action${n === 1 ? "" : "s"}, one every ${(r.chaos.seconds / n).toFixed(1)} s`;
+}
+
+/** How long the killed processes took to be back (kill to ready), median and longest. */
+function restartTimes(r: SoakReport): string {
+  const one = (what: string, ms: number[]) =>
+    ms.length === 0
+      ? []
+      : [
+          `${what} ${(percentile(ms, 50) / 1000).toFixed(1)} s (longest ${(Math.max(...ms) / 1000).toFixed(1)} s)`,
+        ];
+  const parts = [
+    ...one("server", r.chaos.restartMs.server),
+    ...one("worker", r.chaos.restartMs.worker),
+  ];
+  return parts.length === 0 ? "" : `; back after a kill: ${parts.join(", ")}`;
 }
 
 /** The fill-disk figures: fills and time full per disk, failures for space, 503s of the database's disk. */
