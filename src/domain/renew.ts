@@ -58,6 +58,8 @@ export function copyForRenewal(
     kojiTaskId: null,
     pungiComposeId: null,
     reusedId: null,
+    // The tree the old compose's settling commit chose; the copy has chosen none.
+    publishedAttempt: null,
     sigkeys: req.sigkeys !== undefined ? req.sigkeys.join(" ") : old.sigkeys,
     modules: req.modules?.length ? req.modules.join(" ") : old.modules,
     builds: req.builds?.length ? req.builds.join(" ") : old.builds,

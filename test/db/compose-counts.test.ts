@@ -1,4 +1,3 @@
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Client, createClient } from "@libsql/client";
 import { eq } from "drizzle-orm";
@@ -8,7 +7,7 @@ import { countComposes } from "../../src/db/compose-list.ts";
 import { createComposeWithJob, moveCompose } from "../../src/db/composes.ts";
 import { migrateDatabase } from "../../src/db/migrate.ts";
 import { composes, events } from "../../src/db/schema.ts";
-import { createTestDb, MIGRATIONS, tempDir } from "../helpers/db.ts";
+import { createTestDb, MIGRATIONS, migrationsBefore, tempDir } from "../helpers/db.ts";
 import { givenCompose, T0 } from "../helpers/given.ts";
 
 /** compose_counts as a map, rows with n = 0 left out. */
@@ -98,18 +97,7 @@ describe("compose_counts", () => {
 
   it("the migration fills the counts of a database that already has composes", async () => {
     // The migrations up to the one before the counts, then rows, then the rest.
-    const dir = tempDir("odcs-migrations-");
-    cpSync(MIGRATIONS, dir, { recursive: true });
-    const journalPath = join(dir, "meta/_journal.json");
-    const journal = JSON.parse(readFileSync(journalPath, "utf8")) as {
-      entries: { tag: string }[];
-    };
-    const at = journal.entries.findIndex((e) => e.tag === "0003_list_indexes");
-    expect(at).toBeGreaterThan(0);
-    writeFileSync(
-      journalPath,
-      JSON.stringify({ ...journal, entries: journal.entries.slice(0, at) }),
-    );
+    const dir = migrationsBefore("0003_list_indexes");
     const client = createClient({ url: `file:${join(tempDir("odcs-db-"), "odcs.db")}` });
     await migrateDatabase(client, dir);
     // Rows in that schema's columns (today's schema has columns later migrations add).

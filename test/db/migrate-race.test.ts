@@ -13,7 +13,7 @@ import { type Client, createClient } from "@libsql/client";
 import { afterEach, expect, test } from "vitest";
 import { BUSY_TIMEOUT_MS } from "../../src/db/client.ts";
 import { migrateDatabase } from "../../src/db/migrate.ts";
-import { MIGRATIONS, tempDir } from "../helpers/db.ts";
+import { MIGRATIONS, migrationsBefore, tempDir } from "../helpers/db.ts";
 
 const opened: Client[] = [];
 afterEach(() => {
@@ -54,11 +54,7 @@ test("four processes migrating one fresh database at once all start, each migrat
 
 test("replicas upgrading an older database at once: the newer migrations applied once", async () => {
   // A database at the first migration only, as an older release left it.
-  const old = tempDir();
-  cpSync(MIGRATIONS, old, { recursive: true });
-  const meta = JSON.parse(readFileSync(join(old, "meta", "_journal.json"), "utf8"));
-  meta.entries = meta.entries.slice(0, 1);
-  writeFileSync(join(old, "meta", "_journal.json"), JSON.stringify(meta));
+  const old = migrationsBefore("0001_compose_reuse");
   const url = `file:${join(tempDir(), "odcs.db")}`;
   const [first] = clients(url, 1);
   await migrateDatabase(first as Client, old);
@@ -96,4 +92,32 @@ test("a migration that really fails still fails, and leaves nothing of itself", 
   );
   expect(half.rows).toHaveLength(0);
   expect(await applied(client as Client)).toBe(journal(MIGRATIONS));
+});
+
+test("0010: composes still waiting or generating lose a published tree a regenerating copy took from its original", async () => {
+  const url = `file:${join(tempDir(), "odcs.db")}`;
+  const [client] = clients(url, 1);
+  const c = client as Client;
+  await migrateDatabase(c, migrationsBefore("0010_clear_unsettled_published_attempt"));
+  for (const [state, attempt] of [
+    [0, "attempt-1-aaaaaaaa"],
+    [1, "attempt-2-bbbbbbbb"],
+    [2, "attempt-1-cccccccc"],
+    [4, "attempt-3-dddddddd"],
+    [0, null],
+  ] as const)
+    await c.execute({
+      sql: `INSERT INTO composes (owner, source_type, source, state, time_submitted, time_to_expire, arches, published_attempt)
+            VALUES ('me', 3, '/srv/r', ?, 0, 86400000, 'x86_64', ?)`,
+      args: [state, attempt],
+    });
+  await migrateDatabase(c, MIGRATIONS);
+  const rows = await c.execute("SELECT state, published_attempt FROM composes ORDER BY id");
+  expect(rows.rows.map((r) => [r[0], r[1]])).toEqual([
+    [0, null],
+    [1, null],
+    [2, "attempt-1-cccccccc"],
+    [4, "attempt-3-dddddddd"],
+    [0, null],
+  ]);
 });

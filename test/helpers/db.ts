@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Client, createClient } from "@libsql/client";
@@ -32,4 +32,20 @@ export async function createTestDb(): Promise<{ db: Db; client: Client; url: str
   const client = createClient({ url, timeout: BUSY_TIMEOUT_MS });
   await migrateDatabase(client, MIGRATIONS);
   return { db: createDb(client), client, url };
+}
+
+/**
+ * A copy of the migrations folder holding only those before `tag` (e.g.
+ * "0003_list_indexes"): a database as an older release left it, to migrate
+ * with `MIGRATIONS` afterwards.
+ */
+export function migrationsBefore(tag: string): string {
+  const dir = tempDir("odcs-migrations-");
+  cpSync(MIGRATIONS, dir, { recursive: true });
+  const path = join(dir, "meta", "_journal.json");
+  const journal = JSON.parse(readFileSync(path, "utf8")) as { entries: { tag: string }[] };
+  const at = journal.entries.findIndex((e) => e.tag === tag);
+  if (at < 0) throw new Error(`no migration ${tag}`);
+  writeFileSync(path, JSON.stringify({ ...journal, entries: journal.entries.slice(0, at) }));
+  return dir;
 }
