@@ -326,26 +326,40 @@ async function isoProblems(
 export async function leftoverProblems(targetDir: string): Promise<string[]> {
   const problems: string[] = [];
   const published = join(targetDir, ".published");
-  for (const name of existsSync(published) ? await readdir(published) : []) {
+  for (const name of await namesIn(published)) {
     let shown: string | undefined;
     try {
       shown = await readlink(join(targetDir, name));
     } catch {
       shown = undefined;
     }
-    for (const token of await readdir(join(published, name)))
+    for (const token of await namesIn(join(published, name)))
       if (shown !== join(".published", name, token))
         problems.push(`.published/${name}/${token} is not served: a tree no one chose`);
   }
-  for (const name of await readdir(targetDir))
+  for (const name of await namesIn(targetDir))
     if (/^\.odcs-\d+\.link-/.test(name)) problems.push(`${name}: a flip's temporary link`);
   for (const sub of [".staging", ".removing"]) {
-    const dir = join(targetDir, sub);
-    if (!existsSync(dir)) continue;
-    const left = (await readdir(dir, { recursive: true })).map(String).sort();
+    const left = (await namesIn(join(targetDir, sub), { recursive: true })).sort();
     if (left.length > 0) problems.push(`${sub} holds ${left.slice(0, 12).join(", ")}`);
   }
   return problems;
+}
+
+/**
+ * The names in `dir`, none when it is not there: the soak asks while its
+ * processes' sweeps still delete, so a dir listed a moment ago can be gone.
+ * A recursive walk meeting a dir deleted under it looks again.
+ */
+async function namesIn(dir: string, opts: { recursive?: boolean } = {}): Promise<string[]> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return (await readdir(dir, { recursive: opts.recursive ?? false })).map(String);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      if (!opts.recursive || !existsSync(dir) || tries >= 5) return [];
+    }
+  }
 }
 
 /** A process's whole output (JSON log lines), and a name for it (its pid, its role). */
