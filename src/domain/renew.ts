@@ -36,7 +36,14 @@ export function needsCopy(old: ComposeRow, req: RenewRequest): boolean {
   return req.modules !== undefined || req.builds !== undefined;
 }
 
-/** The row of the regenerating copy (§8.3), pinned to the old compose's package set. */
+/**
+ * The row of the regenerating copy (§8.3), pinned to the old compose's
+ * package set: the request's columns as §8.3 lists them, and our pins
+ * (`source_pins`, so it recomposes exactly those packages). Named one by
+ * one: a column not named here starts empty in the copy, as an outcome of
+ * the old compose must (a spread of the old row once carried its chosen
+ * `published_attempt` into every copy).
+ */
 export function copyForRenewal(
   old: ComposeRow,
   req: RenewRequest,
@@ -44,25 +51,37 @@ export function copyForRenewal(
   now: number,
   secondsToLive: number,
 ): Omit<NewComposeRow, "id" | "state"> {
-  const { id: _id, state: _s, ...rest } = old;
   return {
-    ...rest,
     owner,
-    stateReason: null,
+    sourceType: old.sourceType,
+    source: old.source,
+    results: old.results,
+    packages: old.packages,
+    builds: req.builds?.length ? req.builds.join(" ") : old.builds,
+    flags: old.flags,
+    kojiEvent: old.kojiEvent,
+    sigkeys: req.sigkeys !== undefined ? req.sigkeys.join(" ") : old.sigkeys,
+    arches: old.arches,
+    multilibArches: old.multilibArches,
+    multilibMethod: old.multilibMethod,
+    lookasideRepos: old.lookasideRepos,
+    modularKojiTags: old.modularKojiTags,
+    moduleDefaultsUrl: old.moduleDefaultsUrl,
+    label: old.label,
+    composeType: old.composeType,
+    pungiConfigDump: old.pungiConfigDump,
+    targetDir: old.targetDir,
+    scratchModules: old.scratchModules,
+    parentPungiComposeIds: old.parentPungiComposeIds,
+    scratchBuildTasks: old.scratchBuildTasks,
+    modules: req.modules?.length ? req.modules.join(" ") : old.modules,
+    baseModuleBrName: old.baseModuleBrName,
+    baseModuleBrStream: old.baseModuleBrStream,
+    baseModuleBrStreamVersionLte: old.baseModuleBrStreamVersionLte,
+    baseModuleBrStreamVersionGte: old.baseModuleBrStreamVersionGte,
+    sourcePins: old.sourcePins,
     timeSubmitted: now,
     timeToExpire: now + secondsToLive * 1000,
-    timeStarted: null,
-    timeDone: null,
-    timeRemoved: null,
-    removedBy: null,
-    kojiTaskId: null,
-    pungiComposeId: null,
-    reusedId: null,
-    // The tree the old compose's settling commit chose; the copy has chosen none.
-    publishedAttempt: null,
-    sigkeys: req.sigkeys !== undefined ? req.sigkeys.join(" ") : old.sigkeys,
-    modules: req.modules?.length ? req.modules.join(" ") : old.modules,
-    builds: req.builds?.length ? req.builds.join(" ") : old.builds,
     respinOf: old.pungiComposeId,
     regenerateOf: old.id,
   };
