@@ -35,16 +35,16 @@ async function applied(client: Client): Promise<number> {
   return Number(r.rows[0]?.[0]);
 }
 
+/** Each client migrates at once; "ok" or the error each got. */
+async function migrateAtOnce(all: Client[]): Promise<string[]> {
+  const results = await Promise.allSettled(all.map((c) => migrateDatabase(c, MIGRATIONS)));
+  return results.map((r) => (r.status === "rejected" ? String(r.reason) : "ok"));
+}
+
 test("four processes migrating one fresh database at once all start, each migration applied once", async () => {
   const url = `file:${join(tempDir(), "odcs.db")}`;
   const all = clients(url, 4);
-  const results = await Promise.allSettled(all.map((c) => migrateDatabase(c, MIGRATIONS)));
-  expect(results.map((r) => (r.status === "rejected" ? String(r.reason) : "ok"))).toEqual([
-    "ok",
-    "ok",
-    "ok",
-    "ok",
-  ]);
+  expect(await migrateAtOnce(all)).toEqual(["ok", "ok", "ok", "ok"]);
   expect(await applied(all[0] as Client)).toBe(journal(MIGRATIONS));
   const tables = await (all[0] as Client).execute(
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'composes'",
@@ -60,13 +60,7 @@ test("replicas upgrading an older database at once: the newer migrations applied
   await migrateDatabase(first as Client, old);
   expect(await applied(first as Client)).toBe(1);
 
-  const all = clients(url, 3);
-  const results = await Promise.allSettled(all.map((c) => migrateDatabase(c, MIGRATIONS)));
-  expect(results.map((r) => (r.status === "rejected" ? String(r.reason) : "ok"))).toEqual([
-    "ok",
-    "ok",
-    "ok",
-  ]);
+  expect(await migrateAtOnce(clients(url, 3))).toEqual(["ok", "ok", "ok"]);
   expect(await applied(first as Client)).toBe(journal(MIGRATIONS));
 });
 
