@@ -23,13 +23,18 @@ export function usageError(script: Pick<ScriptArgs, "name" | "usage">, message: 
   process.exit(2);
 }
 
-/** The flags' string values, or the process exits (0 for `--help`, 2 for a bad flag). */
-export function scriptArgs(script: ScriptArgs): Record<string, string | undefined> {
-  const args = script.args ?? process.argv.slice(2);
+/** With `--help` (or `-h`) among `args`: prints the usage and exits 0. */
+export function answerHelp(script: Pick<ScriptArgs, "usage">, args: readonly string[]): void {
   if (args.includes("--help") || args.includes("-h")) {
     console.log(script.usage);
     process.exit(0);
   }
+}
+
+/** The flags' string values, or the process exits (0 for `--help`, 2 for a bad flag). */
+export function scriptArgs(script: ScriptArgs): Record<string, string | undefined> {
+  const args = script.args ?? process.argv.slice(2);
+  answerHelp(script, args);
   try {
     const { values } = parseArgs({ args, options: script.options, strict: true });
     return values as Record<string, string | undefined>;

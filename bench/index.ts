@@ -1,6 +1,6 @@
 /** Runs every benchmark under bench/ (`npm run bench`) and prints figures. */
 import { benchApi } from "./api.ts";
-import { usageError } from "./cli-args.ts";
+import { answerHelp, usageError } from "./cli-args.ts";
 import { benchCompose } from "./compose.ts";
 import { benchEdge } from "./edge.ts";
 import { benchFlood } from "./flood.ts";
@@ -24,10 +24,7 @@ const BENCH = {
   usage: `usage: npm run bench [-- NAME ...]\n\nRuns the named benchmarks (all without a name) and prints their figures.\nNames: ${benches.map(([name]) => name).join(", ")}`,
 };
 const only = process.argv.slice(2);
-if (only.includes("--help") || only.includes("-h")) {
-  console.log(BENCH.usage);
-  process.exit(0);
-}
+answerHelp(BENCH, only);
 const unknown = only.filter((name) => !benches.some(([known]) => known === name));
 if (unknown.length > 0) usageError(BENCH, `no benchmark named ${unknown.join(", ")}`);
 for (const [name, run] of benches) {

@@ -401,7 +401,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       seconds: 0,
       restartMs: { server: [] as number[], worker: [] as number[] },
     };
-    const actions = () => chaos.workerKills + chaos.serverKills + chaos.stops;
+    const actions = () => chaosActionCount(chaos);
     let serverDown = false;
     /** kill -9 the server and start another (in the background; `serverDown` until it answers). */
     const restartServer = () => {
@@ -918,9 +918,14 @@ export function formatReport(r: SoakReport): string {
   ].join("\n");
 }
 
+/** The chaos's actions taken (its idle draws not counted). */
+function chaosActionCount(c: Pick<SoakReport["chaos"], "workerKills" | "serverKills" | "stops">) {
+  return c.workerKills + c.serverKills + c.stops;
+}
+
 /** The chaos's actions and how often they came, against the asked-for mean gap. */
 function chaosRate(r: SoakReport): string {
-  const n = r.chaos.workerKills + r.chaos.serverKills + r.chaos.stops;
+  const n = chaosActionCount(r.chaos);
   return n === 0
     ? "no action"
     : `${n} action${n === 1 ? "" : "s"}, one every ${(r.chaos.seconds / n).toFixed(1)} s`;

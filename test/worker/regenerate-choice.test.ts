@@ -19,10 +19,10 @@ afterEach(async () => {
   await h?.stopAll();
 });
 
-const patch = (id: number) =>
+const patch = (id: number, body: Record<string, unknown> = {}) =>
   h.request(`/api/1/composes/${id}`, {
     method: "PATCH",
-    body: "{}",
+    body: JSON.stringify(body),
     headers: { "Content-Type": "application/json" },
   });
 
@@ -55,11 +55,7 @@ test("the copy a PATCH of a done compose with new sigkeys makes has chosen no tr
   });
   expect(done.state).toBe(2);
   expect(done.publishedAttempt).toMatch(/^attempt-1-/);
-  const res = await h.request(`/api/1/composes/${done.id}`, {
-    method: "PATCH",
-    body: JSON.stringify({ sigkeys: ["deadbeef"] }),
-    headers: { "Content-Type": "application/json" },
-  });
+  const res = await patch(done.id, { sigkeys: ["deadbeef"] });
   expect(res.status).toBe(200);
   const copy = (await res.json()) as { id: number };
   expect(copy.id).not.toBe(done.id);

@@ -10,7 +10,9 @@ import type { RepodataCache } from "../../sources/repodata-cache.ts";
  * `published` — the tree moved to its published place (and linked, if no
  *   link was there), `done` not yet committed;
  * `committed` — `done` committed, the job still running;
- * `failed` — a failure for good committed, the job's execution not yet over.
+ * `failed` — a failure for good committed, the job's execution not yet over;
+ * `discard-moved` — a cancelled run's log moved to its published tree, not yet
+ *   linked or chosen (`discardCanceled`).
  */
 export type JobPoint = "staged" | "leased" | "published" | "committed" | "failed" | "discard-moved";
 
